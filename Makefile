@@ -1,0 +1,47 @@
+# BPIJ Reporting Hub. `make help` lists the targets.
+SHELL := /bin/bash
+PORT ?= 8000
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+VENV := .venv
+PY := $(VENV)/bin/python
+TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/bpij
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint typecheck check bench
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet
+	@touch $@
+
+install: $(VENV)/.synced ## Install the locked dependencies into .venv/
+
+run: install ## Serve the app on the embedded default (SQLite, tasks in-process) with demo data
+	@env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --no-input -v0
+	@env -u DATABASE_URL -u REDIS_URL $(PY) manage.py seed_demo --if-empty
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
+	@env -u DATABASE_URL -u REDIS_URL $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install ## Run the whole suite on PostgreSQL and Redis at localhost
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) scripts/check_services.py
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install ## Ruff lint and format check
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+typecheck: install ## mypy with django-stubs
+	@$(VENV)/bin/mypy .
+
+check: lint typecheck ## Lint, format and type checks
+	@$(PY) manage.py makemigrations --check --dry-run -v0
+
+bench: install ## Print the benchmark figures (see bench/README.md)
+	@$(PY) bench/run.py

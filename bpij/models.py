@@ -1,0 +1,191 @@
+import uuid
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class StaffRole(models.TextChoices):
+    COACH = "coach", "JFF coach"
+    PROGRAM_OFFICER = "program_officer", "JFF program officer"
+    JFF_ADMIN = "jff_admin", "JFF administrator"
+    FUNDER_VIEWER = "funder_viewer", "Federal Project Officer (read-only)"
+
+
+# Roles that see coalition data and so must sign in with a second factor.
+MFA_REQUIRED_ROLES = frozenset({StaffRole.COACH, StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN})
+# Roles that see every coalition rather than a list of them.
+PROGRAM_WIDE_ROLES = frozenset(
+    {StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN, StaffRole.FUNDER_VIEWER}
+)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra) -> "User":
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> "User":
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> "User":
+        extra.update(is_staff=True, is_superuser=True)
+        extra.setdefault("staff_role", StaffRole.JFF_ADMIN)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with an e-mail address.
+
+    Staff roles (JFF, DOL) live here; a coalition member's role lives on their
+    grantees.Membership, because it belongs to one coalition.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField("e-mail address", unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    staff_role = models.CharField(max_length=32, choices=StaffRole.choices, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="May open the Django admin site (operators only)."
+    )
+    is_demo = models.BooleanField(
+        default=False, help_text="Created by seed_demo; never a real person."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def is_jff_staff(self) -> bool:
+        return self.staff_role in MFA_REQUIRED_ROLES
+
+    @property
+    def is_program_wide(self) -> bool:
+        return self.staff_role in PROGRAM_WIDE_ROLES
+
+    @property
+    def is_coach(self) -> bool:
+        return self.staff_role == StaffRole.COACH
+
+    @property
+    def is_jff_admin(self) -> bool:
+        return self.staff_role == StaffRole.JFF_ADMIN
+
+    @property
+    def needs_mfa(self) -> bool:
+        return self.staff_role in MFA_REQUIRED_ROLES
+
+    @cached_property
+    def coalition_roles(self) -> dict[int, str]:
+        """{coalition id: grantee role} for this user's memberships, read once per request."""
+        return dict(self.memberships.values_list("coalition_id", "role"))  # type: ignore[attr-defined]
+
+    @cached_property
+    def assigned_coalition_ids(self) -> frozenset[int]:
+        if not self.is_coach:
+            return frozenset()
+        return frozenset(self.coach_assignments.values_list("coalition_id", flat=True))  # type: ignore[attr-defined]
+
+
+class AuditAction(models.TextChoices):
+    LOGIN_SUCCEEDED = "login_succeeded", "Signed in"
+    LOGIN_FAILED = "login_failed", "Sign-in failed"
+    LOGOUT = "logout", "Signed out"
+    MFA_ADDED = "mfa_added", "Second factor added"
+    MFA_REMOVED = "mfa_removed", "Second factor removed"
+    MFA_RECOVERY_CODES_RESET = "mfa_recovery_codes_reset", "Recovery codes regenerated"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    PASSWORD_RESET = "password_reset", "Password reset by e-mail link"
+    INVITATION_CREATED = "invitation_created", "Invitation sent"
+    INVITATION_RESENT = "invitation_resent", "Invitation sent again"
+    INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
+    INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+    ROLE_CHANGED = "role_changed", "Role changed"
+    MEMBER_REMOVED = "member_removed", "Member removed"
+    USER_DEACTIVATED = "user_deactivated", "Account deactivated"
+    USER_REACTIVATED = "user_reactivated", "Account reactivated"
+    COACH_ASSIGNED = "coach_assigned", "Coach assigned"
+    COACH_UNASSIGNED = "coach_unassigned", "Coach unassigned"
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs):  # type: ignore[override]
+        raise AuditLogIsAppendOnly
+
+    def delete(self):  # type: ignore[override]
+        raise AuditLogIsAppendOnly
+
+
+class AuditLogIsAppendOnly(Exception):
+    def __str__(self) -> str:
+        return "The audit log is append-only: entries are never changed or deleted."
+
+
+class AuditEvent(models.Model):
+    """One entry of the append-only audit log.
+
+    Who and which coalition are copied as text as well as linked, so an entry still reads
+    right after a person or a coalition is renamed or removed. On PostgreSQL a trigger
+    (migration 0002) refuses UPDATE and DELETE underneath the ORM.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=40, choices=AuditAction.choices, db_index=True)
+    # People are deactivated, never deleted, so their trail stays linked.
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_email = models.CharField(max_length=254, blank=True, db_index=True)
+    coalition_uuid = models.UUIDField(null=True, blank=True, db_index=True)
+    coalition_name = models.CharField(max_length=200, blank=True)
+    target = models.CharField(
+        max_length=300, blank=True, help_text="What the action was done to, in words."
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email or 'anonymous'} {self.action}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise AuditLogIsAppendOnly

@@ -1,0 +1,60 @@
+"""Sign-in and second-factor events come from Django and allauth as signals; this is the
+only place the audit log listens to signals. Everything else is audited by its service."""
+
+from allauth.account.signals import password_changed, password_reset
+from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from bpij import services
+from bpij.middleware import forget_mfa_ok
+from bpij.models import AuditAction
+
+
+@receiver(user_logged_in)
+def audit_login(sender, request, user, **kwargs):
+    services.audit_record(action=AuditAction.LOGIN_SUCCEEDED, request=request, actor=user)
+
+
+@receiver(user_login_failed)
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    attempted = str(credentials.get("email") or credentials.get("username") or "")
+    services.audit_record(
+        action=AuditAction.LOGIN_FAILED, request=request, actor_email=attempted.lower()
+    )
+
+
+@receiver(user_logged_out)
+def audit_logout(sender, request, user, **kwargs):
+    if user is not None:
+        services.audit_record(action=AuditAction.LOGOUT, request=request, actor=user)
+
+
+@receiver(authenticator_added)
+def audit_mfa_added(sender, request, user, authenticator, **kwargs):
+    services.audit_record(
+        action=AuditAction.MFA_ADDED, request=request, actor=user, target=authenticator.type
+    )
+
+
+@receiver(authenticator_removed)
+def audit_mfa_removed(sender, request, user, authenticator, **kwargs):
+    forget_mfa_ok(request)
+    services.audit_record(
+        action=AuditAction.MFA_REMOVED, request=request, actor=user, target=authenticator.type
+    )
+
+
+@receiver(authenticator_reset)
+def audit_mfa_reset(sender, request, user, authenticator, **kwargs):
+    services.audit_record(action=AuditAction.MFA_RECOVERY_CODES_RESET, request=request, actor=user)
+
+
+@receiver(password_changed)
+def audit_password_changed(sender, request, user, **kwargs):
+    services.audit_record(action=AuditAction.PASSWORD_CHANGED, request=request, actor=user)
+
+
+@receiver(password_reset)
+def audit_password_reset(sender, request, user, **kwargs):
+    services.audit_record(action=AuditAction.PASSWORD_RESET, request=request, actor=user)

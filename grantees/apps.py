@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GranteesConfig(AppConfig):
+    name = "grantees"
+    verbose_name = "Coalitions and grants"

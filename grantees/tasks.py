@@ -1,0 +1,33 @@
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from grantees.models import Invitation
+
+
+@shared_task(acks_late=True)
+def send_invitation(invitation_id: int, token: str) -> None:
+    """E-mail an invitation link. At-least-once: a redelivered task sends the same link
+    again, which is harmless; a replaced or used invitation is not sent."""
+    invitation = (
+        Invitation.objects.select_related("coalition", "invited_by")
+        .filter(pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        return
+    context = {
+        "invitation": invitation,
+        "link": settings.SITE_URL + reverse("grantees:invitation-accept", args=[token]),
+        "site_url": settings.SITE_URL,
+    }
+    where = invitation.coalition.name if invitation.coalition else "Jobs for the Future"
+    message = EmailMultiAlternatives(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}You are invited to join {where}",
+        body=render_to_string("email/invitation.txt", context),
+        to=[invitation.email],
+    )
+    message.attach_alternative(render_to_string("email/invitation.html", context), "text/html")
+    message.send()

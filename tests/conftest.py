@@ -1,0 +1,77 @@
+"""The fixed cast of STYLE.md: a grantee admin and a viewer of coalition A, a coach
+assigned to A, a program officer, and an outsider from coalition B (plus A's reporter
+and a JFF administrator where a test needs them)."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from bpij.models import StaffRole, User
+from grantees.models import Coalition, MemberRole
+from tests import factories
+
+
+@dataclass
+class Cast:
+    coalition_a: Coalition
+    coalition_b: Coalition
+    admin_a: User
+    reporter_a: User
+    viewer_a: User
+    coach_a: User
+    officer: User
+    jff_admin: User
+    outsider_b: User
+
+    def __getitem__(self, name: str) -> User:
+        return getattr(self, name)
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    grant_a = factories.GrantFactory(
+        coalition__name="Alpha Wind Coalition (test)", coalition__slug="alpha"
+    )
+    grant_b = factories.GrantFactory(
+        coalition__name="Bravo Broadband Coalition (test)",
+        coalition__slug="bravo",
+        coalition__states_served=["TX"],
+        coalition__sectors=["broadband"],
+    )
+    a, b = grant_a.coalition, grant_b.coalition
+    factories.TargetFactory(grant=grant_a, measure="A-2", value=640)
+    factories.TargetFactory(grant=grant_b, measure="A-2", value=500)
+
+    def member(coalition, role, email):
+        return factories.MembershipFactory(
+            coalition=coalition, role=role, user__email=email
+        ).user
+
+    coach = factories.StaffFactory(email="coach@jff.example", staff_role=StaffRole.COACH)
+    factories.CoachAssignmentFactory(coalition=a, coach=coach)
+    return Cast(
+        coalition_a=a,
+        coalition_b=b,
+        admin_a=member(a, MemberRole.ADMIN, "admin@alpha.example"),
+        reporter_a=member(a, MemberRole.REPORTER, "reporter@alpha.example"),
+        viewer_a=member(a, MemberRole.VIEWER, "viewer@alpha.example"),
+        coach_a=coach,
+        officer=factories.StaffFactory(
+            email="officer@jff.example", staff_role=StaffRole.PROGRAM_OFFICER
+        ),
+        jff_admin=factories.StaffFactory(email="admin@jff.example", staff_role=StaffRole.JFF_ADMIN),
+        outsider_b=member(b, MemberRole.ADMIN, "admin@bravo.example"),
+    )
+
+
+@pytest.fixture
+def client_for(client):
+    """Sign a test client in as someone: ``client_for(cast.viewer_a)``."""
+
+    def sign_in(user: User | None):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return sign_in
