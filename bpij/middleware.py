@@ -35,7 +35,7 @@ class StaffMFARequiredMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and user.needs_mfa  # type: ignore[union-attr]
+            and user.needs_mfa
             and not request.path.startswith(OPEN_PREFIXES)
             and not request.session.get(SESSION_KEY)
             and not mfa_exempt(user)

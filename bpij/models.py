@@ -1,5 +1,6 @@
 import uuid
 from functools import cached_property
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -67,7 +68,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["email"]
@@ -106,13 +107,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     @cached_property
     def coalition_roles(self) -> dict[int, str]:
         """{coalition id: grantee role} for this user's memberships, read once per request."""
-        return dict(self.memberships.values_list("coalition_id", "role"))  # type: ignore[attr-defined]
+        return dict(self.memberships.values_list("coalition_id", "role"))
 
     @cached_property
     def assigned_coalition_ids(self) -> frozenset[int]:
         if not self.is_coach:
             return frozenset()
-        return frozenset(self.coach_assignments.values_list("coalition_id", flat=True))  # type: ignore[attr-defined]
+        return frozenset(self.coach_assignments.values_list("coalition_id", flat=True))
 
 
 class AuditAction(models.TextChoices):
@@ -137,10 +138,10 @@ class AuditAction(models.TextChoices):
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    def update(self, **kwargs):  # type: ignore[override]
+    def update(self, **kwargs):
         raise AuditLogIsAppendOnly
 
-    def delete(self):  # type: ignore[override]
+    def delete(self):
         raise AuditLogIsAppendOnly
 
 
@@ -187,5 +188,5 @@ class AuditEvent(models.Model):
             raise AuditLogIsAppendOnly
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[override]
+    def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly

@@ -34,7 +34,7 @@ def audit_record(
     when nobody is signed in (a failed sign-in).
     """
     if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user  # type: ignore[assignment]
+        actor = request.user
     return AuditEvent.objects.create(
         action=action,
         actor=actor,

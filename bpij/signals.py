@@ -1,18 +1,24 @@
 """Sign-in and second-factor events come from Django and allauth as signals; this is the
 only place the audit log listens to signals. Everything else is audited by its service."""
 
+import time
+
 from allauth.account.signals import password_changed, password_reset
 from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from bpij import services
+from bpij.adapters import SIGNED_IN_AT
 from bpij.middleware import forget_mfa_ok
 from bpij.models import AuditAction
 
 
 @receiver(user_logged_in)
-def audit_login(sender, request, user, **kwargs):
+def on_login(sender, request, user, **kwargs):
+    # Remembered for AccountAdapter.is_reauthentication_required.
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT] = time.time()
     services.audit_record(action=AuditAction.LOGIN_SUCCEEDED, request=request, actor=user)
 
 

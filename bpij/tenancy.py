@@ -7,9 +7,9 @@ outside the user's scope simply do not exist for them (404, never 403).
 """
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar, cast
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 
@@ -36,7 +36,7 @@ class TenantQuerySet(models.QuerySet[M]):
     # nothing about individual people.
     funder_visible = False
 
-    def visible_to(self, user: Any) -> "TenantQuerySet[M]":
+    def visible_to(self, user: Any) -> Self:
         scope = coalition_scope(user, funder_visible=self.funder_visible)
         if scope is None:
             return self
@@ -50,15 +50,18 @@ class TenantQuerySet(models.QuerySet[M]):
         return self.filter(**{"pk__in" if is_coalition else "coalition_id__in": visible_ids})
 
 
-def get_visible_or_404(queryset: TenantQuerySet[M], user: User, **lookup: Any) -> M:
+def get_visible_or_404(
+    queryset: "models.QuerySet[M] | models.Manager[M]", user: User, **lookup: Any
+) -> M:
+    tenant_rows = cast(TenantQuerySet[M], queryset.all())
     try:
-        return queryset.visible_to(user).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError) as exc:
+        return tenant_rows.visible_to(user).get(**lookup)
+    except (ObjectDoesNotExist, ValueError, ValidationError) as exc:
         raise Http404 from exc
 
 
 def get_editable_or_404(
-    queryset: TenantQuerySet[M],
+    queryset: "models.QuerySet[M] | models.Manager[M]",
     user: User,
     can_edit: Callable[[User, M], bool],
     **lookup: Any,

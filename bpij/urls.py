@@ -1,13 +1,14 @@
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import include, path
 
 from bpij import views as platform_views
+from bpij.http import AuthedRequest
 from grantees.models import Coalition
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """Send each person to their role's home page."""
     user = request.user
     if user.is_coach:

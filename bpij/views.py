@@ -2,19 +2,21 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from bpij.forms import AuditFilterForm
+from bpij.http import AuthedRequest
 from bpij.models import AuditEvent, StaffRole
 
 
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedRequest) -> HttpResponse:
     """The audit log, for JFF administrators and program officers."""
     if request.user.staff_role not in (StaffRole.JFF_ADMIN, StaffRole.PROGRAM_OFFICER):
         raise PermissionDenied
     form = AuditFilterForm(request.GET or None)
-    events = AuditEvent.objects.select_related("actor")
+    events: QuerySet[AuditEvent] = AuditEvent.objects.select_related("actor")
     if form.is_valid():
         events = form.filter(events)
     query = request.GET.copy()

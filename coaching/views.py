@@ -1,31 +1,17 @@
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from grantees.models import Coalition, Grant
+from bpij.http import AuthedRequest
+from grantees import selectors
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """A coach's home: the coalitions they coach, soonest report first."""
     if not request.user.is_coach:
         raise PermissionDenied
     today = timezone.localdate()
-    coalitions = Coalition.objects.visible_to(request.user).prefetch_related(
-        Prefetch("grants", queryset=Grant.objects.order_by("start_date"))
-    )
-    cards = []
-    for coalition in coalitions:
-        grants = list(coalition.grants.all())
-        next_report = grants[0].next_report(today) if grants else None
-        cards.append(
-            {
-                "coalition": coalition,
-                "grant": grants[0] if grants else None,
-                "next_report": next_report,
-                "days_to_due": (next_report.due - today).days if next_report else None,
-            }
-        )
-    cards.sort(key=lambda card: (card["next_report"] is None, card["days_to_due"] or 0))
-    return render(request, "coaching/home.html", {"cards": cards, "today": today})
+    rows = selectors.coalition_rows(request.user, today=today)
+    rows.sort(key=lambda row: (row.next_report is None, row.days_to_due or 0))
+    return render(request, "coaching/home.html", {"rows": rows, "today": today})

@@ -70,7 +70,7 @@ class InvitationAcceptForm(forms.Form):
         self.email = email
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
             self.add_error("password2", "The two passwords are not the same; type them again.")

@@ -255,9 +255,9 @@ class InvitationQuerySet(TenantQuerySet["Invitation"]):
     def pending(self) -> "InvitationQuerySet":
         return self.filter(
             accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        )  # type: ignore[return-value]
+        )
 
-    def visible_to(self, user):  # type: ignore[override]
+    def visible_to(self, user):
         # Staff invitations have no coalition; only a JFF administrator sees them.
         if getattr(user, "is_jff_admin", False):
             return self

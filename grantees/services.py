@@ -105,7 +105,7 @@ def invitation_create(
     )
     # The token goes to the worker with the task because only its hash is stored; the
     # broker keeps it no longer than delivery takes.
-    tasks.send_invitation.delay_on_commit(invitation.pk, token)
+    tasks.send_invitation.delay_on_commit(invitation.pk, token)  # type: ignore[attr-defined]
     return invitation
 
 

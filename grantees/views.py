@@ -4,15 +4,16 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from bpij.http import AuthedRequest, PublicRequest
 from bpij.models import StaffRole, User
 from bpij.tenancy import get_editable_or_404, get_visible_or_404
-from grantees import forms, services
+from grantees import forms, selectors, services
 from grantees.models import (
     MEMBER_ROLE_HELP,
     CoachAssignment,
@@ -24,44 +25,18 @@ from grantees.models import (
 )
 
 
-def _coalition_list_queryset(user: User):
-    return Coalition.objects.visible_to(user).prefetch_related(
-        Prefetch("grants", queryset=Grant.objects.order_by("start_date")),
-        Prefetch(
-            "coach_assignments",
-            queryset=CoachAssignment.objects.select_related("coach").order_by("coach__email"),
-        ),
-    )
-
-
-def coalition_list(request: HttpRequest) -> HttpResponse:
+def coalition_list(request: AuthedRequest) -> HttpResponse:
     """Program officers' and admins' home: every coalition, searchable and filterable."""
     form = forms.CoalitionFilterForm(request.GET or None)
-    coalitions = _coalition_list_queryset(request.user)
-    if form.is_valid():
-        data = form.cleaned_data
-        coalitions = coalitions.search(data["q"]).in_state(data["state"]).in_sector(data["sector"])
-        if data["track"]:
-            coalitions = coalitions.filter(track=data["track"])
-    coalitions = list(coalitions)
+    filters = form.cleaned_data if form.is_valid() else None
     today = timezone.localdate()
-    rows = []
-    for coalition in coalitions:
-        grant = coalition.grants.all()[0] if coalition.grants.all() else None
-        rows.append(
-            {
-                "coalition": coalition,
-                "grant": grant,
-                "next_report": grant.next_report(today) if grant else None,
-                "coaches": [a.coach for a in coalition.coach_assignments.all()],
-            }
-        )
+    rows = selectors.coalition_rows(request.user, today=today, filters=filters)
     context = {
         "form": form,
         "rows": rows,
-        "total_amount": sum((r["grant"].amount for r in rows if r["grant"]), 0),
+        "total_amount": selectors.total_amount(rows),
         "today": today,
-        "is_filtered": bool(form.is_valid() and any(form.cleaned_data.values())),
+        "is_filtered": bool(filters and any(filters.values())),
     }
     template = "grantees/coalition_list.html"
     if request.htmx:
@@ -69,7 +44,7 @@ def coalition_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def coalition_detail(request: HttpRequest, code) -> HttpResponse:
+def coalition_detail(request: AuthedRequest, code) -> HttpResponse:
     coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
     grants = list(Grant.objects.filter(coalition=coalition).order_by("start_date"))
     targets = list(
@@ -97,14 +72,14 @@ def coalition_detail(request: HttpRequest, code) -> HttpResponse:
     return render(request, "grantees/coalition_detail.html", context)
 
 
-def member_list(request: HttpRequest, code) -> HttpResponse:
+def member_list(request: AuthedRequest, code) -> HttpResponse:
     coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
     if not coalition.can_see_members(request.user):
         raise PermissionDenied
     return _render_members(request, coalition, forms.MemberInviteForm())
 
 
-def _render_members(request, coalition, invite_form, status=200) -> HttpResponse:
+def _render_members(request: AuthedRequest, coalition, invite_form, status=200) -> HttpResponse:
     members = Membership.objects.filter(coalition=coalition).select_related("user")
     invitations = (
         Invitation.objects.filter(coalition=coalition)
@@ -124,14 +99,14 @@ def _render_members(request, coalition, invite_form, status=200) -> HttpResponse
     return render(request, "grantees/member_list.html", context, status=status)
 
 
-def _manageable_coalition(request: HttpRequest, code) -> Coalition:
+def _manageable_coalition(request: AuthedRequest, code) -> Coalition:
     return get_editable_or_404(
         Coalition.objects, request.user, lambda user, c: c.can_manage_members(user), code=code
     )
 
 
 @require_POST
-def member_invite(request: HttpRequest, code) -> HttpResponse:
+def member_invite(request: AuthedRequest, code) -> HttpResponse:
     coalition = _manageable_coalition(request, code)
     form = forms.MemberInviteForm(request.POST)
     if form.is_valid():
@@ -155,7 +130,7 @@ def member_invite(request: HttpRequest, code) -> HttpResponse:
 
 
 @require_POST
-def member_change_role(request: HttpRequest, code, member) -> HttpResponse:
+def member_change_role(request: AuthedRequest, code, member) -> HttpResponse:
     coalition = _manageable_coalition(request, code)
     membership = get_object_or_404(
         Membership.objects.select_related("user", "coalition"), coalition=coalition, code=member
@@ -182,7 +157,7 @@ def member_change_role(request: HttpRequest, code, member) -> HttpResponse:
 
 
 @require_POST
-def member_remove(request: HttpRequest, code, member) -> HttpResponse:
+def member_remove(request: AuthedRequest, code, member) -> HttpResponse:
     coalition = _manageable_coalition(request, code)
     membership = get_object_or_404(
         Membership.objects.select_related("user", "coalition"), coalition=coalition, code=member
@@ -197,7 +172,7 @@ def member_remove(request: HttpRequest, code, member) -> HttpResponse:
 
 
 @require_POST
-def invitation_action(request: HttpRequest, code, invitation, action: str) -> HttpResponse:
+def invitation_action(request: AuthedRequest, code, invitation, action: str) -> HttpResponse:
     """Resend or revoke a pending invitation (coalition or staff)."""
     invitation_obj = get_visible_or_404(
         Invitation.objects.select_related("coalition"), request.user, code=invitation
@@ -228,7 +203,7 @@ def invitation_action(request: HttpRequest, code, invitation, action: str) -> Ht
 
 
 @login_not_required
-def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_accept(request: PublicRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_for_token(token)
     except services.InvitationUnusable as problem:
@@ -247,7 +222,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         try:
             member = services.invitation_accept(
                 invitation=invitation,
-                user=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
+                user=request.user if request.user.is_authenticated else None,
                 full_name=form.cleaned_data["full_name"] if form else "",
                 password=form.cleaned_data["password1"] if form else "",
                 request=request,
@@ -271,18 +246,18 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "grantees/invitation_accept.html", context)
 
 
-def _require_jff_admin(request: HttpRequest) -> None:
+def _require_jff_admin(request: AuthedRequest) -> None:
     if not request.user.is_jff_admin:
         raise PermissionDenied
 
 
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthedRequest) -> HttpResponse:
     """JFF administrators' list of every account, with staff invitations."""
     _require_jff_admin(request)
     return _render_users(request, forms.StaffInviteForm())
 
 
-def _render_users(request, invite_form, status=200) -> HttpResponse:
+def _render_users(request: AuthedRequest, invite_form, status=200) -> HttpResponse:
     filter_form = forms.UserFilterForm(request.GET or None)
     users = User.objects.prefetch_related(
         Prefetch("memberships", queryset=Membership.objects.select_related("coalition"))
@@ -313,14 +288,14 @@ def _render_users(request, invite_form, status=200) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-def _query_without_page(request: HttpRequest) -> str:
+def _query_without_page(request: AuthedRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
 
 
 @require_POST
-def staff_invite(request: HttpRequest) -> HttpResponse:
+def staff_invite(request: AuthedRequest) -> HttpResponse:
     _require_jff_admin(request)
     form = forms.StaffInviteForm(request.POST)
     if form.is_valid():
@@ -337,7 +312,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def user_change_role(request: HttpRequest, user_code) -> HttpResponse:
+def user_change_role(request: AuthedRequest, user_code) -> HttpResponse:
     _require_jff_admin(request)
     person = get_object_or_404(User, uuid=user_code)
     form = forms.StaffRoleForm(request.POST)
@@ -361,7 +336,7 @@ def user_change_role(request: HttpRequest, user_code) -> HttpResponse:
 
 
 @require_POST
-def user_set_active(request: HttpRequest, user_code) -> HttpResponse:
+def user_set_active(request: AuthedRequest, user_code) -> HttpResponse:
     _require_jff_admin(request)
     person = get_object_or_404(User, uuid=user_code)
     active = request.POST.get("active") == "1"

@@ -43,9 +43,7 @@ def cast(db) -> Cast:
     factories.TargetFactory(grant=grant_b, measure="A-2", value=500)
 
     def member(coalition, role, email):
-        return factories.MembershipFactory(
-            coalition=coalition, role=role, user__email=email
-        ).user
+        return factories.MembershipFactory(coalition=coalition, role=role, user__email=email).user
 
     coach = factories.StaffFactory(email="coach@jff.example", staff_role=StaffRole.COACH)
     factories.CoachAssignmentFactory(coalition=a, coach=coach)

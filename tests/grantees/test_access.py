@@ -118,7 +118,8 @@ def test_user_management_is_for_jff_admins(cast, client_for, who, status):
 def test_only_jff_admins_change_accounts(cast, client_for, who, status, action):
     target = factories.StaffFactory(staff_role="coach")
     response = client_for(cast[who]).post(
-        reverse(f"grantees:{action}", args=[target.uuid]), {"role": "program_officer", "active": "0"}
+        reverse(f"grantees:{action}", args=[target.uuid]),
+        {"role": "program_officer", "active": "0"},
     )
     assert response.status_code == status
     target.refresh_from_db()

@@ -1,0 +1,65 @@
+"""Read models shaped for one screen each."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from bpij.models import User
+from grantees.calendar import Quarter
+from grantees.models import CoachAssignment, Coalition, CoalitionQuerySet, Grant
+
+
+@dataclass
+class CoalitionRow:
+    coalition: Coalition
+    grant: Grant | None
+    next_report: Quarter | None
+    coaches: list[User] = field(default_factory=list)
+
+    @property
+    def days_to_due(self) -> int | None:
+        return (self.next_report.due - self.today).days if self.next_report else None
+
+    today: date = field(default_factory=date.today)
+
+
+def coalition_rows(
+    user: User, *, today: date, filters: dict[str, str] | None = None
+) -> list[CoalitionRow]:
+    """The coalitions ``user`` may see with their first grant, next report and coaches,
+    in three queries whatever their number."""
+    grants = Prefetch("grants", queryset=Grant.objects.order_by("start_date"))
+    coaches = Prefetch(
+        "coach_assignments",
+        queryset=CoachAssignment.objects.select_related("coach").order_by("coach__email"),
+    )
+    coalitions: CoalitionQuerySet = (
+        Coalition.objects.visible_to(user).prefetch_related(grants).prefetch_related(coaches)
+    )
+    if filters:
+        coalitions = (
+            coalitions.search(filters.get("q", ""))
+            .in_state(filters.get("state", ""))
+            .in_sector(filters.get("sector", ""))
+        )
+        if filters.get("track"):
+            coalitions = coalitions.filter(track=filters["track"])
+    rows = []
+    for coalition in coalitions:
+        first_grant = next(iter(coalition.grants.all()), None)
+        rows.append(
+            CoalitionRow(
+                coalition=coalition,
+                grant=first_grant,
+                next_report=first_grant.next_report(today) if first_grant else None,
+                coaches=[a.coach for a in coalition.coach_assignments.all()],
+                today=today,
+            )
+        )
+    return rows
+
+
+def total_amount(rows: list[CoalitionRow]) -> Decimal:
+    return sum((row.grant.amount for row in rows if row.grant), Decimal(0))

@@ -1,0 +1,231 @@
+"""Browser tests: pytest-playwright driving Debian's Chromium against pytest-django's
+live server, with axe-core accessibility checks (WCAG 2.1 AA, zero violations).
+
+Playwright's own browser downloads are never used (no ``playwright install``): the tests
+launch /usr/bin/chromium from Debian. Without it every test here is skipped with a
+reason, unless BPIJ_REQUIRE_BROWSER=1 (CI), which turns the skip into a failure.
+"""
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls
+# from a thread with a running loop unless told it is safe (it is: nothing else runs).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SKIP_REASON = "Debian's chromium is not installed (apt-get install chromium): browser tests skipped"
+REQUIRE_BROWSER = os.environ.get("BPIJ_REQUIRE_BROWSER", "") == "1"
+BROWSER_DIR = Path(__file__).resolve().parent
+AXE_JS = BROWSER_DIR / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+VIEWPORT = {"width": 1280, "height": 900}
+
+_HEADER_SHOWN = pytest.StashKey[bool]()
+
+
+def chromium_present() -> bool:
+    return CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)
+
+
+def _status_line() -> str:
+    if chromium_present():
+        return f"browser tests: using {CHROMIUM}"
+    if REQUIRE_BROWSER:
+        return f"browser tests: FAILING — {CHROMIUM} is missing and BPIJ_REQUIRE_BROWSER=1"
+    return f"browser tests: SKIPPED — {SKIP_REASON}"
+
+
+def _in_browser_dir(item: pytest.Item) -> bool:
+    return BROWSER_DIR in Path(item.path).resolve().parents
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    # Only called when this conftest is loaded before collection (`pytest tests/browser`);
+    # a whole-suite run prints the same line after collection instead (below).
+    config.stash[_HEADER_SHOWN] = True
+    return _status_line()
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> str | None:
+    if config.stash.get(_HEADER_SHOWN, False) or not any(map(_in_browser_dir, items)):
+        return None
+    return _status_line()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Path-scoped: pytest only calls this conftest's hook for items under tests/browser.
+    # tryfirst, so the session-scoped browser is never launched when it cannot be.
+    if chromium_present():
+        return
+    if REQUIRE_BROWSER:
+        pytest.fail(f"BPIJ_REQUIRE_BROWSER=1 but {CHROMIUM} is missing. {SKIP_REASON}.")
+    pytest.skip(SKIP_REASON)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if getattr(report, "longrepr", None) and SKIP_REASON in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"browser tests: {len(skipped)} SKIPPED — {SKIP_REASON}", yellow=True, bold=True
+        )
+
+
+# -- pytest-playwright configuration -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server) -> str:
+    """Relative URLs in ``page.goto("/coalitions/")`` go to pytest-django's live server."""
+    return live_server.url
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    return {**browser_context_args, "viewport": VIEWPORT}
+
+
+# -- Data ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cast(transactional_db, live_server, cast):
+    """The cast of tests/conftest.py, committed so the live server's threads see it.
+
+    Requesting ``transactional_db`` (and ``live_server``) makes pytest-django run the
+    parent fixture's ``db`` as a transactional test case: rows are committed, and the
+    tables are flushed after the test.
+    """
+    return cast
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and used TOTP codes live in the (process-wide) local-memory
+    cache; start every browser test without the previous tests' sign-ins."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+# -- Helpers ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sign_in(live_server) -> Callable:
+    """Put a signed-in session for ``user`` into a browser context (no form, no MFA
+    prompt; staff pass the MFA middleware because they have an authenticator)."""
+    from django.test import Client
+
+    def sign_in(context, user) -> None:
+        client = Client()
+        client.force_login(user)
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+
+    return sign_in
+
+
+def totp_code(secret: str) -> str:
+    """The current six digits for a base-32 TOTP secret, as an authenticator app shows.
+
+    allauth accepts only the current time step, so a code about to roll over is not
+    used: wait for the next step instead.
+    """
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
+    if left < 3:
+        time.sleep(left + 0.1)
+    counters = list(yield_hotp_counters_from_time())  # now, with the tolerance around it
+    counter = counters[len(counters) // 2]
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def totp_secret_of(user) -> str:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import decrypt
+
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    return decrypt(authenticator.data["secret"])
+
+
+@pytest.fixture(scope="session")
+def screens_dir(pytestconfig: pytest.Config) -> Path:
+    path = pytestconfig.rootpath / "test-results" / "screens"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"- {violation['id']} ({violation.get('impact') or 'n/a'}): {violation['help']}"
+            f"\n  {violation['helpUrl']}"
+        )
+        for node in violation["nodes"]:
+            lines.append(f"    at {json.dumps(node['target'])}: {node['html']}")
+            summary = (node.get("failureSummary") or "").strip().replace("\n", "\n      ")
+            if summary:
+                lines.append(f"      {summary}")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def axe_check(screens_dir: Path) -> Callable:
+    """``axe_check(page, "name")``: screenshot the page to test-results/screens/name.png
+    and assert axe-core finds no WCAG 2.1 A/AA violation on it."""
+
+    def check(page, name: str) -> None:
+        page.wait_for_load_state("load")
+        page.screenshot(path=screens_dir / f"{name}.png", full_page=True)
+        if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+            page.add_script_tag(path=AXE_JS)
+        results = page.evaluate(
+            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+            WCAG_21_AA,
+        )
+        violations = results["violations"]
+        assert violations == [], (
+            f"axe-core found {len(violations)} WCAG 2.1 AA violation(s) on {name} "
+            f"({page.url}):\n{_describe(violations)}"
+        )
+
+    return check
