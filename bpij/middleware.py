@@ -1,10 +1,13 @@
 from collections.abc import Callable
+from contextlib import ExitStack
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+
+from bpij import tenancy
 
 SESSION_KEY = "bpij_mfa_ok"
 # Pages a staff member without a second factor may still open: everything under
@@ -50,3 +53,28 @@ class StaffMFARequiredMiddleware:
                 )
                 return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class DatabaseScopeMiddleware:
+    """Run each view as the application role with the signed-in person's scope (RLS).
+
+    The scope is entered once the view is known (a view marked ``unrestricted`` gets the
+    whole database) and left when the response is complete, whatever happened.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with ExitStack() as stack:
+            request._database_scope = stack  # type: ignore[attr-defined]
+            return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        if not tenancy.rls_enabled():
+            return
+        if getattr(view_func, "database_scope_all", False):
+            scope, ids = tenancy.SCOPE_ALL, []
+        else:
+            scope, ids = tenancy.scope_for(request.user)
+        request._database_scope.enter_context(tenancy.database_scope(scope, ids))  # type: ignore[attr-defined]

@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "bpij.middleware.StaffMFARequiredMiddleware",
+    "bpij.middleware.DatabaseScopeMiddleware",
 ]
 
 ROOT_URLCONF = "bpij.urls"
@@ -111,6 +112,9 @@ DATABASES = {
     )
 }
 EMBEDDED_DEFAULT = DATABASES["default"]["ENGINE"].endswith("sqlite3")
+# On PostgreSQL, requests and tasks run as this role, which owns no table and is held to
+# the row-level security policies of the tenant tables (bpij.tenancy). Empty turns it off.
+DB_APP_ROLE = os.environ.get("DB_APP_ROLE", "bpij_app")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "bpij.User"

@@ -6,11 +6,13 @@ serializers, tasks and admin actions use to fetch such rows by a user-supplied i
 outside the user's scope simply do not exist for them (404, never 403).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Self, TypeVar, cast
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import models
+from django.db import DatabaseError, connections, models
 from django.http import Http404
 
 from bpij.models import StaffRole, User
@@ -70,3 +72,71 @@ def get_editable_or_404(
     if not can_edit(user, obj):
         raise PermissionDenied
     return obj
+
+
+# --- Row-level security (PostgreSQL) -------------------------------------------------
+#
+# Underneath visible_to(), PostgreSQL enforces the same scope: tenant tables have a
+# policy for the role settings.DB_APP_ROLE, which owns no table, and every request (and
+# every task that reads tenant rows) runs as that role with its scope in two settings,
+# bpij.scope ('all', 'list' or unset) and bpij.coalitions (ids). A query that forgets
+# its filter therefore sees nothing outside the scope instead of another coalition's
+# rows. Migrations, management commands and the shell run as the owner, unrestricted.
+
+SCOPE_ALL = "all"
+SCOPE_LIST = "list"
+SCOPE_NONE = "none"
+
+
+def scope_for(user: Any) -> tuple[str, list[int]]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return SCOPE_NONE, []
+    if user.is_superuser or user.staff_role in (
+        StaffRole.PROGRAM_OFFICER,
+        StaffRole.JFF_ADMIN,
+        StaffRole.FUNDER_VIEWER,
+    ):
+        return SCOPE_ALL, []
+    if user.staff_role == StaffRole.COACH:
+        return SCOPE_LIST, sorted(user.assigned_coalition_ids)
+    if user.staff_role:
+        return SCOPE_NONE, []
+    return SCOPE_LIST, sorted(user.coalition_roles)
+
+
+def rls_enabled(using: str = "default") -> bool:
+    return bool(settings.DB_APP_ROLE) and connections[using].vendor == "postgresql"
+
+
+@contextmanager
+def database_scope(
+    scope: str, coalition_ids: Sequence[int] = (), using: str = "default"
+) -> Iterator[None]:
+    """Run the block as the application role, seeing only ``coalition_ids`` (or all)."""
+    if not rls_enabled(using):
+        yield
+        return
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('bpij.scope', %s, false), "
+            "set_config('bpij.coalitions', %s, false), set_config('role', %s, false)",
+            [scope, ",".join(str(i) for i in coalition_ids), settings.DB_APP_ROLE],
+        )
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET ROLE; RESET bpij.scope; RESET bpij.coalitions")
+        except DatabaseError:
+            # Never hand a connection still wearing this scope to the next request.
+            if not connection.in_atomic_block:
+                connection.close()
+
+
+def unrestricted(view: Callable) -> Callable:
+    """Mark a view whose authority is not the signed-in user (an invitation's secret
+    token): it runs with the whole database in scope and must do its own checks."""
+    view.database_scope_all = True  # type: ignore[attr-defined]
+    return view

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from bpij.http import AuthedRequest, PublicRequest
 from bpij.models import StaffRole, User
-from bpij.tenancy import get_editable_or_404, get_visible_or_404
+from bpij.tenancy import get_editable_or_404, get_visible_or_404, unrestricted
 from grantees import forms, selectors, services
 from grantees.models import (
     MEMBER_ROLE_HELP,
@@ -203,6 +203,7 @@ def invitation_action(request: AuthedRequest, code, invitation, action: str) -> 
 
 
 @login_not_required
+@unrestricted
 def invitation_accept(request: PublicRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_for_token(token)

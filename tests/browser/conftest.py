@@ -34,6 +34,7 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 VIEWPORT = {"width": 1280, "height": 900}
 
 _HEADER_SHOWN = pytest.StashKey[bool]()
+_CALL_PASSED = pytest.StashKey[bool]()
 
 
 def chromium_present() -> bool:
@@ -74,6 +75,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if REQUIRE_BROWSER:
         pytest.fail(f"BPIJ_REQUIRE_BROWSER=1 but {CHROMIUM} is missing. {SKIP_REASON}.")
     pytest.skip(SKIP_REASON)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_PASSED] = report.passed
+    return report
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
@@ -208,24 +217,50 @@ def _describe(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@pytest.fixture
-def axe_check(screens_dir: Path) -> Callable:
-    """``axe_check(page, "name")``: screenshot the page to test-results/screens/name.png
-    and assert axe-core finds no WCAG 2.1 A/AA violation on it."""
+class Axe:
+    """Runs axe-core on pages and remembers what it found, so that one test can check
+    several pages and still report every violation on every one of them."""
 
-    def check(page, name: str) -> None:
+    def __init__(self, screens: Path):
+        self.screens = screens
+        self.checked: list[str] = []
+        self.found: dict[str, tuple[str, list[dict]]] = {}
+        self.asserted = False
+
+    def check(self, page, name: str, *, screenshot: bool = True) -> None:
+        """Screenshot the page to test-results/screens/<name>.png and run axe-core on it
+        (WCAG 2.1 A and AA rules)."""
         page.wait_for_load_state("load")
-        page.screenshot(path=screens_dir / f"{name}.png", full_page=True)
+        if screenshot:
+            page.screenshot(path=self.screens / f"{name}.png", full_page=True)
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             page.add_script_tag(path=AXE_JS)
         results = page.evaluate(
             "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
             WCAG_21_AA,
         )
-        violations = results["violations"]
-        assert violations == [], (
-            f"axe-core found {len(violations)} WCAG 2.1 AA violation(s) on {name} "
-            f"({page.url}):\n{_describe(violations)}"
+        self.checked.append(name)
+        if results["violations"]:
+            self.found[name] = (page.url, results["violations"])
+
+    def assert_no_violations(self) -> None:
+        self.asserted = True
+        report = "\n".join(
+            f"\n{name} ({url}):\n{_describe(violations)}"
+            for name, (url, violations) in self.found.items()
+        )
+        count = sum(len(violations) for _, violations in self.found.values())
+        assert self.found == {}, (
+            f"axe-core found {count} WCAG 2.1 AA violation(s) on "
+            f"{len(self.found)} of {len(self.checked)} page(s):{report}"
         )
 
-    return check
+
+@pytest.fixture
+def axe(screens_dir: Path, request: pytest.FixtureRequest):
+    """``axe.check(page, "name")`` for each page, then ``axe.assert_no_violations()``."""
+    checker = Axe(screens_dir)
+    yield checker
+    passed = request.node.stash.get(_CALL_PASSED, False)
+    if passed and checker.checked and not checker.asserted:
+        pytest.fail("the test ran axe.check() but never axe.assert_no_violations()")
