@@ -236,7 +236,7 @@ class Axe:
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             page.add_script_tag(path=AXE_JS)
         results = page.evaluate(
-            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
             WCAG_21_AA,
         )
         self.checked.append(name)
