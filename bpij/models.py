@@ -135,6 +135,10 @@ class AuditAction(models.TextChoices):
     USER_REACTIVATED = "user_reactivated", "Account reactivated"
     COACH_ASSIGNED = "coach_assigned", "Coach assigned"
     COACH_UNASSIGNED = "coach_unassigned", "Coach unassigned"
+    PII_UPLOADED = "pii_uploaded", "Participant data uploaded"
+    PII_VIEWED = "pii_viewed", "Participant data viewed"
+    PII_DOWNLOADED = "pii_downloaded", "Participant data downloaded"
+    SUBMISSION_CERTIFIED = "submission_certified", "Report certified and submitted"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -1,6 +1,7 @@
 """Tests run against PostgreSQL and Redis on localhost (override with DATABASE_URL/REDIS_URL)."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/bpij")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -15,3 +16,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Uploaded files go to a temporary directory (the end-to-end worker is pointed at it too).
+MEDIA_ROOT = Path(os.environ.get("BPIJ_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="bpij-media-"))

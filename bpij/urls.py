@@ -30,6 +30,7 @@ urlpatterns = [
     path("healthz", platform_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("grantees.urls")),
+    path("", include("reporting.urls")),
     path("coaching/", include("coaching.urls")),
 ]
 

@@ -68,6 +68,8 @@ def coalition_detail(request: AuthedRequest, code) -> HttpResponse:
         "role": coalition.role_of(request.user),
         "can_see_members": coalition.can_see_members(request.user),
         "member_count": Membership.objects.filter(coalition=coalition).count(),
+        # grantees does not import reporting; the URL is resolved by name.
+        "reports_url": reverse("reporting:period-list", args=[coalition.code]),
     }
     return render(request, "grantees/coalition_detail.html", context)
 

@@ -1,0 +1,338 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from bpij.models import User
+from bpij.tenancy import TenantQuerySet
+from grantees.calendar import Quarter
+from grantees.models import Coalition, Grant
+
+
+class PeriodQuerySet(TenantQuerySet["ReportingPeriod"]):
+    funder_visible = True
+
+    def overdue(self, today) -> "PeriodQuerySet":
+        """Past due with no version submitted yet."""
+        return self.filter(due_date__lt=today).exclude(submissions__state__in=SENT_STATES)
+
+
+class ReportingPeriod(models.Model):
+    """One calendar quarter of a grant's period of performance (DATA-CONTRACT.md §1)."""
+
+    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="periods")
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="periods")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    quarter = models.CharField(max_length=6)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    due_date = models.DateField()
+
+    objects = PeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["coalition", "start_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["grant", "quarter"], name="one_period_per_quarter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coalition} {self.quarter}"
+
+    @property
+    def as_quarter(self) -> Quarter:
+        return Quarter.parse(self.quarter)
+
+
+class SubmissionState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    CHECKING = "checking", "Checking"
+    NEEDS_FIXES = "needs_fixes", "Needs fixes"
+    READY = "ready", "Ready to certify"
+    SUBMITTED = "submitted", "Submitted"
+    IN_REVIEW = "in_review", "In review"
+    RETURNED = "returned", "Returned for revision"
+    ACCEPTED = "accepted", "Accepted"
+
+
+# States in which the grantee is still working on the version.
+OPEN_STATES = (
+    SubmissionState.DRAFT,
+    SubmissionState.CHECKING,
+    SubmissionState.NEEDS_FIXES,
+    SubmissionState.READY,
+)
+# States in which the version has been sent to JFF and is locked.
+SENT_STATES = (
+    SubmissionState.SUBMITTED,
+    SubmissionState.IN_REVIEW,
+    SubmissionState.RETURNED,
+    SubmissionState.ACCEPTED,
+)
+
+
+class SubmissionQuerySet(TenantQuerySet["Submission"]):
+    funder_visible = False
+
+
+class Submission(models.Model):
+    """One version of a coalition's quarterly report.
+
+    Versions are never changed once sent, nor deleted: a returned version is followed by
+    a new draft version that starts from it.
+    """
+
+    coalition = models.ForeignKey(Coalition, on_delete=models.PROTECT, related_name="submissions")
+    period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.PROTECT, related_name="submissions"
+    )
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    version = models.PositiveIntegerField()
+    state = models.CharField(
+        max_length=20, choices=SubmissionState.choices, default=SubmissionState.DRAFT
+    )
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    warning_count = models.PositiveIntegerField(default=0)
+    narrative_progress = models.TextField(blank=True)
+    narrative_challenges = models.TextField(blank=True)
+    narrative_ta_needs = models.TextField(blank=True)
+    certified_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    certifier_name = models.CharField(max_length=150, blank=True)
+    certifier_title = models.CharField(max_length=150, blank=True)
+    attestation = models.TextField(blank=True)
+    certified_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "version"], name="one_version_number"),
+            models.UniqueConstraint(
+                fields=["period"],
+                condition=models.Q(state__in=[str(s) for s in OPEN_STATES]),
+                name="one_open_version_per_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} v{self.version}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class UploadKind(models.TextChoices):
+    PARTICIPANTS = "participants", "Participant file"
+    PLACEMENTS = "placements", "Placement file"
+
+
+class UploadStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    CHECKED = "checked", "Checked"
+    REFUSED = "refused", "Refused"
+
+
+class UploadQuerySet(TenantQuerySet["Upload"]):
+    pass
+
+
+def upload_path(upload: "Upload", filename: str) -> str:
+    return f"uploads/{upload.coalition.code}/{upload.code}/{upload.kind}"
+
+
+class Upload(models.Model):
+    """A file as the grantee sent it, stored unchanged with its SHA-256."""
+
+    coalition = models.ForeignKey(Coalition, on_delete=models.PROTECT, related_name="uploads")
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="uploads")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=UploadKind.choices)
+    file = models.FileField(upload_to=upload_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    is_current = models.BooleanField(default=True)
+    status = models.CharField(
+        max_length=20, choices=UploadStatus.choices, default=UploadStatus.RECEIVED
+    )
+    data_rows = models.PositiveIntegerField(default=0)
+    kept_rows = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    warning_count = models.PositiveIntegerField(default=0)
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "kind"],
+                condition=models.Q(is_current=True),
+                name="one_current_upload_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.kind})"
+
+
+class FindingQuerySet(TenantQuerySet["Finding"]):
+    pass
+
+
+class Finding(models.Model):
+    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="+")
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="findings")
+    code = models.CharField(max_length=4)
+    severity = models.CharField(max_length=7)
+    file = models.CharField(max_length=12)
+    row = models.PositiveIntegerField(null=True)
+    column = models.CharField(max_length=64, blank=True)
+    value = models.CharField(max_length=300, blank=True)
+    message = models.TextField()
+
+    objects = FindingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["upload", "row", "id"]
+        indexes = [models.Index(fields=["upload", "code"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} row {self.row}"
+
+
+class SubmissionEventQuerySet(TenantQuerySet["SubmissionEvent"]):
+    pass
+
+
+class SubmissionEvent(models.Model):
+    """The submission's history: every upload, check, certification and state change."""
+
+    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    note = models.TextField(blank=True)
+
+    objects = SubmissionEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.submission} {self.kind}"
+
+
+class RecordQuerySet(TenantQuerySet):
+    pass
+
+
+class ParticipantRecord(models.Model):
+    """A participant row kept from a checked upload (DATA-CONTRACT.md §2.1).
+
+    Personally identifiable: never shown outside the coalition and the staff allowed to
+    see it. The SSN is stored encrypted (``reporting.pii``), compared by keyed hash,
+    shown only as its last four digits.
+    """
+
+    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="participants"
+    )
+    row = models.PositiveIntegerField()
+    participant_id = models.CharField(max_length=12)
+    ssn_encrypted = models.TextField(blank=True)
+    ssn_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    ssn_last4 = models.CharField(max_length=4, blank=True)
+    state_code = models.CharField(max_length=2)
+    zip_code = models.CharField(max_length=10, blank=True)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=1)
+    disability = models.CharField(max_length=1)
+    hispanic_latino = models.CharField(max_length=1)
+    race_american_indian = models.CharField(max_length=1)
+    race_asian = models.CharField(max_length=1)
+    race_black = models.CharField(max_length=1)
+    race_pacific_islander = models.CharField(max_length=1)
+    race_white = models.CharField(max_length=1)
+    veteran = models.CharField(max_length=1)
+    employment_status_at_entry = models.CharField(max_length=1)
+    highest_education = models.CharField(max_length=1)
+    low_income = models.CharField(max_length=1)
+    incumbent_worker = models.CharField(max_length=1)
+    entry_date = models.DateField()
+    exit_date = models.DateField(null=True)
+    other_exit_reason = models.CharField(max_length=2)
+    received_training = models.CharField(max_length=1)
+    training_start_date = models.DateField(null=True)
+    training_type = models.CharField(max_length=2, blank=True)
+    training_onet = models.CharField(max_length=10, blank=True)
+    training_completed = models.CharField(max_length=1, blank=True)
+    training_end_date = models.DateField(null=True)
+    credential_type = models.CharField(max_length=1)
+    credential_date = models.DateField(null=True)
+    msg_training_milestone_date = models.DateField(null=True)
+    msg_skills_progression_date = models.DateField(null=True)
+    employed_q2_after_exit = models.CharField(max_length=1, blank=True)
+    wages_q2_after_exit = models.PositiveIntegerField(null=True)
+    employed_q4_after_exit = models.CharField(max_length=1, blank=True)
+    wages_q4_after_exit = models.PositiveIntegerField(null=True)
+    incumbent_retained = models.CharField(max_length=1, blank=True)
+    incumbent_advanced = models.CharField(max_length=1, blank=True)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["submission", "row"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "participant_id"], name="one_record_per_participant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.participant_id
+
+
+class PlacementRecord(models.Model):
+    """A placement row kept from a checked upload (DATA-CONTRACT.md §2.2)."""
+
+    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="placements")
+    row = models.PositiveIntegerField()
+    participant_id = models.CharField(max_length=12)
+    employer_name = models.CharField(max_length=200)
+    start_date = models.DateField()
+    job_title = models.CharField(max_length=200, blank=True)
+    onet_code = models.CharField(max_length=10, blank=True)
+    naics_code = models.CharField(max_length=6, blank=True)
+    hourly_wage_cents = models.PositiveIntegerField()
+    hours_per_week = models.DecimalField(max_digits=5, decimal_places=2)
+    training_related = models.CharField(max_length=1)
+    registered_apprenticeship = models.CharField(max_length=1)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["submission", "row"]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} at {self.employer_name}"

@@ -4,6 +4,7 @@ No Django, no models: the upload job, the commands, the previews and the benchma
 call ``check_submission``.
 """
 
+from reporting.checks.reading import Source
 from reporting.checks.types import CheckResult, FileResult, Finding, History, Severity
 
-__all__ = ["CheckResult", "FileResult", "Finding", "History", "Severity"]
+__all__ = ["CheckResult", "FileResult", "Finding", "History", "Severity", "Source"]

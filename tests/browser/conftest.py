@@ -18,7 +18,8 @@ import pytest
 # from a thread with a running loop unless told it is safe (it is: nothing else runs).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's package; BPIJ_CHROMIUM points elsewhere (e.g. to check the skip: =/nonexistent).
+CHROMIUM = Path(os.environ.get("BPIJ_CHROMIUM") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -28,10 +29,20 @@ CHROMIUM_ARGS = [
 ]
 SKIP_REASON = "Debian's chromium is not installed (apt-get install chromium): browser tests skipped"
 REQUIRE_BROWSER = os.environ.get("BPIJ_REQUIRE_BROWSER", "") == "1"
+REQUIRED_REASON = (
+    f"BPIJ_REQUIRE_BROWSER=1, but Debian's chromium is not at {CHROMIUM} "
+    "(apt-get install chromium): browser tests cannot run"
+)
 BROWSER_DIR = Path(__file__).resolve().parent
 AXE_JS = BROWSER_DIR / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 VIEWPORT = {"width": 1280, "height": 900}
+TIMEOUT_MS = 10_000
+# Only violations are collected ("passes" and "incomplete" would cost time for nothing).
+AXE_RUN = """async (tags) => await axe.run(document, {
+    runOnly: {type: "tag", values: tags},
+    resultTypes: ["violations"],
+})"""
 
 _HEADER_SHOWN = pytest.StashKey[bool]()
 _CALL_PASSED = pytest.StashKey[bool]()
@@ -45,7 +56,7 @@ def _status_line() -> str:
     if chromium_present():
         return f"browser tests: using {CHROMIUM}"
     if REQUIRE_BROWSER:
-        return f"browser tests: FAILING — {CHROMIUM} is missing and BPIJ_REQUIRE_BROWSER=1"
+        return f"browser tests: FAILING — {REQUIRED_REASON}"
     return f"browser tests: SKIPPED — {SKIP_REASON}"
 
 
@@ -73,7 +84,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if chromium_present():
         return
     if REQUIRE_BROWSER:
-        pytest.fail(f"BPIJ_REQUIRE_BROWSER=1 but {CHROMIUM} is missing. {SKIP_REASON}.")
+        pytest.fail(REQUIRED_REASON, pytrace=False)
     pytest.skip(SKIP_REASON)
 
 
@@ -116,6 +127,19 @@ def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": VIEWPORT}
 
 
+@pytest.fixture
+def new_context(new_context: Callable) -> Callable:
+    """Contexts (and the ``context``/``page`` fixtures built on them) give up after 10 s,
+    not Playwright's 30: a page that has not answered by then will not."""
+
+    def make(**kwargs):
+        context = new_context(**kwargs)
+        context.set_default_timeout(TIMEOUT_MS)
+        return context
+
+    return make
+
+
 # -- Data ---------------------------------------------------------------------------
 
 
@@ -146,13 +170,14 @@ def _fresh_cache():
 
 @pytest.fixture
 def sign_in(live_server) -> Callable:
-    """Put a signed-in session for ``user`` into a browser context (no form, no MFA
-    prompt; staff pass the MFA middleware because they have an authenticator)."""
+    """Put a signed-in session for ``user`` into a browser context, replacing any other
+    (no form, no MFA prompt; staff pass the MFA middleware as they have an authenticator)."""
     from django.test import Client
 
     def sign_in(context, user) -> None:
         client = Client()
         client.force_login(user)
+        context.clear_cookies()
         context.add_cookies(
             [
                 {
@@ -180,7 +205,7 @@ def totp_code(secret: str) -> str:
     )
 
     left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
-    if left < 3:
+    if left < 2:
         time.sleep(left + 0.1)
     counters = list(yield_hotp_counters_from_time())  # now, with the tolerance around it
     counter = counters[len(counters) // 2]
@@ -235,10 +260,7 @@ class Axe:
             page.screenshot(path=self.screens / f"{name}.png", full_page=True)
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             page.add_script_tag(path=AXE_JS)
-        results = page.evaluate(
-            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-            WCAG_21_AA,
-        )
+        results = page.evaluate(AXE_RUN, WCAG_21_AA)
         self.checked.append(name)
         if results["violations"]:
             self.found[name] = (page.url, results["violations"])

@@ -5,9 +5,12 @@ from django.core.management.base import BaseCommand
 
 from grantees import demo
 from grantees.models import Coalition
+from reporting import services as reporting_services
 
 
 class Command(BaseCommand):
+    """Gathers every app's demo data, the way bpij/urls.py gathers their URLs."""
+
     help = (
         "Create the 34 fictional demo coalitions, their grants and targets, and the demo "
         "sign-ins. Safe to run again: it creates only what is missing."
@@ -35,12 +38,14 @@ class Command(BaseCommand):
                 self._print_sign_ins(password)
             return
         result = demo.seed(password, reset_passwords=reset_passwords)
+        periods = reporting_services.periods_ensure_all()
 
         for label, tally in result.tallies.items():
             line = f"{label:<18} {tally.created:>4} created  {tally.found:>4} found"
             if tally.updated:
                 line += f"  {tally.updated:>4} brought back to the demo definition"
             self.stdout.write(line)
+        self.stdout.write(f"{'reporting periods':<18} {periods:>4} created")
         if reset_passwords:
             self.stdout.write(f"Passwords reset for {result.passwords_reset} demo accounts.")
         for email in result.skipped_non_demo:

@@ -1,0 +1,176 @@
+"""``check_submission``: both files of a quarterly submission, every rule, one pass."""
+
+import hashlib
+from collections.abc import Callable
+
+import polars as pl
+
+from grantees.calendar import Quarter
+from reporting import contract
+from reporting.checks import duplicates, history, logic, reading, values
+from reporting.checks.reading import FileInput, Source, Table
+from reporting.checks.types import CheckResult, FileResult, Finding, History, Severity
+from reporting.checks.values import ROW
+
+SsnHasher = Callable[[str], str]
+
+
+def check_submission(
+    participants: FileInput,
+    placements: FileInput | None = None,
+    *,
+    period: Quarter,
+    history: History | None = None,
+    ssn_hasher: SsnHasher | None = None,
+) -> CheckResult:
+    """Check a participant file (and its placement file) for ``period``.
+
+    ``ssn_hasher`` is the keyed hash SSNs are compared by (D02); production passes an
+    HMAC. Without one, a plain SHA-256 is used, which is fine for a file checked on a
+    command line but must not be what stored hashes are made with.
+    """
+    hasher = ssn_hasher or _sha256
+    p_table = reading.read_table(Source.of(participants), contract.PARTICIPANTS)
+    p_typed, p_found = _check_participants(p_table, period, history, hasher)
+    p_result = _file_result(p_table, p_typed, p_found)
+
+    l_result = None
+    if placements is not None:
+        l_table = reading.read_table(Source.of(placements), contract.PLACEMENTS)
+        l_typed, l_found = _check_placements(l_table, period, p_table, p_typed)
+        kept_ids = p_result.kept.get_column("participant_id") if p_result.kept is not None else None
+        l_result = _file_result(l_table, l_typed, l_found, kept_ids=kept_ids)
+    return CheckResult(period=str(period), participants=p_result, placements=l_result)
+
+
+def _sha256(ssn: str) -> str:
+    return hashlib.sha256(ssn.encode()).hexdigest()
+
+
+def _check_participants(
+    table: Table, period: Quarter, previous: History | None, hasher: SsnHasher
+) -> tuple[pl.DataFrame | None, list[pl.DataFrame]]:
+    if not table.readable:
+        return None, []
+    kind, positions = table.kind, table.positions
+    typed, found = values.check_values(table.frame, kind, positions)
+    frames = [
+        found,
+        duplicates.duplicate_ids(typed, positions["participant_id"]),
+        duplicates.duplicate_ssns(typed, logic.position_of("ssn", kind, positions), hasher),
+        logic.evaluate(typed, logic.participant_conditions(period), kind, positions),
+    ]
+    if previous is not None:
+        frames.append(
+            history.history_findings(
+                typed, _known_ids(table, typed), previous.participants, positions
+            )
+        )
+    return typed, frames
+
+
+def _check_placements(
+    table: Table, period: Quarter, participants: Table, p_typed: pl.DataFrame | None
+) -> tuple[pl.DataFrame | None, list[pl.DataFrame]]:
+    if not table.readable:
+        return None, []
+    kind, positions = table.kind, table.positions
+    typed, found = values.check_values(table.frame, kind, positions)
+    frames = [
+        found,
+        duplicates.duplicate_placements(typed, logic.position_of("employer_name", kind, positions)),
+        logic.evaluate(typed, logic.placement_conditions(period), kind, positions),
+    ]
+    if p_typed is not None:
+        lookup = logic.participant_lookup(p_typed, participants.skipped_ids)
+        joined = typed.join(lookup, on="participant_id", how="left", maintain_order="left")
+        frames.append(logic.evaluate(joined, logic.cross_file_conditions(), kind, positions))
+    return typed, frames
+
+
+def _known_ids(table: Table, typed: pl.DataFrame) -> pl.Series:
+    """Every participant_id read: rows held back included, rows skipped by F04 too."""
+    ids = typed.filter(~pl.col(values.BAD + "participant_id")).get_column("participant_id")
+    return pl.concat([ids.drop_nulls(), pl.Series(table.skipped_ids, dtype=pl.String)])
+
+
+def _file_result(
+    table: Table,
+    typed: pl.DataFrame | None,
+    found: list[pl.DataFrame],
+    *,
+    kept_ids: pl.Series | None = None,
+) -> FileResult:
+    file_level = pl.DataFrame(
+        [
+            {
+                "row": f.row,
+                "position": position,
+                "column": f.column,
+                "code": f.code,
+                "severity": str(f.severity),
+                "value": f.value,
+                "message": f.message,
+            }
+            for position, f in table.findings
+        ],
+        schema=values.FINDING_SCHEMA,
+    )
+    everything = pl.concat([file_level, *found]).sort(
+        ["row", "position", "code"], nulls_last=False, maintain_order=True
+    )
+    severities = {str(severity): severity for severity in Severity}
+    findings = [
+        Finding(code, severities[severity], table.kind, row, column, value, message)
+        for row, _, column, code, severity, value, message in everything.iter_rows()
+    ]
+    result = FileResult(
+        kind=table.kind,
+        findings=findings,
+        data_rows=table.data_rows,
+        readable=table.readable,
+        kept=kept_frame(table.kind, None),
+    )
+    if typed is None:
+        return result
+    held_back = everything.filter(
+        (pl.col("severity") == "error") & pl.col("row").is_not_null()
+    ).select(ROW)
+    kept = typed.join(held_back, on=ROW, how="anti")
+    if kept_ids is not None:
+        kept = kept.filter(pl.col("participant_id").is_in(kept_ids.implode()))
+    elif table.kind == contract.PLACEMENTS:
+        kept = kept.clear()
+    result.kept = kept_frame(table.kind, kept)
+    return result
+
+
+def kept_frame(kind: str, typed: pl.DataFrame | None) -> pl.DataFrame:
+    """The typed frame of reporting/checks/README.md, from ``check_values``' frame."""
+    schema = kept_schema(kind)
+    if typed is None:
+        return pl.DataFrame(schema=schema)
+    renamed = {"hourly_wage": "hourly_wage_cents"}
+    return typed.select(
+        pl.col(ROW).cast(pl.Int64),
+        *(
+            pl.col(column.name)
+            .cast(schema[renamed.get(column.name, column.name)])
+            .alias(renamed.get(column.name, column.name))
+            for column in contract.COLUMNS[kind]
+        ),
+    )
+
+
+def kept_schema(kind: str) -> dict[str, pl.DataType]:
+    dtypes: dict[contract.Kind, pl.DataType] = {
+        contract.Kind.DATE: pl.Date(),
+        contract.Kind.DOLLARS: pl.Int64(),
+        contract.Kind.HOURLY_WAGE: pl.Int64(),
+        contract.Kind.HOURS: pl.Float64(),
+    }
+    schema: dict[str, pl.DataType] = {ROW: pl.Int64()}
+    for column in contract.COLUMNS[kind]:
+        name = "hourly_wage_cents" if column.kind is contract.Kind.HOURLY_WAGE else column.name
+        schema[name] = dtypes.get(column.kind, pl.String())
+    return schema

@@ -1,0 +1,448 @@
+"""Stage 1 of DATA-CONTRACT.md §3: turn an uploaded file into a frame of stripped text.
+
+A file is a CSV or an XLSX workbook, told apart by its content first (a workbook is a
+zip archive) and by its name second. Whatever the format, reading ends in the same
+shape: one row per non-blank data row, numbered as the grantee's spreadsheet numbers it,
+with one text column per contract column the header names, plus the file-level
+findings (F01–F05).
+
+CSV is read by polars' native reader. Polars cannot say how many fields a row had (it
+pads short rows), so the fields of every record are also counted from the text itself,
+vectorised; a file whose quoting is not plain RFC 4180 is read by Python's csv module
+instead, which is slower but exact.
+"""
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from reporting import contract
+from reporting.checks import workbook
+from reporting.checks.types import Finding, Severity
+
+ROW = "row"
+# Where file-level findings sort among a row's findings.
+FILE_POSITION = -1
+# Columns the file does not have sort after the ones it has, in contract order.
+ABSENT_POSITION = 10_000
+
+_BOM = b"\xef\xbb\xbf"
+_ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+# A well-formed record: fields separated by commas, each either quoted (with "" for a
+# quote mark inside) or free of quote marks altogether. Polars and Python's csv module
+# read such a record alike.
+_FIELD = r'(?:"(?:[^"]|"")*"|[^",]*)'
+_WELL_FORMED = rf"^{_FIELD}(?:,{_FIELD})*$"
+_QUOTED = r'"(?:[^"]|"")*"'
+_SPACED_CELL = r'(?m)(?:^|,)[\s&&[^\r\n]]|[\s&&[^\r\n]]\r?(?:,|$)|"\s|\s"'
+_SAVE_AS_CSV = (
+    'save it from Excel with "Save As" → "CSV UTF-8 (Comma delimited)", or upload the .xlsx'
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """An uploaded file: its name and either its bytes or a path to it."""
+
+    name: str
+    data: bytes | None = None
+    path: Path | None = None
+
+    @classmethod
+    def of(cls, value: "FileInput") -> "Source":
+        if isinstance(value, Source):
+            return value
+        if isinstance(value, (str, os.PathLike)):
+            path = Path(value)
+            return cls(name=path.name, path=path)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return cls(name="", data=bytes(value))
+        if isinstance(value, tuple) and len(value) == 2:
+            name, data = value
+            return cls(name=str(name), data=bytes(data))
+        raise TypeError("a file is a path, bytes, a (name, bytes) tuple or a Source")
+
+    def size(self) -> int:
+        if self.data is not None:
+            return len(self.data)
+        assert self.path is not None
+        return self.path.stat().st_size
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return self.path.read_bytes()
+
+
+FileInput = Source | str | os.PathLike | bytes | tuple[str, bytes]
+
+
+@dataclass
+class Table:
+    """A file read: the text of its data rows and what was found on the way.
+
+    ``frame`` has the spreadsheet row number in ``row`` and one Utf8 column per contract
+    column (null for a blank cell, or for a column the file does not have); fully blank
+    rows and rows skipped by F04 are not in it. ``positions`` gives each contract
+    column's place in the file, so findings can be listed left to right.
+    """
+
+    kind: str
+    frame: pl.DataFrame
+    findings: list[tuple[int, Finding]] = field(default_factory=list)
+    readable: bool = True
+    data_rows: int = 0
+    positions: dict[str, int] = field(default_factory=dict)
+    # participant_id of rows skipped by F04: they exist, so they are not "missing" (L13, H01).
+    skipped_ids: list[str] = field(default_factory=list)
+
+
+class Refusal(Exception):
+    """The file cannot be read at all (F01); the message says why and what would do."""
+
+
+@dataclass
+class _Grid:
+    """Every record of a file as text: ``c0``..``cN`` (N = header width), ``row``, and
+    ``fits`` (the record has as many fields as the header) and ``blank``."""
+
+    frame: pl.DataFrame
+    header: list[str]
+    stripped: bool = False  # no cell has surrounding spaces
+
+
+def empty_frame(kind: str) -> pl.DataFrame:
+    schema: dict[str, pl.DataType] = {ROW: pl.Int64()}
+    schema |= {column.name: pl.String() for column in contract.COLUMNS[kind]}
+    return pl.DataFrame(schema=schema)
+
+
+def read_table(source: Source, kind: str) -> Table:
+    try:
+        grid, is_csv = _read_grid(source)
+    except Refusal as refusal:
+        return _refused(kind, str(refusal))
+    return _table_from_grid(grid, kind, is_csv=is_csv)
+
+
+def _refused(kind: str, message: str) -> Table:
+    finding = Finding("F01", Severity.ERROR, kind, None, None, None, message)
+    return Table(kind, empty_frame(kind), [(FILE_POSITION, finding)], readable=False)
+
+
+def _read_grid(source: Source) -> tuple[_Grid, bool]:
+    limit = contract.MAX_FILE_BYTES
+    size = source.size()
+    if size > limit:
+        raise Refusal(
+            f"the file is {_megabytes(size)}; files up to {_megabytes(limit)} are accepted — "
+            "send at most 50 MB (a CSV is smaller than the same data as .xlsx)"
+        )
+    data = source.read()
+    if len(data) > limit:  # The file grew between the size check and the read.
+        raise Refusal(f"the file is over {_megabytes(limit)}; files up to 50 MB are accepted")
+    name = source.name.lower()
+    if data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+        return _grid_from_rows(workbook.read_first_sheet(data)), False
+    if data.startswith(_OLE2_MAGIC):
+        raise Refusal(
+            "the file is an old-format Excel workbook (.xls) or a password-protected "
+            "workbook: save it as an Excel Workbook (.xlsx) without a password, or as "
+            "CSV UTF-8"
+        )
+    if name.endswith(_WORKBOOK_SUFFIXES):
+        raise Refusal(
+            f"the file is named {source.name!s} but is not an Excel workbook (.xlsx): "
+            "open it in Excel and save it as an Excel Workbook (.xlsx) or as CSV UTF-8"
+        )
+    return _csv_grid(data), True
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+# CSV ---------------------------------------------------------------------------------
+
+
+def _csv_grid(data: bytes) -> _Grid:
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        raise Refusal(
+            "the file is not a CSV text file (it holds binary data, or is saved as "
+            f'"Unicode text"/UTF-16): {_SAVE_AS_CSV}'
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise Refusal(
+            f"the file is not UTF-8 text (byte 0x{data[error.start]:02X} on line {line} "
+            f"cannot be read; the file was probably saved as plain CSV in another "
+            f"encoding): {_SAVE_AS_CSV}"
+        ) from None
+    if not text.strip():
+        raise Refusal(
+            "the file is empty: the first row must be the header, then one row per record"
+        )
+    first_line = text.split("\n", 1)[0]
+    if "," not in first_line and (";" in first_line or "\t" in first_line):
+        separator = "semicolons" if ";" in first_line else "tabs"
+        raise Refusal(f"the values are separated by {separator}, not commas: {_SAVE_AS_CSV}")
+
+    grid = None if text.count("\r") != text.count("\r\n") else _csv_grid_fast(data, text)
+    return grid if grid is not None else _csv_grid_exact(text)
+
+
+def _csv_grid_fast(data: bytes, text: str) -> _Grid | None:
+    """Read with polars; count each record's fields from the text. None when the file
+    needs the exact reader (quoting that is not RFC 4180, or any disagreement)."""
+    lines = pl.Series("text", [text]).str.split("\n").explode()
+    if text.endswith("\n"):
+        lines = lines.slice(0, len(lines) - 1)
+    commas = lines.str.count_matches(",", literal=True)
+    quotes = lines.str.count_matches('"', literal=True)
+    if quotes.sum():
+        # A line break inside quotes continues the record: a record ends where the count
+        # of quote marks so far is even.
+        ends = (quotes.cum_sum() % 2) == 0
+        if not ends[-1]:
+            return None
+        if not ends.all():
+            records = (
+                pl.DataFrame({"text": lines, "commas": commas, "quotes": quotes})
+                .with_columns(record=ends.shift(1, fill_value=True).cast(pl.Int64).cum_sum())
+                .group_by("record", maintain_order=True)
+                .agg(pl.col("text").str.join("\n"), pl.col("commas", "quotes").sum())
+            )
+            lines, commas, quotes = records["text"], records["commas"], records["quotes"]
+        quoted = (quotes > 0).arg_true()
+        quoted_text = lines.gather(quoted).str.strip_suffix("\r")
+        if not quoted_text.str.contains(_WELL_FORMED).all():
+            return None
+        outside = quoted_text.str.replace_all(_QUOTED, "")
+        commas = commas.scatter(quoted, outside.str.count_matches(",", literal=True))
+    fields = commas + 1
+    try:
+        frame = pl.read_csv(
+            data,
+            has_header=False,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError:
+        return None  # Its message may quote the file's text: never pass it on.
+    if frame.height != len(lines) or frame.height == 0 or fields[0] != frame.width:
+        return None
+    names = [f"c{i}" for i in range(frame.width)]
+    frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
+    header = [value or "" for value in frame.row(0)]
+    # A record is blank when every field is: spaces and commas only, or quoted spaces.
+    blank = lines.str.contains(r"^[\s,]*$")
+    if quotes.sum():
+        quoted = (quotes > 0).arg_true()
+        quoted_text = lines.gather(quoted)
+        blank_quoted = quoted_text.str.replace_all(_QUOTED, "").str.contains(
+            r"^[\s,]*$"
+        ) & quoted_text.str.extract_all(_QUOTED).list.eval(
+            pl.element().str.contains(r'^"\s*"$')
+        ).list.all()
+        blank = blank.scatter(quoted, blank_quoted)
+    frame = frame.with_columns(
+        pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW),
+        (fields == frame.width).alias("fits"),
+        blank.alias("blank"),
+    )
+    # Stripping every cell is the dearest step of reading: skip it when no cell can
+    # begin or end with a space — none follows or precedes a comma, a line break or a
+    # quote mark.
+    spaced = pl.Series([text]).str.contains(_SPACED_CELL).item()
+    return _Grid(frame.slice(1), header, stripped=not spaced)
+
+
+def _csv_grid_exact(text: str) -> _Grid:
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    header = records[0] if records else []
+    width = len(header)
+    columns: list[list[str]] = [[] for _ in range(width)]
+    fits: list[bool] = []
+    blank: list[bool] = []
+    for record in records[1:]:
+        fits.append(len(record) == width)
+        blank.append(all(not value.strip() for value in record))
+        padded = record[:width] + [""] * (width - len(record))
+        for column, value in zip(columns, padded, strict=True):
+            column.append(value)
+    frame = pl.DataFrame(
+        {f"c{i}": pl.Series(values, dtype=pl.String) for i, values in enumerate(columns)}
+    ).with_columns(
+        pl.int_range(2, len(records) + 1, dtype=pl.Int64).alias(ROW),
+        pl.Series("fits", fits, dtype=pl.Boolean),
+        pl.Series("blank", blank, dtype=pl.Boolean),
+    )
+    return _Grid(frame, [value or "" for value in header])
+
+
+def _all_blank(names: list[str]) -> pl.Expr:
+    return pl.all_horizontal([pl.col(name).str.strip_chars().fill_null("") == "" for name in names])
+
+
+# XLSX --------------------------------------------------------------------------------
+
+
+def _grid_from_rows(sheet: workbook.Sheet) -> _Grid:
+    rows = sheet.rows
+    if not rows:
+        return _Grid(pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)}), [])
+    width = max(len(row) for row in rows)
+    columns = list(zip(*(row + [""] * (width - len(row)) for row in rows[1:]), strict=True))
+    if not columns:
+        columns = [() for _ in range(width)]
+    names = [f"c{i}" for i in range(width)]
+    frame = pl.DataFrame(
+        {
+            name: pl.Series(name, [_cell_text(v) for v in values], dtype=pl.String)
+            for name, values in zip(names, columns, strict=True)
+        }
+    )
+    frame = frame.with_columns(
+        pl.int_range(sheet.first_row + 1, sheet.first_row + 1 + frame.height, dtype=pl.Int64).alias(
+            ROW
+        ),
+        pl.lit(True).alias("fits"),
+    ).with_columns(_all_blank(names).alias("blank"))
+    return _Grid(frame, [_cell_text(value) for value in rows[0]] + [""] * (width - len(rows[0])))
+
+
+def _cell_text(value: object) -> str:
+    return value if isinstance(value, str) else workbook.cell_text(value)
+
+
+# Header and rows ---------------------------------------------------------------------
+
+
+def _table_from_grid(grid: _Grid, kind: str, *, is_csv: bool) -> Table:
+    columns = contract.COLUMNS[kind]
+    frame = grid.frame
+    if not grid.header:
+        return _refused(kind, "the file is empty: the first row must be the header")
+    data_rows = int((~frame.get_column("blank")).sum())
+    if data_rows > contract.MAX_DATA_ROWS:
+        return _refused(
+            kind,
+            f"the file has {data_rows:,} data rows; at most {contract.MAX_DATA_ROWS:,} "
+            "data rows per file are accepted",
+        )
+    findings, positions = _header_findings(grid, kind)
+    if any(f.code == "F02" for _, f in findings):
+        return Table(kind, empty_frame(kind), findings, False, data_rows, positions)
+    if data_rows == 0:
+        message = "the file has a header but no data rows: add one row per record under the header"
+        findings.append(
+            (FILE_POSITION, Finding("F05", Severity.ERROR, kind, None, None, None, message))
+        )
+        return Table(kind, empty_frame(kind), findings, False, 0, positions)
+
+    ragged = frame.filter(~pl.col("blank") & ~pl.col("fits"))
+    width = len(grid.header)
+    for row in ragged.get_column(ROW).to_list() if is_csv else []:
+        message = (
+            f"row {row} does not have the {width} fields of the header, so it is skipped: "
+            "a value with a comma in it must be in quotes, and every row needs the same "
+            "number of commas as the header"
+        )
+        findings.append(
+            (FILE_POSITION, Finding("F04", Severity.ERROR, kind, row, None, None, message))
+        )
+    skipped_ids: list[str] = []
+    if ragged.height and "participant_id" in positions:
+        ids = ragged.get_column(f"c{positions['participant_id']}").str.strip_chars()
+        skipped_ids = [value for value in ids.to_list() if value]
+
+    def text(column: contract.Column) -> pl.Expr:
+        if column.name not in positions:
+            return pl.lit(None, dtype=pl.String)
+        cell = pl.col(f"c{positions[column.name]}")
+        if grid.stripped:
+            return pl.when(cell != "").then(cell)
+        stripped = cell.str.strip_chars()
+        return pl.when(stripped != "").then(stripped)
+
+    table_frame = (
+        frame.lazy()
+        .filter(~pl.col("blank") & pl.col("fits"))
+        .select(pl.col(ROW), *(text(column).alias(column.name) for column in columns))
+        .collect()
+    )
+    return Table(kind, table_frame, findings, True, data_rows, positions, skipped_ids)
+
+
+def _header_findings(grid: _Grid, kind: str) -> tuple[list[tuple[int, Finding]], dict[str, int]]:
+    """F02 and F03, and where each contract column is in the file (§7: the first column
+    naming a field is the one read)."""
+    findings: list[tuple[int, Finding]] = []
+    positions: dict[str, int] = {}
+    for index, cell in enumerate(grid.header):
+        header = cell.strip()
+        column = contract.column_for_header(header, kind) if header else None
+        if column is not None and column.name not in positions:
+            positions[column.name] = index
+            continue
+        if column is not None:
+            first = grid.header[positions[column.name]].strip()
+            message = (
+                f'column "{header}" (column {_letters(index)}) names {column.name}, which '
+                f'column "{first}" (column {_letters(positions[column.name])}) already '
+                "gives: this one is ignored — remove it, or give it the name of another "
+                "contract column"
+            )
+        elif not header:
+            values = grid.frame.filter(~pl.col("blank")).get_column(f"c{index}")
+            if values.str.strip_chars().fill_null("").eq("").all():
+                continue
+            message = (
+                f"column {_letters(index)} has values but no header: they are ignored — "
+                "give the column its contract name, or remove it"
+            )
+        elif contract.is_other_pirl_element(header):
+            continue
+        else:
+            message = (
+                f'column "{header}" (column {_letters(index)}) is not a column of the '
+                f"{kind} file: it is ignored — check its spelling against the template if "
+                "it was meant to be one"
+            )
+        findings.append(
+            (index, Finding("F03", Severity.WARNING, kind, 1, header or None, None, message))
+        )
+    for position, column in enumerate(contract.COLUMNS[kind], start=ABSENT_POSITION):
+        if column.required and column.name not in positions:
+            pirl = f" (or {column.pirl})" if column.pirl else ""
+            message = (
+                f"the required column {column.name} is missing: add a column headed "
+                f"{column.name}{pirl} — {column.description}"
+            )
+            findings.append(
+                (position, Finding("F02", Severity.ERROR, kind, 1, column.name, None, message))
+            )
+    return findings, positions
+
+
+def _letters(index: int) -> str:
+    """The spreadsheet letter of a 0-based column index: 0 → A, 27 → AB."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters

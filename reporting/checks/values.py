@@ -1,0 +1,388 @@
+"""Stage 2 of DATA-CONTRACT.md §3: every cell on its own (V01–V11), vectorised.
+
+``check_values`` takes the text frame of ``reading`` and returns, for every contract
+column ``c``: ``raw:c`` (the stripped text), ``c`` (the typed value — null when blank
+or when the cell failed) and ``bad:c`` (the cell failed a stage-2 check), plus one
+finding per failing cell. Stages 3 and 4 read only the typed values and the flags.
+"""
+
+import functools
+from datetime import date
+
+import polars as pl
+
+from reporting import contract
+from reporting.contract import Column, Kind
+
+RAW = "raw:"
+BAD = "bad:"
+ROW = "row"
+FINDING_SCHEMA: dict[str, pl.DataType] = {
+    "row": pl.Int64(),
+    "position": pl.Int64(),
+    "column": pl.String(),
+    "code": pl.String(),
+    "severity": pl.String(),
+    "value": pl.String(),
+    "message": pl.String(),
+}
+EARLIEST_DATE = date(1900, 1, 1)
+SHOWN_LENGTH = 60  # how much of a long value a message quotes
+VALUE_LENGTH = 200  # how much of a long value a finding carries
+
+_DATE_HELP = "write it as YYYYMMDD (e.g. 20250315) or YYYY-MM-DD"
+_SSN_LIKE = r"^(?:\d{9}|\d{3}-\d{2}-\d{4})$"
+
+
+def empty_findings() -> pl.DataFrame:
+    return pl.DataFrame(schema=FINDING_SCHEMA)
+
+
+def findings_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
+    """Select the finding columns from ``frame`` in FINDING_SCHEMA's order and types."""
+    return frame.select(
+        columns[name].cast(dtype).alias(name) for name, dtype in FINDING_SCHEMA.items()
+    )
+
+
+def masked(text: pl.Expr) -> pl.Expr:
+    """An SSN as a finding may show it: the last four digits, or nothing when it is not
+    nine digits."""
+    digits = text.str.replace_all("-", "", literal=True)
+    return (
+        pl.when(digits.str.contains(r"^\d{9}$"))
+        .then(pl.lit("***-**-") + digits.str.slice(5, 4))
+        .otherwise(pl.lit("(masked)"))
+    )
+
+
+def shown(text: pl.Expr) -> pl.Expr:
+    """A value as a message quotes it: in quotes, cut short when long."""
+    cut = (
+        pl.when(text.str.len_chars() > SHOWN_LENGTH)
+        .then(text.str.slice(0, SHOWN_LENGTH) + pl.lit("…"))
+        .otherwise(text)
+    )
+    return pl.lit('"') + cut + pl.lit('"')
+
+
+def code_list(column: Column) -> str:
+    """`1 (male), 2 (female) or 9 (did not self-identify)`."""
+    items = [f"{code} ({meaning})" for code, meaning in column.codes.items()]
+    if not items:
+        return ""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def check_values(
+    frame: pl.DataFrame, kind: str, positions: dict[str, int]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The typed frame (``row``, ``raw:c``, ``c``, ``bad:c``) and the V findings."""
+    columns = contract.COLUMNS[kind]
+    checks = _checks(kind)
+    # Lazily, so that polars computes what a column's value and its reason share once.
+    reasons = (
+        frame.lazy()
+        .with_columns(pl.col(name).alias(RAW + name) for name in checks)
+        .with_columns(
+            *(reason.alias(f"reason:{name}") for name, (_, reason) in checks.items()),
+            *(typed.alias(f"typed:{name}") for name, (typed, _) in checks.items()),
+        )
+        .collect()
+    )
+    reason_names = [f"reason:{name}" for name in checks]
+    failing = reasons.filter(pl.any_horizontal(pl.col(reason_names).is_not_null()))
+    counts = failing.select(pl.col(reason_names).is_not_null().sum()).row(0)
+    found = [
+        _findings(failing, column, positions.get(column.name, fallback))
+        for fallback, (column, count) in enumerate(zip(columns, counts, strict=True), start=10_000)
+        if count
+    ]
+    typed = reasons.select(
+        pl.col(ROW),
+        *(pl.col(RAW + name) for name in checks),
+        *(
+            pl.when(pl.col(f"reason:{name}").is_null()).then(pl.col(f"typed:{name}")).alias(name)
+            for name in checks
+        ),
+        *(pl.col(f"reason:{name}").is_not_null().alias(BAD + name) for name in checks),
+    )
+    return typed, pl.concat([empty_findings(), *found])
+
+
+def _findings(failing: pl.DataFrame, column: Column, position: int) -> pl.DataFrame:
+    reason = pl.col(f"reason:{column.name}")
+    rows = failing.filter(reason.is_not_null())
+    if rows.is_empty():
+        return empty_findings()
+    text = pl.col(RAW + column.name)
+    if column.kind is Kind.SSN:
+        value = masked(text)
+    elif column.kind is Kind.PARTICIPANT_ID:
+        value = pl.when(reason == "V06").then(masked(text)).otherwise(text)
+    else:
+        value = text
+    value = value.str.slice(0, VALUE_LENGTH)
+    return findings_frame(
+        rows,
+        row=pl.col(ROW),
+        position=pl.lit(position),
+        column=pl.lit(column.name),
+        code=reason.str.slice(0, 3),
+        severity=pl.lit("error"),
+        value=value,
+        message=_message(column, rows, f"reason:{column.name}", text, value),
+    )
+
+
+# One column's checks -------------------------------------------------------------------
+
+
+@functools.cache
+def _checks(kind: str) -> dict[str, tuple[pl.Expr, pl.Expr]]:
+    return {column.name: _check(column) for column in contract.COLUMNS[kind]}
+
+
+def _check(column: Column) -> tuple[pl.Expr, pl.Expr]:
+    """(typed value, reason it failed or null) for a column's cells."""
+    text = pl.col(column.name)
+    typed, invalid = _KINDS[column.kind](column, text)
+    blank = text.is_null()
+    if column.blank_means is not None:
+        typed = pl.when(blank).then(pl.lit(column.blank_means)).otherwise(typed)
+    reason = pl.when(blank).then(pl.lit("V01") if column.required else pl.lit(None, pl.String))
+    return typed, reason.otherwise(invalid)
+
+
+def _participant_id(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    reason = (
+        pl.when(~text.str.contains(r"^[A-Za-z0-9-]{1,12}$"))
+        .then(pl.lit("V05"))
+        .when(text.str.contains(_SSN_LIKE))
+        .then(pl.lit("V06"))
+    )
+    return text, reason
+
+
+def _ssn(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    digits = text.str.replace_all("-", "", literal=True)
+    area = digits.str.slice(0, 3)
+    reason = (
+        pl.when(~digits.str.contains(r"^\d{9}$"))
+        .then(pl.lit("V11:digits"))
+        .when(area.is_in(["000", "666"]) | area.str.starts_with("9"))
+        .then(pl.lit("V11:area"))
+        .when(digits.str.slice(3, 2) == "00")
+        .then(pl.lit("V11:group"))
+        .when(digits.str.slice(5, 4) == "0000")
+        .then(pl.lit("V11:serial"))
+    )
+    return digits, reason
+
+
+def _state(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    upper = text.str.to_uppercase()
+    return upper, pl.when(~upper.is_in(sorted(contract.US_STATE_CODES))).then(pl.lit("V09"))
+
+
+def _pattern(code: str, pattern: str):
+    def check(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        return text, pl.when(~text.str.contains(pattern)).then(pl.lit(code))
+
+    return check
+
+
+def _date(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    parsed = (
+        pl.when(text.str.contains(r"^(?:\d{8}|\d{4}-\d{2}-\d{2})$"))
+        .then(text.str.replace_all("-", "", literal=True).str.to_date("%Y%m%d", strict=False))
+    )
+    reason = (
+        pl.when(parsed.is_null())
+        .then(pl.lit("V02"))
+        .when(parsed < pl.lit(EARLIEST_DATE))
+        .then(pl.lit("V02:early"))
+    )
+    return parsed, reason
+
+
+def _code(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    canonical = text
+    if column.two_digit:
+        canonical = pl.when(text.str.contains(r"^\d$")).then(pl.lit("0") + text).otherwise(text)
+    return canonical, pl.when(~canonical.is_in(list(column.codes))).then(pl.lit("V03"))
+
+
+def _dollars(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    amount = text.str.extract(r"^(\d+)(?:\.0{1,2})?$", 1).cast(pl.Int64, strict=False)
+    reason = (
+        pl.when(~text.str.contains(r"^\d+(?:\.0{1,2})?$"))
+        .then(pl.lit("V04:format"))
+        .when(amount.is_null() | (amount > 999_999))
+        .then(pl.lit("V04:range"))
+    )
+    return amount, reason
+
+
+def _hourly_wage(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    dollars = text.str.extract(r"^(\d{1,9})(?:\.\d{1,2})?$", 1).cast(pl.Int64, strict=False)
+    cents = (
+        text.str.extract(r"\.(\d{1,2})$", 1)
+        .str.pad_end(2, "0")
+        .cast(pl.Int64, strict=False)
+        .fill_null(0)
+    )
+    amount = dollars * 100 + cents
+    reason = (
+        pl.when(~text.str.contains(r"^\d+(?:\.\d{1,2})?$"))
+        .then(pl.lit("V04:format"))
+        .when(amount.is_null() | (amount < 1) | (amount > 50_000))
+        .then(pl.lit("V04:range"))
+    )
+    return amount, reason
+
+
+def _hours(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    hours = text.cast(pl.Float64, strict=False)
+    reason = (
+        pl.when(~text.str.contains(r"^\d+(?:\.\d+)?$"))
+        .then(pl.lit("V04:format"))
+        .when((hours < 1) | (hours > 80))
+        .then(pl.lit("V04:range"))
+    )
+    return hours, reason
+
+
+def _text(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    limit = column.max_length or 10_000
+    return text, pl.when(text.str.len_chars() > limit).then(pl.lit("V04:length"))
+
+
+_KINDS = {
+    Kind.PARTICIPANT_ID: _participant_id,
+    Kind.SSN: _ssn,
+    Kind.STATE: _state,
+    Kind.ZIP: _pattern("V10", r"^\d{5}(?:-\d{4})?$"),
+    Kind.DATE: _date,
+    Kind.CODE: _code,
+    Kind.DOLLARS: _dollars,
+    Kind.HOURLY_WAGE: _hourly_wage,
+    Kind.HOURS: _hours,
+    Kind.ONET: _pattern("V07", r"^(?:\d{2}-\d{4}\.\d{2}|\d{8})$"),
+    Kind.NAICS: _pattern("V08", r"^\d{6}$"),
+    Kind.TEXT: _text,
+}
+
+
+# Messages ---------------------------------------------------------------------------
+
+
+def _message(
+    column: Column, rows: pl.DataFrame, reason_name: str, text: pl.Expr, value: pl.Expr
+) -> pl.Expr:
+    name = column.name
+    reason = pl.col(reason_name)
+    quoted = shown(text)
+    masked_value = value  # already masked where it must be
+    messages: dict[str, pl.Expr] = {
+        "V01": pl.lit(f"{name} is blank: it is required — enter {_expected(column)}"),
+        "V02": pl.format(f"{name} {{}} is not a valid date: {_DATE_HELP}", quoted),
+        "V02:early": pl.format(
+            f"{name} {{}} is before 1900-01-01: check the year — {_DATE_HELP}", quoted
+        ),
+        "V03": pl.format(
+            f"{name} {{}} is not an allowed code: use {code_list(column)}"
+            + (" (the leading zero may be left out)" if column.two_digit else ""),
+            quoted,
+        ),
+        "V04:format": pl.format(f"{name} {{}} is not {_number_format(column)}", quoted),
+        "V04:range": pl.format(f"{name} {{}} is out of range: {_number_range(column)}", quoted),
+        "V04:length": pl.format(
+            f"{name} is {{}} characters long: at most {column.max_length} are allowed — shorten it",
+            text.str.len_chars().cast(pl.String),
+        ),
+        "V05": pl.format(
+            f"{name} {{}} is not a valid ID: use 1–12 characters, only letters A–Z, a–z, "
+            "digits and dashes",
+            quoted,
+        ),
+        "V06": pl.format(
+            f"{name} {{}} looks like a Social Security number: PIRL 100 must never hold "
+            "an SSN — use the coalition's own participant ID (and the ssn column for the "
+            "SSN)",
+            masked_value,
+        ),
+        "V07": pl.format(
+            f"{name} {{}} is not an O*NET-SOC code: write it as NN-NNNN.NN (e.g. "
+            "47-2111.00) or as 8 digits",
+            quoted,
+        ),
+        "V08": pl.format(
+            f"{name} {{}} is not a NAICS code: write the 6-digit code (e.g. 237130)", quoted
+        ),
+        "V09": pl.format(
+            f"{name} {{}} is not a USPS state or territory code: use a two-letter code "
+            "such as CA, NY, DC or PR",
+            quoted,
+        ),
+        "V10": pl.format(
+            f"{name} {{}} is not a ZIP code: write 5 digits or ZIP+4 (12345-6789) — if a "
+            "spreadsheet dropped a leading zero, format the column as text",
+            quoted,
+        ),
+        "V11:digits": pl.format(
+            f"{name} {{}} is not a Social Security number: write its 9 digits, with or "
+            "without dashes (123-45-6789), or leave it blank",
+            masked_value,
+        ),
+        "V11:area": pl.format(
+            f"{name} {{}} is not a valid SSN: the first three digits cannot be 000, 666 or "
+            "900–999 — check the number, or leave it blank",
+            masked_value,
+        ),
+        "V11:group": pl.format(
+            f"{name} {{}} is not a valid SSN: the middle two digits cannot be 00 — check "
+            "the number, or leave it blank",
+            masked_value,
+        ),
+        "V11:serial": pl.format(
+            f"{name} {{}} is not a valid SSN: the last four digits cannot be 0000 — check "
+            "the number, or leave it blank",
+            masked_value,
+        ),
+    }
+    present = rows.get_column(reason_name).unique().to_list()
+    return pl.coalesce(
+        pl.when(reason == key).then(message) for key, message in messages.items() if key in present
+    )
+
+
+def _expected(column: Column) -> str:
+    if column.kind is Kind.PARTICIPANT_ID:
+        return "the participant's ID: 1–12 letters, digits or dashes"
+    if column.kind is Kind.DATE:
+        return f"the {column.description} as YYYYMMDD"
+    if column.kind is Kind.CODE:
+        return code_list(column)
+    return f"the {column.description}"
+
+
+def _number_format(column: Column) -> str:
+    if column.kind is Kind.DOLLARS:
+        return (
+            "a whole-dollar amount: write whole dollars with digits only, no $, commas or "
+            "cents (e.g. 12000)"
+        )
+    if column.kind is Kind.HOURLY_WAGE:
+        return (
+            "an amount in dollars: write it with digits and at most two decimals, no $ (e.g. 18.25)"
+        )
+    return "a number of hours: write it with digits, decimals allowed (e.g. 40 or 37.5)"
+
+
+def _number_range(column: Column) -> str:
+    if column.kind is Kind.DOLLARS:
+        return "whole dollars go from 0 to 999999"
+    if column.kind is Kind.HOURLY_WAGE:
+        return "the hourly wage goes from 0.01 to 500.00 dollars"
+    return "hours per week go from 1 to 80"

@@ -1,0 +1,451 @@
+"""Reading an uploaded XLSX workbook safely: inspect the archive, then let calamine parse.
+
+A workbook is a zip archive of XML parts, and a hostile one can exhaust memory or time
+long before any cell is read: a zip bomb (a small member that unpacks to gigabytes, or
+that lies about its size), an XML bomb (entities declared in a DOCTYPE), or a sparse
+sheet (one cell in A1 and one in ZZ200000) that calamine turns into a dense grid of
+billions of cells. So before calamine sees the file, every member is unpacked here as a
+stream — checking its real size and CRC against what the archive declares — and the
+first worksheet is scanned for cell positions outside what the workbook may span.
+"""
+
+import datetime
+import io
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from posixpath import dirname, join, normpath
+
+import polars as pl
+
+from reporting import contract
+
+MAX_UNPACKED_BYTES = 300 * 1024 * 1024
+MAX_RATIO = 200
+# A member that unpacks to less than this cannot exhaust anything, whatever its ratio
+# (a small, very regular styles part may compress well).
+RATIO_FLOOR = 1024 * 1024
+MAX_SHEET_ROWS = contract.MAX_DATA_ROWS + 1  # the header, then the data rows
+# calamine holds a sheet as a dense grid of 32-byte cells: 20 million cells is 640 MB,
+# room for 200,000 rows of 100 columns.
+MAX_CELLS = 20_000_000
+DEFAULT_COLUMNS = 100  # what a sheet without a <dimension> may span
+PROLOG_BYTES = 64 * 1024
+CHUNK = 8 * 1024 * 1024
+_STRUCTURE_LIMIT = 16 * 1024 * 1024
+
+_RESAVE = "open it in Excel and save it again as an Excel Workbook (.xlsx), or save it as CSV UTF-8"
+_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_PROLOG_NOISE = re.compile(rb"<\?.*?\?>|<!--.*?-->", re.DOTALL)
+_TAG_ATTRIBUTES = re.compile(r'([\w:]+)\s*=\s*"([^"]*)"')
+_DIMENSION = re.compile(r'<(?:\w+:)?dimension\s[^>]*?\bref="([^"]*)"')
+_REF = re.compile(r"^([A-Za-z]{0,3})(\d{0,7})$")
+# A <c> (cell) or <row> tag none of whose attributes is r="...".
+_SPACE = r"[\t\n\r ]"
+_NOT_R = rf"(?:[^r\t\n\r />=][^\t\n\r />=]*|r[^\t\n\r />=]+)"
+_UNPLACED = (
+    rf'<(?:[A-Za-z_][\w.-]*:)?(?:c|row)(?:{_SPACE}+{_NOT_R}{_SPACE}*={_SPACE}*"[^"]*")*{_SPACE}*/?>'
+)
+_COUNTED = {
+    "cells": r"<(?:[A-Za-z_][\w.-]*:)?c[\t\n\r />]",
+    "placed_cells": rf"<(?:[A-Za-z_][\w.-]*:)?c{_SPACE}[^>]*{_SPACE}r{_SPACE}*=",
+    "rows": r"<(?:[A-Za-z_][\w.-]*:)?row[\t\n\r />]",
+    "placed_rows": rf"<(?:[A-Za-z_][\w.-]*:)?row{_SPACE}[^>]*{_SPACE}r{_SPACE}*=",
+}
+
+
+class Refusal(Exception):
+    """The file cannot be read (F01); the message says what is wrong and what would do."""
+
+
+@dataclass
+class Sheet:
+    """The cells of the first worksheet, row by row; ``first_row`` is the 0-based
+    spreadsheet row of ``rows[0]``."""
+
+    rows: list[list[object]]
+    first_row: int = 0
+
+
+def read_first_sheet(data: bytes) -> Sheet:
+    inspect(data)
+    return _parse(data)
+
+
+def cell_text(value: object) -> str:
+    """A cell as the text a grantee sees: whole numbers without ".0", dates as
+    YYYY-MM-DD, other numbers as Excel shows them (15 significant digits)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return format(value, ".15g")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+# Inspection ---------------------------------------------------------------------------
+
+
+def inspect(data: bytes) -> None:
+    """Refuse a workbook that is damaged, macro-enabled or hostile; return quietly when
+    calamine may parse it."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        raise Refusal(
+            f"the file is a damaged workbook (its zip container cannot be read): {_RESAVE}"
+        ) from None
+    members = {info.filename.lower(): info for info in infos}
+    if len(members) != len(infos):
+        raise Refusal(f"the workbook has two parts with the same name, so it is damaged: {_RESAVE}")
+    _check_sizes(infos)
+    if "mimetype" in members and b"opendocument" in _read_part(data, members["mimetype"]):
+        raise Refusal(
+            f"the file is an OpenDocument spreadsheet (.ods), not an Excel workbook: {_RESAVE}"
+        )
+    if any(name.endswith("vbaproject.bin") for name in members):
+        raise Refusal(_macro_message())
+    content_types = _structure_part(data, members, "[content_types].xml")
+    lowered = content_types.lower()
+    if "macroenabled" in lowered or "vbaproject" in lowered:
+        raise Refusal(_macro_message())
+    if "ms-excel.sheet.binary" in lowered:
+        raise Refusal(f"the file is a binary Excel workbook (.xlsb): {_RESAVE}")
+    workbook_part = _workbook_part(content_types)
+    if workbook_part is None or workbook_part.lower() not in members:
+        raise Refusal(
+            "the file is a zip archive but not an Excel workbook (a Word or PowerPoint "
+            f"file?): {_RESAVE}"
+        )
+    sheet_part = _first_sheet_part(data, members, workbook_part)
+    for info in infos:
+        if info.filename.lower() == sheet_part:
+            _scan_sheet(data, info)
+        else:
+            _verify(data, info)
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo]) -> None:
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNPACKED_BYTES:
+        raise Refusal(
+            f"the workbook unpacks to {total / 2**20:,.0f} MB; at most "
+            f"{MAX_UNPACKED_BYTES // 2**20} MB is accepted — send the data as CSV UTF-8, "
+            "or remove other sheets, images and formatting"
+        )
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise Refusal(
+                "the workbook is encrypted: remove its password and save it again as .xlsx, or save it as CSV UTF-8"
+            )
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise Refusal(f"the workbook uses a compression method Excel does not use: {_RESAVE}")
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise Refusal(
+                f"the workbook part {info.filename} is compressed more than {MAX_RATIO}:1, "
+                "which is how a zip bomb is made, so the file is refused: "
+                f"{_RESAVE}"
+            )
+
+
+def _macro_message() -> str:
+    return (
+        "the file is a macro-enabled workbook (it contains VBA code), which is not "
+        "accepted: save it as an Excel Workbook (.xlsx, without macros) or as CSV UTF-8"
+    )
+
+
+def _structure_part(data: bytes, members: dict[str, zipfile.ZipInfo], name: str) -> str:
+    info = members.get(name.lower())
+    if info is None:
+        raise Refusal(
+            f"the file is a zip archive but not an Excel workbook (it has no {name}): {_RESAVE}"
+        )
+    if info.file_size > _STRUCTURE_LIMIT:
+        raise Refusal(f"the workbook part {info.filename} is implausibly large: {_RESAVE}")
+    raw = _read_part(data, info)
+    _check_prolog(raw, info.filename)
+    return raw.decode("utf-8", "replace")
+
+
+def _read_part(data: bytes, info: zipfile.ZipInfo) -> bytes:
+    return b"".join(_unpack(data, info))
+
+
+def _workbook_part(content_types: str) -> str | None:
+    for tag in re.findall(r"<(?:\w+:)?Override\s[^>]*>", content_types):
+        attributes = dict(_TAG_ATTRIBUTES.findall(tag))
+        kind = attributes.get("ContentType", "")
+        if re.search(r"spreadsheetml\.(?:sheet|template)\.main\+xml$", kind):
+            return attributes.get("PartName", "").lstrip("/")
+    return None
+
+
+def _first_sheet_part(data: bytes, members: dict[str, zipfile.ZipInfo], workbook_part: str) -> str:
+    workbook_xml = _structure_part(data, members, workbook_part)
+    sheet = re.search(r"<(?:\w+:)?sheet\s[^>]*>", workbook_xml)
+    if sheet is None:
+        raise Refusal(f"the workbook has no worksheet: {_RESAVE}")
+    attributes = dict(_TAG_ATTRIBUTES.findall(sheet[0]))
+    relation = next((v for k, v in attributes.items() if k.endswith(":id")), None)
+    folder, base = dirname(workbook_part), workbook_part.rsplit("/", 1)[-1]
+    rels = _structure_part(data, members, join(folder, "_rels", f"{base}.rels"))
+    for tag in re.findall(r"<(?:\w+:)?Relationship\s[^>]*>", rels):
+        attributes = dict(_TAG_ATTRIBUTES.findall(tag))
+        if attributes.get("Id") == relation:
+            target = attributes.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else normpath(join(folder, target))
+            if path.lower() not in members:
+                break
+            return path.lower()
+    raise Refusal(
+        f"the workbook's first sheet cannot be found in the file, so it is damaged: {_RESAVE}"
+    )
+
+
+def _check_prolog(head: bytes, name: str) -> None:
+    head = head[:PROLOG_BYTES]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", "ignore").encode("utf-8")
+    if _DTD.search(head):
+        raise Refusal(
+            f"the workbook part {name} declares a DOCTYPE or entities, which Excel never "
+            f"writes and which can be used to attack a server: {_RESAVE}"
+        )
+    if len(head) == PROLOG_BYTES and not re.search(rb"<[A-Za-z_]", _PROLOG_NOISE.sub(b"", head)):
+        raise Refusal(f"the workbook part {name} does not start like Excel's XML: {_RESAVE}")
+
+
+def _verify(data: bytes, info: zipfile.ZipInfo) -> None:
+    xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
+    for index, chunk in enumerate(_unpack(data, info)):
+        if index == 0 and xml:
+            _check_prolog(chunk, info.filename)
+
+
+def _unpack(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A member's content, chunk by chunk, refusing it as soon as it unpacks to more
+    than it declares (Python's zipfile would stop quietly at the declared size, while
+    another reader may go on) and checking its CRC at the end."""
+    damaged = f"the workbook part {info.filename} is damaged: {_RESAVE}"
+    offset = info.header_offset
+    header = data[offset : offset + 30]
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise Refusal(damaged)
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    start = offset + 30 + name_length + extra_length
+    packed = memoryview(data)[start : start + info.compress_size]
+    if len(packed) < info.compress_size:
+        raise Refusal(damaged)
+    produced, crc = 0, 0
+    if info.compress_type == zipfile.ZIP_STORED:
+        pieces: Iterator[bytes] = (
+            bytes(packed[i : i + CHUNK]) for i in range(0, len(packed), CHUNK)
+        )
+    else:
+        pieces = _inflate(packed, damaged)
+    for piece in pieces:
+        produced += len(piece)
+        if produced > info.file_size:
+            raise Refusal(
+                f"the workbook part {info.filename} unpacks to more than the archive "
+                f"declares, which is how a zip bomb is made, so the file is refused: {_RESAVE}"
+            )
+        crc = zlib.crc32(piece, crc)
+        yield piece
+    if produced != info.file_size or crc != info.CRC:
+        raise Refusal(damaged)
+
+
+def _inflate(packed: memoryview, damaged: str) -> Iterator[bytes]:
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    position = 0
+    try:
+        while not inflater.eof:
+            if inflater.unconsumed_tail:
+                piece = inflater.decompress(inflater.unconsumed_tail, CHUNK)
+            elif position < len(packed):
+                piece = inflater.decompress(packed[position : position + CHUNK], CHUNK)
+                position += CHUNK
+            else:
+                break
+            if piece:
+                yield piece
+    except zlib.error:
+        raise Refusal(damaged) from None
+    if not inflater.eof:
+        raise Refusal(damaged)
+
+
+# The first worksheet ------------------------------------------------------------------
+
+
+def _scan_sheet(data: bytes, info: zipfile.ZipInfo) -> None:
+    """Refuse a sheet whose cells would span more than the workbook may: more rows than
+    the limit, or more cells (rows × columns) than calamine should allocate."""
+    rows, columns = MAX_SHEET_ROWS, DEFAULT_COLUMNS
+    unplaced = False
+    for index, piece in enumerate(_tag_aligned(_unpack(data, info))):
+        if index == 0:
+            _check_prolog(piece, info.filename)
+            dimension = _DIMENSION.search(piece[:PROLOG_BYTES].decode("utf-8", "replace"))
+            if dimension:
+                rows, columns = _dimension(dimension[1])
+        outside, unplaced_here = _search(piece, _outside_pattern(rows, columns), _UNPLACED)
+        if outside:
+            raise Refusal(
+                "the first worksheet has cells outside the area it declares, or beyond "
+                f"{MAX_SHEET_ROWS - 1:,} data rows: {_RESAVE}"
+            )
+        unplaced = unplaced or unplaced_here
+    if unplaced:
+        _check_unplaced(data, info, rows, columns)
+
+
+def _check_unplaced(data: bytes, info: zipfile.ZipInfo, rows: int, columns: int) -> None:
+    """Cells and rows without an r="..." reference are placed after the previous one:
+    in the worst case each of them extends the sheet."""
+    counts = dict.fromkeys(_COUNTED, 0)
+    for piece in _tag_aligned(_unpack(data, info)):
+        text = pl.DataFrame({"t": [piece.decode("utf-8", "replace")]})
+        found = text.select(
+            pl.col("t").str.count_matches(pattern).alias(key) for key, pattern in _COUNTED.items()
+        ).row(0, named=True)
+        for key in counts:
+            counts[key] += found[key]
+    worst_rows = rows + counts["rows"] - counts["placed_rows"]
+    worst_columns = columns + counts["cells"] - counts["placed_cells"]
+    if worst_rows > MAX_SHEET_ROWS or worst_rows * worst_columns > MAX_CELLS:
+        raise Refusal(
+            "the first worksheet has cells without a position that could make it larger "
+            f"than the limits: {_RESAVE}"
+        )
+
+
+def _tag_aligned(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """The pieces cut just after a ">", so that no tag is split between two of them."""
+    carry = b""
+    for piece in pieces:
+        piece = carry + piece
+        cut = piece.rfind(b">") + 1
+        carry = piece[cut:]
+        if cut:
+            yield piece[:cut]
+    if carry:
+        yield carry
+
+
+def _search(piece: bytes, *patterns: str) -> tuple[bool, ...]:
+    """Whether each pattern occurs in the piece; polars runs the searches in parallel."""
+    text = pl.DataFrame({"t": [piece.decode("utf-8", "replace")]})
+    found = text.select(
+        pl.col("t").str.contains(pattern).alias(str(i)) for i, pattern in enumerate(patterns)
+    )
+    return tuple(bool(value) for value in found.row(0))
+
+
+def _dimension(ref: str) -> tuple[int, int]:
+    last = ref.split(":")[-1].strip()
+    match = _REF.match(last)
+    if not match or not match[2]:
+        return MAX_SHEET_ROWS, DEFAULT_COLUMNS
+    rows, columns = int(match[2]), _column_number(match[1] or "A")
+    if rows > MAX_SHEET_ROWS:
+        raise Refusal(
+            f"the first worksheet spans {rows:,} rows (to {last.upper()}); a file may have "
+            f"at most {MAX_SHEET_ROWS - 1:,} data rows under the header — if the rows below "
+            "the data are empty, delete them and save again"
+        )
+    if rows * columns > MAX_CELLS:
+        raise Refusal(
+            f"the first worksheet spans {rows:,} rows × {columns:,} columns (to "
+            f"{last.upper()}); at most {MAX_CELLS:,} cells are accepted — delete unused "
+            "columns, or send the data as CSV UTF-8"
+        )
+    return rows, columns
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _outside_pattern(rows: int, columns: int) -> str:
+    """A regex finding an r="..." cell or row reference beyond ``rows`` or ``columns``."""
+    return (
+        rf'[\t\n\r ]r[\t\n\r ]*=[\t\n\r ]*"(?:[A-Za-z]*0*{_greater_number(rows)}"'
+        rf"|(?i:{_greater_letters(_column_letters(columns))})[0-9])"
+    )
+
+
+def _greater_number(limit: int) -> str:
+    """Digits (no leading zero) of a number above ``limit``: more digits, or as many and
+    a larger digit at the first place they differ."""
+    digits = str(limit)
+    options = [rf"[1-9][0-9]{{{len(digits)},}}"]
+    for i, digit in enumerate(digits):
+        if digit != "9":
+            options.append(f"{digits[:i]}[{int(digit) + 1}-9][0-9]{{{len(digits) - i - 1}}}")
+    return f"(?:{'|'.join(options)})"
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _greater_letters(limit: str) -> str:
+    options = [f"[A-Z]{{{len(limit) + 1},}}"]
+    for i, letter in enumerate(limit):
+        if letter != "Z":
+            options.append(f"{limit[:i]}[{chr(ord(letter) + 1)}-Z][A-Z]{{{len(limit) - i - 1}}}")
+    return f"(?:{'|'.join(options)})"
+
+
+# Parsing ------------------------------------------------------------------------------
+
+
+def _parse(data: bytes) -> Sheet:
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        if not book.sheets_metadata:
+            raise Refusal(f"the workbook has no worksheet: {_RESAVE}")
+        if book.sheets_metadata[0].typ != SheetTypeEnum.WorkSheet:
+            raise Refusal(
+                "the first sheet of the workbook is not a worksheet (a chart?): move the "
+                "data to the first sheet, or save it as CSV UTF-8"
+            )
+        sheet = book.get_sheet_by_index(0)
+        rows = list(sheet.iter_rows())
+        end, start = sheet.end, sheet.start
+    except Refusal:
+        raise
+    except BaseException as error:  # calamine's Rust panics are BaseExceptions
+        if isinstance(error, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
+            raise
+        raise Refusal(f"the workbook cannot be read, so it is damaged: {_RESAVE}") from None
+    if not rows or end is None or start is None:
+        return Sheet([])
+    if start[1]:
+        rows = [[""] * start[1] + row for row in rows]
+    return Sheet(rows, first_row=end[0] + 1 - len(rows))

@@ -1,0 +1,162 @@
+"""Storing and reading the kept rows of a checked submission.
+
+PostgreSQL loads them with COPY (a 100,000-row file in well under a second); SQLite, the
+embedded default, takes the portable path through bulk_create.
+"""
+
+import io
+
+import polars as pl
+from django.db import connection
+
+from reporting import contract, pii
+from reporting.models import ParticipantRecord, PlacementRecord, Submission
+
+PARTICIPANT_FIELDS = [c.name for c in contract.PARTICIPANT_COLUMNS if c.name != "ssn"]
+PLACEMENT_FIELDS = [
+    c.name if c.name != "hourly_wage" else "hourly_wage_cents" for c in contract.PLACEMENT_COLUMNS
+]
+# Text columns the models store as '' rather than NULL.
+_TEXT_DEFAULTS = {
+    "zip_code",
+    "training_type",
+    "training_onet",
+    "training_completed",
+    "employed_q2_after_exit",
+    "employed_q4_after_exit",
+    "incumbent_retained",
+    "incumbent_advanced",
+    "job_title",
+    "onet_code",
+    "naics_code",
+}
+
+
+def _participant_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the SSN's encrypted form, keyed hash and last four; drop the clear digits."""
+    ssns = frame["ssn"].to_list() if "ssn" in frame.columns else [None] * frame.height
+    encrypted = [pii.encrypt_ssn(s) if s else "" for s in ssns]
+    hashed = [pii.hash_ssn(s) if s else "" for s in ssns]
+    last4 = [pii.last4(s) if s else "" for s in ssns]
+    return frame.select(["row", *PARTICIPANT_FIELDS]).with_columns(
+        pl.Series("ssn_encrypted", encrypted, dtype=pl.Utf8),
+        pl.Series("ssn_hash", hashed, dtype=pl.Utf8),
+        pl.Series("ssn_last4", last4, dtype=pl.Utf8),
+    )
+
+
+def _fill_text(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        [pl.col(c).fill_null("") for c in frame.columns if c in _TEXT_DEFAULTS]
+    )
+
+
+def store(
+    submission: Submission, participants: pl.DataFrame, placements: pl.DataFrame
+) -> tuple[int, int]:
+    """Replace the submission's records with these kept rows (idempotent)."""
+    ParticipantRecord.objects.filter(submission=submission).delete()
+    PlacementRecord.objects.filter(submission=submission).delete()
+    people = _fill_text(_participant_frame(participants))
+    jobs = _fill_text(placements.select(["row", *PLACEMENT_FIELDS]))
+    if connection.vendor == "postgresql":
+        _copy(ParticipantRecord, submission, people)
+        _copy(PlacementRecord, submission, jobs)
+    else:
+        _bulk(ParticipantRecord, submission, people)
+        _bulk(PlacementRecord, submission, jobs)
+    return people.height, jobs.height
+
+
+def _copy(model, submission: Submission, frame: pl.DataFrame) -> None:
+    if frame.is_empty():
+        return
+    frame = frame.with_columns(
+        pl.lit(submission.coalition_id).alias("coalition_id"),
+        pl.lit(submission.pk).alias("submission_id"),
+    )
+    buffer = io.BytesIO()
+    # NULL is written as an unquoted empty field; quoted empty strings stay ''.
+    frame.write_csv(buffer, include_header=False, quote_style="non_numeric", null_value="")
+    columns = ", ".join(connection.ops.quote_name(c) for c in frame.columns)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+
+
+def _bulk(model, submission: Submission, frame: pl.DataFrame) -> None:
+    model.objects.bulk_create(
+        (
+            model(coalition_id=submission.coalition_id, submission=submission, **row)
+            for row in frame.iter_rows(named=True)
+        ),
+        batch_size=2000,
+    )
+
+
+def participants_frame(submission: Submission) -> pl.DataFrame:
+    """The stored participants as the typed frame of reporting/checks/README.md (no SSN)."""
+    rows = ParticipantRecord.objects.filter(submission=submission).values_list(
+        "row", *PARTICIPANT_FIELDS
+    )
+    return _typed(list(rows), ["row", *PARTICIPANT_FIELDS])
+
+
+def placements_frame(submission: Submission) -> pl.DataFrame:
+    rows = PlacementRecord.objects.filter(submission=submission).values_list(
+        "row", *PLACEMENT_FIELDS
+    )
+    return _typed(list(rows), ["row", *PLACEMENT_FIELDS])
+
+
+_DTYPES = {
+    contract.Kind.DATE: pl.Date,
+    contract.Kind.DOLLARS: pl.Int64,
+    contract.Kind.HOURLY_WAGE: pl.Int64,
+    contract.Kind.HOURS: pl.Float64,
+}
+
+
+def schema(kind: str) -> dict[str, type[pl.DataType]]:
+    """The typed frame's columns and dtypes (reporting/checks/README.md), without ssn."""
+    columns: dict[str, type[pl.DataType]] = {"row": pl.Int64}
+    for column in contract.COLUMNS[kind]:
+        if column.name == "ssn":
+            continue
+        name = "hourly_wage_cents" if column.name == "hourly_wage" else column.name
+        columns[name] = _DTYPES.get(column.kind, pl.Utf8)
+    return columns
+
+
+def empty(kind: str) -> pl.DataFrame:
+    types = schema(kind)
+    if kind == contract.PARTICIPANTS:
+        types["ssn"] = pl.Utf8
+    return pl.DataFrame(schema=types)
+
+
+def _typed(rows: list[tuple], columns: list[str]) -> pl.DataFrame:
+    kind = contract.PARTICIPANTS if "entry_date" in columns else contract.PLACEMENTS
+    types = schema(kind)
+    frame = pl.DataFrame(rows, schema={c: types[c] for c in columns}, orient="row", strict=False)
+    # Stored '' means blank: figures read blanks as null.
+    return frame.with_columns(
+        [
+            pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
+            for c in columns
+            if c in _TEXT_DEFAULTS
+        ]
+    )
+
+
+def history_frame(submission: Submission) -> pl.DataFrame:
+    rows = ParticipantRecord.objects.filter(submission=submission).values_list(
+        "participant_id", "entry_date"
+    )
+    return pl.DataFrame(
+        list(rows),
+        schema={"participant_id": pl.Utf8, "entry_date": pl.Date},
+        orient="row",
+    )

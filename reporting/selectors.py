@@ -1,0 +1,261 @@
+"""Read models for reporting's screens, and the selectors other apps read through."""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+from django.db.models import Count, Prefetch
+
+from grantees.calendar import Quarter
+from grantees.models import Coalition
+from reporting import figures, records
+from reporting.checks import Finding as CheckFinding
+from reporting.checks import History, Severity
+from reporting.models import (
+    SENT_STATES,
+    Finding,
+    ReportingPeriod,
+    Submission,
+    SubmissionState,
+    Upload,
+)
+
+
+@dataclass
+class PeriodRow:
+    period: ReportingPeriod
+    latest: Submission | None
+    today: date
+
+    @property
+    def overdue(self) -> bool:
+        sent = self.latest is not None and self.latest.state in SENT_STATES
+        return not sent and self.period.due_date < self.today
+
+    @property
+    def days_to_due(self) -> int:
+        return (self.period.due_date - self.today).days
+
+    @property
+    def status(self) -> str:
+        if self.latest is None:
+            return "Overdue" if self.overdue else "Not started"
+        label = self.latest.get_state_display()
+        return f"{label} — overdue" if self.overdue else label
+
+    @property
+    def status_key(self) -> str:
+        if self.overdue:
+            return "overdue"
+        return self.latest.state if self.latest else "not_started"
+
+
+def period_rows(coalition: Coalition, *, today: date) -> list[PeriodRow]:
+    """The coalition's periods that have begun, newest first, with their latest version."""
+    periods = (
+        ReportingPeriod.objects.filter(coalition=coalition, start_date__lte=today)
+        .prefetch_related(Prefetch("submissions", queryset=Submission.objects.order_by("-version")))
+        .order_by("-start_date")
+    )
+    return [
+        PeriodRow(period=p, latest=next(iter(p.submissions.all()), None), today=today)
+        for p in periods
+    ]
+
+
+def latest_submission(period: ReportingPeriod) -> Submission | None:
+    return (
+        Submission.objects.filter(period=period)
+        .select_related("certified_by", "created_by")
+        .order_by("-version")
+        .first()
+    )
+
+
+def current_uploads(submission: Submission) -> dict[str, Upload]:
+    return {
+        u.kind: u
+        for u in Upload.objects.filter(submission=submission, is_current=True).select_related(
+            "uploaded_by"
+        )
+    }
+
+
+def findings_summary(submission: Submission) -> list[dict]:
+    """Counts by rule and severity for the submission's current files."""
+    rows = (
+        Finding.objects.filter(upload__submission=submission, upload__is_current=True)
+        .values("file", "code", "severity")
+        .annotate(count=Count("id"))
+        .order_by("severity", "file", "code")
+    )
+    return list(rows)
+
+
+def finding_totals(submission: Submission) -> Counter:
+    totals: Counter = Counter()
+    for row in findings_summary(submission):
+        totals[row["severity"]] += row["count"]
+    return totals
+
+
+def accepted_submission(coalition_slug: str, quarter: str) -> Submission | None:
+    """The latest accepted version of a coalition's report for a quarter."""
+    return (
+        Submission.objects.filter(
+            coalition__slug=coalition_slug,
+            period__quarter=quarter,
+            state=SubmissionState.ACCEPTED,
+        )
+        .select_related("period__grant")
+        .order_by("-version")
+        .first()
+    )
+
+
+def previous_accepted_history(coalition_slug: str, quarter: str) -> History | None:
+    """For H01/H02: the participants of the coalition's latest accepted report for a
+    quarter before ``quarter``."""
+    previous = (
+        Submission.objects.filter(
+            coalition__slug=coalition_slug,
+            state=SubmissionState.ACCEPTED,
+            period__start_date__lt=Quarter.parse(str(quarter)).start,
+        )
+        .order_by("-period__start_date", "-version")
+        .first()
+    )
+    return History(records.history_frame(previous)) if previous else None
+
+
+def accepted_frames(
+    coalition_slug: str, quarter: str
+) -> tuple[pl.DataFrame, pl.DataFrame, date] | None:
+    """The kept participants and placements of the accepted report, and its grant's start."""
+    submission = accepted_submission(coalition_slug, str(quarter))
+    if submission is None:
+        return None
+    return (
+        records.participants_frame(submission),
+        records.placements_frame(submission),
+        submission.period.grant.start_date,
+    )
+
+
+def findings_for(submission: Submission):
+    return Finding.objects.filter(upload__submission=submission, upload__is_current=True).order_by(
+        "file", "row", "id"
+    )
+
+
+def filter_findings(rows, data: dict):
+    if data.get("file"):
+        rows = rows.filter(file=data["file"])
+    if data.get("severity"):
+        rows = rows.filter(severity=data["severity"])
+    if data.get("code"):
+        rows = rows.filter(code=data["code"].strip().upper())
+    if data.get("column"):
+        rows = rows.filter(column=data["column"].strip().lower())
+    return rows
+
+
+def check_findings(upload: Upload) -> list[CheckFinding]:
+    """The upload's stored findings as the checking core's dataclasses."""
+    return [
+        CheckFinding(
+            code=f.code,
+            severity=Severity(f.severity),
+            file=f.file,
+            row=f.row,
+            column=f.column or None,
+            value=f.value or None,
+            message=f.message,
+        )
+        for f in Finding.objects.filter(upload=upload).order_by("row", "id")
+    ]
+
+
+def figures_for(submission: Submission) -> dict:
+    """The contract's figures for the submission's quarter from its kept records."""
+    return figures.compute_figures(
+        records.participants_frame(submission),
+        records.placements_frame(submission),
+        report_quarter=submission.period.as_quarter,
+        grant_start=submission.period.grant.start_date,
+    )
+
+
+WINDOWS = [
+    ("current_quarter", "Current quarter"),
+    ("rolling_4_quarters", "Rolling 4 quarters"),
+    ("grant_to_date", "Grant to date"),
+]
+
+# Every figure of DATA-CONTRACT.md §6 in report order: key, label, section.
+FIGURES: list[tuple[str, str, str]] = [
+    ("A-1", "Exiters", "A. Participation"),
+    ("A-2", "Participants served", "A. Participation"),
+    ("A-3", "New participants", "A. Participation"),
+    ("B-sex-male", "Male", "B. Characteristics of participants served"),
+    ("B-sex-female", "Female", "B. Characteristics of participants served"),
+    ("B-sex-unknown", "Sex not self-identified", "B. Characteristics of participants served"),
+    ("B-hispanic", "Hispanic or Latino", "B. Characteristics of participants served"),
+    ("B-race-american-indian", "American Indian or Alaska Native",
+     "B. Characteristics of participants served"),
+    ("B-race-asian", "Asian", "B. Characteristics of participants served"),
+    ("B-race-black", "Black or African American", "B. Characteristics of participants served"),
+    ("B-race-pacific-islander", "Native Hawaiian or Other Pacific Islander",
+     "B. Characteristics of participants served"),
+    ("B-race-white", "White", "B. Characteristics of participants served"),
+    ("B-race-multiple", "More than one race", "B. Characteristics of participants served"),
+    ("B-age-17-29", "Age 17–29 at entry", "B. Characteristics of participants served"),
+    ("B-age-30-44", "Age 30–44 at entry", "B. Characteristics of participants served"),
+    ("B-age-45-54", "Age 45–54 at entry", "B. Characteristics of participants served"),
+    ("B-age-55-plus", "Age 55 or older at entry", "B. Characteristics of participants served"),
+    ("B-veteran", "Veteran", "B. Characteristics of participants served"),
+    ("B-disability", "Individual with a disability", "B. Characteristics of participants served"),
+    ("B-low-income", "Low income", "B. Characteristics of participants served"),
+    ("B-incumbent", "Incumbent worker", "B. Characteristics of participants served"),
+    ("B-employed-at-entry", "Employed at entry", "B. Characteristics of participants served"),
+    ("B-unemployed-at-entry", "Unemployed at entry",
+     "B. Characteristics of participants served"),
+    ("B-not-in-labor-force", "Not in the labor force at entry",
+     "B. Characteristics of participants served"),
+    ("B-edu-none", "No secondary credential", "B. Characteristics of participants served"),
+    ("B-edu-secondary", "Secondary diploma or equivalent",
+     "B. Characteristics of participants served"),
+    ("B-edu-postsecondary", "Postsecondary below a bachelor's",
+     "B. Characteristics of participants served"),
+    ("B-edu-bachelors-plus", "Bachelor's degree or beyond",
+     "B. Characteristics of participants served"),
+    ("C-1", "Began training", "C. Training"),
+    ("C-2", "Began registered apprenticeship training", "C. Training"),
+    ("C-3", "Completed training", "C. Training"),
+    ("C-4", "Earned a credential", "C. Training"),
+    ("D-1", "Entered employment", "D. Employment"),
+    ("D-2", "Entered training-related employment", "D. Employment"),
+    ("D-3", "Median hourly wage at placement", "D. Employment"),
+    ("D-4", "Incumbent workers retained", "D. Employment"),
+    ("D-5", "Incumbent workers advanced", "D. Employment"),
+    ("E-1", "Employment rate, 2nd quarter after exit", "E. WIOA-aligned indicators"),
+    ("E-2", "Median earnings, 2nd quarter after exit", "E. WIOA-aligned indicators"),
+    ("E-3", "Employment rate, 4th quarter after exit", "E. WIOA-aligned indicators"),
+    ("E-4", "Credential attainment rate", "E. WIOA-aligned indicators"),
+    ("E-5", "Measurable skill gains rate (program year)", "E. WIOA-aligned indicators"),
+]  # fmt: skip
+MONEY = {"D-3", "E-2"}
+
+
+def figure_rows(result: dict) -> list[dict]:
+    """One row per figure, with its value in each window, in report order."""
+    windows = result["windows"]
+    rows = []
+    for key, label, section in FIGURES:
+        values = [windows[w].get(key) for w, _ in WINDOWS]
+        if key in MONEY:
+            values = [None if v is None else f"${int(v):,}" if key == "E-2" else f"${v}"
+                      for v in values]  # fmt: skip
+        rows.append({"key": key, "label": label, "section": section, "values": values})
+    return rows

@@ -1,0 +1,479 @@
+"""Every change to periods, submissions and uploads. Views, the API, tasks and commands
+call these; each is atomic and queues its side effects on commit."""
+
+import hashlib
+from datetime import date
+from typing import IO
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
+from django.db import transaction
+from django.db.models import Max
+from django.http import HttpRequest
+from django.utils import timezone
+
+from bpij import services as platform
+from bpij.models import AuditAction, User
+from grantees.calendar import due_date
+from grantees.models import Coalition, Grant, MemberRole
+from reporting import checks, contract, findings, pii, records, tasks
+from reporting.checks import engine
+from reporting.models import (
+    OPEN_STATES,
+    ReportingPeriod,
+    Submission,
+    SubmissionEvent,
+    SubmissionState,
+    Upload,
+    UploadKind,
+    UploadStatus,
+)
+
+ATTESTATION = (
+    "By submitting this report, I certify to the best of my knowledge and belief that the "
+    "report is true, complete, and accurate. I am aware that any false, fictitious, or "
+    "fraudulent information, or the omission of any material fact, may subject me to "
+    "criminal, civil, or administrative penalties for fraud, false statements, false "
+    "claims, or otherwise (U.S. Code Title 18, Section 1001 and Title 31, Sections "
+    "3729–3730 and 3801–3812)."
+)
+
+UPLOAD_ROLES = (MemberRole.ADMIN, MemberRole.REPORTER)
+
+
+def can_edit_submission(user: User, submission: Submission) -> bool:
+    """Upload files and write the narrative: the coalition's administrators and reporters."""
+    return submission.coalition.role_of(user) in UPLOAD_ROLES
+
+
+def can_certify(user: User, coalition: Coalition) -> bool:
+    return coalition.role_of(user) == MemberRole.ADMIN
+
+
+def _event(
+    submission: Submission,
+    kind: str,
+    *,
+    actor: User | None,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+) -> None:
+    SubmissionEvent.objects.create(
+        coalition_id=submission.coalition_id,
+        submission=submission,
+        actor=actor,
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+    )
+
+
+def _transition(
+    submission: Submission,
+    *,
+    from_states: tuple[str, ...],
+    to_state: str,
+    actor: User | None,
+    kind: str,
+    note: str = "",
+    **fields,
+) -> bool:
+    """Move the submission between states with one conditional UPDATE: of two people
+    doing it at once, exactly one wins."""
+    old_state = submission.state
+    updated = Submission.objects.filter(pk=submission.pk, state__in=from_states).update(
+        state=to_state, **fields
+    )
+    if not updated:
+        return False
+    submission.state = to_state
+    for name, value in fields.items():
+        setattr(submission, name, value)
+    _event(submission, kind, actor=actor, from_state=old_state, to_state=to_state, note=note)
+    return True
+
+
+@transaction.atomic
+def periods_ensure(*, grant: Grant) -> list[ReportingPeriod]:
+    """Create the grant's reporting periods (every quarter of its period of performance)
+    that do not exist yet."""
+    existing = set(ReportingPeriod.objects.filter(grant=grant).values_list("quarter", flat=True))
+    new = [
+        ReportingPeriod(
+            coalition_id=grant.coalition_id,
+            grant=grant,
+            quarter=str(quarter),
+            start_date=quarter.start,
+            end_date=quarter.end,
+            due_date=due_date(quarter),
+        )
+        for quarter in grant.quarters
+        if str(quarter) not in existing
+    ]
+    ReportingPeriod.objects.bulk_create(new)
+    return new
+
+
+def periods_ensure_all() -> int:
+    """Every grant's periods; returns how many were created."""
+    return sum(len(periods_ensure(grant=grant)) for grant in Grant.objects.all())
+
+
+@transaction.atomic
+def submission_start(
+    *, period: ReportingPeriod, actor: User, today: date | None = None
+) -> Submission:
+    """The period's open version, starting a new draft if there is none.
+
+    A new draft after a returned version starts from it (its files and narrative); an
+    accepted or submitted period gets no new draft here.
+    """
+    open_version = Submission.objects.filter(period=period, state__in=OPEN_STATES).first()
+    if open_version is not None:
+        return open_version
+    if period.coalition.role_of(actor) not in UPLOAD_ROLES:
+        raise PermissionDenied
+    today = today or timezone.localdate()
+    if period.start_date > today:
+        raise ValidationError(
+            f"{period.quarter} has not started yet; its report opens on "
+            f"{period.start_date:%B %-d, %Y}."
+        )
+    latest = Submission.objects.filter(period=period).order_by("-version").first()
+    if latest is not None and latest.state != SubmissionState.RETURNED:
+        raise ValidationError(
+            f"Version {latest.version} of the {period.quarter} report is "
+            f"{latest.get_state_display().lower()}; a new version can be started only "
+            "after JFF returns it for revision."
+        )
+    version = (
+        Submission.objects.filter(period=period).aggregate(top=Max("version"))["top"] or 0
+    ) + 1
+    submission = Submission.objects.create(
+        coalition_id=period.coalition_id,
+        period=period,
+        version=version,
+        created_by=actor,
+        previous=latest,
+        narrative_progress=latest.narrative_progress if latest else "",
+        narrative_challenges=latest.narrative_challenges if latest else "",
+        narrative_ta_needs=latest.narrative_ta_needs if latest else "",
+    )
+    _event(submission, "started", actor=actor, to_state=SubmissionState.DRAFT)
+    if latest is not None:
+        for upload in Upload.objects.filter(submission=latest, is_current=True):
+            Upload.objects.create(
+                coalition_id=upload.coalition_id,
+                submission=submission,
+                kind=upload.kind,
+                file=upload.file.name,
+                original_name=upload.original_name,
+                size=upload.size,
+                sha256=upload.sha256,
+                uploaded_by=upload.uploaded_by,
+                uploaded_at=upload.uploaded_at,
+            )
+        _queue_check(submission, actor=actor)
+    return submission
+
+
+def _sha256(stream: IO[bytes]) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    stream.seek(0)
+    for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    stream.seek(0)
+    return digest.hexdigest(), size
+
+
+@transaction.atomic
+def upload_receive(
+    *,
+    submission: Submission,
+    kind: str,
+    stream: IO[bytes],
+    name: str,
+    actor: User,
+    request: HttpRequest | None = None,
+) -> tuple[Upload, bool]:
+    """Store a participant or placement file unchanged and queue the checks.
+
+    Returns the upload and whether it is new: the same file sent again (same SHA-256 as
+    the current one of its kind) is recognised and not stored twice.
+    """
+    if kind not in UploadKind.values:
+        raise ValidationError(f"{kind!r} is not a file kind: use participants or placements.")
+    if not can_edit_submission(actor, submission):
+        raise PermissionDenied
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    if not submission.is_open:
+        raise ValidationError(
+            f"Version {submission.version} is {submission.get_state_display().lower()} and "
+            "locked; files can be changed only in a draft version."
+        )
+    sha256, size = _sha256(stream)
+    if size > contract.MAX_FILE_BYTES:
+        raise ValidationError(
+            f"{name} is {size / 1024 / 1024:.1f} MB; files may be at most "
+            f"{contract.MAX_FILE_BYTES // 1024 // 1024} MB. Remove columns that are not in "
+            "the template, or split nothing: send the whole cumulative file as CSV, which "
+            "is smaller than XLSX."
+        )
+    if size == 0:
+        raise ValidationError(f"{name} is empty: choose the file again.")
+    current = Upload.objects.filter(submission=submission, kind=kind, is_current=True).first()
+    if current is not None and current.sha256 == sha256:
+        return current, False
+    Upload.objects.filter(submission=submission, kind=kind, is_current=True).update(
+        is_current=False
+    )
+    upload = Upload(
+        coalition_id=submission.coalition_id,
+        submission=submission,
+        kind=kind,
+        original_name=name[:255],
+        size=size,
+        sha256=sha256,
+        uploaded_by=actor,
+    )
+    upload.file.save(name, File(stream), save=False)
+    upload.save()
+    platform.audit_record(
+        action=AuditAction.PII_UPLOADED,
+        request=request,
+        actor=actor,
+        coalition=submission.coalition,
+        target=f"{name} ({kind}, {submission.period.quarter} v{submission.version})",
+        detail={"upload": str(upload.code), "sha256": sha256},
+    )
+    _event(
+        submission,
+        "uploaded",
+        actor=actor,
+        note=f"{UploadKind(kind).label}: {name} ({size:,} bytes, SHA-256 {sha256[:12]}…)",
+    )
+    _queue_check(submission, actor=actor)
+    return upload, True
+
+
+def _queue_check(submission: Submission, *, actor: User | None) -> None:
+    _transition(
+        submission,
+        from_states=OPEN_STATES,
+        to_state=SubmissionState.CHECKING,
+        actor=actor,
+        kind="checking",
+    )
+    tasks.check_submission.delay_on_commit(submission.pk)  # type: ignore[attr-defined]
+
+
+@transaction.atomic
+def submission_save_narrative(
+    *, submission: Submission, actor: User, progress: str, challenges: str, ta_needs: str
+) -> Submission:
+    if not can_edit_submission(actor, submission):
+        raise PermissionDenied
+    updated = Submission.objects.filter(pk=submission.pk, state__in=OPEN_STATES).update(
+        narrative_progress=progress.strip(),
+        narrative_challenges=challenges.strip(),
+        narrative_ta_needs=ta_needs.strip(),
+    )
+    if not updated:
+        raise ValidationError("This version is locked; the narrative can no longer change.")
+    submission.narrative_progress = progress.strip()
+    submission.narrative_challenges = challenges.strip()
+    submission.narrative_ta_needs = ta_needs.strip()
+    return submission
+
+
+@transaction.atomic
+def submission_certify(
+    *,
+    submission: Submission,
+    actor: User,
+    name: str,
+    title: str,
+    agreed: bool,
+    request: HttpRequest | None = None,
+) -> Submission:
+    """Certify and submit: a coalition administrator attests the report; the version is
+    locked. Only a version with zero errors, both files and a narrative can be sent."""
+    if not can_certify(actor, submission.coalition):
+        raise PermissionDenied
+    if not agreed:
+        raise ValidationError("Tick the certification box to attest the report.")
+    if not name.strip():
+        raise ValidationError("Type your full name as your signature.")
+    if submission.state != SubmissionState.READY:
+        raise ValidationError(_not_ready_reason(submission))
+    now = timezone.now()
+    won = _transition(
+        submission,
+        from_states=(SubmissionState.READY,),
+        to_state=SubmissionState.SUBMITTED,
+        actor=actor,
+        kind="certified",
+        note=f"Certified by {name.strip()}" + (f", {title.strip()}" if title.strip() else ""),
+        certified_by=actor,
+        certifier_name=name.strip()[:150],
+        certifier_title=title.strip()[:150],
+        attestation=ATTESTATION,
+        certified_at=now,
+        submitted_at=now,
+    )
+    if not won:
+        submission.refresh_from_db()
+        raise ValidationError(
+            f"Version {submission.version} was just "
+            f"{submission.get_state_display().lower()} by someone else."
+        )
+    platform.audit_record(
+        action=AuditAction.SUBMISSION_CERTIFIED,
+        request=request,
+        actor=actor,
+        coalition=submission.coalition,
+        target=f"{submission.period.quarter} report, version {submission.version}",
+    )
+    return submission
+
+
+def _not_ready_reason(submission: Submission) -> str:
+    if submission.state == SubmissionState.CHECKING:
+        return "The files are still being checked; certify once the checks finish."
+    if submission.state == SubmissionState.NEEDS_FIXES:
+        return (
+            f"The files have {submission.error_count} error(s). Fix them and upload again; "
+            "only a version with zero errors can be certified."
+        )
+    if submission.state == SubmissionState.DRAFT:
+        return "Upload the participant and placement files first."
+    return (
+        f"Version {submission.version} is {submission.get_state_display().lower()}; it "
+        "can no longer be certified."
+    )
+
+
+def audit_pii_access(
+    *,
+    actor: User,
+    upload: Upload,
+    what: str,
+    request: HttpRequest | None = None,
+    action: AuditAction = AuditAction.PII_DOWNLOADED,
+) -> None:
+    """Every view and download of participant-level data is written to the audit log."""
+    platform.audit_record(
+        action=action,
+        request=request,
+        actor=actor,
+        coalition=upload.coalition,
+        target=f"{upload.original_name} ({what})",
+        detail={"upload": str(upload.code), "what": what},
+    )
+
+
+def _previous_accepted(submission: Submission) -> Submission | None:
+    return (
+        Submission.objects.filter(
+            coalition_id=submission.coalition_id,
+            state=SubmissionState.ACCEPTED,
+            period__start_date__lt=submission.period.start_date,
+        )
+        .order_by("-period__start_date", "-version")
+        .first()
+    )
+
+
+def submission_check(*, submission_id: int) -> None:
+    """Run every check on the submission's current files, then, in one transaction,
+    store findings, counts and kept records and move to `needs_fixes` or `ready`."""
+    submission = Submission.objects.select_related("period", "coalition").get(pk=submission_id)
+    if submission.state != SubmissionState.CHECKING:
+        return
+    uploads = {u.kind: u for u in Upload.objects.filter(submission=submission, is_current=True)}
+    fingerprint = sorted((kind, u.sha256) for kind, u in uploads.items())
+    if UploadKind.PARTICIPANTS not in uploads:
+        with transaction.atomic():
+            _transition(
+                submission,
+                from_states=(SubmissionState.CHECKING,),
+                to_state=SubmissionState.DRAFT,
+                actor=None,
+                kind="checked",
+                note="Waiting for the participant file.",
+            )
+        return
+
+    def source(upload: Upload) -> tuple[str, bytes]:
+        with upload.file.open("rb") as handle:
+            return upload.original_name, handle.read()
+
+    previous = _previous_accepted(submission)
+    history = checks.History(records.history_frame(previous)) if previous else None
+    result = engine.check_submission(
+        source(uploads[UploadKind.PARTICIPANTS]),
+        source(uploads[UploadKind.PLACEMENTS]) if UploadKind.PLACEMENTS in uploads else None,
+        period=submission.period.as_quarter,
+        history=history,
+        ssn_hasher=pii.hash_ssn,
+    )
+
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        current = sorted(
+            Upload.objects.filter(submission=submission, is_current=True).values_list(
+                "kind", "sha256"
+            )
+        )
+        if locked.state != SubmissionState.CHECKING or current != fingerprint:
+            return  # A newer file arrived; its own check will do the work.
+        for kind, file_result in (
+            (UploadKind.PARTICIPANTS, result.participants),
+            (UploadKind.PLACEMENTS, result.placements),
+        ):
+            upload = uploads.get(kind)
+            if upload is None or file_result is None:
+                continue
+            findings.replace(upload, file_result.findings)
+            Upload.objects.filter(pk=upload.pk).update(
+                status=UploadStatus.CHECKED if file_result.readable else UploadStatus.REFUSED,
+                data_rows=file_result.data_rows,
+                kept_rows=file_result.kept.height if file_result.kept is not None else 0,
+                error_count=sum(1 for f in file_result.findings if f.severity == "error"),
+                warning_count=sum(1 for f in file_result.findings if f.severity == "warning"),
+            )
+        kept_people = result.participants.kept
+        kept_jobs = result.placements.kept if result.placements else None
+        records.store(
+            submission,
+            kept_people if kept_people is not None else records.empty(contract.PARTICIPANTS),
+            kept_jobs if kept_jobs is not None else records.empty(contract.PLACEMENTS),
+        )
+        errors, warnings = result.errors, result.warnings
+        _transition(
+            submission,
+            from_states=(SubmissionState.CHECKING,),
+            to_state=SubmissionState.NEEDS_FIXES if errors else SubmissionState.READY,
+            actor=None,
+            kind="checked",
+            note=f"{errors} error(s), {warnings} warning(s).",
+            error_count=errors,
+            warning_count=warnings,
+            checked_at=timezone.now(),
+        )
+
+
+def audit_findings_viewed(
+    *, actor: User, submission: Submission, request: HttpRequest | None = None
+) -> None:
+    platform.audit_record(
+        action=AuditAction.PII_VIEWED,
+        request=request,
+        actor=actor,
+        coalition=submission.coalition,
+        target=f"findings of the {submission.period.quarter} report, version {submission.version}",
+    )

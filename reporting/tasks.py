@@ -1,0 +1,14 @@
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def check_submission(submission_id: int) -> None:
+    """Check a submission's current files and store what they give.
+
+    At-least-once and idempotent: the work is done only while the submission is in
+    `checking` with the same files it had when the check began, and a re-run replaces
+    findings and records rather than adding to them.
+    """
+    from reporting import services
+
+    services.submission_check(submission_id=submission_id)

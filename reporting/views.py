@@ -1,0 +1,298 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from bpij.http import AuthedRequest
+from bpij.tenancy import get_visible_or_404
+from grantees.models import Coalition
+from reporting import forms, selectors, services, spreadsheets
+from reporting.models import ReportingPeriod, Submission, SubmissionState, Upload
+
+
+def _period(request: AuthedRequest, code, quarter: str) -> ReportingPeriod:
+    coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
+    return get_visible_or_404(
+        ReportingPeriod.objects.select_related("coalition", "grant"),
+        request.user,
+        coalition=coalition,
+        quarter=quarter.upper(),
+    )
+
+
+def _submission(request: AuthedRequest, code) -> Submission:
+    return get_visible_or_404(
+        Submission.objects.select_related("period__coalition", "period__grant", "coalition"),
+        request.user,
+        code=code,
+    )
+
+
+def _editable_submission(request: AuthedRequest, code) -> Submission:
+    submission = _submission(request, code)
+    if not services.can_edit_submission(request.user, submission):
+        raise PermissionDenied
+    return submission
+
+
+def period_list(request: AuthedRequest, code) -> HttpResponse:
+    """A coalition's quarterly reports, newest first, with status and due date."""
+    coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
+    rows = selectors.period_rows(coalition, today=timezone.localdate())
+    return render(
+        request,
+        "reporting/period_list.html",
+        {"coalition": coalition, "rows": rows, "role": coalition.role_of(request.user)},
+    )
+
+
+@never_cache
+def period_detail(request: AuthedRequest, code, quarter: str) -> HttpResponse:
+    """The quarter's report: files and their checks, preview, narrative, certification."""
+    period = _period(request, code, quarter)
+    submission = selectors.latest_submission(period)
+    context = _submission_context(request, period, submission)
+    return render(request, "reporting/period_detail.html", context)
+
+
+def _submission_context(request: AuthedRequest, period, submission) -> dict:
+    coalition = period.coalition
+    context = {
+        "coalition": coalition,
+        "period": period,
+        "submission": submission,
+        "today": timezone.localdate(),
+        "can_edit": bool(submission and services.can_edit_submission(request.user, submission))
+        or (submission is None and coalition.role_of(request.user) in services.UPLOAD_ROLES),
+        "can_certify": services.can_certify(request.user, coalition),
+        "upload_form": forms.UploadForm(),
+        "attestation": services.ATTESTATION,
+    }
+    if submission is not None:
+        context.update(
+            uploads=selectors.current_uploads(submission),
+            summary=selectors.findings_summary(submission),
+            totals=selectors.finding_totals(submission),
+            events=submission.events.select_related("actor").order_by("-at", "-id")[:50],
+            versions=Submission.objects.filter(period=period).order_by("-version"),
+            narrative_form=forms.NarrativeForm(
+                initial={
+                    "progress": submission.narrative_progress,
+                    "challenges": submission.narrative_challenges,
+                    "ta_needs": submission.narrative_ta_needs,
+                }
+            ),
+            certify_form=forms.CertifyForm(initial={"name": request.user.full_name}),
+        )
+    return context
+
+
+@require_POST
+def submission_start(request: AuthedRequest, code, quarter: str) -> HttpResponse:
+    period = _period(request, code, quarter)
+    try:
+        services.submission_start(period=period, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("reporting:period-detail", code=code, quarter=period.quarter)
+
+
+@require_POST
+def upload(request: AuthedRequest, submission_code) -> HttpResponse:
+    submission = _editable_submission(request, submission_code)
+    form = forms.UploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        incoming = form.cleaned_data["file"]
+        try:
+            _, new = services.upload_receive(
+                submission=submission,
+                kind=form.cleaned_data["kind"],
+                stream=incoming,
+                name=incoming.name,
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if not new:
+                messages.info(
+                    request,
+                    f"{incoming.name} is the same file as the one already uploaded "
+                    "(same SHA-256); it was not stored again.",
+                )
+    else:
+        messages.error(request, "Choose a CSV or XLSX file to upload.")
+    period = submission.period
+    if request.htmx:
+        submission.refresh_from_db()
+        context = _submission_context(request, period, submission)
+        return render(request, "reporting/period_detail.html#work", context)
+    return redirect("reporting:period-detail", code=period.coalition.code, quarter=period.quarter)
+
+
+@never_cache
+def submission_status(request: AuthedRequest, submission_code) -> HttpResponse:
+    """The files-and-checks panel, polled by htmx while the checks run."""
+    submission = _submission(request, submission_code)
+    context = _submission_context(request, submission.period, submission)
+    return render(request, "reporting/period_detail.html#work", context)
+
+
+@require_POST
+def narrative_save(request: AuthedRequest, submission_code) -> HttpResponse:
+    submission = _editable_submission(request, submission_code)
+    form = forms.NarrativeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.submission_save_narrative(
+                submission=submission,
+                actor=request.user,
+                progress=form.cleaned_data["progress"],
+                challenges=form.cleaned_data["challenges"],
+                ta_needs=form.cleaned_data["ta_needs"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Narrative saved.")
+    else:
+        messages.error(request, "Each section may have at most 10,000 characters.")
+    period = submission.period
+    return redirect(
+        f"{_detail_url(period)}#narrative",
+    )
+
+
+def _detail_url(period: ReportingPeriod) -> str:
+    from django.urls import reverse
+
+    return reverse(
+        "reporting:period-detail", kwargs={"code": period.coalition.code, "quarter": period.quarter}
+    )
+
+
+@require_POST
+def certify(request: AuthedRequest, submission_code) -> HttpResponse:
+    submission = _submission(request, submission_code)
+    if not services.can_certify(request.user, submission.coalition):
+        raise PermissionDenied
+    form = forms.CertifyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            services.submission_certify(
+                submission=submission,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                title=form.cleaned_data["title"],
+                agreed=form.cleaned_data["agreed"],
+                request=request,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                f"Version {submission.version} of the {submission.period.quarter} report was "
+                "certified and submitted to JFF. It is now locked.",
+            )
+    return redirect(_detail_url(submission.period))
+
+
+@never_cache
+def findings(request: AuthedRequest, submission_code) -> HttpResponse:
+    submission = _submission(request, submission_code)
+    if not request.htmx:
+        services.audit_findings_viewed(actor=request.user, submission=submission, request=request)
+    form = forms.FindingFilterForm(request.GET or None)
+    rows = selectors.findings_for(submission)
+    if form.is_valid():
+        rows = selectors.filter_findings(rows, form.cleaned_data)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "submission": submission,
+        "period": submission.period,
+        "coalition": submission.coalition,
+        "form": form,
+        "page": Paginator(rows, 100).get_page(request.GET.get("page")),
+        "summary": selectors.findings_summary(submission),
+        "uploads": selectors.current_uploads(submission),
+        "query_string": query.urlencode(),
+    }
+    template = "reporting/findings.html#results" if request.htmx else "reporting/findings.html"
+    return render(request, template, context)
+
+
+def _upload(request: AuthedRequest, upload_code) -> Upload:
+    return get_visible_or_404(
+        Upload.objects.select_related("submission__period", "coalition"),
+        request.user,
+        code=upload_code,
+    )
+
+
+@never_cache
+def upload_original(request: AuthedRequest, upload_code) -> FileResponse:
+    upload = _upload(request, upload_code)
+    services.audit_pii_access(actor=request.user, upload=upload, what="original", request=request)
+    return FileResponse(upload.file.open("rb"), as_attachment=True, filename=upload.original_name)
+
+
+@never_cache
+def upload_annotated(request: AuthedRequest, upload_code) -> HttpResponse:
+    """The grantee's own file back as XLSX with an errors column and the bad cells marked."""
+    upload = _upload(request, upload_code)
+    services.audit_pii_access(actor=request.user, upload=upload, what="annotated", request=request)
+    with upload.file.open("rb") as handle:
+        original = handle.read()
+    content = spreadsheets.annotated_workbook(
+        upload.original_name, original, selectors.check_findings(upload)
+    )
+    stem = upload.original_name.rsplit(".", 1)[0]
+    response = HttpResponse(
+        content,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{stem}-with-errors.xlsx"'
+    return response
+
+
+@never_cache
+def preview(request: AuthedRequest, submission_code) -> HttpResponse:
+    submission = _submission(request, submission_code)
+    if submission.state in (SubmissionState.DRAFT, SubmissionState.CHECKING):
+        raise Http404
+    figures = selectors.figures_for(submission)
+    return render(
+        request,
+        "reporting/preview.html",
+        {
+            "submission": submission,
+            "period": submission.period,
+            "coalition": submission.coalition,
+            "figures": figures,
+            "rows": selectors.figure_rows(figures),
+        },
+    )
+
+
+def template_download(request: AuthedRequest, kind: str, fmt: str) -> HttpResponse:
+    """A blank participant or placement file, generated from the data contract."""
+    if kind not in ("participants", "placements") or fmt not in ("xlsx", "csv"):
+        raise Http404
+    if fmt == "csv":
+        response = HttpResponse(spreadsheets.csv_template(kind), content_type="text/csv")
+    else:
+        response = HttpResponse(
+            spreadsheets.xlsx_template(kind),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="bpij-{kind}-template.{fmt}"'
+    return response

@@ -1,0 +1,82 @@
+"""A real Celery worker on a real Redis, against the test database.
+
+The worker is a separate process: it sees only committed data, so these tests use
+``transactional_db``; the test process sends tasks to Redis instead of running them
+in-process.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from bpij.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    redis_url = os.environ["REDIS_URL"]
+    redis.Redis.from_url(redis_url).flushdb()
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bpij.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PII_ENCRYPTION_KEY": settings.PII_ENCRYPTION_KEY,
+        "PII_HASH_KEY": settings.PII_HASH_KEY,
+        "DB_CONN_MAX_AGE": "0",
+    }
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "bpij", "worker",
+                "--pool=solo", "--concurrency=1", "--loglevel=INFO", "--without-heartbeat",
+                "--without-gossip", "--without-mingle",
+            ],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    eager = celery_app.conf.task_always_eager
+    broker = celery_app.conf.broker_url
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = redis_url
+    try:
+        deadline = time.monotonic() + 30
+        while "ready." not in log.read_text():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield worker, log
+    finally:
+        celery_app.conf.task_always_eager = eager
+        celery_app.conf.broker_url = broker
+        worker.terminate()
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def wait_for(predicate, *, timeout=30.0, log=None, what="the worker"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    pytest.fail(
+        f"{what} did not finish in {timeout:.0f} s" + (f":\n{log.read_text()}" if log else "")
+    )
