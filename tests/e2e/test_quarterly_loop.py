@@ -2,6 +2,7 @@
 upload → the worker checks → findings → fix → the worker checks again → certify."""
 
 import io
+
 import pytest
 import time_machine
 from django.urls import reverse
