@@ -77,6 +77,7 @@ _MAX_CELL_CHARS = 32_767
 _TRUNCATED = "\n… (more on the Findings sheet)"
 _WIDTH_SAMPLE_ROWS = 200
 _ROWS_PER_CHUNK = 2_000
+_EXCEL_MAX_COLUMNS = 16_384  # A..XFD; the errors column needs one more
 
 _XLSX_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
@@ -143,13 +144,43 @@ def _read_original(name: str, content: bytes, findings: list[Finding]) -> _Rows 
     is_workbook = content.startswith(_XLSX_MAGIC) or name.lower().endswith(_WORKBOOK_SUFFIXES)
     try:
         rows = _read_workbook(content) if is_workbook else _read_csv(content)
-    except Exception:
-        # Any failure to read (corrupt zip, bad UTF-8, csv.Error) means "unreadable":
-        # the grantee still gets the findings, never an error page.
+    except BaseException as error:
+        # Any failure to read (corrupt zip, bad UTF-8, csv.Error, and calamine's Rust
+        # panics, which are BaseExceptions) means "unreadable": the grantee still gets
+        # the findings, never an error page.
+        if isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
+            raise
         return None
-    if rows.count > MAX_DATA_ROWS + 1:
+    if rows.count > MAX_DATA_ROWS + 1 or rows.width >= _EXCEL_MAX_COLUMNS:
         return None
-    return rows
+    return _mask_ssns(rows)
+
+
+def _mask_ssns(rows: _Rows) -> _Rows:
+    """SSNs are shown only as their last four digits, in this workbook as everywhere."""
+    ssn = [
+        index
+        for index, cell in enumerate(rows.header)
+        if (column := column_for_header(_cell_text(cell), "participants")) is not None
+        and column.kind is Kind.SSN
+    ]
+    if not ssn:
+        return rows
+    reopen = rows._reopen
+
+    def masked() -> Iterator[Sequence[Cell]]:
+        for number, row in enumerate(reopen()):
+            if number == 0:
+                yield row
+                continue
+            row = list(row)
+            for index in ssn:
+                if index < len(row) and _cell_text(row[index]).strip():
+                    digits = "".join(ch for ch in _cell_text(row[index]) if ch.isdigit())
+                    row[index] = f"***-**-{digits[-4:]}" if len(digits) >= 4 else "(masked)"
+            yield row
+
+    return _Rows(rows.header, rows.count, rows.width, masked, all_text=rows.all_text)
 
 
 def _read_csv(content: bytes) -> _Rows:
@@ -253,6 +284,7 @@ _NEEDS_CARE = re.compile(r"[&<>\x00-\x1f]|_x|(?:^|\x7f)[ =+\-@]| (?:\x7f|$)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _LITERAL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 _EXCEL_EPOCH = date(1899, 12, 30)
+_EXCEL_EPOCH_ORDINAL = _EXCEL_EPOCH.toordinal()
 _FIRST_REAL_EXCEL_DAY = date(1900, 3, 1)  # Excel counts a 1900-02-29 that never was
 
 
@@ -316,16 +348,34 @@ def _cell_xml(ref: str, cell: Cell, mark: Severity | None, styles: _Styles) -> s
     return ""
 
 
-def _plain_text_row(number: int, row: Sequence[str], openings: list[str]) -> str:
-    """The hot path: a CSV row that needs no escaping and has no finding on any cell."""
+def _text_cells(number: int, row: Sequence[str], openings: list[str]) -> list[str]:
+    """The hot path for a CSV row that needs no care: one entry per column ("" for an
+    empty cell) so that the cells a finding names can be swapped in by index."""
     middle = f'{number}" t="inlineStr"><is><t>'
-    return "".join(
-        [
-            f"{opening}{middle}{value}</t></is></c>"
-            for opening, value in zip(openings, row, strict=False)
-            if value
-        ]
-    )
+    return [
+        f"{opening}{middle}{value}</t></is></c>" if value else ""
+        for opening, value in zip(openings, row, strict=False)
+    ]
+
+
+def _typed_cells(
+    number: int, row: Sequence[Cell], letters: list[str], openings: list[str], styles: _Styles
+) -> list[str]:
+    """The hot path for an XLSX row whose text needs no care: text, numbers and dates
+    inline, anything rarer through `_cell_xml`."""
+    text = f'{number}" t="inlineStr"><is><t>'
+    plain = f'{number}"'
+    dated = f'{number}"{styles.attribute("date", None)}'
+    return [
+        (f"{opening}{text}{cell}</t></is></c>" if cell else "")
+        if cell.__class__ is str
+        else f"{opening}{plain}><v>{cell!r}</v></c>"
+        if cell.__class__ is float and math.isfinite(cell)
+        else f"{opening}{dated}><v>{cell.toordinal() - _EXCEL_EPOCH_ORDINAL}</v></c>"
+        if cell.__class__ is date and cell >= _FIRST_REAL_EXCEL_DAY
+        else _cell_xml(f"{letters[col]}{number}", cell, None, styles)
+        for col, (opening, cell) in enumerate(zip(openings, row, strict=False))
+    ]
 
 
 class _Body:
@@ -390,31 +440,41 @@ def _chunks(rows: Iterable[str]) -> Iterator[str]:
 # -- sheet "Your file" --------------------------------------------------------------------
 
 
-def _column_lookup(header: Sequence[Cell], kind: str | None) -> dict[str, int]:
-    """Finding column name → index in the file. Findings name the contract column
-    (`exit_date`) while the header may say `Exit Date` or `PIRL 901`; F03 names the
-    header as written. The first column naming a field is the one the checks read."""
-    lookup: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        text = _cell_text(cell).strip()
-        if not text:
-            continue
-        lookup.setdefault(text, index)
-        lookup.setdefault(normalise_header(text), index)
-        if kind in COLUMNS:
-            column = column_for_header(text, kind)
+class _ColumnLookup:
+    """Where the column a finding names is in the file. A value finding names the contract
+    column (`exit_date`) while the header may say `Exit Date` or `PIRL 901`, and the checks
+    read the first column naming a field; a header finding (F03, row 1) names the header
+    as written, which may be that second column."""
+
+    def __init__(self, header: Sequence[Cell], kind: str | None) -> None:
+        self.as_written: dict[str, int] = {}
+        self.by_name: dict[str, int] = {}
+        self._known: dict[tuple[str, bool], int | None] = {}
+        for index, cell in enumerate(header):
+            text = _cell_text(cell).strip()
+            if not text:
+                continue
+            self.as_written.setdefault(text, index)
+            self.by_name.setdefault(normalise_header(text), index)
+            column = column_for_header(text, kind) if kind in COLUMNS else None
             if column is not None:
-                lookup.setdefault(column.name, index)
-    return lookup
+                self.by_name.setdefault(column.name, index)
 
+    def index(self, finding: Finding) -> int | None:
+        if finding.column is None:
+            return None
+        key = (finding.column, finding.row == 1)
+        if key not in self._known:
+            self._known[key] = self._find(*key)
+        return self._known[key]
 
-def _column_index(lookup: dict[str, int], column: str | None) -> int | None:
-    if column is None:
-        return None
-    found = lookup.get(column)
-    if found is None:
-        found = lookup.get(normalise_header(column))
-    return found
+    def _find(self, column: str, on_header: bool) -> int | None:
+        name = normalise_header(column)
+        if on_header:
+            found = self.as_written.get(column.strip())
+            return self.by_name.get(name) if found is None else found
+        found = self.by_name.get(name)
+        return self.as_written.get(column.strip()) if found is None else found
 
 
 def _your_file_sheet(
@@ -422,7 +482,7 @@ def _your_file_sheet(
 ) -> _Body:
     sheet = workbook.add_worksheet("Your file")
     kinds = {f.file for f in findings}
-    lookup = _column_lookup(rows.header, kinds.pop() if len(kinds) == 1 else None)
+    lookup = _ColumnLookup(rows.header, kinds.pop() if len(kinds) == 1 else None)
 
     # Spreadsheet row number → the row's findings, and → {column index: severity}.
     by_row: dict[int, list[Finding]] = {}
@@ -431,7 +491,7 @@ def _your_file_sheet(
     for finding in findings:
         if finding.row is None or finding.row < 1:
             continue
-        index = _column_index(lookup, finding.column)
+        index = lookup.index(finding)
         if finding.row > 1:
             by_row.setdefault(finding.row, []).append(finding)
         if index is not None:
@@ -473,27 +533,35 @@ def _data_rows(
     letters = [_column_letter(col) for col in range(errors_column + 1)]
     openings = [f'<c r="{letter}' for letter in letters]
     errors_letter = letters[errors_column]
-    fast = rows.all_text
+    all_text = rows.all_text
     number = 0
     for index, row in enumerate(rows):
         number = index + 1
         if number == 1:
             continue
         row_marks = marks.get(number)
-        if fast and row_marks is None and not _NEEDS_CARE.search(_SEPARATOR.join(row)):
-            cells = _plain_text_row(number, row, openings)
-        else:
-            row_marks = row_marks or {}
+        texts = row if all_text else [cell for cell in row if cell.__class__ is str]
+        if _NEEDS_CARE.search(_SEPARATOR.join(texts)):
             parts = [
-                _cell_xml(f"{letters[col]}{number}", cell, row_marks.get(col), styles)
+                _cell_xml(f"{letters[col]}{number}", cell, None, styles)
                 for col, cell in enumerate(row)
             ]
-            parts += [
-                _cell_xml(f"{letters[col]}{number}", None, mark, styles)
-                for col, mark in sorted(row_marks.items())
-                if col >= len(row)
-            ]
-            cells = "".join(parts)
+        elif all_text:
+            parts = _text_cells(number, row, openings)
+        else:
+            parts = _typed_cells(number, row, letters, openings, styles)
+        if row_marks:
+            # Only the cells a finding names leave the fast path.
+            beyond = []
+            for col, mark in sorted(row_marks.items()):
+                cell = row[col] if col < len(row) else None
+                xml = _cell_xml(f"{letters[col]}{number}", cell, mark, styles)
+                if col < len(parts):
+                    parts[col] = xml
+                else:
+                    beyond.append(xml)
+            parts += beyond
+        cells = "".join(parts)
         row_findings = by_row.get(number)
         if row_findings:
             cells += _errors_cell(f"{errors_letter}{number}", row_findings, styles)
@@ -596,16 +664,28 @@ def _findings_sheet(
     def lines() -> Iterator[str]:
         for index, finding in enumerate(ordered, start=2):
             cells = [] if finding.row is None else [f'<c r="A{index}"><v>{finding.row}</v></c>']
-            texts = (
-                finding.column,
-                finding.code,
-                str(finding.severity),
-                finding.value,
-                finding.message,
-            )
-            for letter, text in zip("BCDEF", texts, strict=True):
-                if text:
-                    cells.append(_text_xml(f"{letter}{index}", text, ""))
+            texts = [
+                (letter, text)
+                for letter, text in zip(
+                    "BCDEF",
+                    (
+                        finding.column,
+                        finding.code,
+                        finding.severity,
+                        finding.value,
+                        finding.message,
+                    ),
+                    strict=True,
+                )
+                if text
+            ]
+            if _NEEDS_CARE.search(_SEPARATOR.join([text for _, text in texts])):
+                cells += [_text_xml(f"{letter}{index}", text, "") for letter, text in texts]
+            else:
+                cells += [
+                    f'<c r="{letter}{index}" t="inlineStr"><is><t>{text}</t></is></c>'
+                    for letter, text in texts
+                ]
             yield f'<row r="{index}">{"".join(cells)}</row>'
 
     def body() -> Iterator[str]:
@@ -627,6 +707,7 @@ DATE_EXAMPLE = "Enter the date as YYYYMMDD, e.g. 20250815"
 # Excel's limits on data validation texts.
 _TITLE_LIMIT = 32
 _MESSAGE_LIMIT = 255
+_SHORTEST_ITEM = 12
 
 _REQUIREMENT_WORDS = {
     Requirement.REQUIRED: "yes",
@@ -673,20 +754,35 @@ def _codes_text(column: Column, separator: str = "; ") -> str:
     return text
 
 
-def _fit(lines: list[str], limit: int, tail: str = "") -> str:
-    """`lines` joined by newlines within `limit` characters (Excel refuses longer data
-    validation messages), shortening the longest lines first; `tail` is always kept."""
-    budget = limit - (len(tail) + 1 if tail else 0)
-    lines = list(lines)
-    while len("\n".join(lines)) > budget:
-        longest = max(range(len(lines)), key=lambda i: len(lines[i]))
-        excess = len("\n".join(lines)) - budget
-        keep = max(len(lines[longest]) - excess - 1, 8)
-        if keep >= len(lines[longest]) - 1:
-            lines.pop()  # nothing left to shorten: drop the last line
-            continue
-        lines[longest] = lines[longest][:keep].rstrip() + "…"
-    return "\n".join([*lines, tail] if tail else lines)
+def _fit(items: list[str], limit: int) -> str:
+    """`items` on lines of their own within `limit` characters (Excel refuses a longer data
+    validation message): the longest items are cut short first, to one common length, and
+    only if that is not enough are the last items left out."""
+    items = list(items)
+
+    def size(cap: int) -> int:
+        return sum(min(len(item), cap) for item in items) + len(items) - 1
+
+    cap = max((len(item) for item in items), default=0)
+    while items and size(cap) > limit:
+        if cap > _SHORTEST_ITEM:
+            cap -= 1
+        else:
+            items.pop()
+            cap = max((len(item) for item in items), default=0)
+    return "\n".join(item if len(item) <= cap else item[: cap - 1].rstrip() + "…" for item in items)
+
+
+def _error_message(column: Column) -> str:
+    allowed = f"{column.name} takes one of: {', '.join(column.codes)}."
+    meanings = [f"{code} = {meaning}" for code, meaning in column.codes.items()]
+    whole = "\n".join([allowed, *meanings, "Pick a value from the list."])
+    if len(whole) <= _MESSAGE_LIMIT:
+        return whole
+    return (
+        f"{allowed}\nPick a value from the list. What each code means is in the note on "
+        "the column header and on the Data dictionary sheet."
+    )
 
 
 def _validation(column: Column) -> dict[str, Any]:
@@ -700,11 +796,7 @@ def _validation(column: Column) -> dict[str, Any]:
             "input_title": title,
             "input_message": _fit(meanings, _MESSAGE_LIMIT),
             "error_title": "Not an allowed value",
-            "error_message": _fit(
-                [f"{column.name} takes one of: {', '.join(codes)}.", *meanings],
-                _MESSAGE_LIMIT,
-                "Pick a value from the list.",
-            ),
+            "error_message": _error_message(column),
             "error_type": "stop",
         }
     if column.kind is Kind.DATE:
@@ -712,7 +804,9 @@ def _validation(column: Column) -> dict[str, Any]:
     return {
         "validate": "any",
         "input_title": title,
-        "input_message": _fit([column.description, _format_of(column)], _MESSAGE_LIMIT),
+        "input_message": _fit(
+            [column.description, f"Format: {_format_of(column)}"], _MESSAGE_LIMIT
+        ),
     }
 
 
@@ -814,27 +908,33 @@ def _write_dictionary(workbook: xlsxwriter.Workbook, columns: Iterable[Column]) 
 
 
 def _instructions(kind: str) -> list[str]:
-    one = "participant" if kind == "participants" else "job placement"
+    columns = COLUMNS[kind]
+    participants = kind == "participants"
     every = (
         "every participant the coalition has enrolled since the grant began"
-        if kind == "participants"
-        else "every job placement since the grant began"
+        if participants
+        else "every job placement since the grant began, for participants in the participant file"
     )
-    codes = next(c for c in COLUMNS[kind] if c.kind is Kind.CODE)
+    example = next(c for c in columns if c.kind is Kind.CODE)
+    headers = "Bold headers with a blue fill are required"
+    if any(c.requirement is Requirement.CONDITIONAL for c in columns):
+        headers += "; a pale fill means required in some cases"
     return [
         f"This is a cumulative file: list {every}, not only this quarter's. "
         "Each quarter you send the whole file again, with each row's latest status.",
-        f"One row per {one}. Keep the header row as it is; the columns may be in any order.",
+        f"One row per {'participant' if participants else 'job placement'}. Keep the header "
+        "row as it is (the columns may be in any order); leave a cell blank when there is "
+        "no value.",
+        f"{headers}. Hover over a header to see what the column holds and its allowed values; "
+        "the Data dictionary sheet lists them all.",
         "Dates: YYYYMMDD, for example 20250815 (2025-08-15 and real Excel dates also work).",
         "Codes are digits: pick from the dropdown or type the code "
-        f"(for {codes.name}: {_codes_text(codes, ', ')}). "
-        "The Data dictionary sheet lists every column and every code.",
-        "Leading zeros count: codes, dates, ZIP codes and IDs are formatted as text so Excel "
-        "keeps them (09, 02134). When pasting, use Paste Special → Values.",
-        "participant_id is your own ID, 1–12 letters, digits or dashes. Never put a Social "
-        "Security number in participant_id.",
-        "Bold headers with a blue fill are required; a pale fill means required in some "
-        "cases (hover a header to see when). Leave a cell blank when there is no value.",
+        f"(for {example.name}: {_codes_text(example, ', ')}).",
+        "Leading zeros count: every column except the amounts is formatted as text so that "
+        "Excel keeps them (09, 02134). When pasting, use Paste Special → Values.",
+        "participant_id is your own ID for the person, 1–12 letters, digits or dashes"
+        + ("" if participants else ", exactly as in the participant file")
+        + ". Never put a Social Security number in participant_id.",
         f"Limits: at most {MAX_FILE_BYTES // (1024 * 1024)} MB and {MAX_DATA_ROWS:,} rows "
         "per file.",
         "Save as Excel Workbook (.xlsx; only the first sheet is read) or as "

@@ -240,7 +240,11 @@ def _upload(request: AuthedRequest, upload_code) -> Upload:
 
 @never_cache
 def upload_original(request: AuthedRequest, upload_code) -> FileResponse:
+    """The file exactly as sent, full SSNs included: only for the coalition's people who
+    send files (everyone else gets the annotated copy, where SSNs are masked)."""
     upload = _upload(request, upload_code)
+    if not services.can_edit_submission(request.user, upload.submission):
+        raise PermissionDenied
     services.audit_pii_access(actor=request.user, upload=upload, what="original", request=request)
     return FileResponse(upload.file.open("rb"), as_attachment=True, filename=upload.original_name)
 

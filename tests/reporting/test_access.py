@@ -45,8 +45,22 @@ READ_PAGES = {
     ),
     "findings": lambda s: reverse("reporting:findings", args=[s.code]),
     "status": lambda s: reverse("reporting:submission-status", args=[s.code]),
-    "original": lambda s: reverse("reporting:upload-original", args=[s.uploads.get().code]),
+    "annotated": lambda s: reverse("reporting:upload-annotated", args=[s.uploads.get().code]),
 }
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    expect(
+        admin_a=200, reporter_a=200, viewer_a=403, coach_a=403, officer=403, jff_admin=403,
+        outsider_b=404,
+    ),
+)  # fmt: skip
+def test_the_original_file_with_full_ssns_goes_only_to_those_who_send_files(
+    cast, client_for, submission_a, who, status
+):
+    url = reverse("reporting:upload-original", args=[submission_a.uploads.get().code])
+    assert client_for(cast[who]).get(url).status_code == status
 
 
 @pytest.mark.parametrize(
@@ -128,7 +142,7 @@ def test_downloads_of_participant_data_are_audited(cast, client_for, submission_
     from bpij.models import AuditEvent
 
     client = client_for(cast.admin_a)
-    client.get(READ_PAGES["original"](submission_a))
+    client.get(reverse("reporting:upload-original", args=[submission_a.uploads.get().code]))
     client.get(READ_PAGES["findings"](submission_a))
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"pii_downloaded", "pii_viewed"} <= actions
