@@ -214,6 +214,18 @@ class Finding(models.Model):
         return f"{self.code} row {self.row}"
 
 
+EVENT_KINDS = [
+    ("started", "started the version"),
+    ("uploaded", "uploaded a file"),
+    ("checking", "checks started"),
+    ("checked", "checks finished"),
+    ("certified", "certified and submitted"),
+    ("returned", "returned for revision"),
+    ("accepted", "accepted"),
+    ("commented", "commented"),
+]
+
+
 class SubmissionEventQuerySet(TenantQuerySet["SubmissionEvent"]):
     pass
 
@@ -227,7 +239,7 @@ class SubmissionEvent(models.Model):
     actor = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(max_length=40, choices=EVENT_KINDS)
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)
     note = models.TextField(blank=True)

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from django_htmx.http import HttpResponseClientRefresh
+
 from bpij.http import AuthedRequest
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
@@ -127,20 +129,24 @@ def upload(request: AuthedRequest, submission_code) -> HttpResponse:
                 )
     else:
         messages.error(request, "Choose a CSV or XLSX file to upload.")
-    period = submission.period
     if request.htmx:
-        submission.refresh_from_db()
-        context = _submission_context(request, period, submission)
-        return render(request, "reporting/period_detail.html#work", context)
-    return redirect("reporting:period-detail", code=period.coalition.code, quarter=period.quarter)
+        # The whole page changes (state, findings, history): reload it, with the
+        # message, rather than patching parts of it.
+        return HttpResponseClientRefresh()
+    return redirect(_detail_url(submission.period))
 
 
 @never_cache
 def submission_status(request: AuthedRequest, submission_code) -> HttpResponse:
-    """The files-and-checks panel, polled by htmx while the checks run."""
+    """Polled by htmx while the checks run; once they finish, the page reloads."""
     submission = _submission(request, submission_code)
-    context = _submission_context(request, submission.period, submission)
-    return render(request, "reporting/period_detail.html#work", context)
+    if submission.state == SubmissionState.CHECKING and request.htmx:
+        return render(
+            request, "reporting/period_detail.html#check_status", {"submission": submission}
+        )
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect(_detail_url(submission.period))
 
 
 @require_POST

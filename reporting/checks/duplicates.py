@@ -55,10 +55,15 @@ def duplicate_ssns(
     hash first narrows the rows down to the few whose SSN may repeat, so that the keyed
     hash is computed for those only.
     """
-    eligible = frame.filter((present("ssn") & present("participant_id")).fill_null(False)).select(
-        ROW, "participant_id", "ssn", RAW + "ssn"
+    candidates = (
+        frame.lazy()
+        .filter(
+            (present("ssn") & present("participant_id")).fill_null(False)
+            & pl.col("ssn").hash().is_duplicated()
+        )
+        .select(ROW, "participant_id", "ssn", RAW + "ssn")
+        .collect()
     )
-    candidates = eligible.filter(pl.col("ssn").hash().is_duplicated())
     if candidates.is_empty():
         return values.empty_findings()
     keyed = candidates.with_columns(
@@ -71,6 +76,7 @@ def duplicate_ssns(
         found.join(found, on="key", suffix=":other")
         .filter(pl.col("participant_id") != pl.col("participant_id:other"))
         .sort(ROW, "row:other")
+        .rechunk()  # see values.findings_frame
         .group_by(ROW)
         .agg(
             pl.format("{} (row {})", pl.col("participant_id:other"), pl.col("row:other")).alias(

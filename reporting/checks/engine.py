@@ -1,6 +1,7 @@
 """``check_submission``: both files of a quarterly submission, every rule, one pass."""
 
 import hashlib
+import itertools
 from collections.abc import Callable
 
 import polars as pl
@@ -38,7 +39,8 @@ def check_submission(
     if placements is not None:
         l_table = reading.read_table(Source.of(placements), contract.PLACEMENTS)
         l_typed, l_found = _check_placements(l_table, period, p_table, p_typed)
-        kept_ids = p_result.kept.get_column("participant_id") if p_result.kept is not None else None
+        assert p_result.kept is not None
+        kept_ids = p_result.kept.get_column("participant_id")
         l_result = _file_result(l_table, l_typed, l_found, kept_ids=kept_ids)
     return CheckResult(period=str(period), participants=p_result, placements=l_result)
 
@@ -83,7 +85,13 @@ def _check_placements(
     ]
     if p_typed is not None:
         lookup = logic.participant_lookup(p_typed, participants.skipped_ids)
-        joined = typed.join(lookup, on="participant_id", how="left", maintain_order="left")
+        read = ["participant_id", "start_date", "training_related"]
+        joined = (
+            typed.lazy()
+            .select(ROW, *read, *(values.RAW + c for c in read), *(values.BAD + c for c in read))
+            .join(lookup.lazy(), on="participant_id", how="left", maintain_order="left")
+            .collect()
+        )
         frames.append(logic.evaluate(joined, logic.cross_file_conditions(), kind, positions))
     return typed, frames
 
@@ -119,50 +127,53 @@ def _file_result(
     everything = pl.concat([file_level, *found]).sort(
         ["row", "position", "code"], nulls_last=False, maintain_order=True
     )
+    # Column by column: a file with every row wrong can have hundreds of thousands.
     severities = {str(severity): severity for severity in Severity}
-    findings = [
-        Finding(code, severities[severity], table.kind, row, column, value, message)
-        for row, _, column, code, severity, value, message in everything.iter_rows()
-    ]
+    findings = list(
+        map(
+            Finding,
+            everything.get_column("code").to_list(),
+            [severities[s] for s in everything.get_column("severity").to_list()],
+            itertools.repeat(table.kind),
+            everything.get_column("row").to_list(),
+            everything.get_column("column").to_list(),
+            everything.get_column("value").to_list(),
+            everything.get_column("message").to_list(),
+        )
+    )
     result = FileResult(
         kind=table.kind,
         findings=findings,
         data_rows=table.data_rows,
         readable=table.readable,
-        kept=kept_frame(table.kind, None),
+        kept=pl.DataFrame(schema=kept_schema(table.kind)),
     )
     if typed is None:
         return result
     held_back = everything.filter(
         (pl.col("severity") == "error") & pl.col("row").is_not_null()
     ).select(ROW)
-    kept = typed.join(held_back, on=ROW, how="anti")
-    if kept_ids is not None:
+    kept = kept_frame(table.kind, typed.lazy()).join(held_back.lazy(), on=ROW, how="anti")
+    if kept_ids is not None:  # placements: only those of kept participants
         kept = kept.filter(pl.col("participant_id").is_in(kept_ids.implode()))
-    elif table.kind == contract.PLACEMENTS:
-        kept = kept.clear()
-    result.kept = kept_frame(table.kind, kept)
+    result.kept = kept.collect()
     return result
 
 
-def kept_frame(kind: str, typed: pl.DataFrame | None) -> pl.DataFrame:
+def kept_frame(kind: str, typed: pl.LazyFrame) -> pl.LazyFrame:
     """The typed frame of reporting/checks/README.md, from ``check_values``' frame."""
     schema = kept_schema(kind)
-    if typed is None:
-        return pl.DataFrame(schema=schema)
-    renamed = {"hourly_wage": "hourly_wage_cents"}
     return typed.select(
         pl.col(ROW).cast(pl.Int64),
         *(
-            pl.col(column.name)
-            .cast(schema[renamed.get(column.name, column.name)])
-            .alias(renamed.get(column.name, column.name))
-            for column in contract.COLUMNS[kind]
+            pl.col(column.name).cast(schema[name]).alias(name)
+            for column, name in zip(contract.COLUMNS[kind], list(schema)[1:], strict=True)
         ),
     )
 
 
 def kept_schema(kind: str) -> dict[str, pl.DataType]:
+    """Column → dtype of a kept frame (README.md); hourly_wage is kept in cents."""
     dtypes: dict[contract.Kind, pl.DataType] = {
         contract.Kind.DATE: pl.Date(),
         contract.Kind.DOLLARS: pl.Int64(),

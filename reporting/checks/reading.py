@@ -105,8 +105,8 @@ class Table:
     skipped_ids: list[str] = field(default_factory=list)
 
 
-class Refusal(Exception):
-    """The file cannot be read at all (F01); the message says why and what would do."""
+# The file cannot be read at all (F01); the message says what is wrong and what would do.
+Refusal = workbook.Refusal
 
 
 @dataclass
@@ -116,7 +116,8 @@ class _Grid:
 
     frame: pl.DataFrame
     header: list[str]
-    stripped: bool = False  # no cell has surrounding spaces
+    # No cell has surrounding spaces and none is "": a blank cell is already null.
+    stripped: bool = False
 
 
 def empty_frame(kind: str) -> pl.DataFrame:
@@ -190,23 +191,26 @@ def _csv_grid(data: bytes) -> _Grid:
             f"cannot be read; the file was probably saved as plain CSV in another "
             f"encoding): {_SAVE_AS_CSV}"
         ) from None
-    if not text.strip():
+    if not text or text.isspace():
         raise Refusal(
             "the file is empty: the first row must be the header, then one row per record"
         )
-    first_line = text.split("\n", 1)[0]
+    first_line = text[: text.find("\n")] if "\n" in text else text
     if "," not in first_line and (";" in first_line or "\t" in first_line):
         separator = "semicolons" if ";" in first_line else "tabs"
         raise Refusal(f"the values are separated by {separator}, not commas: {_SAVE_AS_CSV}")
 
-    grid = None if text.count("\r") != text.count("\r\n") else _csv_grid_fast(data, text)
+    grid = _csv_grid_fast(data, text)
     return grid if grid is not None else _csv_grid_exact(text)
 
 
 def _csv_grid_fast(data: bytes, text: str) -> _Grid | None:
     """Read with polars; count each record's fields from the text. None when the file
     needs the exact reader (quoting that is not RFC 4180, or any disagreement)."""
-    lines = pl.Series("text", [text]).str.split("\n").explode()
+    whole = pl.Series("text", [text])
+    if "\r" in text and whole.str.contains(r"\r(?:[^\n]|$)").item():
+        return None  # a carriage return alone ends a line for the csv module, not for polars
+    lines = whole.str.split("\n").explode()
     if text.endswith("\n"):
         lines = lines.slice(0, len(lines) - 1)
     commas = lines.str.count_matches(",", literal=True)
@@ -247,16 +251,19 @@ def _csv_grid_fast(data: bytes, text: str) -> _Grid | None:
     names = [f"c{i}" for i in range(frame.width)]
     frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
     header = [value or "" for value in frame.row(0)]
+    if not "".join(header).strip():
+        return None  # a blank first line: leave it to the exact reader
     # A record is blank when every field is: spaces and commas only, or quoted spaces.
     blank = lines.str.contains(r"^[\s,]*$")
     if quotes.sum():
         quoted = (quotes > 0).arg_true()
         quoted_text = lines.gather(quoted)
-        blank_quoted = quoted_text.str.replace_all(_QUOTED, "").str.contains(
-            r"^[\s,]*$"
-        ) & quoted_text.str.extract_all(_QUOTED).list.eval(
-            pl.element().str.contains(r'^"\s*"$')
-        ).list.all()
+        blank_quoted = (
+            quoted_text.str.replace_all(_QUOTED, "").str.contains(r"^[\s,]*$")
+            & quoted_text.str.extract_all(_QUOTED)
+            .list.eval(pl.element().str.contains(r'^"\s*"$'))
+            .list.all()
+        )
         blank = blank.scatter(quoted, blank_quoted)
     frame = frame.with_columns(
         pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW),
@@ -265,8 +272,8 @@ def _csv_grid_fast(data: bytes, text: str) -> _Grid | None:
     )
     # Stripping every cell is the dearest step of reading: skip it when no cell can
     # begin or end with a space — none follows or precedes a comma, a line break or a
-    # quote mark.
-    spaced = pl.Series([text]).str.contains(_SPACED_CELL).item()
+    # quote mark — and none is a quoted empty string.
+    spaced = '""' in text or whole.str.contains(_SPACED_CELL).item()
     return _Grid(frame.slice(1), header, stripped=not spaced)
 
 
@@ -274,23 +281,24 @@ def _csv_grid_exact(text: str) -> _Grid:
     records = list(csv.reader(io.StringIO(text, newline="")))
     header = records[0] if records else []
     width = len(header)
+    data: dict[str, list] = {ROW: [], "fits": [], "blank": []}
     columns: list[list[str]] = [[] for _ in range(width)]
-    fits: list[bool] = []
-    blank: list[bool] = []
-    for record in records[1:]:
-        fits.append(len(record) == width)
-        blank.append(all(not value.strip() for value in record))
+    for number, record in enumerate(records[1:], start=2):
+        data[ROW].append(number)
+        data["fits"].append(len(record) == width)
+        data["blank"].append(all(not value.strip() for value in record))
         padded = record[:width] + [""] * (width - len(record))
         for column, value in zip(columns, padded, strict=True):
             column.append(value)
     frame = pl.DataFrame(
         {f"c{i}": pl.Series(values, dtype=pl.String) for i, values in enumerate(columns)}
-    ).with_columns(
-        pl.int_range(2, len(records) + 1, dtype=pl.Int64).alias(ROW),
-        pl.Series("fits", fits, dtype=pl.Boolean),
-        pl.Series("blank", blank, dtype=pl.Boolean),
+        | {
+            ROW: pl.Series(data[ROW], dtype=pl.Int64),
+            "fits": pl.Series(data["fits"], dtype=pl.Boolean),
+            "blank": pl.Series(data["blank"], dtype=pl.Boolean),
+        }
     )
-    return _Grid(frame, [value or "" for value in header])
+    return _Grid(frame, header)
 
 
 def _all_blank(names: list[str]) -> pl.Expr:
@@ -305,23 +313,25 @@ def _grid_from_rows(sheet: workbook.Sheet) -> _Grid:
     if not rows:
         return _Grid(pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)}), [])
     width = max(len(row) for row in rows)
-    columns = list(zip(*(row + [""] * (width - len(row)) for row in rows[1:]), strict=True))
-    if not columns:
-        columns = [() for _ in range(width)]
+    if any(len(row) != width for row in rows):
+        rows = [row + [""] * (width - len(row)) for row in rows]
+    header = [_cell_text(value) for value in rows[0]]
+    columns = list(zip(*rows[1:], strict=True)) or [() for _ in range(width)]
     names = [f"c{i}" for i in range(width)]
+    text = workbook.cell_text
     frame = pl.DataFrame(
         {
-            name: pl.Series(name, [_cell_text(v) for v in values], dtype=pl.String)
+            # Most cells are text already: convert only the others (numbers, dates).
+            name: pl.Series(name, [v if type(v) is str else text(v) for v in values], pl.String)
             for name, values in zip(names, columns, strict=True)
         }
     )
+    first = sheet.first_row + 2  # the spreadsheet row of the first data row
     frame = frame.with_columns(
-        pl.int_range(sheet.first_row + 1, sheet.first_row + 1 + frame.height, dtype=pl.Int64).alias(
-            ROW
-        ),
+        pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW),
         pl.lit(True).alias("fits"),
     ).with_columns(_all_blank(names).alias("blank"))
-    return _Grid(frame, [_cell_text(value) for value in rows[0]] + [""] * (width - len(rows[0])))
+    return _Grid(frame, header)
 
 
 def _cell_text(value: object) -> str:
@@ -334,14 +344,19 @@ def _cell_text(value: object) -> str:
 def _table_from_grid(grid: _Grid, kind: str, *, is_csv: bool) -> Table:
     columns = contract.COLUMNS[kind]
     frame = grid.frame
-    if not grid.header:
-        return _refused(kind, "the file is empty: the first row must be the header")
+    if not "".join(grid.header).strip():
+        return _refused(
+            kind,
+            "the first row is blank: the first row must be the header (the column names), "
+            "with the data rows under it",
+        )
     data_rows = int((~frame.get_column("blank")).sum())
     if data_rows > contract.MAX_DATA_ROWS:
         return _refused(
             kind,
             f"the file has {data_rows:,} data rows; at most {contract.MAX_DATA_ROWS:,} "
-            "data rows per file are accepted",
+            "data rows per file are accepted — check that no rows were repeated or "
+            "pasted twice, and contact JFF if the cumulative file is really larger",
         )
     findings, positions = _header_findings(grid, kind)
     if any(f.code == "F02" for _, f in findings):
@@ -374,16 +389,16 @@ def _table_from_grid(grid: _Grid, kind: str, *, is_csv: bool) -> Table:
             return pl.lit(None, dtype=pl.String)
         cell = pl.col(f"c{positions[column.name]}")
         if grid.stripped:
-            return pl.when(cell != "").then(cell)
+            return cell
         stripped = cell.str.strip_chars()
         return pl.when(stripped != "").then(stripped)
 
-    table_frame = (
-        frame.lazy()
-        .filter(~pl.col("blank") & pl.col("fits"))
-        .select(pl.col(ROW), *(text(column).alias(column.name) for column in columns))
-        .collect()
-    )
+    rows = frame.lazy()
+    if data_rows != frame.height or ragged.height:
+        rows = rows.filter(~pl.col("blank") & pl.col("fits"))
+    table_frame = rows.select(
+        pl.col(ROW), *(text(column).alias(column.name) for column in columns)
+    ).collect()
     return Table(kind, table_frame, findings, True, data_rows, positions, skipped_ids)
 
 

@@ -40,15 +40,22 @@ def empty_findings() -> pl.DataFrame:
 
 def findings_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
     """Select the finding columns from ``frame`` in FINDING_SCHEMA's order and types."""
-    return frame.select(
+    # Rechunked first: polars 2.1's pl.format panics on a column of several chunks, which
+    # is what a filter may leave.
+    return frame.rechunk().select(
         columns[name].cast(dtype).alias(name) for name, dtype in FINDING_SCHEMA.items()
     )
+
+
+def looks_like_ssn(text: pl.Expr) -> pl.Expr:
+    """Nine digits, whatever separates them (dashes, spaces, dots)."""
+    return text.str.replace_all(r"[\s.\-]", "").str.contains(r"^\d{9}$")
 
 
 def masked(text: pl.Expr) -> pl.Expr:
     """An SSN as a finding may show it: the last four digits, or nothing when it is not
     nine digits."""
-    digits = text.str.replace_all("-", "", literal=True)
+    digits = text.str.replace_all(r"[\s.\-]", "")
     return (
         pl.when(digits.str.contains(r"^\d{9}$"))
         .then(pl.lit("***-**-") + digits.str.slice(5, 4))
@@ -80,7 +87,9 @@ def check_values(
     """The typed frame (``row``, ``raw:c``, ``c``, ``bad:c``) and the V findings."""
     columns = contract.COLUMNS[kind]
     checks = _checks(kind)
-    # Lazily, so that polars computes what a column's value and its reason share once.
+    reason_names = [f"reason:{name}" for name in checks]
+    # One lazy plan, so that polars computes once what a column's value and its reason
+    # share, and what the typed frame and the failing rows share.
     reasons = (
         frame.lazy()
         .with_columns(pl.col(name).alias(RAW + name) for name in checks)
@@ -88,17 +97,8 @@ def check_values(
             *(reason.alias(f"reason:{name}") for name, (_, reason) in checks.items()),
             *(typed.alias(f"typed:{name}") for name, (typed, _) in checks.items()),
         )
-        .collect()
     )
-    reason_names = [f"reason:{name}" for name in checks]
-    failing = reasons.filter(pl.any_horizontal(pl.col(reason_names).is_not_null()))
-    counts = failing.select(pl.col(reason_names).is_not_null().sum()).row(0)
-    found = [
-        _findings(failing, column, positions.get(column.name, fallback))
-        for fallback, (column, count) in enumerate(zip(columns, counts, strict=True), start=10_000)
-        if count
-    ]
-    typed = reasons.select(
+    typed_plan = reasons.select(
         pl.col(ROW),
         *(pl.col(RAW + name) for name in checks),
         *(
@@ -107,6 +107,16 @@ def check_values(
         ),
         *(pl.col(f"reason:{name}").is_not_null().alias(BAD + name) for name in checks),
     )
+    failing_plan = reasons.filter(pl.any_horizontal(pl.col(reason_names).is_not_null())).select(
+        ROW, *(RAW + name for name in checks), *reason_names
+    )
+    typed, failing = pl.collect_all([typed_plan, failing_plan])
+    counts = failing.select(pl.col(reason_names).is_not_null().sum()).row(0)
+    found = [
+        _findings(failing, column, positions.get(column.name, fallback))
+        for fallback, (column, count) in enumerate(zip(columns, counts, strict=True), start=10_000)
+        if count
+    ]
     return typed, pl.concat([empty_findings(), *found])
 
 
@@ -119,7 +129,9 @@ def _findings(failing: pl.DataFrame, column: Column, position: int) -> pl.DataFr
     if column.kind is Kind.SSN:
         value = masked(text)
     elif column.kind is Kind.PARTICIPANT_ID:
-        value = pl.when(reason == "V06").then(masked(text)).otherwise(text)
+        # An ID that is an SSN in any spelling (V06, or V05 with spaces or dots) is shown
+        # as an SSN is.
+        value = pl.when(looks_like_ssn(text)).then(masked(text)).otherwise(text)
     else:
         value = text
     value = value.str.slice(0, VALUE_LENGTH)
@@ -193,9 +205,8 @@ def _pattern(code: str, pattern: str):
 
 
 def _date(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    parsed = (
-        pl.when(text.str.contains(r"^(?:\d{8}|\d{4}-\d{2}-\d{2})$"))
-        .then(text.str.replace_all("-", "", literal=True).str.to_date("%Y%m%d", strict=False))
+    parsed = pl.when(text.str.contains(r"^(?:\d{8}|\d{4}-\d{2}-\d{2})$")).then(
+        text.str.replace_all("-", "", literal=True).str.to_date("%Y%m%d", strict=False)
     )
     reason = (
         pl.when(parsed.is_null())
@@ -209,7 +220,8 @@ def _date(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 def _code(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     canonical = text
     if column.two_digit:
-        canonical = pl.when(text.str.contains(r"^\d$")).then(pl.lit("0") + text).otherwise(text)
+        # A single character: a digit gets its leading zero; anything else fails anyway.
+        canonical = pl.when(text.str.len_bytes() == 1).then(pl.lit("0") + text).otherwise(text)
     return canonical, pl.when(~canonical.is_in(list(column.codes))).then(pl.lit("V03"))
 
 
@@ -304,7 +316,7 @@ def _message(
         "V05": pl.format(
             f"{name} {{}} is not a valid ID: use 1–12 characters, only letters A–Z, a–z, "
             "digits and dashes",
-            quoted,
+            pl.when(looks_like_ssn(text)).then(masked_value).otherwise(quoted),
         ),
         "V06": pl.format(
             f"{name} {{}} looks like a Social Security number: PIRL 100 must never hold "

@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from posixpath import dirname, join, normpath
+from typing import Any
 
 import polars as pl
 
@@ -45,7 +46,7 @@ _DIMENSION = re.compile(r'<(?:\w+:)?dimension\s[^>]*?\bref="([^"]*)"')
 _REF = re.compile(r"^([A-Za-z]{0,3})(\d{0,7})$")
 # A <c> (cell) or <row> tag none of whose attributes is r="...".
 _SPACE = r"[\t\n\r ]"
-_NOT_R = rf"(?:[^r\t\n\r />=][^\t\n\r />=]*|r[^\t\n\r />=]+)"
+_NOT_R = r"(?:[^r\t\n\r />=][^\t\n\r />=]*|r[^\t\n\r />=]+)"
 _UNPLACED = (
     rf'<(?:[A-Za-z_][\w.-]*:)?(?:c|row)(?:{_SPACE}+{_NOT_R}{_SPACE}*={_SPACE}*"[^"]*")*{_SPACE}*/?>'
 )
@@ -66,7 +67,7 @@ class Sheet:
     """The cells of the first worksheet, row by row; ``first_row`` is the 0-based
     spreadsheet row of ``rows[0]``."""
 
-    rows: list[list[object]]
+    rows: list[list[Any]]  # str, float, int, bool, date, datetime… as calamine gives them
     first_row: int = 0
 
 
@@ -149,7 +150,8 @@ def _check_sizes(infos: list[zipfile.ZipInfo]) -> None:
     for info in infos:
         if info.flag_bits & 0x1:
             raise Refusal(
-                "the workbook is encrypted: remove its password and save it again as .xlsx, or save it as CSV UTF-8"
+                "the workbook is encrypted: remove its password and save it again as .xlsx, "
+                "or save it as CSV UTF-8"
             )
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise Refusal(f"the workbook uses a compression method Excel does not use: {_RESAVE}")

@@ -6,6 +6,7 @@ Exit status: 0 when no error was found, 1 when any was (the JSON is printed eith
 `--coalition` asks for the history rules (H01, H02).
 """
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -117,12 +118,17 @@ def _history(coalition_slug: str, period: Quarter) -> History | None:
 
 
 def _ssn_hasher():
-    """The keyed hash stored SSNs are compared by, where the project has one."""
-    try:
-        from reporting import pii
-    except ImportError:
+    """The keyed hash stored SSNs are compared by (D02), where the project has one. It
+    is imported only when an SSN repeats, which keeps the command's start-up short."""
+    if importlib.util.find_spec("reporting.pii") is None:
         return None
-    return pii.hash_ssn
+
+    def keyed(ssn: str) -> str:
+        from reporting import pii
+
+        return pii.hash_ssn(ssn)
+
+    return keyed
 
 
 def _as_text(result: CheckResult) -> str:
