@@ -6,7 +6,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-
 from django_htmx.http import HttpResponseClientRefresh
 
 from bpij.http import AuthedRequest

@@ -4,15 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bpij', '0003_application_role'),
+        ("bpij", "0003_application_role"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('login_succeeded', 'Signed in'), ('login_failed', 'Sign-in failed'), ('logout', 'Signed out'), ('mfa_added', 'Second factor added'), ('mfa_removed', 'Second factor removed'), ('mfa_recovery_codes_reset', 'Recovery codes regenerated'), ('password_changed', 'Password changed'), ('password_reset', 'Password reset by e-mail link'), ('invitation_created', 'Invitation sent'), ('invitation_resent', 'Invitation sent again'), ('invitation_revoked', 'Invitation revoked'), ('invitation_accepted', 'Invitation accepted'), ('role_changed', 'Role changed'), ('member_removed', 'Member removed'), ('user_deactivated', 'Account deactivated'), ('user_reactivated', 'Account reactivated'), ('coach_assigned', 'Coach assigned'), ('coach_unassigned', 'Coach unassigned'), ('pii_uploaded', 'Participant data uploaded'), ('pii_viewed', 'Participant data viewed'), ('pii_downloaded', 'Participant data downloaded'), ('submission_certified', 'Report certified and submitted')], db_index=True, max_length=40),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("login_succeeded", "Signed in"),
+                    ("login_failed", "Sign-in failed"),
+                    ("logout", "Signed out"),
+                    ("mfa_added", "Second factor added"),
+                    ("mfa_removed", "Second factor removed"),
+                    ("mfa_recovery_codes_reset", "Recovery codes regenerated"),
+                    ("password_changed", "Password changed"),
+                    ("password_reset", "Password reset by e-mail link"),
+                    ("invitation_created", "Invitation sent"),
+                    ("invitation_resent", "Invitation sent again"),
+                    ("invitation_revoked", "Invitation revoked"),
+                    ("invitation_accepted", "Invitation accepted"),
+                    ("role_changed", "Role changed"),
+                    ("member_removed", "Member removed"),
+                    ("user_deactivated", "Account deactivated"),
+                    ("user_reactivated", "Account reactivated"),
+                    ("coach_assigned", "Coach assigned"),
+                    ("coach_unassigned", "Coach unassigned"),
+                    ("pii_uploaded", "Participant data uploaded"),
+                    ("pii_viewed", "Participant data viewed"),
+                    ("pii_downloaded", "Participant data downloaded"),
+                    ("submission_certified", "Report certified and submitted"),
+                ],
+                db_index=True,
+                max_length=40,
+            ),
         ),
     ]
