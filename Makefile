@@ -16,7 +16,7 @@ help: ## List the targets
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	@UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet
+	@UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet --compile-bytecode
 	@touch $@
 
 install: $(VENV)/.synced ## Install the locked dependencies into .venv/
@@ -44,4 +44,5 @@ check: lint typecheck ## Lint, format and type checks
 	@$(PY) manage.py makemigrations --check --dry-run -v0
 
 bench: install ## Print the benchmark figures (see bench/README.md)
-	@$(PY) bench/run.py
+	@$(PY) -m compileall -q bpij grantees reporting coaching
+	@$(PY) bench/run.py $(BENCH_ARGS)

@@ -1,3 +1,3 @@
-from bpij.celery import app as celery_app
-
-__all__ = ["celery_app"]
+# The Celery app is imported by the task modules that use it (and found by `celery -A
+# bpij` as bpij.celery), not here: importing Celery costs a management command like
+# check_files a third of a second of start-up.

@@ -1,13 +1,13 @@
-from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from bpij.celery import app
 from grantees.models import Invitation
 
 
-@shared_task(acks_late=True)
+@app.task(acks_late=True)
 def send_invitation(invitation_id: int, token: str) -> None:
     """E-mail an invitation link. At-least-once: a redelivered task sends the same link
     again, which is harmless; a replaced or used invitation is not sent."""

@@ -1,7 +1,7 @@
-from celery import shared_task
+from bpij.celery import app
 
 
-@shared_task(acks_late=True)
+@app.task(acks_late=True)
 def check_submission(submission_id: int) -> None:
     """Check a submission's current files and store what they give.
 
