@@ -73,6 +73,7 @@ class DatabaseScopeMiddleware:
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
         if not tenancy.rls_enabled():
             return
+        ids: list[int]
         if getattr(view_func, "database_scope_all", False):
             scope, ids = tenancy.SCOPE_ALL, []
         else:

@@ -188,7 +188,7 @@ def certify(request: AuthedRequest, submission_code) -> HttpResponse:
         raise PermissionDenied
     form = forms.CertifyForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     else:
         try:
             services.submission_certify(
