@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import polars as pl
+
 
 class Kind(StrEnum):
     PARTICIPANT_ID = "participant_id"
@@ -269,3 +271,21 @@ def column_for_header(text: str, kind: str) -> Column | None:
 
 def is_other_pirl_element(text: str) -> bool:
     return bool(_OTHER_PIRL_HEADER.match(normalise_header(text)))
+
+
+_TYPED_DTYPES: dict[Kind, pl.DataType] = {
+    Kind.DATE: pl.Date(),
+    Kind.DOLLARS: pl.Int64(),
+    Kind.HOURLY_WAGE: pl.Int64(),
+    Kind.HOURS: pl.Float64(),
+}
+
+
+def typed_schema(kind: str) -> dict[str, pl.DataType]:
+    """Column → dtype of the typed rows the checks keep and the figures read
+    (reporting/checks/README.md): ``row`` first, hourly_wage kept in cents, text as text."""
+    schema: dict[str, pl.DataType] = {"row": pl.Int64()}
+    for column in COLUMNS[kind]:
+        name = "hourly_wage_cents" if column.kind is Kind.HOURLY_WAGE else column.name
+        schema[name] = _TYPED_DTYPES.get(column.kind, pl.String())
+    return schema

@@ -415,27 +415,12 @@ def _window_figures(name: str, values: dict[str, Any], skill_gains: dict) -> dic
     return figures
 
 
-def _typed_schema(columns: tuple[contract.Column, ...]) -> dict[str, type[pl.DataType]]:
-    """The dtypes of a kept frame, as reporting/checks/README.md lists them."""
-    dtypes: dict[contract.Kind, type[pl.DataType]] = {
-        contract.Kind.DATE: pl.Date,
-        contract.Kind.DOLLARS: pl.Int64,
-        contract.Kind.HOURLY_WAGE: pl.Int64,
-        contract.Kind.HOURS: pl.Float64,
-    }
-    schema: dict[str, type[pl.DataType]] = {"row": pl.Int64}
-    for column in columns:
-        name = "hourly_wage_cents" if column.kind is contract.Kind.HOURLY_WAGE else column.name
-        schema[name] = dtypes.get(column.kind, pl.String)
-    return schema
+def participants_schema() -> dict[str, pl.DataType]:
+    return contract.typed_schema(contract.PARTICIPANTS)
 
 
-def participants_schema() -> dict[str, type[pl.DataType]]:
-    return _typed_schema(contract.PARTICIPANT_COLUMNS)
-
-
-def placements_schema() -> dict[str, type[pl.DataType]]:
-    return _typed_schema(contract.PLACEMENT_COLUMNS)
+def placements_schema() -> dict[str, pl.DataType]:
+    return contract.typed_schema(contract.PLACEMENTS)
 
 
 def empty_placements() -> pl.DataFrame:

@@ -111,30 +111,13 @@ def placements_frame(submission: Submission) -> pl.DataFrame:
     return _typed(list(rows), ["row", *PLACEMENT_FIELDS])
 
 
-_DTYPES = {
-    contract.Kind.DATE: pl.Date,
-    contract.Kind.DOLLARS: pl.Int64,
-    contract.Kind.HOURLY_WAGE: pl.Int64,
-    contract.Kind.HOURS: pl.Float64,
-}
-
-
-def schema(kind: str) -> dict[str, type[pl.DataType]]:
-    """The typed frame's columns and dtypes (reporting/checks/README.md), without ssn."""
-    columns: dict[str, type[pl.DataType]] = {"row": pl.Int64}
-    for column in contract.COLUMNS[kind]:
-        if column.name == "ssn":
-            continue
-        name = "hourly_wage_cents" if column.name == "hourly_wage" else column.name
-        columns[name] = _DTYPES.get(column.kind, pl.Utf8)
-    return columns
+def schema(kind: str) -> dict[str, pl.DataType]:
+    """The typed frame's columns and dtypes, without the SSN (never stored in clear)."""
+    return {k: v for k, v in contract.typed_schema(kind).items() if k != "ssn"}
 
 
 def empty(kind: str) -> pl.DataFrame:
-    types = schema(kind)
-    if kind == contract.PARTICIPANTS:
-        types["ssn"] = pl.Utf8
-    return pl.DataFrame(schema=types)
+    return pl.DataFrame(schema=contract.typed_schema(kind))
 
 
 def _typed(rows: list[tuple], columns: list[str]) -> pl.DataFrame:

@@ -174,14 +174,4 @@ def kept_frame(kind: str, typed: pl.LazyFrame) -> pl.LazyFrame:
 
 def kept_schema(kind: str) -> dict[str, pl.DataType]:
     """Column → dtype of a kept frame (README.md); hourly_wage is kept in cents."""
-    dtypes: dict[contract.Kind, pl.DataType] = {
-        contract.Kind.DATE: pl.Date(),
-        contract.Kind.DOLLARS: pl.Int64(),
-        contract.Kind.HOURLY_WAGE: pl.Int64(),
-        contract.Kind.HOURS: pl.Float64(),
-    }
-    schema: dict[str, pl.DataType] = {ROW: pl.Int64()}
-    for column in contract.COLUMNS[kind]:
-        name = "hourly_wage_cents" if column.kind is contract.Kind.HOURLY_WAGE else column.name
-        schema[name] = dtypes.get(column.kind, pl.String())
-    return schema
+    return contract.typed_schema(kind)
