@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from reporting import selectors
-from reporting.management.commands import check_files
 from tests import factories
 from tests.reporting.checks.cases import CASES, Files, csv_bytes, job, person
 
@@ -96,17 +95,6 @@ def test_an_unknown_coalition_is_a_bad_argument(tmp_path):
     with pytest.raises(CommandError, match="no coalition") as error:
         call_command("check_files", *write(tmp_path, Files()), "--coalition", "nobody")
     assert error.value.returncode == 2
-
-
-@pytest.mark.django_db
-def test_without_selectors_the_history_rules_are_skipped_with_a_note(tmp_path, monkeypatch, capsys):
-    factories.GrantFactory(coalition__slug="alpha")
-    monkeypatch.delattr(selectors, "previous_accepted_history")
-
-    output, status = run(*write(tmp_path, Files()), "--coalition", "alpha")
-
-    assert (output["findings"], status) == ([], 0)
-    assert capsys.readouterr().err.strip() == check_files.NO_SELECTORS
 
 
 def test_the_json_has_the_shape_of_the_contract(tmp_path):

@@ -211,13 +211,6 @@ def test_files_and_coalition_together_exit_2(files):
 # --coalition reads stored submissions through reporting.selectors.accepted_frames.
 
 
-def test_coalition_without_stored_submissions_exits_2(monkeypatch):
-    monkeypatch.delattr(selectors, "accepted_frames", raising=False)
-    assert bad_arguments("--coalition", "alpha", *GRANT) == (
-        "--coalition needs stored submissions (not built yet); pass --participants/--placements"
-    )
-
-
 def test_coalition_uses_its_accepted_submission_and_grant_start(monkeypatch):
     calls = []
 

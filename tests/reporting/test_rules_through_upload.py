@@ -86,3 +86,38 @@ def test_history_rules_compare_with_the_previous_accepted_report(
     codes = {(code, row, column) for code, _, row, column in stored(later)}
     assert ("H02", 2, "entry_date") in codes
     assert any(code == "H01" for code, _, _ in codes)
+
+
+def test_quarterly_figures_for_a_coalition_read_its_accepted_report(
+    cast, client_for, period_a, django_capture_on_commit_callbacks, tmp_path
+):
+    """`quarterly_figures --coalition` gives the same figures as the files it was sent."""
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.reporting.checks.cases import job
+
+    people = csv_bytes([person(1), person(2), person(3, exit_date="20250815")])
+    jobs = csv_bytes([job(1), job(3)])
+    with django_capture_on_commit_callbacks(execute=True):
+        submission = upload_files(
+            client_for(cast.admin_a), cast.coalition_a, "2025Q3", people, jobs
+        )
+    Submission.objects.filter(pk=submission.pk).update(state=SubmissionState.ACCEPTED)
+    (tmp_path / "p.csv").write_bytes(people)
+    (tmp_path / "l.csv").write_bytes(jobs)
+
+    def figures(*args):
+        out = StringIO()
+        call_command("quarterly_figures", *args, "--period", "2025Q3", stdout=out)
+        return json.loads(out.getvalue())
+
+    stored = figures("--coalition", "alpha")
+    from_files = figures(
+        "--participants", str(tmp_path / "p.csv"), "--placements", str(tmp_path / "l.csv"),
+        "--grant-start", "2023-10-01",
+    )  # fmt: skip
+    assert stored == from_files
+    assert stored["windows"]["grant_to_date"]["A-2"] == 3

@@ -6,43 +6,23 @@ Exit status: 0 when no error was found, 1 when any was (the JSON is printed eith
 `--coalition` asks for the history rules (H01, H02).
 """
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from grantees.calendar import Quarter
 from reporting.checks import CheckResult, History, engine
+from reporting.management.scripting import ScriptCommand, bad
 
 FOUND_ERRORS = 1
-BAD_ARGUMENTS = 2
-NO_SELECTORS = "history rules need reporting.selectors (not built yet)"
 
 
-def _bad(message: str) -> CommandError:
-    return CommandError(message, returncode=BAD_ARGUMENTS)
-
-
-class Command(BaseCommand):
+class Command(ScriptCommand):
     help = (
         "Check a participant file (and its placement file) against the data contract and "
         "print every finding as one JSON object."
     )
-    requires_system_checks: list[str] = []  # a script's tool: start fast
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-
-        def error(message: str):
-            # A missing or unknown option is a bad argument too: one line, status 2.
-            if parser.called_from_command_line:
-                parser.exit(BAD_ARGUMENTS, f"CommandError: {message}\n")
-            raise _bad(message)
-
-        parser.error = error  # type: ignore[method-assign]
-        return parser
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -69,11 +49,11 @@ class Command(BaseCommand):
         try:
             period = Quarter.parse(options["period"])
         except ValueError as error:
-            raise _bad(f"--period: {error}") from None
+            raise bad(f"--period: {error}") from None
         for option in ("participants", "placements"):
             path = options[option]
             if path is not None and not Path(path).is_file():
-                raise _bad(f"--{option} file not found: {path}")
+                raise bad(f"--{option} file not found: {path}")
         history = _history(options["coalition"], period) if options["coalition"] else None
 
         result = engine.check_submission(
@@ -106,22 +86,15 @@ def _history(coalition_slug: str, period: Quarter) -> History | None:
     from grantees.models import Coalition
 
     if not Coalition.objects.filter(slug=coalition_slug).exists():
-        raise _bad(f"--coalition: there is no coalition {coalition_slug!r}")
-    try:
-        from reporting import selectors
+        raise bad(f"--coalition: there is no coalition {coalition_slug!r}")
+    from reporting import selectors
 
-        previous_accepted_history = selectors.previous_accepted_history
-    except (ImportError, AttributeError):
-        sys.stderr.write(NO_SELECTORS + "\n")
-        return None
-    return previous_accepted_history(coalition_slug, str(period))
+    return selectors.previous_accepted_history(coalition_slug, str(period))
 
 
 def _ssn_hasher():
-    """The keyed hash stored SSNs are compared by (D02), where the project has one. It
-    is imported only when an SSN repeats, which keeps the command's start-up short."""
-    if importlib.util.find_spec("reporting.pii") is None:
-        return None
+    """The keyed hash stored SSNs are compared by (D02). It is imported only when an SSN
+    repeats, which keeps the command's start-up short."""
 
     def keyed(ssn: str) -> str:
         from reporting import pii

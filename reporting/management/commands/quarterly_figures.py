@@ -10,37 +10,18 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-from django.core.management.base import BaseCommand, CommandError
 
 from grantees.calendar import Quarter
 from reporting import figures
 from reporting.checks import engine
-
-BAD_ARGUMENTS = 2
-NOT_BUILT = "--coalition needs stored submissions (not built yet); pass --participants/--placements"
+from reporting.management.scripting import ScriptCommand, bad
 
 
-def _bad(message: str) -> CommandError:
-    return CommandError(message, returncode=BAD_ARGUMENTS)
-
-
-class Command(BaseCommand):
+class Command(ScriptCommand):
     help = (
         "Print the quarterly performance figures (DATA-CONTRACT.md §4) for the Current "
         "Quarter, Rolling 4 Quarters and Grant to Date windows as one JSON object."
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-
-        def error(message: str):
-            # An unknown or incomplete option is a bad argument too: one line, status 2.
-            if parser.called_from_command_line:
-                parser.exit(BAD_ARGUMENTS, f"CommandError: {message}\n")
-            raise _bad(message)
-
-        parser.error = error  # type: ignore[method-assign]
-        return parser
 
     def add_arguments(self, parser):
         parser.add_argument("--participants", metavar="P", help="participant file (CSV/XLSX)")
@@ -61,23 +42,23 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["format"] != "json":
-            raise _bad(f"--format {options['format']!r} is not supported: use --format json")
+            raise bad(f"--format {options['format']!r} is not supported: use --format json")
         period = _quarter(options["period"])
         grant_start = _grant_start(options["grant_start"], period)
         participants_path, placements_path = options["participants"], options["placements"]
         if options["coalition"]:
             if participants_path or placements_path:
-                raise _bad("pass either --coalition or --participants/--placements, not both")
+                raise bad("pass either --coalition or --participants/--placements, not both")
             participants, placements, stored_start = _accepted(options["coalition"], period)
             grant_start = grant_start or _grant_start(stored_start, period)
         else:
             if not participants_path:
-                raise _bad("pass --participants P [--placements L], or --coalition SLUG")
+                raise bad("pass --participants P [--placements L], or --coalition SLUG")
             if grant_start is None:
-                raise _bad("--grant-start is required, e.g. --grant-start 2023-10-01")
+                raise bad("--grant-start is required, e.g. --grant-start 2023-10-01")
             participants, placements = self._checked(participants_path, placements_path, period)
         if grant_start is None:
-            raise _bad("--grant-start is required, e.g. --grant-start 2023-10-01")
+            raise bad("--grant-start is required, e.g. --grant-start 2023-10-01")
         result = figures.compute_figures(
             participants, placements, report_quarter=period, grant_start=grant_start
         )
@@ -93,7 +74,7 @@ class Command(BaseCommand):
             ("--placements", placements_path),
         ):
             if path is not None and not Path(path).is_file():
-                raise _bad(f"{option} file not found: {path}")
+                raise bad(f"{option} file not found: {path}")
 
         checked = engine.check_submission(participants_path, placements_path, period=period)
         notes = []
@@ -125,11 +106,11 @@ class Command(BaseCommand):
 
 def _quarter(text: str | None) -> Quarter:
     if not text:
-        raise _bad("--period is required, e.g. --period 2025Q3")
+        raise bad("--period is required, e.g. --period 2025Q3")
     try:
         return Quarter.parse(text)
     except ValueError:
-        raise _bad(f"--period {text!r} is not a quarter: write it like 2025Q3") from None
+        raise bad(f"--period {text!r} is not a quarter: write it like 2025Q3") from None
 
 
 def _grant_start(value: str | date | None, period: Quarter) -> date | None:
@@ -139,26 +120,21 @@ def _grant_start(value: str | date | None, period: Quarter) -> date | None:
         try:
             start = date.fromisoformat(value.strip())
         except ValueError:
-            raise _bad(f"--grant-start {value!r} is not a date: write it like 2023-10-01") from None
+            raise bad(f"--grant-start {value!r} is not a date: write it like 2023-10-01") from None
     if start is not None and start > period.end:
-        raise _bad(f"--period {period} ends before the grant starts on {start}")
+        raise bad(f"--period {period} ends before the grant starts on {start}")
     return start
 
 
 def _accepted(slug: str, period: Quarter) -> tuple[pl.DataFrame, pl.DataFrame, date | None]:
     """The kept rows of the coalition's latest accepted submission for the period, and
     its grant's start date."""
-    # Imported here: the stored submissions are another piece of work, and the files
-    # path must not depend on them.
-    try:
-        from reporting import selectors
+    # Imported here, so the files path starts without the ORM-backed selectors.
+    from reporting import selectors
 
-        accepted_frames = selectors.accepted_frames
-    except (ImportError, AttributeError):
-        raise _bad(NOT_BUILT) from None
-    frames = accepted_frames(slug, str(period))
+    frames = selectors.accepted_frames(slug, str(period))
     if frames is None:
-        raise _bad(f"coalition {slug!r} has no accepted submission for {period}")
+        raise bad(f"coalition {slug!r} has no accepted submission for {period}")
     participants, placements, *rest = frames
     if placements is None:
         placements = figures.empty_placements()
