@@ -1,11 +1,10 @@
 """Storing findings: replaced wholesale for an upload, so re-running a check never
 duplicates them. COPY on PostgreSQL, bulk_create elsewhere."""
 
-import io
-
 import polars as pl
 from django.db import connection
 
+from reporting import records
 from reporting.checks import Finding as CheckFinding
 from reporting.models import Finding, Upload
 
@@ -49,15 +48,5 @@ def replace(upload: Upload, found: list[CheckFinding]) -> int:
         },
         schema_overrides={"row": pl.Int64},
     )
-    buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=False, quote_style="non_numeric", null_value="")
-    columns = ", ".join(connection.ops.quote_name(c) for c in frame.columns)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(
-            f"COPY {connection.ops.quote_name(Finding._meta.db_table)} ({columns}) "
-            "FROM STDIN WITH (FORMAT csv)"
-        ) as copy,
-    ):
-        copy.write(buffer.getvalue())
+    records.copy_rows(Finding, frame)
     return len(found)

@@ -71,10 +71,17 @@ def store(
 def _copy(model, submission: Submission, frame: pl.DataFrame) -> None:
     if frame.is_empty():
         return
-    frame = frame.with_columns(
-        pl.lit(submission.coalition_id).alias("coalition_id"),
-        pl.lit(submission.pk).alias("submission_id"),
+    copy_rows(
+        model,
+        frame.with_columns(
+            pl.lit(submission.coalition_id).alias("coalition_id"),
+            pl.lit(submission.pk).alias("submission_id"),
+        ),
     )
+
+
+def copy_rows(model, frame: pl.DataFrame) -> None:
+    """Load a frame whose columns are the model's database columns with COPY."""
     buffer = io.BytesIO()
     # NULL is written as an unquoted empty field; quoted empty strings stay ''.
     frame.write_csv(buffer, include_header=False, quote_style="non_numeric", null_value="")
