@@ -140,3 +140,38 @@ def unrestricted(view: Callable) -> Callable:
     token): it runs with the whole database in scope and must do its own checks."""
     view.database_scope_all = True  # type: ignore[attr-defined]
     return view
+
+
+@contextmanager
+def as_owner(using: str = "default") -> Iterator[None]:
+    """Run the block as the database owner, like a Celery worker does.
+
+    Tasks are trusted code that set their own scope from their arguments; on the
+    embedded default and in tests they run in-process, inside a request already held to
+    the person's scope, so they step out of it here (and back in afterwards). Loading
+    records with COPY, for one, is refused to a role under row-level security.
+    """
+    if not rls_enabled(using):
+        yield
+        return
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, current_setting('bpij.scope', true), "
+            "current_setting('bpij.coalitions', true)"
+        )
+        role, scope, coalitions = cursor.fetchone()
+    if role != settings.DB_APP_ROLE:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('bpij.scope', %s, false), "
+                "set_config('bpij.coalitions', %s, false), set_config('role', %s, false)",
+                [scope or "", coalitions or "", role],
+            )

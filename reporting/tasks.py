@@ -1,3 +1,4 @@
+from bpij import tenancy
 from bpij.celery import app
 
 
@@ -11,4 +12,5 @@ def check_submission(submission_id: int) -> None:
     """
     from reporting import services
 
-    services.submission_check(submission_id=submission_id)
+    with tenancy.as_owner():
+        services.submission_check(submission_id=submission_id)

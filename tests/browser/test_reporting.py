@@ -23,7 +23,6 @@ import zipfile
 import openpyxl
 import pytest
 import time_machine
-from django.db import connection
 from playwright.sync_api import Page, expect
 
 from reporting import services
@@ -32,12 +31,12 @@ from tests.reporting.checks.cases import PARTICIPANT_HEADER, csv_bytes, job, per
 
 pytestmark = pytest.mark.browser
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Row 3 (participant 2) exits before entering: L01; row 4 has a sex code that does not
 # exist: V03. Both are errors; the fixed file has neither.
 WITH_ERRORS = csv_bytes([person(1), person(2, exit_date="20240101"), person(3, sex="3")])
 FIXED = csv_bytes([person(1), person(2), person(3)])
-PLACEMENTS = csv_bytes([job(1), job(2)])
+# One placement before the quarter, one in it.
+PLACEMENTS = csv_bytes([job(1), job(2, start_date="20250815")])
 NAME = "Dana Admin"
 
 
@@ -51,28 +50,6 @@ def october_2025():
 def period(cast, october_2025) -> ReportingPeriod:
     services.periods_ensure(grant=cast.coalition_a.grants.get())
     return ReportingPeriod.objects.get(coalition=cast.coalition_a, quarter="2025Q3")
-
-
-@pytest.fixture
-def checks_run_as_the_worker(monkeypatch):
-    """Run the eager check as the Celery worker runs it, as the database owner, not
-    inside the upload request's row-level-security scope (the ``bpij_app`` role), where
-    PostgreSQL refuses the COPY that stores findings and records. See
-    ``test_the_check_runs_inside_the_upload_request``: once that passes, drop this."""
-    real = services.submission_check
-
-    def as_the_worker(*, submission_id: int) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('role')")
-            (role,) = cursor.fetchone()
-            cursor.execute("RESET ROLE")
-        try:
-            real(submission_id=submission_id)
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('role', %s, false)", [role])
-
-    monkeypatch.setattr(services, "submission_check", as_the_worker)
 
 
 def h1(page: Page):
@@ -94,9 +71,7 @@ def upload(page: Page, kind: str, name: str, content: bytes) -> None:
     assert sent.value.headers.get("hx-refresh") == "true"
     page.wait_for_load_state("load")
     # After the reload the current file is listed, and its input offers to replace it.
-    expect(page.locator(f'label[for="file-{kind}"]')).to_have_text(
-        re.compile(r"^Replace the ")
-    )
+    expect(page.locator(f'label[for="file-{kind}"]')).to_have_text(re.compile(r"^Replace the "))
     expect(page.locator("main dl.hub-kv").filter(has_text=name)).to_be_visible()
 
 
@@ -108,7 +83,7 @@ def workbook_of(download) -> openpyxl.Workbook:
 
 
 def test_an_administrator_fixes_and_certifies_the_quarterly_report(
-    cast, period, checks_run_as_the_worker, page: Page, sign_in, axe
+    cast, period, page: Page, sign_in, axe
 ):
     cast.admin_a.full_name = NAME
     cast.admin_a.save(update_fields=["full_name"])
@@ -164,12 +139,17 @@ def test_an_administrator_fixes_and_certifies_the_quarterly_report(
         page.get_by_role("searchbox", name="Rule").fill("L01")
     assert filtered.value.request.headers.get("hx-request") == "true"
     expect(rows).to_have_count(1)
-    expect(rows.first.get_by_role("cell")).to_have_text(
-        ["participants", "3", "exit_date", "2024-01-01", re.compile(r"^L01"), re.compile(".")]
-    )
-    expect(rows.first).to_contain_text(
-        "exit_date 2024-01-01 is before entry_date 2024-01-15: the exit date must be on or "
-        "after the entry date"
+    l01 = rows.first
+    expect(l01.get_by_role("rowheader")).to_have_text("L01 error")
+    expect(l01.get_by_role("cell")).to_have_text(
+        [
+            "participants",
+            "3",
+            "exit_date",
+            "20240101",
+            "exit_date 2024-01-01 is before entry_date 2024-01-15: the exit date must be on "
+            "or after the entry date",
+        ]
     )
     expect(page).to_have_url(re.compile(r"[?&]code=L01"))
     axe.check(page, "report-findings-l01")
@@ -201,7 +181,7 @@ def test_an_administrator_fixes_and_certifies_the_quarterly_report(
     served = page.get_by_role("row", name=re.compile(r"^A-2 Participants served"))
     expect(served.get_by_role("cell")).to_have_text(["3", "3", "3"])
     placed = page.get_by_role("row", name=re.compile(r"^D-1 Entered employment"))
-    expect(placed.get_by_role("cell")).to_have_text(["2", "2", "2"])
+    expect(placed.get_by_role("cell")).to_have_text(["1", "1", "2"])
     axe.check(page, "report-preview")
     page.go_back()
 
@@ -215,10 +195,19 @@ def test_an_administrator_fixes_and_certifies_the_quarterly_report(
     expect(page.get_by_label("Challenges")).to_have_value("Winter weather delayed field training.")
     axe.check(page, "report-narrative-saved")
 
+    # Certifying without ticking the box is refused.
+    page.get_by_role("button", name="Certify and submit version 1").click()
+    expect(page.get_by_role("alert")).to_contain_text("Tick the box to certify the report.")
+    expect(state_tag(page)).to_have_text("Ready to certify")
+    axe.check(page, "report-certify-refused")
+
     # Certify and submit.
     expect(certify.get_by_label("Your full name (your signature)")).to_have_value(NAME)
     certify.get_by_label("Your title").fill("Executive director")
-    certify.get_by_role("checkbox", name="I certify this report as stated above.").check()
+    # USWDS moves the real checkbox off-screen and draws one in its label: click that.
+    agreed = certify.get_by_role("checkbox", name="I certify this report as stated above.")
+    certify.locator(".usa-checkbox").get_by_text("I certify this report as stated above.").click()
+    expect(agreed).to_be_checked()
     certify.get_by_role("button", name="Certify and submit version 1").click()
     expect(page.get_by_role("status").first).to_contain_text(
         "Version 1 of the 2025Q3 report was certified and submitted to JFF. It is now locked."
@@ -279,16 +268,10 @@ def test_a_viewer_reads_the_report_without_the_forms(cast, period, page: Page, s
     axe.assert_no_violations()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="with CELERY_TASK_ALWAYS_EAGER the check runs inside the upload request, as "
-    "the RLS-restricted bpij_app role, and PostgreSQL refuses findings.replace()'s COPY "
-    "('COPY FROM not supported with row-level security'): the upload answers 500",
-)
 def test_the_check_runs_inside_the_upload_request(cast, period, page: Page, sign_in):
-    """Without ``checks_run_as_the_worker``: what a PostgreSQL deployment without Redis
-    (CELERY_TASK_ALWAYS_EAGER = not REDIS_URL) does on every upload."""
+    """What a PostgreSQL deployment without Redis (CELERY_TASK_ALWAYS_EAGER) does on every
+    upload: the check runs inside the upload request and must step out of its
+    row-level-security scope to store findings with COPY."""
     services.submission_start(period=period, actor=cast.admin_a)
     sign_in(page.context, cast.admin_a)
     page.goto(f"/coalitions/{cast.coalition_a.code}/reports/2025Q3/")

@@ -140,3 +140,18 @@ def test_the_report_and_findings_pages_keep_a_fixed_number_of_queries(
         send(client, submission, csv_bytes(bad), name="many.csv")
     assert Finding.objects.filter(upload__is_current=True).count() > 100
     assert (measure(detail), measure(findings)) == few
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_check_can_run_inside_the_upload_request(cast, client_for, period_a):
+    """Without Redis the check runs in-process when the upload commits, while the request
+    is still held to the person's row-level-security scope; it steps out of it, as the
+    worker would run it, because PostgreSQL refuses COPY under row-level security."""
+    client = client_for(cast.admin_a)
+    client.post(reverse("reporting:submission-start", args=[cast.coalition_a.code, "2025Q3"]))
+    submission = Submission.objects.get(period=period_a)
+    response = send(client, submission, csv_bytes([person(1), person(2, exit_date="20240101")]))
+    assert response.status_code == 302
+    submission.refresh_from_db()
+    assert (submission.state, submission.error_count) == ("needs_fixes", 1)
+    assert ParticipantRecord.objects.filter(submission=submission).count() == 1
