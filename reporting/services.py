@@ -301,7 +301,8 @@ def submission_certify(
     request: HttpRequest | None = None,
 ) -> Submission:
     """Certify and submit: a coalition administrator attests the report; the version is
-    locked. Only a version with zero errors, both files and a narrative can be sent."""
+    locked. Only a checked version with zero errors (state `ready`) can be sent; the
+    placement file and the narrative are optional (docs/reporting.md)."""
     if not can_certify(actor, submission.coalition):
         raise PermissionDenied
     if not agreed:

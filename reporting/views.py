@@ -167,10 +167,7 @@ def narrative_save(request: AuthedRequest, submission_code) -> HttpResponse:
             messages.success(request, "Narrative saved.")
     else:
         messages.error(request, "Each section may have at most 10,000 characters.")
-    period = submission.period
-    return redirect(
-        f"{_detail_url(period)}#narrative",
-    )
+    return redirect(_detail_url(submission.period))
 
 
 def _detail_url(period: ReportingPeriod) -> str:

@@ -1,0 +1,250 @@
+"""One full ingest of a submission on PostgreSQL, timed part by part; run by bench/run.py
+in a subprocess of its own so that its peak memory is its own.
+
+    python bench/ingest.py prepare                      # create the database, migrate
+    python bench/ingest.py run P.csv L.csv 2025Q3       # one timed ingest, JSON on stdout
+    python bench/ingest.py run P.csv L.csv 2025Q3 --profile ingest.prof   # and cProfile it
+
+``run`` creates a coalition, grant, periods, a submission in ``checking`` and its two
+uploads (plain ORM, untimed), warms the process up on a small synthetic submission (as
+a worker that has already run a task would be), then times
+``reporting.services.submission_check`` (check + store findings and records by COPY)
+and ``reporting.selectors.figures_for`` (records read back + figures), and deletes
+everything it created. The parts are timed by wrapping the functions those two call
+(engine.check_submission, findings.replace, records.store, records.participants_frame,
+records.placements_frame, figures.compute_figures) in this process only.
+
+The database is ``DATABASE_URL``, or postgres://postgres:postgres@127.0.0.1:5432/bpij_bench.
+"""
+
+import cProfile
+import hashlib
+import json
+import os
+import resource
+import sys
+import time
+import uuid
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from functools import wraps
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_DATABASE_URL = "postgres://postgres:postgres@127.0.0.1:5432/bpij_bench"
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def _setup_django() -> None:
+    os.environ["DATABASE_URL"] = database_url()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bpij.settings")
+    import django
+
+    django.setup()
+
+
+def prepare() -> dict:
+    """Create the database if it is missing, then apply the migrations."""
+    import psycopg
+    from psycopg import sql
+
+    url = database_url()
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    created = False
+    with psycopg.connect(server, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            created = True
+    _setup_django()
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    return {"database": name, "created": created, "migrate_s": time.perf_counter() - started}
+
+
+_timings: defaultdict[str, float] = defaultdict(float)
+
+
+def _timed(module, name: str, label: str) -> None:
+    function = getattr(module, name)
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _timings[label] += time.perf_counter() - started
+
+    setattr(module, name, wrapper)
+
+
+def _instrument() -> None:
+    from reporting import figures, findings, records
+    from reporting.checks import engine
+
+    _timed(engine, "check_submission", "check")
+    _timed(findings, "replace", "store_findings")
+    _timed(records, "_participant_frame", "store_records_ssn")  # SSNs encrypted and hashed
+    _timed(records, "store", "store_records")
+    _timed(records, "participants_frame", "load_records")
+    _timed(records, "placements_frame", "load_records")
+    _timed(figures, "compute_figures", "compute_figures")
+
+
+def _submission(tag: str, files: dict[str, tuple[str, bytes]], period: str):
+    """A coalition with a grant and a submission in `checking` holding ``files``."""
+    from django.core.files.base import ContentFile
+
+    from bpij.models import User
+    from grantees.models import Coalition, Grant, Track
+    from reporting import services
+    from reporting.models import ReportingPeriod, Submission, SubmissionState, Upload
+
+    user = User.objects.create_user(email=f"bench-{tag}@example.org")
+    coalition = Coalition.objects.create(
+        name=f"Benchmark coalition {tag}",
+        slug=f"bench-{tag}",
+        lead_organization="Benchmark College",
+        states_served=["CA"],
+        sectors=["renewable_energy"],
+        track=Track.DEVELOPMENT,
+    )
+    grant = Grant.objects.create(
+        coalition=coalition,
+        award_number=f"BENCH-{tag}",
+        amount=Decimal("1000000.00"),
+        start_date=date(2023, 10, 1),
+        end_date=date(2028, 6, 30),
+    )
+    services.periods_ensure(grant=grant)
+    reporting_period = ReportingPeriod.objects.get(grant=grant, quarter=period)
+    submission = Submission.objects.create(
+        coalition=coalition,
+        period=reporting_period,
+        version=1,
+        created_by=user,
+        state=SubmissionState.CHECKING,
+    )
+    for kind, (name, data) in files.items():
+        upload = Upload(
+            coalition=coalition,
+            submission=submission,
+            kind=kind,
+            original_name=name,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            uploaded_by=user,
+        )
+        upload.file.save(name, ContentFile(data), save=False)
+        upload.save()
+    return submission
+
+
+def _delete(submission) -> None:
+    """Everything ``_submission`` created, children first (most links are PROTECT)."""
+    from bpij.models import User
+    from grantees.models import Coalition, Grant
+    from reporting.models import (
+        Finding,
+        ParticipantRecord,
+        PlacementRecord,
+        ReportingPeriod,
+        Submission,
+        SubmissionEvent,
+        Upload,
+    )
+
+    coalition_id = submission.coalition_id
+    user_id = submission.created_by_id
+    for model in (ParticipantRecord, PlacementRecord, Finding, SubmissionEvent, Upload, Submission):
+        model.objects.filter(coalition_id=coalition_id).delete()
+    ReportingPeriod.objects.filter(coalition_id=coalition_id).delete()
+    Grant.objects.filter(coalition_id=coalition_id).delete()
+    Coalition.objects.filter(pk=coalition_id).delete()
+    User.objects.filter(pk=user_id).delete()
+
+
+def _ingest(
+    files: dict[str, tuple[str, bytes]], period: str, profile: str | None = None
+) -> tuple[dict, dict]:
+    from reporting import selectors, services
+    from reporting.models import Submission
+
+    submission = _submission(uuid.uuid4().hex[:10], files, period)
+    try:
+        _timings.clear()
+        profiler = cProfile.Profile() if profile else None
+        if profiler:
+            profiler.enable()
+        started = time.perf_counter()
+        services.submission_check(submission_id=submission.pk)
+        checked = time.perf_counter()
+        submission = Submission.objects.select_related("period__grant").get(pk=submission.pk)
+        figures = selectors.figures_for(submission)
+        done = time.perf_counter()
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        parts = dict(_timings)
+        parts |= {
+            "submission_check": checked - started,
+            "figures_for": done - checked,
+            "total": done - started,
+        }
+        facts = {
+            "state": submission.state,
+            "errors": submission.error_count,
+            "warnings": submission.warning_count,
+            "participant_records": submission.participants.count(),
+            "placement_records": submission.placements.count(),
+            "a2_grant_to_date": figures["windows"]["grant_to_date"]["A-2"],
+        }
+        return parts, facts
+    finally:
+        _delete(submission)
+
+
+def run(participants: str, placements: str, period: str, profile: str | None = None) -> dict:
+    _setup_django()
+    _instrument()
+    from reporting.checks.synthetic import generate_files
+
+    small = generate_files(200, seed=1, error_rate=0.05, period=period)
+    _ingest({"participants": ("p.csv", small[0]), "placements": ("l.csv", small[1])}, period)
+    files = {
+        "participants": (Path(participants).name, Path(participants).read_bytes()),
+        "placements": (Path(placements).name, Path(placements).read_bytes()),
+    }
+    parts, facts = _ingest(files, period, profile)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"seconds": parts, "facts": facts, "max_rss_mb": peak_kb / 1024}
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["prepare"]:
+        print(json.dumps(prepare()))
+        return 0
+    if argv[:1] == ["run"] and len(argv) in (4, 6) and argv[4:5] in ([], ["--profile"]):
+        print(json.dumps(run(*argv[1:4], profile=argv[5] if len(argv) == 6 else None)))
+        return 0
+    sys.stderr.write(
+        "usage: ingest.py prepare | ingest.py run P.csv L.csv QUARTER [--profile OUT.prof]\n"
+    )
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

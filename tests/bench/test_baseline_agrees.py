@@ -1,0 +1,41 @@
+"""The benchmark's yardstick, bench/baseline.py (the rules written plainly with the csv
+module), finds exactly what the engine finds, as a multiset of (code, file, row, column):
+so that "N× faster than a straightforward implementation" compares like with like."""
+
+import pytest
+
+from bench.agreement import compare, compare_synthetic, fuzz_files
+from tests.reporting.checks.cases import CASES
+
+ROW_CODES = {f"V{i:02d}" for i in range(1, 12)} | {"D01", "D02", "D03", "F04"}
+ROW_CODES |= {f"L{i:02d}" for i in range(1, 17)}
+
+
+def test_the_baseline_finds_what_the_engine_finds_in_a_synthetic_submission():
+    comparison = compare_synthetic(500, seed=3, error_rate=0.1)
+
+    assert comparison.agree, comparison.describe()
+    assert len({code for code, *_ in comparison.engine}) >= 10
+
+
+def test_they_agree_with_tricky_values_in_every_column():
+    participants, placements = fuzz_files(500, seed=4)
+
+    comparison = compare(participants, placements)
+
+    assert comparison.agree, comparison.describe()
+    # Every rule that reads rows came into play.
+    assert {code for code, *_ in comparison.engine} == ROW_CODES
+
+
+@pytest.mark.parametrize(
+    ("case", "which"),
+    [(c, w) for c in CASES if c.code not in {"H01", "H02"} for w in ("failing", "passing")],
+    ids=lambda value: value if isinstance(value, str) else value.code,
+)
+def test_they_agree_on_each_rule_codes_examples(case, which):
+    files = getattr(case, which)
+
+    comparison = compare(files.participant_bytes(), files.placement_bytes(), files.period)
+
+    assert comparison.agree, comparison.describe()
