@@ -265,14 +265,27 @@ class ParticipantRecord(models.Model):
     shown only as its last four digits.
     """
 
-    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="+")
+    # Records are loaded 100,000 at a time with COPY: no foreign-key constraints (their
+    # deferred checks doubled the commit) and no index but the unique one below, which
+    # starts with the submission. The ORM still cascades deletes.
+    coalition = models.ForeignKey(
+        Coalition,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     submission = models.ForeignKey(
-        Submission, on_delete=models.CASCADE, related_name="participants"
+        Submission,
+        on_delete=models.CASCADE,
+        related_name="participants",
+        db_constraint=False,
+        db_index=False,
     )
     row = models.PositiveIntegerField()
     participant_id = models.CharField(max_length=12)
     ssn_encrypted = models.TextField(blank=True)
-    ssn_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    ssn_hash = models.CharField(max_length=64, blank=True)
     ssn_last4 = models.CharField(max_length=4, blank=True)
     state_code = models.CharField(max_length=2)
     zip_code = models.CharField(max_length=10, blank=True)
@@ -327,7 +340,16 @@ class ParticipantRecord(models.Model):
 class PlacementRecord(models.Model):
     """A placement row kept from a checked upload (DATA-CONTRACT.md §2.2)."""
 
-    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="+")
+    # Records are loaded 100,000 at a time with COPY: no foreign-key constraints (their
+    # deferred checks doubled the commit) and no index but the unique one below, which
+    # starts with the submission. The ORM still cascades deletes.
+    coalition = models.ForeignKey(
+        Coalition,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="placements")
     row = models.PositiveIntegerField()
     participant_id = models.CharField(max_length=12)
@@ -345,6 +367,7 @@ class PlacementRecord(models.Model):
 
     class Meta:
         ordering = ["submission", "row"]
+        indexes = [models.Index(fields=["submission"], name="placement_by_submission")]
 
     def __str__(self) -> str:
         return f"{self.participant_id} at {self.employer_name}"
