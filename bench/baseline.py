@@ -15,16 +15,18 @@ Not deliberately slow, not micro-optimised. Deliberate simplifications:
   with the header — what ``csv.DictReader`` does inside — because DictReader silently
   drops empty lines and numbers nothing, and the findings must carry the spreadsheet
   row number and the F04 ragged-row check needs the field count.
-- Rows are checked as they are read; only what the cross-row rules need (D01–D03,
-  L13–L15) is kept.
+- Each row is checked as it is read (stage 2 and the one-row rules of stage 4); the
+  rules between rows and files (D01–D03, L13–L15) run once the files are read.
+- Digits are ASCII digits (``re.ASCII``): "９４１１０" is not a ZIP code.
 
 Run as a script, it is the command the benchmark compares ``manage.py check_files`` with::
 
     python bench/baseline.py PARTICIPANTS.csv [PLACEMENTS.csv] 2025Q3
 
 and prints the same JSON shape (period, summary, findings) with exit status 1 when any
-error was found. It imports no Django and no polars: only the column definitions of
-``reporting/contract.py`` (plain Python).
+error was found. It imports nothing from the project — no Django, no polars — and has
+its own copy of the contract's column table (checked against reporting/contract.py by
+the tests).
 """
 
 import csv
@@ -40,19 +42,121 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from reporting import contract  # noqa: E402  (plain Python: no Django, no polars)
-from reporting.contract import Column, Kind  # noqa: E402
-
-PARTICIPANTS, PLACEMENTS = contract.PARTICIPANTS, contract.PLACEMENTS
+PARTICIPANTS, PLACEMENTS = "participants", "placements"
 ERROR, WARNING = "error", "warning"
 EARLIEST = date(1900, 1, 1)
 MINIMUM_WAGE_CENTS = 725
 YEAR = timedelta(days=365)
 VALUE_LENGTH = 200
+
+
+# The two files of DATA-CONTRACT.md §2, written out again here rather than imported from
+# reporting/contract.py (which imports polars): the yardstick stays a plain-Python
+# program. tests/bench/test_baseline_agrees.py checks that the two tables say the same.
+
+
+class Column(NamedTuple):
+    name: str
+    pirl: int | None
+    kind: str  # id ssn state zip date code dollars wage hours onet naics text
+    required: bool
+    codes: tuple[str, ...] = ()
+    two_digit: bool = False  # "9" reads as "09"
+    blank_means: str | None = None
+    max_length: int | None = None
+
+
+YES_NO, YES_NO_UNKNOWN = ("1", "0"), ("1", "0", "9")
+PARTICIPANT_COLUMNS = (
+    Column("participant_id", 100, "id", True),
+    Column("ssn", 2700, "ssn", False),
+    Column("state_code", 101, "state", True),
+    Column("zip_code", 103, "zip", False),
+    Column("date_of_birth", 200, "date", True),
+    Column("sex", 201, "code", True, ("1", "2", "9")),
+    Column("disability", 202, "code", True, YES_NO_UNKNOWN),
+    Column("hispanic_latino", 210, "code", True, YES_NO_UNKNOWN),
+    Column("race_american_indian", 211, "code", False, YES_NO, blank_means="0"),
+    Column("race_asian", 212, "code", False, YES_NO, blank_means="0"),
+    Column("race_black", 213, "code", False, YES_NO, blank_means="0"),
+    Column("race_pacific_islander", 214, "code", False, YES_NO, blank_means="0"),
+    Column("race_white", 215, "code", False, YES_NO, blank_means="0"),
+    Column("veteran", 300, "code", True, YES_NO),
+    Column("employment_status_at_entry", 400, "code", True, ("1", "2", "3", "0")),
+    Column("highest_education", 408, "code", True, tuple("012345678")),
+    Column("low_income", 802, "code", True, YES_NO_UNKNOWN),
+    Column("incumbent_worker", 907, "code", True, YES_NO),
+    Column("entry_date", 900, "date", True),
+    Column("exit_date", 901, "date", False),
+    Column("other_exit_reason", 923, "code", False, tuple(f"0{i}" for i in range(8)), True, "00"),
+    Column("received_training", 1300, "code", True, YES_NO),
+    Column("training_start_date", 1302, "date", False),
+    Column(
+        "training_type",
+        1303,
+        "code",
+        False,
+        ("01", "02", "03", "04", "05", "06", "08", "09", "10", "11", "12", "00"),
+        two_digit=True,
+    ),
+    Column("training_onet", 1306, "onet", False),
+    Column("training_completed", 1307, "code", False, YES_NO),
+    Column("training_end_date", 1308, "date", False),
+    Column("credential_type", 1800, "code", False, tuple("01234567"), blank_means="0"),
+    Column("credential_date", 1801, "date", False),
+    Column("msg_training_milestone_date", 1809, "date", False),
+    Column("msg_skills_progression_date", 1810, "date", False),
+    Column("employed_q2_after_exit", 1602, "code", False, YES_NO_UNKNOWN),
+    Column("wages_q2_after_exit", 1704, "dollars", False),
+    Column("employed_q4_after_exit", 1606, "code", False, YES_NO_UNKNOWN),
+    Column("wages_q4_after_exit", 1706, "dollars", False),
+    Column("incumbent_retained", 2119, "code", False, YES_NO),
+    Column("incumbent_advanced", 2120, "code", False, YES_NO),
+)
+PLACEMENT_COLUMNS = (
+    Column("participant_id", 100, "id", True),
+    Column("employer_name", None, "text", True, max_length=200),
+    Column("start_date", 2118, "date", True),
+    Column("job_title", None, "text", False, max_length=200),
+    Column("onet_code", 1610, "onet", False),
+    Column("naics_code", 1614, "naics", False),
+    Column("hourly_wage", None, "wage", True),
+    Column("hours_per_week", None, "hours", True),
+    Column("training_related", 2126, "code", True, YES_NO),
+    Column("registered_apprenticeship", 931, "code", False, YES_NO, blank_means="0"),
+)
+COLUMNS = {PARTICIPANTS: PARTICIPANT_COLUMNS, PLACEMENTS: PLACEMENT_COLUMNS}
+_STATES = """AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE
+NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP"""
+US_STATE_CODES = frozenset(_STATES.split())
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_DATA_ROWS = 200_000
+PIRL_HEADER_RE = re.compile(r"(?:pirl_?)?(\d+)")
+OTHER_PIRL_HEADER_RE = re.compile(r"(?:pirl_?)?\d+(?:_?[a-z])?")
+
+
+def normalise_header(text: str) -> str:
+    """§7: strip, lower-case, each "-" and space becomes "_"."""
+    return re.sub(r"[- ]", "_", text.strip().lower())
+
+
+def column_for_header(text: str, kind: str) -> Column | None:
+    """The column a header names, by name or by PIRL element number (`900`, `PIRL 900`)."""
+    name = normalise_header(text)
+    for column in COLUMNS[kind]:
+        if column.name == name:
+            return column
+    match = PIRL_HEADER_RE.fullmatch(name)
+    if match:
+        for column in COLUMNS[kind]:
+            if column.pirl == int(match[1]):
+                return column
+    return None
+
+
+def is_other_pirl_element(text: str) -> bool:
+    """A header naming a PIRL element the contract does not use: ignored (F03)."""
+    return bool(OTHER_PIRL_HEADER_RE.fullmatch(normalise_header(text)))
 
 
 class Finding(NamedTuple):
@@ -164,7 +268,7 @@ NAICS_RE = re.compile(r"\d{6}", re.ASCII)
 def check_cell(column: Column, text: str) -> tuple[object, str | None, str]:
     """(typed value, rule code or None, what would be right) for a non-blank cell."""
     kind = column.kind
-    if kind is Kind.DATE:
+    if kind == "date":
         if DATE_RE.fullmatch(text):
             try:
                 # A calendar date, no time of day: no time zone to speak of.
@@ -176,18 +280,18 @@ def check_cell(column: Column, text: str) -> tuple[object, str | None, str]:
             if day is not None:
                 return None, "V02", "is before 1900-01-01: check the year"
         return None, "V02", "is not a valid date: write it as YYYYMMDD or YYYY-MM-DD"
-    if kind is Kind.CODE:
+    if kind == "code":
         code = "0" + text if column.two_digit and len(text) == 1 else text
         if code in column.codes:
             return code, None, ""
         return None, "V03", "is not an allowed code: use " + ", ".join(column.codes)
-    if kind is Kind.PARTICIPANT_ID:
+    if kind == "id":
         if not ID_RE.fullmatch(text):
             return None, "V05", "is not a valid ID: use 1–12 letters, digits or dashes"
         if SSN_LIKE_RE.fullmatch(text):
             return None, "V06", "looks like an SSN: use the coalition's own participant ID"
         return text, None, ""
-    if kind is Kind.SSN:
+    if kind == "ssn":
         digits = text.replace("-", "")
         if not NINE_DIGITS_RE.fullmatch(digits):
             return None, "V11", "is not 9 digits: write 123-45-6789 or leave it blank"
@@ -198,16 +302,16 @@ def check_cell(column: Column, text: str) -> tuple[object, str | None, str]:
         if digits[5:] == "0000":
             return None, "V11", "has serial 0000, which no SSN has"
         return digits, None, ""
-    if kind is Kind.STATE:
+    if kind == "state":
         upper = text.upper()
-        if upper in contract.US_STATE_CODES:
+        if upper in US_STATE_CODES:
             return upper, None, ""
         return None, "V09", "is not a USPS state or territory code such as CA, NY, DC or PR"
-    if kind is Kind.ZIP:
+    if kind == "zip":
         if ZIP_RE.fullmatch(text):
             return text, None, ""
         return None, "V10", "is not a ZIP code: write 5 digits or 12345-6789"
-    if kind is Kind.DOLLARS:
+    if kind == "dollars":
         match = DOLLARS_RE.fullmatch(text)
         if not match:
             return None, "V04", "is not whole dollars: digits only, no $, commas or cents"
@@ -215,7 +319,7 @@ def check_cell(column: Column, text: str) -> tuple[object, str | None, str]:
         if amount > 999_999:
             return None, "V04", "is out of range: whole dollars go from 0 to 999999"
         return amount, None, ""
-    if kind is Kind.HOURLY_WAGE:
+    if kind == "wage":
         match = WAGE_RE.fullmatch(text)
         if not match:
             return None, "V04", "is not an amount in dollars with at most two decimals"
@@ -223,22 +327,22 @@ def check_cell(column: Column, text: str) -> tuple[object, str | None, str]:
         if not 1 <= cents <= 50_000:
             return None, "V04", "is out of range: the hourly wage goes from 0.01 to 500.00"
         return cents, None, ""
-    if kind is Kind.HOURS:
+    if kind == "hours":
         if not HOURS_RE.fullmatch(text):
             return None, "V04", "is not a number of hours (e.g. 40 or 37.5)"
         hours = float(text)
         if not 1 <= hours <= 80:
             return None, "V04", "is out of range: hours per week go from 1 to 80"
         return hours, None, ""
-    if kind is Kind.ONET:
+    if kind == "onet":
         if ONET_RE.fullmatch(text):
             return text, None, ""
         return None, "V07", "is not an O*NET-SOC code: write NN-NNNN.NN or 8 digits"
-    if kind is Kind.NAICS:
+    if kind == "naics":
         if NAICS_RE.fullmatch(text):
             return text, None, ""
         return None, "V08", "is not a NAICS code: write the 6-digit code"
-    if kind is Kind.TEXT:
+    if kind == "text":
         limit = column.max_length or 10_000
         if len(text) > limit:
             return None, "V04", f"is {len(text)} characters long: at most {limit} are allowed"
@@ -252,16 +356,15 @@ def masked(text: str) -> str:
 
 
 def shown(column: Column, text: str) -> str:
-    if column.kind is Kind.SSN or (
-        column.kind is Kind.PARTICIPANT_ID
-        and NINE_DIGITS_RE.fullmatch(re.sub(r"[\s.\-]", "", text))
+    if column.kind == "ssn" or (
+        column.kind == "id" and NINE_DIGITS_RE.fullmatch(re.sub(r"[\s.\-]", "", text))
     ):
         return masked(text)
     return text[:VALUE_LENGTH]
 
 
 def check_row(row: Row, cells: dict[str, str | None], kind: str, found: list[Finding]) -> None:
-    for column in contract.COLUMNS[kind]:
+    for column in COLUMNS[kind]:
         text = cells[column.name]
         row.raw[column.name] = text
         if text is None:
@@ -276,7 +379,7 @@ def check_row(row: Row, cells: dict[str, str | None], kind: str, found: list[Fin
                         row.number,
                         column.name,
                         None,
-                        f"{column.name} is blank: it is required — {column.description}",
+                        f"{column.name} is blank: it is required — enter a value",
                     )
                 )
             continue
@@ -524,7 +627,7 @@ def _refused(kind: str, message: str) -> FileResult:
 
 def check_file(data: bytes, kind: str, period: Quarter) -> FileResult:
     """Stages 1, 2 and the one-row rules of stage 4 for one CSV file."""
-    if len(data) > contract.MAX_FILE_BYTES:
+    if len(data) > MAX_FILE_BYTES:
         return _refused(kind, "the file is over 50 MB: files up to 50 MB are accepted")
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\xd0\xcf\x11\xe0")):
         return _refused(kind, "the file is a workbook: this baseline reads CSV only")
@@ -552,7 +655,7 @@ def check_file(data: bytes, kind: str, period: Quarter) -> FileResult:
     unnamed: list[int] = []  # columns without a header: F03 only if they hold values
     for index, cell in enumerate(header):
         name = cell.strip()
-        column = contract.column_for_header(name, kind) if name else None
+        column = column_for_header(name, kind) if name else None
         if column is not None and column.name not in positions:
             positions[column.name] = index
         elif column is not None:
@@ -569,7 +672,7 @@ def check_file(data: bytes, kind: str, period: Quarter) -> FileResult:
             )
         elif not name:
             unnamed.append(index)
-        elif not contract.is_other_pirl_element(name):
+        elif not is_other_pirl_element(name):
             found.append(
                 Finding(
                     "F03",
@@ -581,7 +684,7 @@ def check_file(data: bytes, kind: str, period: Quarter) -> FileResult:
                     f'column "{name}" is not a column of the {kind} file: ignored',
                 )
             )
-    missing = [c for c in contract.COLUMNS[kind] if c.required and c.name not in positions]
+    missing = [c for c in COLUMNS[kind] if c.required and c.name not in positions]
     for column in missing:
         found.append(
             Finding(
@@ -595,7 +698,7 @@ def check_file(data: bytes, kind: str, period: Quarter) -> FileResult:
             )
         )
 
-    columns = [(column.name, positions.get(column.name)) for column in contract.COLUMNS[kind]]
+    columns = [(column.name, positions.get(column.name)) for column in COLUMNS[kind]]
     rows: list[Row] = []
     skipped_ids: list[str] = []
     row_findings: list[Finding] = []
@@ -639,7 +742,7 @@ def check_file(data: bytes, kind: str, period: Quarter) -> FileResult:
             placement_logic(row, period, row_findings)
         rows.append(row)
 
-    if data_rows > contract.MAX_DATA_ROWS:
+    if data_rows > MAX_DATA_ROWS:
         return _refused(kind, f"the file has {data_rows:,} data rows: at most 200,000 are accepted")
     for index in sorted(unnamed_used):
         found.append(

@@ -1,7 +1,7 @@
 """One full ingest of a submission on PostgreSQL, timed part by part; run by bench/run.py
 in a subprocess of its own so that its peak memory is its own.
 
-    python bench/ingest.py prepare                      # create the database, migrate
+    python bench/ingest.py prepare                      # (re)create the database, migrate
     python bench/ingest.py run P.csv L.csv 2025Q3       # one timed ingest, JSON on stdout
     python bench/ingest.py run P.csv L.csv 2025Q3 --profile ingest.prof   # and cProfile it
 
@@ -12,7 +12,9 @@ a worker that has already run a task would be), then times
 and ``reporting.selectors.figures_for`` (records read back + figures), and deletes
 everything it created. The parts are timed by wrapping the functions those two call
 (engine.check_submission, findings.replace, records.store, records.participants_frame,
-records.placements_frame, figures.compute_figures) in this process only.
+records.placements_frame, figures.compute_figures, and the database connection's commit)
+in this process only; a sampler thread notes the resident memory every 5 ms, so that the
+peak can be put down to the part it happened in.
 
 The database is ``DATABASE_URL``, or postgres://postgres:postgres@127.0.0.1:5432/bpij_bench.
 """
@@ -23,6 +25,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -51,30 +54,56 @@ def _setup_django() -> None:
 
 
 def prepare() -> dict:
-    """Create the database if it is missing, then apply the migrations."""
+    """A database with the current schema: the benchmark's own (``bpij_bench…``) is
+    dropped and created afresh, since migrations may still be edited in place before
+    the first release; any other is created if missing and migrated."""
     import psycopg
     from psycopg import sql
 
     url = database_url()
     name = url.rsplit("/", 1)[1].split("?", 1)[0]
     server = url.rsplit("/", 1)[0] + "/postgres"
-    created = False
+    own = name.startswith("bpij_bench")
     with psycopg.connect(server, autocommit=True) as connection:
+        if own:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
         exists = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [name]
         ).fetchone()
         if not exists:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            created = True
     _setup_django()
     from django.core.management import call_command
 
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
-    return {"database": name, "created": created, "migrate_s": time.perf_counter() - started}
+    migrated = time.perf_counter() - started
+    # Autovacuum may be off (it is on the development server): start from clean tables.
+    _vacuum()
+    return {"database": name, "recreated": own, "migrate_s": migrated}
+
+
+_VACUUMED = (
+    "reporting_participantrecord",
+    "reporting_placementrecord",
+    "reporting_finding",
+    "reporting_upload",
+    "reporting_submissionevent",
+    "reporting_submission",
+)
+
+
+def _vacuum() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {', '.join(_VACUUMED)}")
 
 
 _timings: defaultdict[str, float] = defaultdict(float)
+_phases: list[tuple[str, float, float]] = []  # (label, start, end) of every timed call
 
 
 def _timed(module, name: str, label: str) -> None:
@@ -86,15 +115,60 @@ def _timed(module, name: str, label: str) -> None:
         try:
             return function(*args, **kwargs)
         finally:
-            _timings[label] += time.perf_counter() - started
+            ended = time.perf_counter()
+            _timings[label] += ended - started
+            _phases.append((label, started, ended))
 
     setattr(module, name, wrapper)
 
 
+class _MemorySampler(threading.Thread):
+    """The process's resident memory every few milliseconds, so that the peak can be
+    put down to the part of the ingest it happened in."""
+
+    def __init__(self, interval: float = 0.005):
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.samples: list[tuple[float, float]] = []  # (time, RSS in MB)
+        self.running = True
+        self.page_mb = os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+
+    def run(self) -> None:
+        with open("/proc/self/statm") as statm:
+            while self.running:
+                statm.seek(0)
+                resident = int(statm.read().split()[1])
+                self.samples.append((time.perf_counter(), resident * self.page_mb))
+                time.sleep(self.interval)
+
+    def stop(self) -> None:
+        self.running = False
+        self.join()
+
+    def peaks(self, phases: list[tuple[str, float, float]], start: float, end: float) -> dict:
+        """The highest RSS seen during each phase (by label), and during the rest."""
+        found: dict[str, float] = {}
+        for moment, rss in self.samples:
+            if not start <= moment <= end:
+                continue
+            labels = [label for label, a, b in phases if a <= moment <= b] or ["other"]
+            # The innermost phase: the one that started last.
+            label = max(
+                (p for p in phases if p[0] in labels and p[1] <= moment <= p[2]),
+                key=lambda p: p[1],
+                default=("other", 0, 0),
+            )[0]
+            found[label] = max(found.get(label, 0.0), rss)
+        return found
+
+
 def _instrument() -> None:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
     from reporting import figures, findings, records
     from reporting.checks import engine
 
+    _timed(BaseDatabaseWrapper, "_commit", "commit")  # deferred constraints are checked here
     _timed(engine, "check_submission", "check")
     _timed(findings, "replace", "store_findings")
     _timed(records, "_participant_frame", "store_records_ssn")  # SSNs encrypted and hashed
@@ -175,6 +249,7 @@ def _delete(submission) -> None:
     Grant.objects.filter(coalition_id=coalition_id).delete()
     Coalition.objects.filter(pk=coalition_id).delete()
     User.objects.filter(pk=user_id).delete()
+    _vacuum()  # as autovacuum would between two uploads (untimed)
 
 
 def _ingest(
@@ -186,6 +261,9 @@ def _ingest(
     submission = _submission(uuid.uuid4().hex[:10], files, period)
     try:
         _timings.clear()
+        _phases.clear()
+        sampler = _MemorySampler()
+        sampler.start()
         profiler = cProfile.Profile() if profile else None
         if profiler:
             profiler.enable()
@@ -195,9 +273,12 @@ def _ingest(
         submission = Submission.objects.select_related("period__grant").get(pk=submission.pk)
         figures = selectors.figures_for(submission)
         done = time.perf_counter()
+        sampler.stop()
         if profiler:
             profiler.disable()
             profiler.dump_stats(profile)
+        phases = [*_phases, ("figures_for", checked, done)]
+        peaks = sampler.peaks(phases, started, done)
         parts = dict(_timings)
         parts |= {
             "submission_check": checked - started,
@@ -212,6 +293,7 @@ def _ingest(
             "placement_records": submission.placements.count(),
             "a2_grant_to_date": figures["windows"]["grant_to_date"]["A-2"],
         }
+        facts["peak_rss_mb_by_part"] = peaks
         return parts, facts
     finally:
         _delete(submission)

@@ -45,19 +45,39 @@ OUT = ROOT / "bench" / "out" / "latest.json"
 # Measuring ------------------------------------------------------------------------------
 
 
+# A command is started by a small launcher process, which times it and reads its peak
+# RSS from wait4: when a big process (this one, after the in-process runs) starts a child
+# directly, the child's ru_maxrss counts the parent's pages it was forked from.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+process = subprocess.Popen(argv)
+_, status, usage = os.wait4(process.pid, 0)
+seconds = time.perf_counter() - started
+with open(report, "w") as out:
+    json.dump({"seconds": seconds, "max_rss_kb": usage.ru_maxrss,
+               "status": os.waitstatus_to_exitcode(status)}, out)
+"""
+
+
 def run_command(argv: list[str], out: Path, env: dict | None = None) -> dict:
     """Wall time, peak RSS (of that process alone) and exit status of one command."""
-    err = out.with_suffix(".err")
+    err, report = out.with_suffix(".err"), out.with_suffix(".run")
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=ROOT, stdout=stdout, stderr=stderr, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
+        subprocess.run(
+            [sys.executable, "-c", LAUNCHER, str(report), *argv],
+            cwd=ROOT,
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+            check=True,
+        )
+    measured = json.loads(report.read_text())
     return {
-        "seconds": wall,
-        "max_rss_mb": usage.ru_maxrss / 1024,
-        "status": process.returncode,
+        "seconds": measured["seconds"],
+        "max_rss_mb": measured["max_rss_kb"] / 1024,
+        "status": measured["status"],
         "stderr": err.read_text(errors="replace")[-2000:],
     }
 
@@ -189,11 +209,27 @@ def bench_ingest(directory: Path, files: dict, runs: int) -> dict:
         "database": ingest.database_url().rsplit("/", 1)[1],
         "seconds": {name: [r["seconds"].get(name, 0.0) for r in results] for name in parts},
         "max_rss_mb": [r["process_max_rss_mb"] for r in results],
+        "peak_rss_mb_by_part": {
+            part: max(r["facts"]["peak_rss_mb_by_part"].get(part, 0.0) for r in results)
+            for part in results[0]["facts"]["peak_rss_mb_by_part"]
+        },
         "facts": results[0]["facts"],
     }
 
 
 # Reporting --------------------------------------------------------------------------------
+
+
+def code_version() -> str:
+    """The commit measured, and whether the code measured differs from it."""
+
+    def git(*arguments: str) -> str:
+        done = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--", "reporting", "grantees", "bpij", "manage.py")
+    return commit + (" + uncommitted changes" if changed else "")
 
 
 def verdict(ok: bool | None) -> str:
@@ -204,7 +240,7 @@ def report(results: dict) -> tuple[str, list[dict]]:
     lines: list[str] = []
     add = lines.append
     machine = results["machine"]
-    add(f"BPIJ Reporting Hub benchmark — {results['started']}")
+    add(f"BPIJ Reporting Hub benchmark — {results['started']}, code {results['code']}")
     add(
         f"{machine['cpus']} CPUs, Python {machine['python']}, polars {machine['polars']}; "
         f"medians of {results['runs']} runs (min–max in brackets)"
@@ -280,6 +316,7 @@ def report(results: dict) -> tuple[str, list[dict]]:
     largest = checks[-1]
     if ingest_result and "skipped" not in ingest_result:
         s = ingest_result["seconds"]
+        commit = s.get("commit", [0.0] * len(s["total"]))
         rest = [
             total - sum(parts)
             for total, *parts in zip(
@@ -287,26 +324,31 @@ def report(results: dict) -> tuple[str, list[dict]]:
                 s["check"],
                 s["store_findings"],
                 s["store_records"],
+                commit,
                 strict=True,
             )
         ]
         database = ingest_result["database"]
         add(f"Full ingest of {largest['rows']:,} participants (PostgreSQL database {database})")
         add("-" * 66)
+        peaks = ingest_result.get("peak_rss_mb_by_part", {})
         ingest_rows = [
-            ("check (engine.check_submission)", s["check"]),
-            ("store findings (findings.replace, COPY)", s["store_findings"]),
-            ("store records (records.store, COPY)", s["store_records"]),
-            ("  of which SSNs encrypted + hashed", s["store_records_ssn"]),
-            ("rest: file read, queries, COMMIT", rest),
-            ("submission_check, total", s["submission_check"]),
-            ("figures_for: records read back", s["load_records"]),
-            ("figures_for: compute_figures", s["compute_figures"]),
-            ("figures_for, total", s["figures_for"]),
-            ("ingest total", s["total"]),
+            ("check (engine.check_submission)", s["check"], "check"),
+            ("store findings (findings.replace, COPY)", s["store_findings"], "store_findings"),
+            ("store records (records.store, COPY)", s["store_records"], "store_records"),
+            ("  of which SSNs encrypted + hashed", s["store_records_ssn"], "store_records_ssn"),
+            ("COMMIT (deferred constraint checks)", commit, "commit"),
+            ("rest: files read, queries, state change", rest, "other"),
+            ("submission_check, total", s["submission_check"], None),
+            ("figures_for: records read back", s["load_records"], "load_records"),
+            ("figures_for: compute_figures", s["compute_figures"], "compute_figures"),
+            ("figures_for, total", s["figures_for"], None),
+            ("ingest total", s["total"], None),
         ]
-        for label, values in ingest_rows:
-            add(f"  {label:<42}{spread(values):>24}")
+        add(f"  {'':<42}{'time':>24}{'peak RSS':>12}")
+        for label, values, part in ingest_rows:
+            peak = f"{peaks[part]:.0f} MB" if part in peaks else ""
+            add(f"  {label:<42}{spread(values):>24}{peak:>12}")
         add(f"  {'peak RSS of the ingest process':<42}{max(ingest_result['max_rss_mb']):>21.0f} MB")
         facts = ingest_result["facts"]
         add(
@@ -385,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {
         "started": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "runs": runs,
+        "code": code_version(),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),

@@ -4,11 +4,46 @@ so that "N× faster than a straightforward implementation" compares like with li
 
 import pytest
 
+from bench import baseline
 from bench.agreement import compare, compare_synthetic, fuzz_files
+from reporting import contract
 from tests.reporting.checks.cases import CASES
 
 ROW_CODES = {f"V{i:02d}" for i in range(1, 12)} | {"D01", "D02", "D03", "F04"}
 ROW_CODES |= {f"L{i:02d}" for i in range(1, 17)}
+
+
+KINDS = {
+    contract.Kind.PARTICIPANT_ID: "id",
+    contract.Kind.HOURLY_WAGE: "wage",
+} | {
+    kind: kind.value for kind in contract.Kind if kind.name not in {"PARTICIPANT_ID", "HOURLY_WAGE"}
+}
+
+
+@pytest.mark.parametrize("kind", [contract.PARTICIPANTS, contract.PLACEMENTS])
+def test_the_baselines_own_column_table_is_the_contracts(kind):
+    def ours(column: contract.Column) -> tuple:
+        return (
+            column.name,
+            column.pirl,
+            KINDS[column.kind],
+            column.required,
+            sorted(column.codes),
+            column.two_digit,
+            column.blank_means,
+            column.max_length,
+        )
+
+    def theirs(column: baseline.Column) -> tuple:
+        return (*column[:4], sorted(column.codes), *column[5:])
+
+    assert [theirs(c) for c in baseline.COLUMNS[kind]] == [ours(c) for c in contract.COLUMNS[kind]]
+    assert baseline.US_STATE_CODES == contract.US_STATE_CODES
+    assert (baseline.MAX_FILE_BYTES, baseline.MAX_DATA_ROWS) == (
+        contract.MAX_FILE_BYTES,
+        contract.MAX_DATA_ROWS,
+    )
 
 
 def test_the_baseline_finds_what_the_engine_finds_in_a_synthetic_submission():
