@@ -31,7 +31,7 @@ SHOWN_LENGTH = 60  # how much of a long value a message quotes
 VALUE_LENGTH = 200  # how much of a long value a finding carries
 
 _DATE_HELP = "write it as YYYYMMDD (e.g. 20250315) or YYYY-MM-DD"
-_SSN_LIKE = r"^(?:\d{9}|\d{3}-\d{2}-\d{4})$"
+_SSN_LIKE = r"^(?:[0-9]{9}|[0-9]{3}-[0-9]{2}-[0-9]{4})$"
 
 
 def empty_findings() -> pl.DataFrame:
@@ -49,7 +49,7 @@ def findings_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
 
 def looks_like_ssn(text: pl.Expr) -> pl.Expr:
     """Nine digits, whatever separates them (dashes, spaces, dots)."""
-    return text.str.replace_all(r"[\s.\-]", "").str.contains(r"^\d{9}$")
+    return text.str.replace_all(r"[\s.\-]", "").str.contains(r"^[0-9]{9}$")
 
 
 def masked(text: pl.Expr) -> pl.Expr:
@@ -57,7 +57,7 @@ def masked(text: pl.Expr) -> pl.Expr:
     nine digits."""
     digits = text.str.replace_all(r"[\s.\-]", "")
     return (
-        pl.when(digits.str.contains(r"^\d{9}$"))
+        pl.when(digits.str.contains(r"^[0-9]{9}$"))
         .then(pl.lit("***-**-") + digits.str.slice(5, 4))
         .otherwise(pl.lit("(masked)"))
     )
@@ -180,7 +180,7 @@ def _ssn(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     digits = text.str.replace_all("-", "", literal=True)
     area = digits.str.slice(0, 3)
     reason = (
-        pl.when(~digits.str.contains(r"^\d{9}$"))
+        pl.when(~digits.str.contains(r"^[0-9]{9}$"))
         .then(pl.lit("V11:digits"))
         .when(area.is_in(["000", "666"]) | area.str.starts_with("9"))
         .then(pl.lit("V11:area"))
@@ -205,7 +205,7 @@ def _pattern(code: str, pattern: str):
 
 
 def _date(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    parsed = pl.when(text.str.contains(r"^(?:\d{8}|\d{4}-\d{2}-\d{2})$")).then(
+    parsed = pl.when(text.str.contains(r"^(?:[0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$")).then(
         text.str.replace_all("-", "", literal=True).str.to_date("%Y%m%d", strict=False)
     )
     reason = (
@@ -226,9 +226,9 @@ def _code(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _dollars(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    amount = text.str.extract(r"^(\d+)(?:\.0{1,2})?$", 1).cast(pl.Int64, strict=False)
+    amount = text.str.extract(r"^([0-9]+)(?:\.0{1,2})?$", 1).cast(pl.Int64, strict=False)
     reason = (
-        pl.when(~text.str.contains(r"^\d+(?:\.0{1,2})?$"))
+        pl.when(~text.str.contains(r"^[0-9]+(?:\.0{1,2})?$"))
         .then(pl.lit("V04:format"))
         .when(amount.is_null() | (amount > 999_999))
         .then(pl.lit("V04:range"))
@@ -237,16 +237,16 @@ def _dollars(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _hourly_wage(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    dollars = text.str.extract(r"^(\d{1,9})(?:\.\d{1,2})?$", 1).cast(pl.Int64, strict=False)
+    dollars = text.str.extract(r"^([0-9]{1,9})(?:\.[0-9]{1,2})?$", 1).cast(pl.Int64, strict=False)
     cents = (
-        text.str.extract(r"\.(\d{1,2})$", 1)
+        text.str.extract(r"\.([0-9]{1,2})$", 1)
         .str.pad_end(2, "0")
         .cast(pl.Int64, strict=False)
         .fill_null(0)
     )
     amount = dollars * 100 + cents
     reason = (
-        pl.when(~text.str.contains(r"^\d+(?:\.\d{1,2})?$"))
+        pl.when(~text.str.contains(r"^[0-9]+(?:\.[0-9]{1,2})?$"))
         .then(pl.lit("V04:format"))
         .when(amount.is_null() | (amount < 1) | (amount > 50_000))
         .then(pl.lit("V04:range"))
@@ -257,7 +257,7 @@ def _hourly_wage(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 def _hours(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     hours = text.cast(pl.Float64, strict=False)
     reason = (
-        pl.when(~text.str.contains(r"^\d+(?:\.\d+)?$"))
+        pl.when(~text.str.contains(r"^[0-9]+(?:\.[0-9]+)?$"))
         .then(pl.lit("V04:format"))
         .when((hours < 1) | (hours > 80))
         .then(pl.lit("V04:range"))
@@ -274,14 +274,14 @@ _KINDS = {
     Kind.PARTICIPANT_ID: _participant_id,
     Kind.SSN: _ssn,
     Kind.STATE: _state,
-    Kind.ZIP: _pattern("V10", r"^\d{5}(?:-\d{4})?$"),
+    Kind.ZIP: _pattern("V10", r"^[0-9]{5}(?:-[0-9]{4})?$"),
     Kind.DATE: _date,
     Kind.CODE: _code,
     Kind.DOLLARS: _dollars,
     Kind.HOURLY_WAGE: _hourly_wage,
     Kind.HOURS: _hours,
-    Kind.ONET: _pattern("V07", r"^(?:\d{2}-\d{4}\.\d{2}|\d{8})$"),
-    Kind.NAICS: _pattern("V08", r"^\d{6}$"),
+    Kind.ONET: _pattern("V07", r"^(?:[0-9]{2}-[0-9]{4}\.[0-9]{2}|[0-9]{8})$"),
+    Kind.NAICS: _pattern("V08", r"^[0-9]{6}$"),
     Kind.TEXT: _text,
 }
 

@@ -43,7 +43,7 @@ _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _PROLOG_NOISE = re.compile(rb"<\?.*?\?>|<!--.*?-->", re.DOTALL)
 _TAG_ATTRIBUTES = re.compile(r'([\w:]+)\s*=\s*"([^"]*)"')
 _DIMENSION = re.compile(r'<(?:\w+:)?dimension\s[^>]*?\bref="([^"]*)"')
-_REF = re.compile(r"^([A-Za-z]{0,3})(\d{0,7})$")
+_REF = re.compile(r"^([A-Za-z]{0,3})([0-9]{0,7})$")
 # A <c> (cell) or <row> tag none of whose attributes is r="...".
 _SPACE = r"[\t\n\r ]"
 _NOT_R = r"(?:[^r\t\n\r />=][^\t\n\r />=]*|r[^\t\n\r />=]+)"
