@@ -88,6 +88,14 @@ def timed(function, *args) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
+def cpu_yardstick() -> float:
+    """Seconds for a fixed bit of pure-Python work: a machine that is slow for reasons
+    the load average does not show (a busy host, a throttled CPU) shows here."""
+    started = time.perf_counter()
+    sum(range(30_000_000))
+    return time.perf_counter() - started
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -250,6 +258,10 @@ def report(results: dict) -> tuple[str, list[dict]]:
         f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1, 5, 15 min); "
         f"at end: {machine['load_at_end'][0]:.2f}"
         + ("  ← busy machine: figures are noisy" if load[0] >= 1.5 else "")
+    )
+    add(
+        f"CPU yardstick (sum(range(30_000_000))): {machine['cpu_yardstick_s_at_start']:.2f} s "
+        f"at start, {machine['cpu_yardstick_s_at_end']:.2f} s at end (lower is faster)"
     )
     add("")
     add(f"Files: seeded synthetic (reporting.checks.synthetic), error_rate {ERROR_RATE}, {PERIOD}")
@@ -433,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "polars": polars.__version__,
             "load_at_start": os.getloadavg(),
+            "cpu_yardstick_s_at_start": cpu_yardstick(),
         },
     }
     directory = Path(tempfile.mkdtemp(prefix="bpij-bench-"))
@@ -453,6 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     results["machine"]["load_at_end"] = os.getloadavg()
+    results["machine"]["cpu_yardstick_s_at_end"] = cpu_yardstick()
 
     table, goals = report(results)
     results["goals"] = goals
