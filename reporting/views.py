@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -171,8 +172,6 @@ def narrative_save(request: AuthedRequest, submission_code) -> HttpResponse:
 
 
 def _detail_url(period: ReportingPeriod) -> str:
-    from django.urls import reverse
-
     return reverse(
         "reporting:period-detail", kwargs={"code": period.coalition.code, "quarter": period.quarter}
     )
