@@ -139,6 +139,17 @@ class AuditAction(models.TextChoices):
     PII_VIEWED = "pii_viewed", "Participant data viewed"
     PII_DOWNLOADED = "pii_downloaded", "Participant data downloaded"
     SUBMISSION_CERTIFIED = "submission_certified", "Report certified and submitted"
+    REVIEW_STARTED = "review_started", "Review started"
+    SUBMISSION_COMMENTED = "submission_commented", "Review comment posted"
+    SUBMISSION_RETURNED = "submission_returned", "Report returned for revision"
+    SUBMISSION_ACCEPTED = "submission_accepted", "Report accepted"
+    COACHING_SESSION_LOGGED = "coaching_session_logged", "Coaching session logged"
+    COACHING_SESSION_CHANGED = "coaching_session_changed", "Coaching session changed"
+    ACTION_ITEM_CREATED = "action_item_created", "Action item added"
+    ACTION_ITEM_CHANGED = "action_item_changed", "Action item changed"
+    RISK_FLAG_SET = "risk_flag_set", "Risk flag set"
+    REMINDER_SENT = "reminder_sent", "Reminder sent"
+    BOARD_EXPORTED = "board_exported", "Status board exported"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

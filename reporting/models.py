@@ -110,6 +110,17 @@ class Submission(models.Model):
     attestation = models.TextField(blank=True)
     certified_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    review_started_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    return_reasons = models.JSONField(default=list, blank=True)
+    return_note = models.TextField(blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     objects = SubmissionQuerySet.as_manager()
 
@@ -223,7 +234,20 @@ EVENT_KINDS = [
     ("returned", "returned for revision"),
     ("accepted", "accepted"),
     ("commented", "commented"),
+    ("review_started", "started the review"),
+    ("rolled_up", "figures rolled up"),
 ]
+
+
+class ReturnReason(models.TextChoices):
+    """Why a reviewer sends a version back; at least one is required, with a note."""
+
+    DATA_QUALITY = "data_quality", "Data quality: records look wrong or incomplete"
+    FIGURES = "figures", "Figures look inconsistent with earlier quarters or the narrative"
+    TARGETS = "targets", "Progress against targets or milestones needs explaining"
+    NARRATIVE = "narrative", "Narrative is missing or incomplete"
+    CERTIFICATION = "certification", "Certification details are wrong"
+    OTHER = "other", "Other (explained in the note)"
 
 
 class SubmissionEventQuerySet(TenantQuerySet["SubmissionEvent"]):
@@ -371,3 +395,166 @@ class PlacementRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_id} at {self.employer_name}"
+
+
+class CommentQuerySet(TenantQuerySet["SubmissionComment"]):
+    pass
+
+
+class SubmissionComment(models.Model):
+    """A review comment on a submitted version, optionally pinned to one figure (and
+    window) or one finding. Replies point at the thread's first comment. Comments are
+    part of the review conversation, so the coalition sees them."""
+
+    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="comments")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replies"
+    )
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    body = models.TextField()
+    figure_key = models.CharField(max_length=32, blank=True)
+    figure_window = models.CharField(max_length=24, blank=True)
+    finding = models.ForeignKey(
+        Finding, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment on {self.submission}"
+
+
+class RollupQuerySet(TenantQuerySet["Rollup"]):
+    funder_visible = True
+
+
+class Rollup(models.Model):
+    """The contract's figures (DATA-CONTRACT.md §4, all three windows) for one
+    coalition and period, from the version that counts: the latest version sent and
+    not returned. ``accepted`` says whether that version has been accepted yet.
+
+    Also the period's data-quality figures, so dashboards read nothing but rollups.
+    Re-running a roll-up replaces the row (one per period).
+    """
+
+    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="rollups")
+    period = models.OneToOneField(ReportingPeriod, on_delete=models.CASCADE, related_name="rollup")
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="+")
+    quarter = models.CharField(max_length=6)
+    accepted = models.BooleanField(default=False)
+    # {"current_quarter": {...}, "rolling_4_quarters": {...}, "grant_to_date": {...}}
+    figures = models.JSONField()
+    participant_rows = models.PositiveIntegerField(default=0)
+    placement_rows = models.PositiveIntegerField(default=0)
+    # Over every file checked for the period, all versions: rows read and findings.
+    rows_checked = models.PositiveIntegerField(default=0)
+    errors_found = models.PositiveIntegerField(default=0)
+    warnings_found = models.PositiveIntegerField(default=0)
+    versions = models.PositiveIntegerField(default=1)
+    due_date = models.DateField()
+    submitted_at = models.DateTimeField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    objects = RollupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["coalition", "quarter"]
+        indexes = [models.Index(fields=["quarter"], name="rollup_by_quarter")]
+
+    def __str__(self) -> str:
+        return f"rollup {self.coalition} {self.quarter}"
+
+    @property
+    def on_time(self) -> bool:
+        return timezone.localdate(self.submitted_at) <= self.due_date
+
+
+class ProgramRollup(models.Model):
+    """Program-wide figures for one quarter and one segment (``program``, or
+    ``sector:<code>``, ``track:<code>``, ``state:<USPS>``), derived from the records of
+    the coalitions' counted versions: counts summed, rates from summed numerators and
+    denominators, medians from the underlying values. Aggregates across coalitions
+    only; it carries no coalition, and only staff read it."""
+
+    quarter = models.CharField(max_length=6)
+    segment = models.CharField(max_length=40)
+    figures = models.JSONField()
+    coalitions_reported = models.PositiveIntegerField(default=0)
+    coalitions_total = models.PositiveIntegerField(default=0)
+    participant_rows = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    errors_found = models.PositiveIntegerField(default=0)
+    warnings_found = models.PositiveIntegerField(default=0)
+    submitted_on_time = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["quarter", "segment"]
+        constraints = [
+            models.UniqueConstraint(fields=["quarter", "segment"], name="one_program_rollup")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment} {self.quarter}"
+
+
+class ReminderKind(models.TextChoices):
+    BEFORE_14 = "before_14", "14 days before the due date"
+    BEFORE_3 = "before_3", "3 days before the due date"
+    DUE = "due", "On the due date"
+    LATE_1 = "late_1", "1 day late"
+    LATE_7 = "late_7", "7 days late"
+    MANUAL = "manual", "Sent by JFF staff"
+
+
+class ReminderStatus(models.TextChoices):
+    CLAIMED = "claimed", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class ReminderQuerySet(TenantQuerySet["Reminder"]):
+    pass
+
+
+class Reminder(models.Model):
+    """One reminder e-mail about a period's report. Scheduled kinds are claimed by
+    inserting this row (one per period and kind), then sent: at most once."""
+
+    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="reminders")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=12, choices=ReminderKind.choices)
+    status = models.CharField(
+        max_length=8, choices=ReminderStatus.choices, default=ReminderStatus.CLAIMED
+    )
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recipients = models.JSONField(default=list)
+    cc = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-claimed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "kind"],
+                condition=~models.Q(kind="manual"),
+                name="one_scheduled_reminder_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.period}"
