@@ -14,3 +14,13 @@ def check_submission(submission_id: int) -> None:
 
     with tenancy.as_owner():
         services.submission_check(submission_id=submission_id)
+
+
+@app.task(acks_late=True)
+def rollup_period(period_id: int) -> None:
+    """Recompute the period's roll-up from the version that counts, then the program's
+    for that quarter. At-least-once and idempotent: a re-run replaces the rows."""
+    from reporting import services
+
+    with tenancy.as_owner():
+        services.rollup_period(period_id=period_id)

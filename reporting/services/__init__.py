@@ -478,3 +478,8 @@ def audit_findings_viewed(
         coalition=submission.coalition,
         target=f"findings of the {submission.period.quarter} report, version {submission.version}",
     )
+
+
+# Services of the other reporting capabilities, each in its own module, re-exported so
+# callers keep writing services.<entity>_<verb>(...).
+from reporting.services.rollups import rollup_period as rollup_period  # noqa: E402
