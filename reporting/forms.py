@@ -55,3 +55,61 @@ class FindingFilterForm(forms.Form):
     )
     code = forms.CharField(required=False, max_length=4, label="Rule")
     column = forms.CharField(required=False, max_length=64, label="Column")
+
+
+# -- Review (issue 4) -------------------------------------------------------------------
+
+from reporting.models import ReturnReason  # noqa: E402
+
+
+class ReturnForm(forms.Form):
+    reasons = forms.MultipleChoiceField(
+        label="Reasons",
+        choices=ReturnReason.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choose at least one reason, so the coalition knows what to fix."
+        },
+    )
+    note = forms.CharField(
+        label="Note to the coalition",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text="What to change, in plain words. The coalition reads it with the reasons.",
+        error_messages={"required": "Write a note saying what to change."},
+    )
+
+
+def _figure_choices() -> list[tuple[str, str]]:
+    from reporting.selectors import FIGURES
+
+    return [("", "No figure"), *((key, f"{key} {label}") for key, label, _ in FIGURES)]
+
+
+def _window_choices() -> list[tuple[str, str]]:
+    from reporting.selectors import WINDOWS
+
+    return [("", "Any window"), *WINDOWS]
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": "Write the comment first: it cannot be empty."},
+    )
+    parent = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    figure_key = forms.ChoiceField(
+        label="Figure",
+        required=False,
+        choices=_figure_choices,
+        widget=forms.Select(attrs={"class": "usa-select"}),
+    )
+    figure_window = forms.ChoiceField(
+        label="Window",
+        required=False,
+        choices=_window_choices,
+        widget=forms.Select(attrs={"class": "usa-select"}),
+    )
+    finding = forms.CharField(label="Finding", required=False, max_length=100)

@@ -13,7 +13,8 @@ from bpij.http import AuthedRequest
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
 from reporting import forms, selectors, services, spreadsheets
-from reporting.models import ReportingPeriod, Submission, SubmissionState, Upload
+from reporting.models import ReportingPeriod, ReturnReason, Submission, SubmissionState, Upload
+from reporting.views import review
 
 
 def _period(request: AuthedRequest, code, quarter: str) -> ReportingPeriod:
@@ -75,6 +76,7 @@ def _submission_context(request: AuthedRequest, period, submission) -> dict:
         "attestation": services.ATTESTATION,
     }
     if submission is not None:
+        context.update(_review_context(request, submission))
         context.update(
             uploads=selectors.current_uploads(submission),
             summary=selectors.findings_summary(submission),
@@ -90,6 +92,30 @@ def _submission_context(request: AuthedRequest, period, submission) -> dict:
             ),
             certify_form=forms.CertifyForm(initial={"name": request.user.full_name}),
         )
+    return context
+
+
+def _review_context(request: AuthedRequest, submission: Submission) -> dict:
+    """JFF's side of the report, as the coalition sees it: the conversation on the
+    latest sent version and its decision (why it was returned, or who accepted it).
+    While a new draft is open after a return, that is the returned version's."""
+    reviewed: Submission | None = submission
+    if submission.is_open:
+        reviewed = (
+            Submission.objects.filter(pk=submission.previous_id, state=SubmissionState.RETURNED)
+            .select_related("reviewed_by", "accepted_by", "period", "coalition")
+            .first()
+            if submission.previous_id
+            else None
+        )
+    if reviewed is None:
+        return {}
+    context = review.comments_context(request, reviewed)
+    del context["submission"]  # The page is about the latest version; the threads are not.
+    context.update(
+        reviewed=reviewed,
+        return_reasons=[ReturnReason(r).label for r in reviewed.return_reasons],
+    )
     return context
 
 

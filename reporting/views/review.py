@@ -1,0 +1,272 @@
+"""JFF's review pages: the queue of versions waiting for review, one version's review
+page, and the changes made from it (start, comment, return, accept). Comments are also
+posted from the grantee's period page, where the coalition replies."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from bpij.http import AuthedRequest
+from bpij.tenancy import get_visible_or_404
+from reporting import forms, selectors, services
+from reporting.models import (
+    SENT_STATES,
+    ReturnReason,
+    Rollup,
+    Submission,
+    SubmissionComment,
+    SubmissionState,
+)
+from reporting.selectors import review as review_selectors
+from reporting.services.review import DECIDERS
+
+
+def _submission(request: AuthedRequest, code) -> Submission:
+    return get_visible_or_404(
+        Submission.objects.select_related(
+            "period__rollup",
+            "period__coalition",
+            "period__grant",
+            "coalition",
+            "certified_by",
+            "reviewed_by",
+            "accepted_by",
+        ),
+        request.user,
+        code=code,
+    )
+
+
+def _reviewable(request: AuthedRequest, code) -> Submission:
+    """A sent version the user reviews: another coalition's is a 404, a grantee's or an
+    unassigned person's a 403, a version not sent yet a 404 (there is nothing to review)."""
+    submission = _submission(request, code)
+    if not services.can_review(request.user, submission):
+        raise PermissionDenied
+    if submission.is_open:
+        raise Http404
+    return submission
+
+
+def _review_url(submission: Submission, anchor: str = "") -> str:
+    url = reverse("reporting:submission-review", args=[submission.code])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _period_url(submission: Submission, anchor: str = "") -> str:
+    url = reverse(
+        "reporting:period-detail",
+        kwargs={"code": submission.coalition.code, "quarter": submission.period.quarter},
+    )
+    return f"{url}#{anchor}" if anchor else url
+
+
+@require_safe
+@never_cache
+def review_queue(request: AuthedRequest) -> HttpResponse:
+    """Versions waiting for JFF, oldest first: a coach sees their coalitions', a program
+    officer everyone's."""
+    user = request.user
+    if not (user.is_coach or user.staff_role in DECIDERS):
+        raise PermissionDenied
+    state = request.GET.get("state", "")
+    rows = review_selectors.review_queue(user, today=timezone.localdate(), state=state)
+    return render(
+        request,
+        "reporting/review_queue.html",
+        {
+            "rows": rows,
+            "state": state if state in review_selectors.QUEUE_STATES else "",
+            "states": [(s.value, s.label) for s in review_selectors.QUEUE_STATES],
+        },
+    )
+
+
+def _figures(submission: Submission) -> dict:
+    """The roll-up's figures when it was computed from this version, else computed now."""
+    try:
+        rollup = submission.period.rollup  # joined by _submission(): no query of its own
+    except Rollup.DoesNotExist:
+        rollup = None
+    if rollup is not None and rollup.submission_id == submission.pk and rollup.figures:
+        return rollup.figures if "windows" in rollup.figures else {"windows": rollup.figures}
+    return selectors.figures_for(submission)
+
+
+def comments_context(
+    request: AuthedRequest, submission: Submission, *, form: forms.CommentForm | None = None
+) -> dict:
+    """What the comment threads need, on the review page and on the grantee's page; a
+    reviewer also gets the form for a new thread, with the findings it may pin."""
+    reviewer = services.can_review(request.user, submission)
+    initial = {
+        "figure_key": request.GET.get("figure", ""),
+        "figure_window": request.GET.get("window", ""),
+        "finding": request.GET.get("finding", ""),
+    }
+    return {
+        "submission": submission,
+        "commented": submission,
+        "threads": review_selectors.comment_threads(submission),
+        "can_comment": services.can_comment(request.user, submission),
+        "is_reviewer": reviewer,
+        "can_start_thread": reviewer and submission.state in SENT_STATES,
+        "warnings": review_selectors.review_warnings(submission) if reviewer else [],
+        "comment_form": form or forms.CommentForm(initial=initial),
+        "pinned_request": any(initial.values()),
+    }
+
+
+@require_safe
+@never_cache
+def submission_review(request: AuthedRequest, submission_code) -> HttpResponse:
+    submission = _reviewable(request, submission_code)
+    return _render_review(request, submission)
+
+
+def _render_review(
+    request: AuthedRequest,
+    submission: Submission,
+    *,
+    return_form: forms.ReturnForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    context = comments_context(request, submission)
+    threads = context["threads"]
+    pins = review_selectors.pins_by_figure(threads)
+    rows = selectors.figure_rows(_figures(submission))
+    for row in rows:
+        row["comments"] = pins.get(row["key"], 0)
+    reviewable = submission.state in (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW)
+    days_after_due = review_selectors.days_after_due(submission) or 0
+    context.update(
+        period=submission.period,
+        coalition=submission.coalition,
+        days_after_due=days_after_due,
+        days_early=-days_after_due,
+        rows=rows,
+        summary=selectors.findings_summary(submission),
+        events=submission.events.select_related("actor").order_by("-at", "-id")[:100],
+        can_start=submission.state == SubmissionState.SUBMITTED,
+        can_return=reviewable,
+        can_accept=reviewable and services.can_accept(user, submission),
+        return_form=return_form or forms.ReturnForm(),
+        return_reasons=[ReturnReason(r).label for r in submission.return_reasons],
+    )
+    return render(request, "reporting/submission_review.html", context, status=status)
+
+
+@require_POST
+def review_start(request: AuthedRequest, submission_code) -> HttpResponse:
+    submission = _reviewable(request, submission_code)
+    try:
+        services.submission_review_start(submission=submission, actor=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"You started the review of version {submission.version}.")
+    return redirect(_review_url(submission))
+
+
+@require_POST
+def submission_return(request: AuthedRequest, submission_code) -> HttpResponse:
+    submission = _reviewable(request, submission_code)
+    form = forms.ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            services.submission_return(
+                submission=submission,
+                actor=request.user,
+                reasons=form.cleaned_data["reasons"],
+                note=form.cleaned_data["note"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"Version {submission.version} was returned to {submission.coalition.name}; "
+                "its administrators and reporters are being e-mailed the reasons.",
+            )
+            return redirect(_review_url(submission))
+    return _render_review(request, submission, return_form=form, status=400)
+
+
+@require_POST
+def submission_accept(request: AuthedRequest, submission_code) -> HttpResponse:
+    submission = _reviewable(request, submission_code)
+    if not services.can_accept(request.user, submission):
+        raise PermissionDenied
+    try:
+        services.submission_accept(submission=submission, actor=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"Version {submission.version} of {submission.coalition.name}'s "
+            f"{submission.period.quarter} report is accepted.",
+        )
+    return redirect(_review_url(submission))
+
+
+@require_POST
+def comment_post(request: AuthedRequest, submission_code) -> HttpResponse:
+    """A new thread (reviewers) or a reply (reviewers and the coalition's administrators
+    and reporters), from the review page or the grantee's period page. htmx gets the
+    threads back; without JavaScript the page reloads at the thread."""
+    submission = _submission(request, submission_code)
+    if not services.can_comment(request.user, submission):
+        raise PermissionDenied
+    form = forms.CommentForm(request.POST)
+    error = ""
+    comment = None
+    if form.is_valid():
+        data = form.cleaned_data
+        parent = None
+        if data["parent"]:
+            parent = (
+                SubmissionComment.objects.visible_to(request.user)
+                .filter(submission=submission, code=data["parent"])
+                .first()
+            )
+            if parent is None:
+                raise Http404
+        try:
+            comment = services.submission_comment(
+                submission=submission,
+                actor=request.user,
+                body=data["body"],
+                parent=parent,
+                figure_key=data["figure_key"],
+                figure_window=data["figure_window"],
+                finding_key=data["finding"],
+                request=request,
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    if request.htmx:
+        submission.refresh_from_db(fields=["state"])
+        # A failed post keeps what was typed; a successful one gets an empty form.
+        reply = bool(request.POST.get("parent"))
+        context = comments_context(request, submission, form=form if error and not reply else None)
+        context["comment_error"] = error
+        context["posted"] = comment
+        return render(request, "reporting/submission_review.html#comments", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "Comment posted.")
+    anchor = f"thread-{(comment.parent or comment).code}" if comment else "comments"
+    if services.can_review(request.user, submission):
+        return redirect(_review_url(submission, anchor))
+    return redirect(_period_url(submission, anchor))

@@ -1,0 +1,144 @@
+"""A coach reviews a submitted report in the browser: finds it in the review queue,
+comments on a figure (htmx), tries to return it without reasons, returns it with a
+reason and a note. The coalition's administrator sees why on their report page, replies,
+starts version 2 from the returned one and certifies it; the program officer finds the
+fix in the queue and accepts it.
+
+Every page on the way is checked with axe-core (WCAG 2.1 A and AA) and saved as
+test-results/screens/review-*.png.
+"""
+
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import Page, expect
+
+from reporting.models import Submission
+from tests.builders import period_of, submitted_version
+
+pytestmark = pytest.mark.browser
+
+
+def h1(page: Page):
+    return page.get_by_role("heading", level=1)
+
+
+def state_tag(page: Page):
+    return page.locator(".hub-page-head .hub-status")
+
+
+def test_a_coach_returns_a_report_and_the_fix_comes_back(cast, page: Page, sign_in, axe):
+    cast.coach_a.full_name = "Cora Coach"
+    cast.coach_a.save(update_fields=["full_name"])
+    cast.admin_a.full_name = "Ada Admin"
+    cast.admin_a.save(update_fields=["full_name"])
+    period = period_of(cast.coalition_a, "2025Q3")
+    first = submitted_version(period, cast.admin_a, participants=30)
+
+    # The coach finds the report in the queue.
+    sign_in(page.context, cast.coach_a)
+    page.goto("/reviews/")
+    expect(h1(page)).to_have_text("Review queue")
+    row = page.get_by_role("row", name=re.compile(r"Alpha Wind Coalition"))
+    expect(row).to_contain_text("2025Q3")
+    expect(row).to_contain_text("Submitted")
+    axe.check(page, "review-queue")
+
+    row.get_by_role("link").click()
+    expect(h1(page)).to_have_text("2025Q3 report, version 1")
+    expect(state_tag(page)).to_have_text("Submitted")
+    decision = page.get_by_role("region", name="Decision")
+    # A coach returns but does not accept.
+    expect(decision.get_by_role("button", name="Return version 1")).to_be_visible()
+    expect(decision.get_by_role("button", name="Accept version 1")).to_have_count(0)
+    axe.check(page, "review-page")
+
+    # A comment pinned to a figure, posted with htmx: the page is not reloaded.
+    page.get_by_role("link", name="Comment on A-2 Participants served").click()
+    new_comment = page.locator("#new-comment")
+    expect(new_comment.get_by_label("Figure")).to_have_value("A-2")
+    new_comment.get_by_label("Window").select_option("grant_to_date")
+    new_comment.get_by_label("Comment", exact=True).fill(
+        "Participants served looks low against 640."
+    )
+    with page.expect_response(re.compile(r"/comments/$")) as posted:
+        new_comment.get_by_role("button", name="Post the comment").click()
+    assert posted.value.request.headers.get("hx-request") == "true"
+    thread = page.get_by_role("article", name=re.compile(r"^Comment by Cora Coach on A-2"))
+    expect(thread).to_contain_text("Participants served looks low against 640.")
+    expect(thread).to_contain_text("On A-2 Participants served (Grant to date)")
+    expect(page.locator("#new-comment").get_by_label("Comment", exact=True)).to_have_value("")
+    # Commenting took the version into review.
+    page.reload()
+    expect(state_tag(page)).to_have_text("In review")
+
+    # Returning needs a reason and a note.
+    decision.get_by_role("button", name="Return version 1").click()
+    expect(page.get_by_role("alert").filter(has_text="Choose at least one reason")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="Write a note")).to_be_visible()
+    expect(state_tag(page)).to_have_text("In review")
+    axe.check(page, "review-return-refused")
+
+    decision.locator(".usa-checkbox").get_by_text("Narrative is missing or incomplete").click()
+    decision.get_by_label("Note to the coalition").fill(
+        "Please explain why enrollment fell, in the narrative."
+    )
+    decision.get_by_role("button", name="Return version 1").click()
+    expect(page.get_by_role("status").first).to_contain_text(
+        "Version 1 was returned to Alpha Wind Coalition (test)"
+    )
+    expect(state_tag(page)).to_have_text("Returned for revision")
+    expect(page.get_by_role("region", name="Decision")).to_have_count(0)
+    axe.check(page, "review-returned")
+    assert sorted(m.to[0] for m in mail.outbox) == ["admin@alpha.example", "reporter@alpha.example"]
+
+    # The coalition's administrator sees why, replies, and starts version 2 from it.
+    sign_in(page.context, cast.admin_a)
+    page.goto(f"/coalitions/{cast.coalition_a.code}/reports/2025Q3/")
+    returned = page.get_by_role("region", name="JFF returned version 1 for revision")
+    expect(returned).to_contain_text("Narrative is missing or incomplete")
+    expect(returned).to_contain_text("Please explain why enrollment fell, in the narrative.")
+    comments = page.get_by_role("region", name="JFF's comments on version 1")
+    expect(comments).to_contain_text("Participants served looks low against 640.")
+    axe.check(page, "review-grantee-returned")
+
+    comments.get_by_label(re.compile(r"^Reply")).fill("Two cohorts start in October.")
+    with page.expect_response(re.compile(r"/comments/$")):
+        comments.get_by_role("button", name="Reply").click()
+    expect(comments.get_by_role("list", name="Replies")).to_contain_text(
+        "Two cohorts start in October."
+    )
+
+    returned.get_by_role("button", name="Start version 2 from this one").click()
+    expect(state_tag(page)).to_have_text("Ready to certify")
+    expect(page.get_by_role("region", name="JFF returned version 1 for revision")).to_contain_text(
+        "You are working on version 2, which started from it."
+    )
+    page.get_by_label("Progress this quarter").fill("Two cohorts start in October; 30 enrolled.")
+    page.get_by_role("button", name="Save the narrative").click()
+    certify = page.get_by_role("region", name="Certify and submit")
+    certify.locator(".usa-checkbox").get_by_text("I certify this report as stated above.").click()
+    certify.get_by_role("button", name="Certify and submit version 2").click()
+    expect(state_tag(page)).to_have_text("Submitted")
+    axe.check(page, "review-grantee-resubmitted")
+
+    # The program officer finds the fix in the queue and accepts it.
+    sign_in(page.context, cast.officer)
+    page.goto("/reviews/")
+    row = page.get_by_role("row", name=re.compile(r"Alpha Wind Coalition"))
+    expect(row.get_by_role("cell").first).to_have_text("2025Q3")
+    expect(row).to_contain_text("2")
+    row.get_by_role("link").click()
+    expect(h1(page)).to_have_text("2025Q3 report, version 2")
+    expect(page.get_by_role("region", name="Narrative")).to_contain_text(
+        "Two cohorts start in October; 30 enrolled."
+    )
+    page.get_by_role("button", name="Accept version 2").click()
+    expect(state_tag(page)).to_have_text("Accepted")
+    axe.check(page, "review-accepted")
+
+    versions = dict(Submission.objects.filter(period=period).values_list("version", "state"))
+    assert versions == {1: "returned", 2: "accepted"}
+    assert Submission.objects.get(pk=first.pk).return_reasons == ["narrative"]
+    axe.assert_no_violations()
