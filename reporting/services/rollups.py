@@ -1,8 +1,325 @@
 """Roll-ups: the contract's figures per coalition and period, and program-wide.
 
-(Being written in this session: see reporting.tasks.rollup_period.)
+Dashboards read nothing but these tables. A period's roll-up is computed from the
+version that counts (the latest version sent to JFF and not returned) whenever a version
+is submitted, returned or accepted; the program's roll-up for the quarter follows. Both
+replace what was there, so running them again never counts anything twice.
+
+Program-wide figures are combined from the coalitions' own figures, never averaged:
+counts are summed, rates are recomputed from the summed numerators and denominators, and
+the two medians (D-3 hourly wage, E-2 earnings) are taken again over the underlying
+values of every coalition, read back from the records of the versions that count. The
+result equals what the contract's figures give over all the records at once
+(tests/reporting/test_rollups.py proves it), while each coalition keeps its own grant
+start for Grant to Date.
 """
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
-def rollup_period(*, period_id: int) -> None:
-    return None
+import polars as pl
+from django.db import connection, transaction
+from django.db.models import Count, Min, Sum
+from django.utils import timezone
+
+from grantees.calendar import Quarter
+from grantees.models import Coalition
+from reporting import figures, records, tasks
+from reporting.models import (
+    SENT_STATES,
+    ProgramRollup,
+    ReportingPeriod,
+    Rollup,
+    Submission,
+    SubmissionEvent,
+    SubmissionState,
+    Upload,
+    UploadStatus,
+)
+
+# A version sent to JFF counts until it is returned; a returned version never does.
+COUNTED_STATES = (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW, SubmissionState.ACCEPTED)
+PROGRAM = "program"
+MEDIAN_KEYS = ("D-3", "E-2")
+# pg_advisory_xact_lock(namespace, quarter index): one program roll-up of a quarter at a
+# time, so two coalitions submitting together cannot interleave delete and insert.
+_PROGRAM_LOCK = 4_104_020
+
+
+def counted_version(period: ReportingPeriod) -> Submission | None:
+    """The version whose figures count for the period, or None."""
+    latest = (
+        Submission.objects.filter(period=period, state__in=SENT_STATES).order_by("-version").first()
+    )
+    if latest is None or latest.state not in COUNTED_STATES:
+        return None
+    return latest
+
+
+def rollup_period(*, period_id: int, program: bool = True) -> Rollup | None:
+    """Recompute the period's roll-up from the version that counts (or delete it when
+    none counts), then queue the program's roll-up of that quarter unless ``program`` is
+    False (the rebuild command and the demo seed do every quarter once at the end)."""
+    with transaction.atomic():
+        # Locking the period makes two runs for it (a retried task, say) take turns.
+        period = (
+            ReportingPeriod.objects.select_for_update(of=("self",))
+            .select_related("grant")
+            .get(pk=period_id)
+        )
+        rollup = _rollup_period(period)
+        if program:
+            tasks.rollup_program.delay_on_commit(period.quarter)  # type: ignore[attr-defined]
+    return rollup
+
+
+def _rollup_period(period: ReportingPeriod) -> Rollup | None:
+    version = counted_version(period)
+    if version is None:
+        Rollup.objects.filter(period=period).delete()
+        return None
+    result = figures.compute_figures(
+        records.participants_frame(version),
+        records.placements_frame(version),
+        report_quarter=period.as_quarter,
+        grant_start=period.grant.start_date,
+    )
+    # Data quality over every file checked for the period, whichever version it was
+    # sent with: it is how much checking the quarter took, not only the final result.
+    quality = Upload.objects.filter(
+        submission__period=period, status__in=(UploadStatus.CHECKED, UploadStatus.REFUSED)
+    ).aggregate(rows=Sum("data_rows"), errors=Sum("error_count"), warnings=Sum("warning_count"))
+    sent = Submission.objects.filter(period=period, submitted_at__isnull=False).aggregate(
+        first=Min("submitted_at"), versions=Count("id")
+    )
+    counted = {
+        p.kind: p.kept_rows
+        for p in Upload.objects.filter(submission=version, is_current=True).only(
+            "kind", "kept_rows"
+        )
+    }
+    accepted = version.state == SubmissionState.ACCEPTED
+    before = Rollup.objects.filter(period=period).values_list("submission_id", "accepted").first()
+    rollup, _ = Rollup.objects.update_or_create(
+        period=period,
+        defaults={
+            "coalition_id": period.coalition_id,
+            "submission": version,
+            "quarter": period.quarter,
+            "accepted": accepted,
+            "figures": result,
+            "participant_rows": counted.get("participants", 0),
+            "placement_rows": counted.get("placements", 0),
+            "rows_checked": quality["rows"] or 0,
+            "errors_found": quality["errors"] or 0,
+            "warnings_found": quality["warnings"] or 0,
+            "versions": sent["versions"] or 1,
+            "due_date": period.due_date,
+            # On time means the coalition first sent the quarter's report by its due
+            # date; a later corrected version does not make it late.
+            "submitted_at": sent["first"] or version.submitted_at or timezone.now(),
+            "computed_at": timezone.now(),
+        },
+    )
+    if before != (version.pk, accepted):
+        # Once per version and state in the timeline: a plain re-run adds nothing.
+        SubmissionEvent.objects.create(
+            coalition_id=version.coalition_id,
+            submission=version,
+            kind="rolled_up",
+            note=(
+                f"Figures rolled up for the dashboards ({rollup.participant_rows:,} "
+                f"participants{', accepted' if accepted else ''})."
+            ),
+        )
+    return rollup
+
+
+# -- Program-wide ---------------------------------------------------------------------
+
+
+def segments_of(coalition: Coalition) -> list[str]:
+    """The segments a coalition counts in: the program, each of its sectors and states
+    (a coalition with several counts in each), and its track."""
+    return [
+        PROGRAM,
+        *(f"sector:{sector}" for sector in coalition.sectors),
+        f"track:{coalition.track}",
+        *(f"state:{state}" for state in coalition.states_served),
+    ]
+
+
+def median_values(
+    participants: pl.DataFrame,
+    placements: pl.DataFrame,
+    *,
+    report_quarter: Quarter,
+    grant_start: date,
+) -> dict[str, dict[str, list[int]]]:
+    """The values the two medians are taken over, per window: D-3 the hourly wages (in
+    cents) of kept placements starting in the window, E-2 the second-quarter earnings of
+    the E-1 numerator (DATA-CONTRACT.md §4). Pure: the same readings as
+    ``figures.compute_figures``, which the tests hold it to."""
+    kept = participants.lazy().select("participant_id")
+    jobs = placements.lazy().join(kept, on="participant_id", how="semi")
+    excluded = pl.col("other_exit_reason").is_in(figures.EXCLUSION_REASONS).fill_null(False)
+    employed = (pl.col("employed_q2_after_exit") == "1").fill_null(False)
+    wanted = []
+    for window in figures.windows(report_quarter, grant_start):
+        started = pl.col("start_date").is_between(window.first, window.last, closed="both")
+        wanted.append(
+            jobs.filter(started.fill_null(False))
+            .select(pl.col("hourly_wage_cents").drop_nulls().implode().alias("values"))
+            .with_columns(pl.lit(f"{window.name}/D-3").alias("name"))
+        )
+        first, last = figures.exit_quarters(window.name, report_quarter, figures.LAGS["E-2"])
+        exit_date = pl.col("exit_date")
+        exited = (
+            exit_date <= last.end
+            if first is None
+            else exit_date.is_between(first.start, last.end, closed="both")
+        )
+        wanted.append(
+            participants.lazy()
+            .filter((~excluded & employed & exited).fill_null(False))
+            .select(pl.col("wages_q2_after_exit").drop_nulls().cast(pl.Int64).implode())
+            .rename({"wages_q2_after_exit": "values"})
+            .with_columns(pl.lit(f"{window.name}/E-2").alias("name"))
+        )
+    values: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for frame in pl.collect_all(wanted):
+        name = frame.get_column("name")[0]
+        window_name, key = name.split("/")
+        values[window_name][key] = [int(v) for v in frame.get_column("values")[0]]
+    return dict(values)
+
+
+def median(values: Iterable[int]) -> int | None:
+    """The contract's median of whole units: the mean of the two middle values, rounded
+    half up (the values are never negative), or None without values."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    n = len(ordered)
+    return (ordered[(n - 1) // 2] + ordered[n // 2] + 1) // 2
+
+
+@dataclass
+class Part:
+    """One coalition's counted figures (the three windows of §6) and median inputs."""
+
+    windows: dict[str, dict[str, Any]]
+    medians: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+
+
+def combine(parts: list[Part], *, period: str) -> dict[str, Any]:
+    """Program figures in the shape of ``compute_figures``: counts summed, rates from
+    summed numerators and denominators, medians over the concatenated values."""
+    result: dict[str, Any] = {}
+    for window in figures.WINDOW_NAMES:
+        out: dict[str, Any] = {}
+        for key in figures.FIGURE_KEYS:
+            if key in MEDIAN_KEYS:
+                middle = median(v for part in parts for v in part.medians[window][key])
+                if key == "D-3":
+                    out[key] = None if middle is None else f"{middle // 100}.{middle % 100:02d}"
+                else:
+                    out[key] = middle
+            elif key in figures.RATE_KEYS:
+                numerator = sum(part.windows[window][key]["numerator"] for part in parts)
+                denominator = sum(part.windows[window][key]["denominator"] for part in parts)
+                out[key] = figures.rate(numerator, denominator)
+            else:
+                out[key] = sum(int(part.windows[window][key]) for part in parts)
+        result[window] = out
+    return {"period": period, "windows": result}
+
+
+def rollup_program(*, quarter: str) -> list[ProgramRollup]:
+    """Recompute the quarter's program-wide roll-up for every segment from the
+    coalitions' period roll-ups, replacing the quarter's rows in one transaction."""
+    report_quarter = Quarter.parse(quarter)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [_PROGRAM_LOCK, report_quarter.index]
+                )
+        rows = _program_rows(report_quarter)
+        ProgramRollup.objects.filter(quarter=str(report_quarter)).delete()
+        return ProgramRollup.objects.bulk_create(rows)
+
+
+def _program_rows(report_quarter: Quarter) -> list[ProgramRollup]:
+    quarter = str(report_quarter)
+    periods = ReportingPeriod.objects.filter(quarter=quarter).select_related("coalition", "grant")
+    members: dict[str, list[int]] = defaultdict(list)
+    for period in periods:
+        for segment in segments_of(period.coalition):
+            members[segment].append(period.coalition_id)
+    parts: dict[int, Part] = {}
+    rollups: dict[int, Rollup] = {}
+    for rollup in Rollup.objects.filter(quarter=quarter).select_related(
+        "submission", "period__grant"
+    ):
+        version = rollup.submission
+        parts[rollup.coalition_id] = Part(
+            windows=rollup.figures["windows"],
+            medians=median_values(
+                records.participants_frame(version),
+                records.placements_frame(version),
+                report_quarter=report_quarter,
+                grant_start=rollup.period.grant.start_date,
+            ),
+        )
+        rollups[rollup.coalition_id] = rollup
+    now = timezone.now()
+    out = []
+    for segment, coalition_ids in sorted(members.items()):
+        reported = [rollups[c] for c in coalition_ids if c in rollups]
+        out.append(
+            ProgramRollup(
+                quarter=quarter,
+                segment=segment,
+                figures=combine([parts[r.coalition_id] for r in reported], period=quarter),
+                coalitions_reported=len(reported),
+                coalitions_total=len(coalition_ids),
+                participant_rows=sum(r.participant_rows for r in reported),
+                rows_checked=sum(r.rows_checked for r in reported),
+                errors_found=sum(r.errors_found for r in reported),
+                warnings_found=sum(r.warnings_found for r in reported),
+                submitted_on_time=sum(1 for r in reported if r.on_time),
+                computed_at=now,
+            )
+        )
+    return out
+
+
+def rollup_rebuild(
+    *, quarter: str | None = None, coalition_slug: str | None = None
+) -> tuple[int, list[str]]:
+    """Recompute every period roll-up (of one quarter, one coalition, or all) and then
+    the program roll-ups of the quarters touched. Returns (periods, quarters)."""
+    periods = ReportingPeriod.objects.all()
+    if quarter:
+        periods = periods.filter(quarter=str(Quarter.parse(quarter)))
+    if coalition_slug:
+        periods = periods.filter(coalition__slug=coalition_slug)
+    # Only periods with a version sent, or a roll-up to remove, can change.
+    ids = list(
+        periods.filter(submissions__state__in=SENT_STATES)
+        .values_list("pk", flat=True)
+        .union(periods.filter(rollup__isnull=False).values_list("pk", flat=True))
+    )
+    for period_id in ids:
+        rollup_period(period_id=period_id, program=False)
+    quarters = sorted(
+        set(ReportingPeriod.objects.filter(pk__in=ids).values_list("quarter", flat=True))
+        | ({str(Quarter.parse(quarter))} if quarter else set())
+    )
+    for each in quarters:
+        rollup_program(quarter=each)
+    return len(ids), quarters

@@ -1,0 +1,695 @@
+"""Read models of the program and coalition dashboards (and, later, their PDFs).
+
+Figures come only from the roll-up tables (``Rollup``, ``ProgramRollup``); coalitions,
+grants, targets and the latest submission give context. Each read model is a fixed
+handful of queries whatever the number of coalitions, quarters or records, and builds its
+charts from the numbers it already holds (``reporting.charts``).
+
+Pace (docs/dashboards.md): by the end of a report quarter a measure is expected to have
+reached target × the share of the grant's period of performance that has passed by then;
+"needed per quarter" is what is left of the target spread over the grant's remaining
+quarters, beside the average per quarter so far.
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Max, Min, OuterRef, Subquery, Sum
+from django.utils.functional import cached_property
+from django.utils.safestring import SafeString
+
+from bpij import tenancy
+from bpij.models import User
+from grantees.calendar import Quarter, program_year
+from grantees.models import US_STATES, Coalition, Measure, Sector, Target, Track
+from reporting import charts, figures
+from reporting.models import Finding, ProgramRollup, Rollup, Submission, SubmissionState
+from reporting.selectors import FIGURES
+
+CQ, R4, GTD = figures.WINDOW_NAMES
+LABELS = {key: label for key, label, _ in FIGURES}
+# The quarter-over-quarter trend: Current Quarter flows, one line each.
+TREND_KEYS = ("A-3", "C-1", "C-3", "D-1")
+# What the breakdowns compare, grant to date.
+BREAKDOWN_KEYS = ("A-2", "C-3", "D-1")
+INDICATORS = ("E-1", "E-2", "E-3", "E-4", "E-5")
+SEGMENT_KINDS = (("sector", "Sector"), ("track", "Track"), ("state", "State"))
+
+# Within this share of the expected count a measure is "slightly behind", below it
+# "behind": a coach's first look, not a judgement (docs/dashboards.md).
+SLIGHTLY_BEHIND = 0.9
+
+
+# -- Pace -----------------------------------------------------------------------------
+
+
+@dataclass
+class Pace:
+    measure: str
+    label: str
+    target: int
+    actual: int | None
+    grant_start: date
+    grant_end: date
+    quarter: Quarter
+    milestone: int | None = None
+
+    @property
+    def elapsed_share(self) -> float:
+        total = (self.grant_end - self.grant_start).days + 1
+        done = (self.quarter.end - self.grant_start).days + 1
+        return min(max(done / total, 0.0), 1.0)
+
+    @property
+    def expected(self) -> int:
+        return round(self.target * self.elapsed_share)
+
+    @property
+    def progress(self) -> float | None:
+        if self.actual is None or not self.target:
+            return None
+        return 100 * self.actual / self.target
+
+    @property
+    def quarters_elapsed(self) -> int:
+        return max(self.quarter.index - Quarter.containing(self.grant_start).index + 1, 1)
+
+    @property
+    def quarters_left(self) -> int:
+        return max(Quarter.containing(self.grant_end).index - self.quarter.index, 0)
+
+    @property
+    def per_quarter_so_far(self) -> float | None:
+        return None if self.actual is None else self.actual / self.quarters_elapsed
+
+    @property
+    def per_quarter_needed(self) -> int | None:
+        if self.actual is None or not self.quarters_left:
+            return None
+        return math.ceil(max(self.target - self.actual, 0) / self.quarters_left)
+
+    @property
+    def status(self) -> str:
+        """In words (never colour alone): Target met, On pace, Slightly behind, Behind."""
+        if self.actual is None:
+            return "Not reported"
+        if self.actual >= self.target:
+            return "Target met"
+        if self.actual >= self.expected:
+            return "On pace"
+        if self.actual >= SLIGHTLY_BEHIND * self.expected:
+            return "Slightly behind"
+        return "Behind"
+
+    @property
+    def status_class(self) -> str:
+        """USWDS utilities for the status words (the words carry the meaning)."""
+        colour = {
+            "Target met": "text-success-dark",
+            "On pace": "text-success-dark",
+            "Behind": "text-error-dark",
+        }.get(self.status, "text-base-dark")
+        return f"text-bold {colour}"
+
+
+def progress_chart(rows: list[Pace], *, chart_id: str, subject: str) -> SafeString:
+    return charts.progress_chart(
+        [charts.Progress(r.label, r.actual or 0, r.target, r.expected) for r in rows if r.target],
+        chart_id=chart_id,
+        title=f"Progress to grant-to-date targets, {subject}",
+        description=(
+            "For each measure, a bar of the actual grant to date as a share of its target, a "
+            "line at the target and a diamond where the measure should be by now at an "
+            "even pace. The table beside the chart gives every number."
+        ),
+    )
+
+
+# -- Shared pieces --------------------------------------------------------------------
+
+
+def _window(figures_json: dict | None, window: str) -> dict[str, Any]:
+    if not figures_json:
+        return {}
+    return figures_json.get("windows", {}).get(window, {})
+
+
+@dataclass
+class Trend:
+    """Current Quarter figures by quarter."""
+
+    quarters: list[str]
+    values: dict[str, list[int | None]]  # key -> one value per quarter
+    subject: str
+    chart_id: str = "trend"
+
+    @property
+    def rows(self) -> list[tuple[str, list[int | None]]]:
+        return [
+            (quarter, [self.values[key][i] for key in TREND_KEYS])
+            for i, quarter in enumerate(self.quarters)
+        ]
+
+    @property
+    def headers(self) -> list[str]:
+        return [LABELS[key] for key in TREND_KEYS]
+
+    @cached_property
+    def chart(self) -> SafeString:
+        return charts.line_chart(
+            self.quarters,
+            [charts.Series(LABELS[key], self.values[key]) for key in TREND_KEYS],
+            chart_id=self.chart_id,
+            title=f"Quarter-over-quarter trends, {self.subject}",
+            description=(
+                "Each quarter's new participants, people who began training, completed "
+                "training and entered employment (Current Quarter figures); a gap is a "
+                "quarter without figures. The table beside the chart gives every number."
+            ),
+        )
+
+
+def _fill(rows: list[tuple[str, dict | None]]) -> list[tuple[str, dict | None]]:
+    """Every quarter from the first to the last given, a missing one without figures, so
+    a quarter nobody reported shows as a gap rather than vanishing from the axis."""
+    if not rows:
+        return []
+    given = dict(rows)
+    first, last = Quarter.parse(rows[0][0]), Quarter.parse(rows[-1][0])
+    return [
+        (str(q), given.get(str(q)))
+        for q in (first + i for i in range(last.index - first.index + 1))
+    ]
+
+
+def _trend(rows: list[tuple[str, dict | None]], *, subject: str, chart_id: str) -> Trend:
+    rows = _fill(rows)
+    values: dict[str, list[int | None]] = {key: [] for key in TREND_KEYS}
+    for _, figures_json in rows:
+        current = _window(figures_json, CQ)
+        for key in TREND_KEYS:
+            values[key].append(current.get(key))
+    return Trend([q for q, _ in rows], values, subject, chart_id)
+
+
+@dataclass
+class Indicator:
+    key: str
+    label: str
+    # One (value, cohort) per window: a rate dict or whole dollars (E-2) or None, and
+    # the exit quarters (or program year) it covers.
+    cells: list[tuple[Any, str]]
+
+    @property
+    def values(self) -> list[Any]:
+        return [value for value, _ in self.cells]
+
+
+# Short names for the chart's axis; the table beside it has the full ones.
+SHORT_LABELS = {
+    "E-1": "E-1 Employed, Q2",
+    "E-3": "E-3 Employed, Q4",
+    "E-4": "E-4 Credential",
+    "E-5": "E-5 Skill gains",
+}
+
+
+def cohort_label(key: str, window: str, quarter: Quarter) -> str:
+    if key == "E-5":
+        return f"program year {program_year(quarter.start)} to date"
+    first, last = figures.exit_quarters(window, quarter, figures.LAGS[key])
+    if first is None:
+        return f"exits through {last}"
+    return f"exits in {last}" if first == last else f"exits {first}–{last}"
+
+
+def indicators(figures_json: dict | None, quarter: Quarter) -> list[Indicator]:
+    return [
+        Indicator(
+            key=key,
+            label=LABELS[key],
+            cells=[
+                (_window(figures_json, window).get(key), cohort_label(key, window, quarter))
+                for window in figures.WINDOW_NAMES
+            ],
+        )
+        for key in INDICATORS
+    ]
+
+
+def indicator_chart(rows: list[Indicator], *, chart_id: str, subject: str) -> SafeString:
+    rates = [r for r in rows if r.key != "E-2"]
+    return charts.grouped_bar_chart(
+        [SHORT_LABELS[r.key] for r in rates],
+        [
+            charts.Series(
+                name,
+                [
+                    (r.values[i] or {}).get("rate") if isinstance(r.values[i], dict) else None
+                    for r in rates
+                ],
+            )
+            for i, name in enumerate(("Current quarter", "Rolling 4 quarters", "Grant to date"))
+        ],
+        chart_id=chart_id,
+        title=f"WIOA-aligned indicator rates, {subject}",
+        description=(
+            "Employment rates in the 2nd and 4th quarters after exit, credential attainment "
+            "and measurable skill gains, in percent, for each window; n/a where the cohort "
+            "is empty. Median earnings (E-2) and every numerator and denominator are in the "
+            "table beside the chart."
+        ),
+        formatter=charts.percent,
+        max_value=100,
+        width=500,
+    )
+
+
+@dataclass
+class QualityRow:
+    quarter: str
+    rows_checked: int
+    findings: int
+    reported: int
+    total: int
+    on_time: int
+    due: date
+    today: date
+
+    @property
+    def per_thousand(self) -> float | None:
+        return 1000 * self.findings / self.rows_checked if self.rows_checked else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return 100 * self.on_time / self.total if self.total else None
+
+    @property
+    def not_yet_due(self) -> bool:
+        return self.due >= self.today
+
+
+def quality_charts(
+    rows: list[QualityRow], *, subject: str, chart_id: str, on_time: bool = True
+) -> list[SafeString]:
+    quarters = [r.quarter for r in rows]
+    shown = [
+        charts.line_chart(
+            quarters,
+            [charts.Series("Findings per 1,000 rows checked", [r.per_thousand for r in rows])],
+            chart_id=f"{chart_id}-findings",
+            title=f"Findings per 1,000 rows checked, {subject}",
+            description=(
+                "Errors and warnings found per 1,000 rows of every file checked for each "
+                "quarter, all versions included."
+            ),
+            formatter=lambda v: f"{v:,.1f}",
+        )
+    ]
+    if not on_time:
+        return shown
+    return [
+        *shown,
+        charts.line_chart(
+            quarters,
+            [charts.Series("Reports sent on time", [r.on_time_rate for r in rows])],
+            chart_id=f"{chart_id}-on-time",
+            title=f"On-time submission rate, {subject}",
+            description=(
+                "The share of coalitions whose report for the quarter was first sent by its "
+                "due date, in percent."
+            ),
+            formatter=lambda v: f"{v:.0f}%",
+            max_value=100,
+        ),
+    ]
+
+
+# -- Program dashboard ----------------------------------------------------------------
+
+
+@dataclass
+class SegmentRow:
+    segment: str
+    label: str
+    reported: int
+    total: int
+    values: list[int]  # BREAKDOWN_KEYS, grant to date
+    employment_rate: dict | None  # E-1, grant to date
+
+
+@dataclass
+class Breakdown:
+    kind: str
+    title: str
+    rows: list[SegmentRow]
+    quarter: str
+
+    @property
+    def headers(self) -> list[str]:
+        return [LABELS[key] for key in BREAKDOWN_KEYS]
+
+    @cached_property
+    def chart(self) -> SafeString:
+        return charts.grouped_bar_chart(
+            [r.label for r in self.rows],
+            [
+                charts.Series(LABELS[key], [r.values[i] for r in self.rows])
+                for i, key in enumerate(BREAKDOWN_KEYS)
+            ],
+            chart_id=f"breakdown-{self.kind}",
+            title=f"Grant to date by {self.title.lower()}, through {self.quarter}",
+            description=(
+                f"Participants served, completed training and entered employment for each "
+                f"{self.title.lower()}. A coalition with several counts in each of them."
+            ),
+            width=500,
+        )
+
+
+def _segment_label(segment: str) -> str:
+    kind, _, code = segment.partition(":")
+    if kind == "sector":
+        return str(Sector(code).label) if code in Sector.values else code
+    if kind == "track":
+        return str(Track(code).label) if code in Track.values else code
+    return US_STATES.get(code, code)
+
+
+@dataclass
+class ProgramDashboard:
+    quarter: Quarter | None
+    quarters: list[str]
+    program: ProgramRollup | None
+    progress: list[Pace]
+    trend: Trend
+    breakdowns: list[Breakdown]
+    indicators: list[Indicator]
+    quality: list[QualityRow]
+    asked_for: str = ""
+
+    @property
+    def asked_unknown(self) -> bool:
+        return bool(self.asked_for) and self.asked_for != str(self.quarter)
+
+    @cached_property
+    def progress_chart(self) -> SafeString:
+        return progress_chart(self.progress, chart_id="program-progress", subject="all coalitions")
+
+    @cached_property
+    def indicator_chart(self) -> SafeString:
+        return indicator_chart(self.indicators, chart_id="program-indicators", subject="program")
+
+    @cached_property
+    def quality_charts(self) -> list[SafeString]:
+        return quality_charts(self.quality, subject="program", chart_id="program-quality")
+
+    @property
+    def pending(self) -> int:
+        """Coalitions with a period this quarter whose report does not count yet."""
+        return (
+            self.program.coalitions_total - self.program.coalitions_reported if self.program else 0
+        )
+
+
+def _program_targets(user: User) -> dict[str, dict[str, Any]]:
+    """Every coalition's targets summed per measure, with the span of their grants.
+
+    A coach's database scope holds only their own coalitions' rows, yet the program
+    dashboard shows program-wide aggregates to every staff role; for them the sums
+    (never rows) are read as the owner.
+    """
+    rows = (
+        Target.objects.order_by()
+        .values("measure")
+        .annotate(total=Sum("value"), start=Min("grant__start_date"), end=Max("grant__end_date"))
+    )
+    if tenancy.scope_for(user)[0] == tenancy.SCOPE_ALL:
+        return {row["measure"]: row for row in rows}
+    with tenancy.as_owner():
+        return {row["measure"]: row for row in rows}
+
+
+def program_dashboard(*, user: User, quarter: str = "", today: date) -> ProgramDashboard:
+    """The program dashboard for ``quarter`` (default: the latest with a roll-up)."""
+    trend_rows = list(
+        ProgramRollup.objects.filter(segment="program")
+        .only(
+            "quarter",
+            "figures",
+            "coalitions_reported",
+            "coalitions_total",
+            "rows_checked",
+            "errors_found",
+            "warnings_found",
+            "submitted_on_time",
+        )
+        .order_by("quarter")
+    )
+    quarters = [row.quarter for row in trend_rows]
+    asked = quarter.strip().upper()
+    chosen_text = asked if asked in quarters else (quarters[-1] if quarters else "")
+    chosen = Quarter.parse(chosen_text) if chosen_text else None
+    trend_rows = [row for row in trend_rows if row.quarter <= chosen_text]
+    segments = (
+        list(ProgramRollup.objects.filter(quarter=chosen_text).order_by("segment"))
+        if chosen
+        else []
+    )
+    program = next((s for s in segments if s.segment == "program"), None)
+    targets = _program_targets(user)
+    to_date = _window(program.figures if program else None, GTD)
+    progress = (
+        [
+            Pace(
+                measure=measure,
+                label=str(label),
+                target=targets[measure]["total"],
+                actual=to_date.get(measure),
+                grant_start=targets[measure]["start"],
+                grant_end=targets[measure]["end"],
+                quarter=chosen,
+            )
+            for measure, label in Measure.choices
+            if measure in targets
+        ]
+        if chosen
+        else []
+    )
+    breakdowns = []
+    for kind, title in SEGMENT_KINDS:
+        rows = [
+            SegmentRow(
+                segment=s.segment,
+                label=_segment_label(s.segment),
+                reported=s.coalitions_reported,
+                total=s.coalitions_total,
+                values=[_window(s.figures, GTD).get(key, 0) for key in BREAKDOWN_KEYS],
+                employment_rate=_window(s.figures, GTD).get("E-1"),
+            )
+            for s in segments
+            if s.segment.startswith(f"{kind}:")
+        ]
+        rows.sort(key=lambda r: r.label)
+        if rows:
+            breakdowns.append(Breakdown(kind, title, rows, chosen_text))
+    return ProgramDashboard(
+        quarter=chosen,
+        quarters=quarters,
+        program=program,
+        progress=progress,
+        trend=_trend(
+            # A quarter no coalition's report counts for yet is a gap, not zeros.
+            [(row.quarter, row.figures if row.coalitions_reported else None) for row in trend_rows],
+            subject="all coalitions",
+            chart_id="program-trend",
+        ),
+        breakdowns=breakdowns,
+        indicators=indicators(program.figures if program else None, chosen) if chosen else [],
+        quality=[
+            QualityRow(
+                quarter=row.quarter,
+                rows_checked=row.rows_checked,
+                findings=row.errors_found + row.warnings_found,
+                reported=row.coalitions_reported,
+                total=row.coalitions_total,
+                on_time=row.submitted_on_time,
+                due=Quarter.parse(row.quarter).due,
+                today=today,
+            )
+            for row in trend_rows
+        ],
+        asked_for=asked,
+    )
+
+
+# -- Coalition dashboard --------------------------------------------------------------
+
+
+def _latest_submission() -> dict[str, Subquery]:
+    """The coalition's latest version (newest quarter, highest version), as annotations
+    on the coalition row itself: one query for the coalition and its report status."""
+    latest = Submission.objects.filter(coalition=OuterRef("pk")).order_by(
+        "-period__start_date", "-version"
+    )
+    fields = {
+        "latest_id": "pk",
+        "latest_code": "code",
+        "latest_state": "state",
+        "latest_version": "version",
+        "latest_quarter": "period__quarter",
+        "latest_errors": "error_count",
+        "latest_warnings": "warning_count",
+        "latest_submitted_at": "submitted_at",
+    }
+    return {name: Subquery(latest.values(column)[:1]) for name, column in fields.items()}
+
+
+def coalitions_with_latest_submission():
+    return Coalition.objects.annotate(**_latest_submission())
+
+
+@dataclass
+class LatestSubmission:
+    code: Any
+    state: str
+    version: int
+    quarter: str
+    errors: int
+    warnings: int
+    submitted_at: Any
+    findings: list[dict] = field(default_factory=list)
+
+    @property
+    def state_label(self) -> str:
+        return str(SubmissionState(self.state).label)
+
+
+@dataclass
+class CoalitionDashboard:
+    coalition: Coalition
+    quarter: Quarter | None
+    quarters: list[str]
+    rollup: Rollup | None
+    progress: list[Pace]
+    trend: Trend
+    indicators: list[Indicator]
+    quality: list[QualityRow]
+    latest: LatestSubmission | None
+    asked_for: str = ""
+
+    @property
+    def asked_unknown(self) -> bool:
+        return bool(self.asked_for) and self.asked_for != str(self.quarter)
+
+    @cached_property
+    def progress_chart(self) -> SafeString:
+        return progress_chart(
+            self.progress, chart_id="coalition-progress", subject=self.coalition.name
+        )
+
+    @cached_property
+    def indicator_chart(self) -> SafeString:
+        return indicator_chart(
+            self.indicators, chart_id="coalition-indicators", subject=self.coalition.name
+        )
+
+    @cached_property
+    def quality_charts(self) -> list[SafeString]:
+        return quality_charts(
+            self.quality, subject=self.coalition.name, chart_id="coalition-quality", on_time=False
+        )
+
+
+TOP_FINDINGS = 8
+
+
+def coalition_dashboard(
+    *, coalition: Coalition, quarter: str = "", today: date
+) -> CoalitionDashboard:
+    """The dashboard of a coalition fetched with ``coalitions_with_latest_submission()``
+    through ``visible_to`` (the caller's access check)."""
+    rollups = list(
+        Rollup.objects.filter(coalition=coalition)
+        .select_related("period__grant")
+        .order_by("quarter")
+    )
+    quarters = [r.quarter for r in rollups]
+    asked = quarter.strip().upper()
+    chosen_text = asked if asked in quarters else (quarters[-1] if quarters else "")
+    chosen_rollup = next((r for r in rollups if r.quarter == chosen_text), None)
+    targets = list(
+        Target.objects.filter(coalition=coalition).select_related("grant").order_by("measure")
+    )
+    # With no report yet, pace is still measured at the quarter the coalition is in.
+    at = Quarter.parse(chosen_text) if chosen_text else Quarter.containing(today)
+    to_date = _window(chosen_rollup.figures if chosen_rollup else None, GTD)
+    order = {m: i for i, m in enumerate(Measure.values)}
+    progress = [
+        Pace(
+            measure=t.measure,
+            label=t.get_measure_display(),
+            target=t.value,
+            actual=to_date.get(t.measure) if chosen_rollup else None,
+            grant_start=t.grant.start_date,
+            grant_end=t.grant.end_date,
+            quarter=at,
+            milestone=(t.milestones or {}).get(str(at)),
+        )
+        for t in sorted(targets, key=lambda t: order.get(t.measure, 99))
+    ]
+    shown = [r for r in rollups if r.quarter <= chosen_text]
+    latest = None
+    annotated = getattr(coalition, "latest_id", None)
+    if annotated is not None:
+        latest = LatestSubmission(
+            code=coalition.latest_code,  # type: ignore[attr-defined]
+            state=coalition.latest_state,  # type: ignore[attr-defined]
+            version=coalition.latest_version,  # type: ignore[attr-defined]
+            quarter=coalition.latest_quarter,  # type: ignore[attr-defined]
+            errors=coalition.latest_errors,  # type: ignore[attr-defined]
+            warnings=coalition.latest_warnings,  # type: ignore[attr-defined]
+            submitted_at=coalition.latest_submitted_at,  # type: ignore[attr-defined]
+        )
+        if latest.errors or latest.warnings:
+            latest.findings = list(
+                Finding.objects.filter(upload__submission_id=annotated, upload__is_current=True)
+                .values("severity", "code")
+                .annotate(count=Count("id"))
+                .order_by("severity", "-count", "code")[:TOP_FINDINGS]
+            )
+    return CoalitionDashboard(
+        coalition=coalition,
+        quarter=Quarter.parse(chosen_text) if chosen_text else None,
+        quarters=quarters,
+        rollup=chosen_rollup,
+        progress=progress,
+        trend=_trend(
+            [(r.quarter, r.figures) for r in shown],
+            subject=coalition.name,
+            chart_id="coalition-trend",
+        ),
+        indicators=indicators(chosen_rollup.figures, at) if chosen_rollup else [],
+        quality=[
+            QualityRow(
+                quarter=r.quarter,
+                rows_checked=r.rows_checked,
+                findings=r.errors_found + r.warnings_found,
+                reported=1,
+                total=1,
+                on_time=int(r.on_time),
+                due=r.due_date,
+                today=today,
+            )
+            for r in shown
+        ],
+        latest=latest,
+        asked_for=asked,
+    )
+
+
+def can_see_program(user: User) -> bool:
+    """Every staff role, the Federal Project Officer included (aggregates only)."""
+    return bool(user.staff_role)
