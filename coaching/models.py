@@ -93,7 +93,7 @@ class ActionItem(models.Model):
     @property
     def owner_label(self) -> str:
         if self.owner_id and self.owner:
-            return self.owner.get_full_name() or self.owner.email
+            return self.owner.display_name
         return self.owner_name
 
 

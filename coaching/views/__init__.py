@@ -4,14 +4,27 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from bpij.http import AuthedRequest
-from grantees import selectors
+from coaching import selectors
 
 
 def home(request: AuthedRequest) -> HttpResponse:
-    """A coach's home: the coalitions they coach, soonest report first."""
+    """A coach's home: who is at risk, open action items (overdue first), and each
+    coalition's current report with its status, soonest due first."""
     if not request.user.is_coach:
         raise PermissionDenied
     today = timezone.localdate()
-    rows = selectors.coalition_rows(request.user, today=today)
-    rows.sort(key=lambda row: (row.next_report is None, row.days_to_due or 0))
-    return render(request, "coaching/home.html", {"rows": rows, "today": today})
+    rows = selectors.coaching_rows(request.user, today=today, with_coaches=False)
+    by_due = sorted(
+        rows,
+        key=lambda r: (r.report is None, r.report.days_to_due if r.report else 0),
+    )
+    return render(
+        request,
+        "coaching/home.html",
+        {
+            "rows": by_due,
+            "at_risk": [r for r in rows if r.at_risk],
+            "items": selectors.open_items_for(request.user),
+            "today": today,
+        },
+    )

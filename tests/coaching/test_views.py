@@ -1,0 +1,496 @@
+"""Coaching's access matrix and query budgets: a coach sees only assigned coalitions, a
+coalition member reads only what was shared and writes nothing, another coalition's
+records are 404."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from bpij.models import AuditAction, AuditEvent, StaffRole
+from coaching import selectors, services
+from coaching.models import ActionItem, ActionStatus, CoachingSession, RiskFlag
+from reporting import services as reporting_services
+from tests import factories
+
+CAST = ["admin_a", "reporter_a", "viewer_a", "coach_a", "officer", "jff_admin", "outsider_b"]
+
+
+def expect(**codes):
+    return [pytest.param(who, codes[who], id=who) for who in CAST]
+
+
+READERS = expect(
+    admin_a=200, reporter_a=200, viewer_a=200, coach_a=200, officer=200, jff_admin=200,
+    outsider_b=404,
+)  # fmt: skip
+STAFF_READERS = expect(
+    admin_a=404, reporter_a=404, viewer_a=404, coach_a=200, officer=200, jff_admin=200,
+    outsider_b=404,
+)  # fmt: skip
+WRITERS_FORM = expect(
+    admin_a=403, reporter_a=403, viewer_a=403, coach_a=200, officer=200, jff_admin=200,
+    outsider_b=404,
+)  # fmt: skip
+
+
+def _session(cast, *, shared: bool, **kwargs) -> CoachingSession:
+    return services.session_log(
+        coalition=cast.coalition_a,
+        actor=cast.coach_a,
+        held_on=date(2025, 9, 3),
+        kind="call",
+        attendees="Dana Lee, Alpha College",
+        topics="Placement follow-up" if shared else "Confidential: leadership turnover",
+        notes="Staff-only note",
+        shared=shared,
+        items=[
+            services.ItemInput(
+                title="Send wage records" if shared else "Call the board chair",
+                due_on=date(2025, 10, 1),
+                owner=cast.admin_a if shared else None,
+                owner_name="" if shared else "Board chair",
+                shared=shared,
+            )
+        ],
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def shared_session(cast):
+    return _session(cast, shared=True)
+
+
+@pytest.fixture
+def private_session(cast):
+    return _session(cast, shared=False)
+
+
+def test_the_coalition_coaching_page_shows_members_only_what_was_shared(
+    cast, client_for, shared_session, private_session
+):
+    services.risk_flag_set(
+        coalition=cast.coalition_a, level="high", reason="Two quarters behind on placements",
+        actor=cast.coach_a,
+    )  # fmt: skip
+    url = reverse("coaching:coalition", args=[cast.coalition_a.code])
+    member_page = client_for(cast.viewer_a).get(url).content.decode()
+    assert "Placement follow-up" in member_page
+    assert "Send wage records" in member_page
+    assert "leadership turnover" not in member_page
+    assert "Call the board chair" not in member_page
+    assert "Two quarters behind" not in member_page
+    staff_page = client_for(cast.coach_a).get(url).content.decode()
+    assert "leadership turnover" in staff_page
+    assert "Call the board chair" in staff_page
+    assert "Two quarters behind" in staff_page
+
+
+@pytest.mark.parametrize(("who", "status"), READERS)
+def test_the_coalition_coaching_page_is_for_the_coalitions_people(cast, client_for, who, status):
+    url = reverse("coaching:coalition", args=[cast.coalition_a.code])
+    assert client_for(cast[who]).get(url).status_code == status
+
+
+def test_a_coach_does_not_see_an_unassigned_coalitions_coaching(cast, client_for):
+    url = reverse("coaching:coalition", args=[cast.coalition_b.code])
+    assert client_for(cast.coach_a).get(url).status_code == 404
+
+
+@pytest.mark.parametrize(("who", "status"), READERS)
+def test_a_shared_session_is_readable_by_the_coalitions_people(
+    cast, client_for, shared_session, who, status
+):
+    url = reverse("coaching:session-detail", args=[shared_session.code])
+    assert client_for(cast[who]).get(url).status_code == status
+
+
+@pytest.mark.parametrize(("who", "status"), STAFF_READERS)
+def test_a_staff_only_session_does_not_exist_for_coalition_members(
+    cast, client_for, private_session, who, status
+):
+    url = reverse("coaching:session-detail", args=[private_session.code])
+    assert client_for(cast[who]).get(url).status_code == status
+
+
+@pytest.mark.parametrize(("who", "status"), WRITERS_FORM)
+def test_only_coaches_and_program_officers_open_the_session_form(cast, client_for, who, status):
+    url = reverse("coaching:session-log", args=[cast.coalition_a.code])
+    assert client_for(cast[who]).get(url).status_code == status
+
+
+@pytest.mark.parametrize(("who", "status"), WRITERS_FORM)
+def test_only_coaches_and_program_officers_edit_a_shared_session(
+    cast, client_for, shared_session, who, status
+):
+    for name in ("coaching:session-edit", "coaching:item-add"):
+        url = reverse(name, args=[shared_session.code])
+        assert client_for(cast[who]).get(url).status_code == status
+
+
+@pytest.mark.parametrize(("who", "status"), WRITERS_FORM)
+def test_only_coaches_and_program_officers_edit_a_shared_item(
+    cast, client_for, shared_session, who, status
+):
+    item = shared_session.action_items.get()
+    url = reverse("coaching:item-edit", args=[item.code])
+    assert client_for(cast[who]).get(url).status_code == status
+
+
+def _session_post(cast, **extra):
+    data = {
+        "held_on": "2025-09-10",
+        "kind": "site_visit",
+        "attendees": "Dana Lee, Alpha College\nSam Ortiz, IBEW Local 48",
+        "topics": "Employer partnerships; follow-up on wage records",
+        "notes": "Good energy at the site.",
+        "items-TOTAL_FORMS": "3",
+        "items-INITIAL_FORMS": "0",
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "10",
+        "items-0-title": "Send the employer list",
+        "items-0-owner": str(cast.admin_a.uuid),
+        "items-0-due_on": "2025-10-15",
+        "items-0-shared": "on",
+        "items-1-title": "Draft the MOU with the union",
+        "items-1-owner_name": "Sam Ortiz",
+        "items-1-due_on": "2025-11-01",
+        "items-1-target": str(cast.coalition_a.targets.get().pk),
+    }
+    data.update(extra)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    expect(
+        admin_a=403, reporter_a=403, viewer_a=403, coach_a=302, officer=302, jff_admin=302,
+        outsider_b=404,
+    ),
+)  # fmt: skip
+def test_logging_a_session_with_two_action_items(cast, client_for, who, status):
+    url = reverse("coaching:session-log", args=[cast.coalition_a.code])
+    response = client_for(cast[who]).post(url, _session_post(cast))
+    assert response.status_code == status
+    if status != 302:
+        assert not CoachingSession.objects.exists()
+        return
+    session = CoachingSession.objects.get()
+    assert response["Location"] == reverse("coaching:session-detail", args=[session.code])
+    items = {i.title: i for i in session.action_items.all()}
+    assert set(items) == {"Send the employer list", "Draft the MOU with the union"}
+    assert items["Send the employer list"].owner == cast.admin_a
+    assert items["Send the employer list"].shared
+    assert items["Draft the MOU with the union"].owner_name == "Sam Ortiz"
+    assert items["Draft the MOU with the union"].target.measure == "A-2"
+    assert AuditEvent.objects.filter(action=AuditAction.ACTION_ITEM_CREATED).count() == 2
+
+
+def test_an_action_item_row_without_a_due_date_is_sent_back_with_a_reason(cast, client_for):
+    url = reverse("coaching:session-log", args=[cast.coalition_a.code])
+    response = client_for(cast.coach_a).post(url, _session_post(cast, **{"items-1-due_on": ""}))
+    assert response.status_code == 400
+    assert "Give a due date" in response.content.decode()
+    assert not CoachingSession.objects.exists()
+
+
+def test_a_session_in_the_future_is_refused_with_a_reason(cast, client_for):
+    url = reverse("coaching:session-log", args=[cast.coalition_a.code])
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    response = client_for(cast.coach_a).post(url, _session_post(cast, held_on=tomorrow))
+    assert response.status_code == 400
+    assert "once it has happened" in response.content.decode()
+
+
+def test_editing_a_session_changes_it_and_is_audited(cast, client_for, private_session):
+    url = reverse("coaching:session-edit", args=[private_session.code])
+    data = {
+        "held_on": "2025-09-04",
+        "kind": "office_hours",
+        "attendees": "Dana Lee, Alpha College",
+        "topics": "Revised topics",
+        "notes": "",
+        "shared": "on",
+    }
+    assert client_for(cast.officer).post(url, data).status_code == 302
+    private_session.refresh_from_db()
+    assert (private_session.kind, private_session.topics, private_session.shared) == (
+        "office_hours",
+        "Revised topics",
+        True,
+    )
+    assert AuditEvent.objects.filter(action=AuditAction.COACHING_SESSION_CHANGED).exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    expect(
+        admin_a=200, reporter_a=403, viewer_a=403, coach_a=200, officer=200, jff_admin=200,
+        outsider_b=404,
+    ),
+)  # fmt: skip
+def test_the_owner_of_a_shared_item_and_staff_may_mark_it_done(
+    cast, client_for, shared_session, who, status
+):
+    item = shared_session.action_items.get()
+    url = reverse("coaching:item-status", args=[item.code])
+    response = client_for(cast[who]).post(url, {"status": "done"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == status
+    item.refresh_from_db()
+    assert item.status == (ActionStatus.DONE if status == 200 else ActionStatus.OPEN)
+    if status == 200:
+        assert item.closed_at is not None
+        assert "Reopen" in response.content.decode()
+
+
+def test_a_staff_only_item_does_not_exist_for_its_coalition_members(
+    cast, client_for, private_session
+):
+    item = private_session.action_items.get()
+    url = reverse("coaching:item-status", args=[item.code])
+    assert client_for(cast.admin_a).post(url, {"status": "done"}).status_code == 404
+
+
+def test_the_item_status_change_wants_a_known_status(cast, client_for, shared_session):
+    item = shared_session.action_items.get()
+    url = reverse("coaching:item-status", args=[item.code])
+    response = client_for(cast.coach_a).post(url, {"status": "finished"})
+    assert response.status_code == 400
+    assert "open, done or dropped" in response.content.decode()
+
+
+def test_the_item_status_change_is_post_only(cast, client_for, shared_session):
+    item = shared_session.action_items.get()
+    url = reverse("coaching:item-status", args=[item.code])
+    assert client_for(cast.coach_a).get(url).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    expect(
+        admin_a=403, reporter_a=403, viewer_a=403, coach_a=302, officer=302, jff_admin=302,
+        outsider_b=404,
+    ),
+)  # fmt: skip
+def test_setting_a_risk_flag(cast, client_for, who, status):
+    url = reverse("coaching:risk-set", args=[cast.coalition_a.code])
+    data = {"level": "high", "reason": "Placements stalled for two quarters."}
+    assert client_for(cast[who]).post(url, data).status_code == status
+    assert RiskFlag.objects.filter(coalition=cast.coalition_a).count() == (status == 302)
+
+
+def test_a_risk_flag_without_a_reason_is_refused_with_a_reason(cast, client_for):
+    url = reverse("coaching:risk-set", args=[cast.coalition_a.code])
+    response = client_for(cast.coach_a).post(url, {"level": "high", "reason": "bad"})
+    assert response.status_code == 400
+    assert "at least 10 characters" in response.content.decode()
+    assert not RiskFlag.objects.exists()
+
+
+# --- Staff pages ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    expect(
+        admin_a=403, reporter_a=403, viewer_a=403, coach_a=200, officer=200, jff_admin=200,
+        outsider_b=403,
+    ),
+)  # fmt: skip
+def test_the_coaching_overview_is_for_jff_staff(cast, client_for, who, status):
+    assert client_for(cast[who]).get(reverse("coaching:overview")).status_code == status
+
+
+def test_the_overview_puts_coalitions_at_risk_first_and_filters_by_risk_and_coach(cast, client_for):
+    services.risk_flag_set(
+        coalition=cast.coalition_b, level="low", reason="Was behind, now on track",
+        actor=cast.officer,
+    )  # fmt: skip
+    services.risk_flag_set(
+        coalition=cast.coalition_b, level="high", reason="Lost its lead employer partner",
+        actor=cast.officer,
+    )  # fmt: skip
+    client = client_for(cast.officer)
+    page = client.get(reverse("coaching:overview")).content.decode()
+    assert page.index("Bravo Broadband") < page.index("Alpha Wind")
+    assert "Lost its lead employer partner" in page
+    assert "Was behind, now on track" not in page
+    high = client.get(reverse("coaching:overview"), {"risk": "high"}).content.decode()
+    assert "Bravo Broadband" in high
+    assert "Alpha Wind" not in high
+    by_coach = client.get(
+        reverse("coaching:overview"), {"coach": str(cast.coach_a.uuid)}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "Alpha Wind" in by_coach
+    assert "Bravo Broadband" not in by_coach
+    assert "<html" not in by_coach
+
+
+def test_a_coachs_overview_lists_only_assigned_coalitions(cast, client_for):
+    page = client_for(cast.coach_a).get(reverse("coaching:overview")).content.decode()
+    assert "Alpha Wind" in page
+    assert "Bravo Broadband" not in page
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    expect(
+        admin_a=403, reporter_a=403, viewer_a=403, coach_a=200, officer=403, jff_admin=403,
+        outsider_b=403,
+    ),
+)  # fmt: skip
+def test_the_coach_home_is_for_coaches(cast, client_for, who, status):
+    assert client_for(cast[who]).get(reverse("coaching:home")).status_code == status
+
+
+def test_the_coach_home_shows_risk_items_and_the_report_being_worked_on(
+    cast, client_for, private_session
+):
+    reporting_services.periods_ensure(grant=cast.coalition_a.grants.get())
+    services.risk_flag_set(
+        coalition=cast.coalition_a, level="medium", reason="Data quality slipping",
+        actor=cast.coach_a,
+    )  # fmt: skip
+    page = client_for(cast.coach_a).get(reverse("coaching:home")).content.decode()
+    assert "Data quality slipping" in page
+    assert "Call the board chair" in page
+    # Nothing has been submitted, so the oldest closed quarter is the one being chased.
+    assert "2023Q4" in page
+    assert "Overdue" in page
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    expect(
+        admin_a=403, reporter_a=403, viewer_a=403, coach_a=403, officer=200, jff_admin=200,
+        outsider_b=403,
+    ),
+)  # fmt: skip
+def test_the_assignments_page_is_for_program_officers(cast, client_for, who, status):
+    assert client_for(cast[who]).get(reverse("coaching:assignments")).status_code == status
+
+
+def test_a_program_officer_assigns_and_unassigns_a_coach(cast, client_for):
+    client = client_for(cast.officer)
+    url = reverse("coaching:assign", args=[cast.coalition_b.code])
+    assert client.post(url, {"coach": str(cast.coach_a.uuid)}).status_code == 302
+    assert cast.coalition_b.coach_assignments.filter(coach=cast.coach_a).exists()
+    url = reverse("coaching:unassign", args=[cast.coalition_b.code, cast.coach_a.uuid])
+    assert client.post(url).status_code == 302
+    assert not cast.coalition_b.coach_assignments.filter(coach=cast.coach_a).exists()
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {AuditAction.COACH_ASSIGNED, AuditAction.COACH_UNASSIGNED} <= actions
+
+
+def test_assigning_someone_who_is_not_a_coach_is_refused(cast, client_for):
+    url = reverse("coaching:assign", args=[cast.coalition_b.code])
+    response = client_for(cast.officer).post(url, {"coach": str(cast.officer.uuid)}, follow=True)
+    assert "Choose one of the listed coaches" in response.content.decode()
+    assert not cast.coalition_b.coach_assignments.exists()
+
+
+@pytest.mark.parametrize("who", ["coach_a", "admin_a"])
+def test_only_program_officers_assign_coaches(cast, client_for, who):
+    url = reverse("coaching:assign", args=[cast.coalition_b.code])
+    assert client_for(cast[who]).post(url, {"coach": str(cast.coach_a.uuid)}).status_code == 403
+
+
+# --- Query budgets ----------------------------------------------------------------------
+
+
+def _grow(cast, n: int) -> None:
+    """More coalitions, coaches, sessions, items and flags: the query count must not move."""
+    reporting_services.periods_ensure(grant=cast.coalition_a.grants.get())
+    for i in range(n):
+        grant = factories.GrantFactory()
+        coalition = grant.coalition
+        factories.TargetFactory(grant=grant, coalition=coalition, measure="C-1")
+        reporting_services.periods_ensure(grant=grant)
+        coach = factories.StaffFactory(staff_role=StaffRole.COACH)
+        factories.CoachAssignmentFactory(coalition=coalition, coach=coach)
+        factories.CoachAssignmentFactory(coalition=coalition, coach=cast.coach_a)
+        for c in (coalition, cast.coalition_a):
+            services.risk_flag_set(
+                coalition=c, level=["low", "medium", "high"][i % 3],
+                reason=f"Reason number {i} for the flag", actor=cast.officer,
+            )  # fmt: skip
+            services.session_log(
+                coalition=c, actor=cast.officer, held_on=date(2025, 1, 1 + i), kind="call",
+                attendees="Someone", topics=f"Topic {i}", shared=bool(i % 2),
+                items=[
+                    services.ItemInput(title=f"Item {i}-{j}", due_on=date(2025, 2, 1 + j),
+                                       owner=cast.admin_a if c == cast.coalition_a else None,
+                                       shared=bool(j % 2))
+                    for j in range(3)
+                ],
+            )  # fmt: skip
+
+
+PAGES = [
+    pytest.param("coach_a", lambda cast: reverse("coaching:home"), id="coach-home"),
+    pytest.param("coach_a", lambda cast: reverse("coaching:overview"), id="coach-overview"),
+    pytest.param("officer", lambda cast: reverse("coaching:overview"), id="officer-overview"),
+    pytest.param("officer", lambda cast: reverse("coaching:assignments"), id="assignments"),
+    pytest.param(
+        "coach_a",
+        lambda cast: reverse("coaching:coalition", args=[cast.coalition_a.code]),
+        id="coalition-page-coach",
+    ),
+    pytest.param(
+        "viewer_a",
+        lambda cast: reverse("coaching:coalition", args=[cast.coalition_a.code]),
+        id="coalition-page-member",
+    ),
+    pytest.param(
+        "coach_a",
+        lambda cast: reverse("coaching:session-log", args=[cast.coalition_a.code]),
+        id="session-form",
+    ),
+]
+
+
+@pytest.mark.parametrize(("who", "url"), PAGES)
+def test_coaching_pages_stay_within_twelve_queries_whatever_the_data(
+    cast, client_for, django_assert_max_num_queries, who, url
+):
+    # Two rounds, so each kind of row (shared and staff-only) is there from the start.
+    _grow(cast, 2)
+    client = client_for(cast[who])
+    client.get(url(cast))  # warm the session and the MFA flag, as a second page view would
+    with django_assert_max_num_queries(12) as small:
+        assert client.get(url(cast)).status_code == 200
+    _grow(cast, 6)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url(cast)).status_code == 200
+
+
+def test_the_session_page_stays_within_twelve_queries(
+    cast, client_for, django_assert_max_num_queries, shared_session
+):
+    _grow(cast, 3)
+    client = client_for(cast.viewer_a)
+    client.get(reverse("coaching:home"))  # warm the session
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("coaching:session-detail", args=[shared_session.code]))
+    assert page.status_code == 200
+    assert ActionItem.objects.count() > 10
+
+
+def test_the_dashboard_partial_renders_what_the_reader_may_see(
+    cast, shared_session, private_session
+):
+    services.risk_flag_set(
+        coalition=cast.coalition_a, level="medium", reason="Watch the next report closely",
+        actor=cast.coach_a,
+    )  # fmt: skip
+    for who, sees_private in (("coach_a", True), ("viewer_a", False)):
+        coaching = selectors.coalition_coaching(coalition=cast.coalition_a, user=cast[who])
+        html = render_to_string("coaching/_coalition_coaching.html", {"coaching": coaching})
+        assert '<h2 id="coaching-heading"' in html
+        assert "Send wage records" in html
+        assert ("Call the board chair" in html) is sees_private
+        assert ("Watch the next report closely" in html) is sees_private
+        assert reverse("coaching:coalition", args=[cast.coalition_a.code]) in html
