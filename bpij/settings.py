@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -186,7 +187,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # 9:00 Eastern (CELERY_TIMEZONE): the morning in every U.S. time zone but Hawaii's.
+    "send-due-reminders": {
+        "task": "reporting.tasks.send_due_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
+}
 CELERY_TIMEZONE = "America/New_York"
 
 SESSION_COOKIE_AGE = 60 * 60 * 8

@@ -1,0 +1,376 @@
+"""The staff status board (every coalition × one quarter), its export and bulk
+reminders, and the list of reminders sent."""
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass
+from typing import cast
+from urllib.parse import urlencode
+
+import xlsxwriter
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from bpij import services as platform
+from bpij.http import AuthedRequest
+from bpij.models import AuditAction, StaffRole
+from grantees.calendar import Quarter
+from grantees.models import US_STATES, Coalition, Sector, Track
+from reporting.models import Reminder, ReminderKind, ReminderStatus, ReportingPeriod
+from reporting.selectors import board as selectors
+from reporting.services import reminders
+from reporting.spreadsheets import neutralise
+
+# Grantees and Federal Project Officers have no board: it shows every coalition's
+# report states and coaches (403, as the page is not one coalition's object).
+BOARD_ROLES = (StaffRole.COACH, StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN)
+
+
+def _require_staff(request: AuthedRequest) -> None:
+    if request.user.staff_role not in BOARD_ROLES:
+        raise PermissionDenied
+
+
+class BoardFilterForm(forms.Form):
+    quarter = forms.CharField(label="Quarter", required=False, max_length=10)
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "All statuses"), *selectors.STATES]
+    )
+    coach = forms.CharField(label="Coach", required=False, max_length=40)
+    state = forms.ChoiceField(
+        label="State served",
+        required=False,
+        choices=[("", "All states"), *sorted(US_STATES.items(), key=lambda item: item[1])],
+    )
+    sector = forms.ChoiceField(
+        label="Sector", required=False, choices=[("", "All sectors"), *Sector.choices]
+    )
+    track = forms.ChoiceField(
+        label="Track", required=False, choices=[("", "All tracks"), *Track.choices]
+    )
+    sort = forms.CharField(required=False, max_length=20)
+
+    def clean_quarter(self) -> Quarter | None:
+        text = self.cleaned_data["quarter"]
+        if not text:
+            return None
+        try:
+            return Quarter.parse(text)
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
+
+    def clean_coach(self) -> str:
+        coach = self.cleaned_data["coach"]
+        if coach and coach != selectors.NO_COACH:
+            try:
+                uuid.UUID(coach)
+            except ValueError as error:
+                raise ValidationError(
+                    "Choose a coach from the list (or “No coach assigned”)."
+                ) from error
+        return coach
+
+    def clean_sort(self) -> str:
+        sort = self.cleaned_data["sort"]
+        return sort if sort.lstrip("-") in selectors.SORTS else selectors.DEFAULT_SORT
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    aria_sort: str
+    query: str
+
+
+COLUMNS = (
+    ("coalition", "Coalition"),
+    ("state", "Status"),
+    ("due", "Due"),
+    ("version", "Version"),
+    ("errors", "Errors"),
+    ("warnings", "Warnings"),
+    ("coach", "Coach"),
+    ("reminder", "Last reminder"),
+)
+
+
+def _board(request: AuthedRequest) -> tuple[BoardFilterForm, selectors.Board, dict[str, str]]:
+    _require_staff(request)
+    today = timezone.localdate()
+    form = BoardFilterForm(request.GET or None)
+    form.is_valid()
+    # What was valid is used and what was not is dropped; the form says what is wrong.
+    cleaned = getattr(form, "cleaned_data", {})
+    quarter = cleaned.get("quarter") or selectors.current_quarter(today)
+    sort = cleaned.get("sort") or selectors.DEFAULT_SORT
+    filters = {
+        name: cleaned.get(name) or "" for name in ("status", "coach", "state", "sector", "track")
+    }
+    data = selectors.board(request.user, quarter=quarter, today=today, filters=filters, sort=sort)
+    state = {"quarter": str(quarter), **{k: v for k, v in filters.items() if v}, "sort": sort}
+    return form, data, state
+
+
+def _query(state: dict[str, str], **changes: str) -> str:
+    merged = {**state, **changes}
+    if merged.get("sort") == selectors.DEFAULT_SORT:
+        merged.pop("sort")
+    return urlencode({k: v for k, v in merged.items() if v})
+
+
+def board(request: AuthedRequest) -> HttpResponse:
+    """Every coalition the person may see × the chosen quarter (the latest ended one by
+    default), filtered and sorted through the URL so a view can be shared."""
+    form, data, state = _board(request)
+    sort = state["sort"]
+    columns = []
+    for key, label in COLUMNS:
+        if sort.lstrip("-") == key:
+            aria = "descending" if sort.startswith("-") else "ascending"
+            toggled = key if sort.startswith("-") else f"-{key}"
+        else:
+            aria, toggled = "none", key
+        columns.append(Column(key, label, aria, _query(state, sort=toggled)))
+    context = {
+        "form": form,
+        "board": data,
+        "columns": columns,
+        "quarters": selectors.quarters_with_periods(request.user, today=data.today),
+        "query": _query(state),
+        "state": state,
+        "states": selectors.STATES,
+        "no_coach": selectors.NO_COACH,
+        "is_filtered": any(state.get(k) for k in ("status", "coach", "state", "sector", "track")),
+        "can_remind": reminders.can_remind(request.user),
+    }
+    template = "reporting/board.html#results" if request.htmx else "reporting/board.html"
+    return render(request, template, context)
+
+
+EXPORT_HEADER = (
+    "Coalition",
+    "Lead organization",
+    "States served",
+    "Sectors",
+    "Track",
+    "Quarter",
+    "Due date",
+    "Status",
+    "Days before due (negative: late)",
+    "First submitted",
+    "Latest version",
+    "Errors",
+    "Warnings",
+    "Coaches",
+    "Last reminder",
+    "Report page",
+)
+
+
+def _export_rows(data: selectors.Board) -> list[list[str | int | None]]:
+    rows: list[list[str | int | None]] = []
+    for row in data.rows:
+        c = row.coalition
+        sent = row.first_sent
+        reminder = row.last_reminder
+        reminder_text = ""
+        if reminder is not None:
+            reminder_text = (
+                f"{timezone.localtime(reminder.claimed_at):%Y-%m-%d} "
+                f"{reminder.get_kind_display()} ({reminder.get_status_display().lower()})"
+            )
+        link = settings.SITE_URL + reverse(
+            "reporting:period-detail", kwargs={"code": c.code, "quarter": row.period.quarter}
+        )
+        rows.append(
+            [
+                c.name,
+                c.lead_organization,
+                ", ".join(c.states_served),
+                ", ".join(label for _, label in c.sector_pairs),
+                c.get_track_display(),
+                row.period.quarter,
+                row.period.due_date.isoformat(),
+                row.state_label,
+                row.days,
+                f"{timezone.localtime(sent.submitted_at):%Y-%m-%d %H:%M}"
+                if sent and sent.submitted_at
+                else "",
+                row.version,
+                row.errors,
+                row.warnings,
+                row.coach_names,
+                reminder_text,
+                link,
+            ]
+        )
+    return rows
+
+
+def board_export(request: AuthedRequest, fmt: str) -> HttpResponse:
+    """The board exactly as filtered and sorted, as XLSX or CSV; every text cell is
+    neutralised against formula injection."""
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
+    _, data, state = _board(request)
+    rows = _export_rows(data)
+    platform.audit_record(
+        action=AuditAction.BOARD_EXPORTED,
+        request=request,
+        target=f"status board {data.quarter} ({len(rows)} rows, {fmt.upper()})",
+        detail={"filters": state, "rows": len(rows), "format": fmt},
+    )
+    name = f"bpij-status-board-{data.quarter}.{fmt}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_HEADER)
+        for values in rows:
+            writer.writerow(
+                [neutralise(v) if isinstance(v, str) else ("" if v is None else v) for v in values]
+            )
+        response = HttpResponse(buffer.getvalue().encode("utf-8-sig"), content_type="text/csv")
+    else:
+        response = HttpResponse(
+            _xlsx(rows, title=f"Status board {data.quarter}"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _xlsx(rows: list[list[str | int | None]], *, title: str) -> bytes:
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+    sheet = workbook.add_worksheet(title[:31])
+    bold = workbook.add_format({"bold": True, "bg_color": "#dfe1e2"})
+    for col, label in enumerate(EXPORT_HEADER):
+        sheet.write_string(0, col, label, bold)
+    for r, values in enumerate(rows, start=1):
+        for col, value in enumerate(values):
+            if isinstance(value, int):
+                sheet.write_number(r, col, value)
+            elif isinstance(value, str):
+                sheet.write_string(r, col, neutralise(value))
+    sheet.freeze_panes(1, 1)
+    sheet.autofilter(0, 0, max(len(rows), 1), len(EXPORT_HEADER) - 1)
+    sheet.set_column(0, 0, 40)
+    sheet.set_column(1, len(EXPORT_HEADER) - 1, 16)
+    workbook.close()
+    return output.getvalue()
+
+
+@require_POST
+def board_remind(request: AuthedRequest) -> HttpResponse:
+    """Remind the selected coalitions (one manual reminder per period); a report already
+    sent is refused with a message saying so."""
+    _require_staff(request)
+    # Back to the board as it was filtered; re-encoded, so it can only be a query string.
+    query = QueryDict(request.POST.get("query", "")).urlencode()
+    back = reverse("reporting:board") + (f"?{query}" if query else "")
+    if not reminders.can_remind(request.user):
+        raise PermissionDenied
+    codes = []
+    for value in request.POST.getlist("period"):
+        try:
+            codes.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    periods = list(
+        ReportingPeriod.objects.visible_to(request.user)
+        .filter(code__in=codes)
+        .select_related("coalition")
+        .order_by("coalition__name")
+    )
+    if not periods:
+        messages.error(
+            request, "Select at least one coalition (tick its box) before choosing “Remind”."
+        )
+        return redirect(back)
+    reminded, refused = [], []
+    for period in periods:
+        try:
+            reminders.reminder_send_manual(period=period, actor=request.user)
+        except ValidationError as error:
+            refused.append(" ".join(error.messages))
+        else:
+            reminded.append(period.coalition.name)
+    if reminded:
+        messages.success(
+            request,
+            f"Reminder sent to {len(reminded)} coalition{'s' if len(reminded) != 1 else ''}: "
+            f"{', '.join(reminded)}. Their administrators and reporters get it by e-mail, "
+            "with you in copy.",
+        )
+    for reason in refused:
+        messages.error(request, reason)
+    return redirect(back)
+
+
+class ReminderFilterForm(forms.Form):
+    coalition = forms.ChoiceField(label="Coalition", required=False)
+    quarter = forms.CharField(label="Quarter", required=False, max_length=10)
+    kind = forms.ChoiceField(
+        label="Kind", required=False, choices=[("", "All kinds"), *ReminderKind.choices]
+    )
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *ReminderStatus.choices]
+    )
+
+    def __init__(self, *args, coalitions: list[Coalition], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["coalition"]).choices = [
+            ("", "All coalitions"),
+            *((str(c.code), c.name) for c in coalitions),
+        ]
+
+    def clean_quarter(self) -> str:
+        text = self.cleaned_data["quarter"].strip()
+        if not text:
+            return ""
+        try:
+            return str(Quarter.parse(text))
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
+
+
+def reminder_list(request: AuthedRequest) -> HttpResponse:
+    """Every reminder e-mail: when, to whom, which kind, whether it went (staff only;
+    coaches see their coalitions')."""
+    _require_staff(request)
+    coalitions = list(Coalition.objects.visible_to(request.user).only("code", "name"))
+    form = ReminderFilterForm(request.GET or None, coalitions=coalitions)
+    rows = Reminder.objects.visible_to(request.user).select_related("period__coalition", "sent_by")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["coalition"]:
+            rows = rows.filter(coalition__code=data["coalition"])
+        if data["quarter"]:
+            rows = rows.filter(period__quarter=data["quarter"])
+        if data["kind"]:
+            rows = rows.filter(kind=data["kind"])
+        if data["status"]:
+            rows = rows.filter(status=data["status"])
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": Paginator(rows.order_by("-claimed_at", "-pk"), 50).get_page(
+            request.GET.get("page")
+        ),
+        "query_string": query.urlencode(),
+    }
+    template = "reporting/reminder_list.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
