@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/bpij
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck check bench
+.PHONY: help install run test lint typecheck check bench bench-dashboards
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,3 +46,6 @@ check: lint typecheck ## Lint, format and type checks
 bench: install ## Print the benchmark figures (see bench/README.md)
 	@$(PY) -m compileall -q bpij grantees reporting coaching
 	@$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-dashboards: install ## Seed the full demo into PostgreSQL; roll-up time, queries per page, load run
+	@$(PY) bench/dashboards.py $(BENCH_ARGS)

@@ -24,3 +24,48 @@ def rollup_period(period_id: int) -> None:
 
     with tenancy.as_owner():
         services.rollup_period(period_id=period_id)
+
+
+@app.task(acks_late=True)
+def rollup_program(quarter: str) -> None:
+    """Recompute the program-wide roll-up of a quarter (every segment) from the
+    coalitions' period roll-ups. At-least-once and idempotent: the quarter's rows are
+    replaced in one transaction, under a lock per quarter."""
+    from reporting import services
+
+    with tenancy.as_owner():
+        services.rollup_program(quarter=quarter)
+
+
+@app.task(acks_late=True)
+def send_return_notice(submission_id: int) -> None:
+    """E-mail a returned version's reasons to the coalition's administrators and
+    reporters. At-least-once: a redelivered task sends the e-mail again, which is
+    harmless; a version that is not returned sends nothing."""
+    from reporting import services
+
+    with tenancy.as_owner():
+        services.submission_send_return_notice(submission_id=submission_id)
+
+
+@app.task
+def send_due_reminders() -> int:
+    """Beat, daily: today's scheduled reminders (docs/reminders.md). At-most-once per
+    reminder: each is claimed by inserting its row (one per period and kind) before it
+    is e-mailed, so a second run, or a run that died half-way, never sends one twice."""
+    from django.utils import timezone
+
+    from reporting.services import reminders
+
+    with tenancy.as_owner():
+        return len(reminders.reminders_send_due(today=timezone.localdate()))
+
+
+@app.task
+def send_reminder(reminder_id: int) -> None:
+    """E-mail one reminder claimed by a member of staff. At-most-once: acknowledged on
+    receipt, and only a reminder nobody has taken yet is sent."""
+    from reporting.services import reminders
+
+    with tenancy.as_owner():
+        reminders.reminder_deliver(reminder_id=reminder_id)

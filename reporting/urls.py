@@ -1,10 +1,39 @@
 from django.urls import path
 
 from reporting import views
+from reporting.views import board as board_views
+from reporting.views import dashboards as dashboard_views
+from reporting.views import review
 
 app_name = "reporting"
 
 urlpatterns = [
+    path("reviews/", review.review_queue, name="review-queue"),
+    path(
+        "submissions/<uuid:submission_code>/review/",
+        review.submission_review,
+        name="submission-review",
+    ),
+    path(
+        "submissions/<uuid:submission_code>/review/start/",
+        review.review_start,
+        name="review-start",
+    ),
+    path(
+        "submissions/<uuid:submission_code>/comments/",
+        review.comment_post,
+        name="comment-post",
+    ),
+    path(
+        "submissions/<uuid:submission_code>/return/",
+        review.submission_return,
+        name="submission-return",
+    ),
+    path(
+        "submissions/<uuid:submission_code>/accept/",
+        review.submission_accept,
+        name="submission-accept",
+    ),
     path("coalitions/<uuid:code>/reports/", views.period_list, name="period-list"),
     path(
         "coalitions/<uuid:code>/reports/<str:quarter>/",
@@ -41,4 +70,9 @@ urlpatterns = [
         views.template_download,
         name="template-download",
     ),
+    path("board/", board_views.board, name="board"),
+    path("board/export.<str:fmt>", board_views.board_export, name="board-export"),
+    path("board/remind/", board_views.board_remind, name="board-remind"),
+    path("reminders/", board_views.reminder_list, name="reminder-list"),
+    path("program/", dashboard_views.program_dashboard, name="program-dashboard"),
 ]

@@ -339,6 +339,7 @@ def submission_certify(
         coalition=submission.coalition,
         target=f"{submission.period.quarter} report, version {submission.version}",
     )
+    tasks.rollup_period.delay_on_commit(submission.period_id)  # type: ignore[attr-defined]
     return submission
 
 
@@ -482,4 +483,15 @@ def audit_findings_viewed(
 
 # Services of the other reporting capabilities, each in its own module, re-exported so
 # callers keep writing services.<entity>_<verb>(...).
+from reporting.services.review import can_accept as can_accept  # noqa: E402
+from reporting.services.review import can_comment as can_comment  # noqa: E402
+from reporting.services.review import can_reply as can_reply  # noqa: E402
+from reporting.services.review import can_review as can_review  # noqa: E402
+from reporting.services.review import submission_accept as submission_accept  # noqa: E402
+from reporting.services.review import submission_comment as submission_comment  # noqa: E402
+from reporting.services.review import submission_return as submission_return  # noqa: E402
+from reporting.services.review import submission_review_start as submission_review_start  # noqa: E402
+from reporting.services.review import submission_send_return_notice as submission_send_return_notice  # noqa: E402
 from reporting.services.rollups import rollup_period as rollup_period  # noqa: E402
+from reporting.services.rollups import rollup_program as rollup_program  # noqa: E402
+from reporting.services.rollups import rollup_rebuild as rollup_rebuild  # noqa: E402
