@@ -150,6 +150,8 @@ class AuditAction(models.TextChoices):
     RISK_FLAG_SET = "risk_flag_set", "Risk flag set"
     REMINDER_SENT = "reminder_sent", "Reminder sent"
     BOARD_EXPORTED = "board_exported", "Status board exported"
+    EXPORT_REQUESTED = "export_requested", "Export requested"
+    EXPORT_DOWNLOADED = "export_downloaded", "Export downloaded"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

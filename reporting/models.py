@@ -558,3 +558,72 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.period}"
+
+
+class ExportKind(models.TextChoices):
+    COALITION_REPORT = "coalition_report", "Quarterly performance report (PDF)"
+    PROGRAM_SUMMARY = "program_summary", "Program-wide summary (PDF)"
+    DATA_PACK_XLSX = "data_pack_xlsx", "Data pack (XLSX)"
+    DATA_PACK_CSV = "data_pack_csv", "Data pack (CSV files, zipped)"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting"
+    RENDERING = "rendering", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ExportQuerySet(TenantQuerySet["Export"]):
+    funder_visible = True
+
+
+def export_path(export: "Export", filename: str) -> str:
+    return f"exports/{export.code}/{filename}"
+
+
+class Export(models.Model):
+    """A rendered export, kept unchanged with its SHA-256 once ready.
+
+    ``request_key`` is a digest of what the export is made from (kind, scope, quarter and
+    the exact versions and roll-ups it reads), so an identical request reuses the stored
+    file, and a request made after the data changed gets a new one. Program-wide exports
+    have no coalition: only program-wide staff see them.
+    """
+
+    coalition = models.ForeignKey(
+        Coalition, null=True, blank=True, on_delete=models.PROTECT, related_name="exports"
+    )
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=ExportKind.choices)
+    quarter = models.CharField(max_length=6)
+    request_key = models.CharField(max_length=64)
+    # Submission versions used, generated at, by whom: printed in the file's footer.
+    provenance = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    file = models.FileField(upload_to=export_path, max_length=300, blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    objects = ExportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request_key"],
+                condition=~models.Q(status="failed"),
+                name="one_live_export_per_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.quarter}"
