@@ -151,6 +151,10 @@ def _sessions(
     count = 6 if _level(coalition.slug) == "high" else rng.randint(3, 5)
     span = (today - FIRST_SESSION).days
     days = sorted(FIRST_SESSION + timedelta(days=rng.randint(0, span)) for _ in range(count))
+    # Every coach keeps in touch: the latest session is at most six weeks old, so each
+    # coalition has action items still open on a coach's home page.
+    if (today - days[-1]).days > 42:
+        days[-1] = today - timedelta(days=rng.randint(3, 42))
     made = []
     for n, held_on in enumerate(days):
         kind = kinds[n % len(kinds)]
