@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bpij.http import AuthedRequest
+from bpij.models import StaffRole
 from bpij.tenancy import get_editable_or_404, get_visible_or_404
 from coaching import forms, selectors, services
 from coaching.models import ActionItem, CoachingSession, RiskFlag
@@ -16,7 +17,12 @@ from grantees.models import Coalition
 
 
 def _coalition(request: AuthedRequest, code) -> Coalition:
-    return get_visible_or_404(Coalition.objects, request.user, code=code)
+    coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
+    # The Federal Project Officer sees coalitions for their aggregates only; a coaching
+    # record is notes about people, so it is not theirs to read.
+    if request.user.staff_role == StaffRole.FUNDER_VIEWER:
+        raise PermissionDenied
+    return coalition
 
 
 def _coached_coalition(request: AuthedRequest, code) -> Coalition:
