@@ -4,6 +4,12 @@ import sys
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bpij.settings")
+    if sys.argv[1:2] == ["check_files"]:
+        # Checking files needs no app loaded: skip django.setup() (reporting/checks/cli.py).
+        from reporting.checks import cli
+
+        if cli.can_run_without_django(sys.argv[2:]):
+            sys.exit(cli.main(sys.argv[2:]))
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -2,6 +2,7 @@
 the JSON shape, the exit statuses, and no database unless --coalition is given."""
 
 import json
+import os
 import subprocess
 import sys
 from io import StringIO
@@ -267,3 +268,51 @@ def test_the_real_exit_statuses_are_0_1_and_2(tmp_path):
 def _folders(tmp_path):
     for name in ("clean", "broken"):
         (tmp_path / name).mkdir()
+
+
+@pytest.mark.parametrize(
+    ("argv", "fast"),
+    [
+        (["--participants", "p.csv", "--period", "2025Q3"], True),
+        (["--participants=p.csv", "--placements", "l.csv", "--period", "2025Q3"], True),
+        (["--participants", "p.csv", "--period", "2025Q3", "--format", "text"], True),
+        (["--participants", "p.csv", "--period", "2025Q3", "--coalition", "alpha"], False),
+        (["--participants", "p.csv", "--period", "2025Q3", "--coalition=alpha"], False),
+        (["--participants", "p.csv", "--period", "2025Q3", "-v", "2"], False),
+        (["--help"], False),
+        ([], False),
+    ],
+)
+def test_only_the_plain_case_skips_starting_django(argv, fast):
+    from reporting.checks import cli
+
+    assert cli.can_run_without_django(argv) is fast
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_without_django_the_command_prints_exactly_what_the_django_command_prints(tmp_path, fmt):
+    files = Files([person(1), person(2, sex="3"), person(3, exit_date="20240101")], [job(1)])
+    arguments = [*write(tmp_path, files), "--format", fmt]
+    fast = manage(*arguments)
+    out = StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("check_files", *arguments, stdout=out)
+    assert fast.returncode == error.value.returncode == 1
+    assert fast.stdout == out.getvalue()
+    assert fast.stderr == f"CommandError: {error.value}\n"
+
+
+def test_the_plain_case_runs_without_loading_django(tmp_path):
+    # With settings that cannot be imported, only a run that never starts Django works.
+    arguments = write(tmp_path, Files([person(1)], [job(1)]))
+    process = subprocess.run(
+        [sys.executable, "manage.py", "check_files", *arguments],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "no.such.settings"},
+    )
+    assert (process.returncode, process.stderr) == (0, "")
+    assert json.loads(process.stdout)["summary"]["participant_rows"] == 1

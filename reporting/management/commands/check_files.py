@@ -3,19 +3,15 @@ of §6.
 
 Exit status: 0 when no error was found, 1 when any was (the JSON is printed either way),
 2 on bad arguments, with one line on stderr. The database is not touched unless
-`--coalition` asks for the history rules (H01, H02).
+`--coalition` asks for the history rules (H01, H02). Without `--coalition`, manage.py
+runs the same code without starting Django (reporting/checks/cli.py).
 """
-
-import json
-from pathlib import Path
 
 from django.core.management.base import CommandError
 
 from grantees.calendar import Quarter
-from reporting.checks import CheckResult, History, engine
+from reporting.checks import History, cli
 from reporting.management.scripting import ScriptCommand, bad
-
-FOUND_ERRORS = 1
 
 
 class Command(ScriptCommand):
@@ -25,61 +21,23 @@ class Command(ScriptCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--participants", metavar="P", required=True, help="participant file (CSV/XLSX)"
-        )
-        parser.add_argument("--placements", metavar="L", help="placement file (CSV/XLSX)")
-        parser.add_argument(
-            "--period", metavar="QUARTER", required=True, help="report quarter, e.g. 2025Q3"
-        )
-        parser.add_argument(
-            "--coalition",
-            metavar="SLUG",
-            help="also run the history rules against this coalition's previous accepted "
-            "submission (reads the database)",
-        )
-        parser.add_argument(
-            "--format",
-            default="json",
-            choices=["json", "text"],
-            help="json (the default; §6) or text (a table for people)",
-        )
+        cli.add_arguments(parser)
 
     def handle(self, *args, **options):
+        history = None
+        if options["coalition"]:
+            try:
+                period = Quarter.parse(options["period"])
+            except ValueError as error:
+                raise bad(f"--period: {error}") from None
+            history = _history(options["coalition"], period)
         try:
-            period = Quarter.parse(options["period"])
-        except ValueError as error:
-            raise bad(f"--period: {error}") from None
-        for option in ("participants", "placements"):
-            path = options[option]
-            if path is not None and not Path(path).is_file():
-                raise bad(f"--{option} file not found: {path}")
-        history = _history(options["coalition"], period) if options["coalition"] else None
-
-        result = engine.check_submission(
-            options["participants"],
-            options["placements"],
-            period=period,
-            history=history,
-            ssn_hasher=_ssn_hasher(),
-        )
-        if options["format"] == "text":
-            self.stdout.write(_as_text(result))
-        else:
-            self.stdout.write(json.dumps(as_json(result)))
+            output, result = cli.check(options, history)
+        except cli.BadArguments as error:
+            raise bad(str(error)) from None
+        self.stdout.write(output)
         if result.errors:
-            raise CommandError(
-                f"{result.errors} error(s) found; the files cannot be certified as they are",
-                returncode=FOUND_ERRORS,
-            )
-
-
-def as_json(result: CheckResult) -> dict:
-    return {
-        "period": result.period,
-        "summary": result.summary(),
-        "findings": [finding.as_dict() for finding in result.findings],
-    }
+            raise CommandError(cli.errors_line(result), returncode=cli.FOUND_ERRORS)
 
 
 def _history(coalition_slug: str, period: Quarter) -> History | None:
@@ -90,29 +48,3 @@ def _history(coalition_slug: str, period: Quarter) -> History | None:
     from reporting import selectors
 
     return selectors.previous_accepted_history(coalition_slug, str(period))
-
-
-def _ssn_hasher():
-    """The keyed hash stored SSNs are compared by (D02). It is imported only when an SSN
-    repeats, which keeps the command's start-up short."""
-
-    def keyed(ssn: str) -> str:
-        from reporting import pii
-
-        return pii.hash_ssn(ssn)
-
-    return keyed
-
-
-def _as_text(result: CheckResult) -> str:
-    summary = result.summary()
-    lines = [
-        f"{result.period}: {summary['errors']} error(s), {summary['warnings']} warning(s) — "
-        f"{summary['participant_rows']} participant row(s), {summary['placement_rows']} "
-        f"placement row(s), {summary['rows_with_errors']} row(s) with errors",
-    ]
-    for f in result.findings:
-        where = f"{f.file} row {f.row if f.row is not None else '-'}"
-        column = f" {f.column}" if f.column else ""
-        lines.append(f"{f.code} {f.severity:<7} {where}{column}: {f.message}")
-    return "\n".join(lines)
