@@ -414,15 +414,20 @@ class ProgramDashboard:
         )
 
 
-def _program_targets(user: User) -> dict[str, dict[str, Any]]:
-    """Every coalition's targets summed per measure, with the span of their grants.
+def _program_targets(user: User, quarter: str) -> dict[str, dict[str, Any]]:
+    """The targets of the coalitions whose report counts for ``quarter``, summed per
+    measure, with the span of their grants: the actuals are theirs only, so comparing
+    them with all 34 coalitions' targets would call the program behind whenever a
+    report is still to come.
 
     A coach's database scope holds only their own coalitions' rows, yet the program
     dashboard shows program-wide aggregates to every staff role; for them the sums
     (never rows) are read as the owner.
     """
+    reported = Rollup.objects.filter(quarter=quarter).values("coalition_id")
     rows = (
-        Target.objects.order_by()
+        Target.objects.filter(coalition_id__in=reported)
+        .order_by()
         .values("measure")
         .annotate(total=Sum("value"), start=Min("grant__start_date"), end=Max("grant__end_date"))
     )
@@ -459,7 +464,7 @@ def program_dashboard(*, user: User, quarter: str = "", today: date) -> ProgramD
         else []
     )
     program = next((s for s in segments if s.segment == "program"), None)
-    targets = _program_targets(user)
+    targets = _program_targets(user, chosen_text)
     to_date = _window(program.figures if program else None, GTD)
     progress = (
         [

@@ -147,6 +147,22 @@ def test_program_targets_add_up_every_coalition_even_for_a_coach(cast, client_fo
     assert served.target == 1140
 
 
+def test_program_targets_are_those_of_the_coalitions_that_reported_the_quarter(
+    cast, client_for, reports
+):
+    # Only Alpha reports 2025Q4: its actuals are set against its own target (640), not
+    # the program's 1,140, which would make the program look behind until Bravo reports.
+    report(cast.coalition_a, cast.admin_a, "2025Q4", seed=12)
+    services.rollup_program(quarter="2025Q4")
+    dashboard = client_for(cast.officer).get(program_url()).context["dashboard"]
+    assert str(dashboard.quarter) == "2025Q4"
+    served = next(row for row in dashboard.progress if row.measure == "A-2")
+    assert served.target == 640
+    earlier = client_for(cast.officer).get(program_url(), {"quarter": "2025Q3"})
+    served = next(row for row in earlier.context["dashboard"].progress if row.measure == "A-2")
+    assert served.target == 1140
+
+
 def test_the_program_dashboard_shows_a_chosen_quarter(cast, client_for, reports):
     response = client_for(cast.officer).get(program_url(), {"quarter": "2025q2"})
     dashboard = response.context["dashboard"]
