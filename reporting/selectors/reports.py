@@ -1,0 +1,743 @@
+"""Read models of the two DOL-ready PDFs: a coalition's quarterly performance report and
+the program-wide summary (docs/exports.md).
+
+Figures come only from the roll-ups (``Rollup`` for a coalition, ``ProgramRollup`` for
+the program), exactly as the dashboards read them, so a PDF carries the numbers the
+figures service computed for the version that counts. Everything here is an aggregate:
+no participant-level value is read, let alone printed. Each read model is a fixed
+handful of queries whatever the number of coalitions.
+
+Values are formatted here, once, the way DATA-CONTRACT.md §4 and §6 say they are shown:
+counts with thousands separators, rates as "77.8% (7/9)" and "n/a" for an empty cohort,
+medians as dollars. The tests read the rendered PDF's text and compare it with these
+rules applied to the roll-up.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Count, Max, Min, Prefetch, Sum
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.functional import cached_property
+from django.utils.safestring import SafeString
+
+from grantees.calendar import Quarter, program_year
+from grantees.models import Coalition, Grant, Measure, Target
+from reporting import charts, figures
+from reporting.models import (
+    Finding,
+    ProgramRollup,
+    ReportingPeriod,
+    Rollup,
+    Submission,
+    SubmissionState,
+)
+from reporting.selectors import FIGURES, WINDOWS, board, dashboards
+
+CQ, R4, GTD = figures.WINDOW_NAMES
+SECTIONS = list(dict.fromkeys(section for _, _, section in FIGURES))
+RATE_KEYS = {"E-1", "E-3", "E-4", "E-5"}
+INDICATOR_KEYS = ("E-1", "E-2", "E-3", "E-4", "E-5")
+# The program summary's one row per coalition: grant-to-date key figures.
+KEY_FIGURES = (
+    ("A-2", "Served"),
+    ("C-1", "Began training"),
+    ("C-3", "Completed training"),
+    ("C-4", "Earned a credential"),
+    ("D-1", "Entered employment"),
+    ("D-2", "Training-related"),
+    ("E-1", "Employed Q2 after exit (E-1)"),
+)
+
+# What each rule of DATA-CONTRACT.md §3 checks, in a few words, for the data-quality
+# summary (the findings themselves, with their rows and values, stay in the hub).
+RULE_TITLES = {
+    "F01": "File cannot be read",
+    "F02": "Required column missing",
+    "F03": "Unknown column",
+    "F04": "Row has the wrong number of fields",
+    "F05": "No data rows",
+    "V01": "Required value blank",
+    "V02": "Invalid date",
+    "V03": "Code not allowed",
+    "V04": "Number invalid or out of range",
+    "V05": "Malformed participant_id",
+    "V06": "participant_id looks like an SSN",
+    "V07": "Malformed O*NET code",
+    "V08": "Malformed NAICS code",
+    "V09": "Unknown state code",
+    "V10": "Malformed ZIP code",
+    "V11": "Malformed SSN",
+    "D01": "Duplicate participant_id",
+    "D02": "Same SSN on two participants",
+    "D03": "Duplicate placement",
+    "L01": "Exit before entry",
+    "L02": "Date after the period end",
+    "L03": "Age at entry out of range",
+    "L04": "Training fields inconsistent",
+    "L05": "Training starts before entry",
+    "L06": "Training ends before it starts",
+    "L07": "Training completion inconsistent",
+    "L08": "Credential date inconsistent",
+    "L09": "Exit reason without exit date",
+    "L10": "Outcome reported too early",
+    "L11": "Employed with no wages",
+    "L12": "Incumbent outcome for a non-incumbent",
+    "L13": "Placement of an unknown participant",
+    "L14": "Placement before entry",
+    "L15": "Training-related job without completed training",
+    "L16": "Wage below federal minimum",
+    "H01": "Participant missing since last accepted report",
+    "H02": "Entry date changed since last accepted report",
+}
+
+
+# -- Formatting (DATA-CONTRACT.md §4, §6) ---------------------------------------------
+
+
+def format_count(value: int | None) -> str:
+    return "n/a" if value is None else f"{value:,}"
+
+
+def format_rate(value: dict | None) -> str:
+    """'77.8% (7/9)'; 'n/a' when the denominator is 0 (never 0%)."""
+    if not value or value.get("rate") is None:
+        return "n/a"
+    return f"{value['rate']:.1f}% ({value['numerator']:,}/{value['denominator']:,})"
+
+
+def format_value(key: str, value: Any) -> str:
+    if key in RATE_KEYS:
+        return format_rate(value)
+    if key == "D-3":  # median hourly wage: a string with two decimals, or None
+        return "n/a" if value is None else f"${value}"
+    if key == "E-2":  # median earnings: whole dollars, or None
+        return "n/a" if value is None else f"${int(value):,}"
+    return format_count(value)
+
+
+def format_cohort(key: str, span: tuple[str, str] | None) -> str:
+    """The quarters an indicator's cohort covers (figures.cohort_periods)."""
+    if key == "E-5":
+        assert span is not None
+        first, last = span
+        quarters = first if first == last else f"{first}–{last}"
+        return f"PY{program_year(Quarter.parse(first).start)} to date ({quarters})"
+    if span is None:
+        return "no exits yet (before the grant)"
+    first, last = span
+    return f"exits in {first}" if first == last else f"exits {first}–{last}"
+
+
+def span_text(first: date, last: date) -> str:
+    if first.year == last.year:
+        return f"{first:%b} {first.day} – {last:%b} {last.day}, {last.year}"
+    return f"{first:%b} {first.day}, {first.year} – {last:%b} {last.day}, {last.year}"
+
+
+def moment_text(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment)
+    return f"{local:%b} {local.day}, {local.year} {local:%-I:%M %p %Z}"
+
+
+def day_text(day: date | None) -> str:
+    return "—" if day is None else f"{day:%b} {day.day}, {day.year}"
+
+
+# -- Provenance -----------------------------------------------------------------------
+
+
+@dataclass
+class Provenance:
+    """The stamp every page's footer carries (built by reporting.services.exports)."""
+
+    raw: dict
+
+    @property
+    def generated_at(self) -> datetime | None:
+        text = self.raw.get("generated_at")
+        return parse_datetime(text) if text else None
+
+    @property
+    def generated_text(self) -> str:
+        return moment_text(self.generated_at)
+
+    @property
+    def generated_by(self) -> str:
+        return self.raw.get("generated_by") or "—"
+
+    @property
+    def export(self) -> str:
+        return self.raw.get("export") or "—"
+
+    @property
+    def submissions(self) -> list[dict]:
+        return list(self.raw.get("submissions") or [])
+
+    @property
+    def today(self) -> date:
+        moment = self.generated_at
+        return timezone.localdate(moment) if moment else timezone.localdate()
+
+    @staticmethod
+    def version_text(item: dict) -> str:
+        state = SubmissionState(item["state"]).label if item.get("state") else "—"
+        coalition, quarter = item.get("coalition", ""), item.get("quarter", "")
+        return f"{coalition} {quarter} version {item.get('version')} ({state})"
+
+    @property
+    def rows(self) -> list[dict[str, str]]:
+        def when(text: str | None) -> str:
+            return moment_text(parse_datetime(text)) if text else "—"
+
+        return [
+            {
+                "coalition": item.get("coalition", ""),
+                "quarter": item.get("quarter", ""),
+                "version": str(item.get("version", "")),
+                "state": str(SubmissionState(item["state"]).label) if item.get("state") else "—",
+                "certified": when(item.get("certified_at")),
+                "accepted": when(item.get("accepted_at")),
+            }
+            for item in self.submissions
+        ]
+
+    @property
+    def versions_text(self) -> str:
+        """The versions used, short enough for a footer."""
+        items = self.submissions
+        if not items:
+            return "no submission versions"
+        if len(items) <= 2:
+            return "; ".join(self.version_text(i) for i in items)
+        return f"{len(items)} coalition reports, each listed under Provenance"
+
+
+# -- The coalition's quarterly performance report --------------------------------------
+
+
+@dataclass
+class Column:
+    name: str
+    label: str
+    span: str
+
+
+@dataclass
+class FigureRow:
+    key: str
+    label: str
+    values: list[str]
+    # E indicators: the cohort each window's value covers; empty for A–D.
+    cohorts: list[str] = field(default_factory=list)
+
+    @property
+    def cells(self) -> list[tuple[str, str]]:
+        return list(zip(self.values, self.cohorts or [""] * len(self.values), strict=True))
+
+
+@dataclass
+class Section:
+    title: str
+    rows: list[FigureRow]
+
+    @property
+    def letter(self) -> str:
+        return self.title[0]
+
+    @property
+    def is_indicators(self) -> bool:
+        return self.letter == "E"
+
+
+def columns_for(quarter: Quarter, grant_start: date) -> list[Column]:
+    labels = dict(WINDOWS)
+    return [
+        Column(window.name, labels[window.name], span_text(window.first, window.last))
+        for window in figures.windows(quarter, grant_start)
+    ]
+
+
+def sections_for(figures_json: dict, quarter: Quarter, grant_start: date) -> list[Section]:
+    """Sections A–E, one row per figure key, a value per window (and for E, the cohort
+    period beside each value)."""
+    windows = figures_json["windows"]
+    cohorts = figures.cohort_periods(quarter, grant_start)
+    sections: dict[str, list[FigureRow]] = {title: [] for title in SECTIONS}
+    for key, label, section in FIGURES:
+        sections[section].append(
+            FigureRow(
+                key=key,
+                label=label,
+                values=[format_value(key, windows[w].get(key)) for w in figures.WINDOW_NAMES],
+                cohorts=[format_cohort(key, cohorts[w].get(key)) for w in figures.WINDOW_NAMES]
+                if key.startswith("E-")
+                else [],
+            )
+        )
+    return [Section(title, rows) for title, rows in sections.items()]
+
+
+@dataclass
+class FindingCount:
+    code: str
+    severity: str
+    file: str
+    count: int
+
+    @property
+    def title(self) -> str:
+        return RULE_TITLES.get(self.code, self.code)
+
+
+@dataclass
+class CoalitionReport:
+    coalition: Coalition
+    grant: Grant
+    period: ReportingPeriod
+    rollup: Rollup
+    submission: Submission
+    columns: list[Column]
+    sections: list[Section]
+    progress: list[dashboards.Pace]
+    findings: list[FindingCount]
+    provenance: Provenance
+
+    @property
+    def quarter(self) -> Quarter:
+        return self.period.as_quarter
+
+    @property
+    def title(self) -> str:
+        return f"Quarterly performance report, {self.coalition.name}, {self.period.quarter}"
+
+    @property
+    def state_label(self) -> str:
+        return str(SubmissionState(self.submission.state).label)
+
+    @property
+    def certifier(self) -> str:
+        s = self.submission
+        name = s.certifier_name or (s.certified_by.display_name if s.certified_by else "—")
+        return f"{name}, {s.certifier_title}" if s.certifier_title else name
+
+    @property
+    def certified_text(self) -> str:
+        return moment_text(self.submission.certified_at)
+
+    @property
+    def accepted_text(self) -> str:
+        return moment_text(self.submission.accepted_at)
+
+    @property
+    def accepted_by(self) -> str:
+        person = self.submission.accepted_by
+        return person.display_name if person else ""
+
+    @property
+    def findings_per_thousand(self) -> str:
+        r = self.rollup
+        if not r.rows_checked:
+            return "n/a"
+        return f"{1000 * (r.errors_found + r.warnings_found) / r.rows_checked:,.1f}"
+
+    @property
+    def version_errors(self) -> int:
+        return sum(f.count for f in self.findings if f.severity == "error")
+
+    @property
+    def version_warnings(self) -> int:
+        return sum(f.count for f in self.findings if f.severity == "warning")
+
+    @property
+    def first_sent_text(self) -> str:
+        return moment_text(self.rollup.submitted_at)
+
+    @property
+    def timeliness(self) -> str:
+        days = (self.rollup.due_date - timezone.localdate(self.rollup.submitted_at)).days
+        if days >= 0:
+            return f"on time ({days} day{'s' if days != 1 else ''} before the due date)"
+        return f"late ({-days} day{'s' if days != -1 else ''} after the due date)"
+
+    @cached_property
+    def progress_chart(self) -> SafeString:
+        return dashboards.progress_chart(
+            self.progress, chart_id="report-progress", subject=self.coalition.name
+        )
+
+    @cached_property
+    def indicator_chart(self) -> SafeString:
+        return dashboards.indicator_chart(
+            dashboards.indicators(self.rollup.figures, self.quarter),
+            chart_id="report-indicators",
+            subject=self.coalition.name,
+        )
+
+    @cached_property
+    def flow_chart(self) -> SafeString:
+        """The quarter's flows in each window, from the one roll-up this report reads."""
+        windows = self.rollup.figures["windows"]
+        keys = dashboards.TREND_KEYS
+        return charts.grouped_bar_chart(
+            [dashboards.LABELS[key] for key in keys],
+            [
+                charts.Series(label, [windows[name].get(key) for key in keys])
+                for name, label in WINDOWS
+            ],
+            chart_id="report-flows",
+            title=f"Participants through the program by window, {self.coalition.name}",
+            description=(
+                "New participants, began training, completed training and entered "
+                "employment in the current quarter, the rolling four quarters and grant to "
+                "date. Section tables A, C and D give every number."
+            ),
+            width=500,
+        )
+
+
+class ReportUnavailable(Exception):
+    """The period has nothing to report yet (no version counts)."""
+
+
+def coalition_report(*, period_id: int, provenance: dict) -> CoalitionReport:
+    """The report of the version that counts for the period (its ``Rollup``)."""
+    period = (
+        ReportingPeriod.objects.select_related("coalition", "grant").filter(pk=period_id).first()
+    )
+    if period is None:
+        raise ReportUnavailable(f"There is no reporting period with id {period_id}.")
+    rollup = (
+        Rollup.objects.filter(period=period)
+        .select_related("submission__certified_by", "submission__accepted_by")
+        .first()
+    )
+    if rollup is None:
+        raise ReportUnavailable(
+            f"{period.coalition.name}'s {period.quarter} report has no version that counts "
+            "yet: a report can be exported once a version is submitted (and until it is "
+            "returned)."
+        )
+    quarter = period.as_quarter
+    grant = period.grant
+    to_date = rollup.figures["windows"][GTD]
+    order = {m: i for i, m in enumerate(Measure.values)}
+    targets = sorted(
+        Target.objects.filter(coalition=period.coalition, grant=grant),
+        key=lambda t: order.get(t.measure, 99),
+    )
+    progress = [
+        dashboards.Pace(
+            measure=t.measure,
+            label=t.get_measure_display(),
+            target=t.value,
+            actual=to_date.get(t.measure),
+            grant_start=grant.start_date,
+            grant_end=grant.end_date,
+            quarter=quarter,
+            milestone=(t.milestones or {}).get(str(quarter)),
+        )
+        for t in targets
+    ]
+    findings = [
+        FindingCount(row["code"], row["severity"], row["file"], row["count"])
+        for row in Finding.objects.filter(
+            upload__submission=rollup.submission, upload__is_current=True
+        )
+        .values("code", "severity", "file")
+        .annotate(count=Count("id"))
+        .order_by("severity", "code", "file")
+    ]
+    return CoalitionReport(
+        coalition=period.coalition,
+        grant=grant,
+        period=period,
+        rollup=rollup,
+        submission=rollup.submission,
+        columns=columns_for(quarter, grant.start_date),
+        sections=sections_for(rollup.figures, quarter, grant.start_date),
+        progress=progress,
+        findings=findings,
+        provenance=Provenance(provenance),
+    )
+
+
+# -- The program-wide summary ---------------------------------------------------------
+
+
+@dataclass
+class CoalitionRow:
+    coalition: Coalition
+    states: str
+    values: list[str]  # KEY_FIGURES, grant to date; empty when no version counts
+    status: str
+    version: int | None
+    due: date
+    first_sent: datetime | None
+
+    @property
+    def reported(self) -> bool:
+        return bool(self.values)
+
+    @property
+    def timeliness_key(self) -> str:
+        if self.first_sent is None:
+            return "not_sent"
+        return "on_time" if timezone.localdate(self.first_sent) <= self.due else "late"
+
+    @property
+    def timeliness(self) -> str:
+        return {"not_sent": "Not yet sent", "on_time": "On time", "late": "Late"}[
+            self.timeliness_key
+        ]
+
+    @property
+    def first_sent_text(self) -> str:
+        return moment_text(self.first_sent)
+
+    @property
+    def days_text(self) -> str:
+        if self.first_sent is None:
+            return "—"
+        days = (self.due - timezone.localdate(self.first_sent)).days
+        if days >= 0:
+            return f"{days} early" if days else "on the due date"
+        return f"{-days} late"
+
+
+@dataclass
+class SegmentTable:
+    """A breakdown of the program dashboard (same chart), its values formatted."""
+
+    breakdown: dashboards.Breakdown
+
+    @property
+    def title(self) -> str:
+        return self.breakdown.title
+
+    @property
+    def headers(self) -> list[str]:
+        return self.breakdown.headers
+
+    @property
+    def is_long(self) -> bool:
+        return len(self.breakdown.rows) > 6
+
+    @cached_property
+    def chart(self) -> SafeString:
+        if not self.is_long:
+            return self.breakdown.chart
+        # Thirty-odd states with three bars each would not fit a page: one bar each,
+        # the table below gives the other figures.
+        rows = self.breakdown.rows
+        return charts.grouped_bar_chart(
+            [r.label for r in rows],
+            [charts.Series(dashboards.LABELS["A-2"], [r.values[0] for r in rows])],
+            chart_id=f"summary-breakdown-{self.breakdown.kind}",
+            title=f"Participants served grant to date by {self.title.lower()}, through "
+            f"{self.breakdown.quarter}",
+            description=(
+                f"Participants served for each {self.title.lower()}; a coalition serving "
+                "several counts in each. The table gives every figure."
+            ),
+            width=500,
+        )
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "label": r.label,
+                "reported": f"{r.reported} of {r.total}",
+                "values": [format_count(v) for v in r.values],
+                "rate": format_rate(r.employment_rate),
+            }
+            for r in self.breakdown.rows
+        ]
+
+
+@dataclass
+class ProgramSummary:
+    quarter: Quarter
+    program: ProgramRollup | None
+    columns: list[Column]
+    sections: list[Section]
+    rows: list[CoalitionRow]
+    totals: list[str]
+    breakdowns: list[SegmentTable]
+    progress: list[dashboards.Pace]
+    provenance: Provenance
+    headers: list[str] = field(default_factory=lambda: [label for _, label in KEY_FIGURES])
+
+    @property
+    def title(self) -> str:
+        return f"BPIJ program-wide summary, {self.quarter}"
+
+    @property
+    def due(self) -> date:
+        return self.quarter.due
+
+    @property
+    def reported(self) -> int:
+        return self.program.coalitions_reported if self.program else 0
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for r in self.rows if r.status == board.STATE_LABELS["accepted"])
+
+    def _count(self, key: str) -> int:
+        return sum(1 for r in self.rows if r.timeliness_key == key)
+
+    @property
+    def on_time(self) -> int:
+        return self._count("on_time")
+
+    @property
+    def late(self) -> int:
+        return self._count("late")
+
+    @property
+    def not_sent(self) -> int:
+        return self._count("not_sent")
+
+    @property
+    def on_time_rate(self) -> str:
+        return format_rate(figures.rate(self.on_time, self.total))
+
+    @property
+    def findings_per_thousand(self) -> str:
+        p = self.program
+        if not p or not p.rows_checked:
+            return "n/a"
+        return f"{1000 * (p.errors_found + p.warnings_found) / p.rows_checked:,.1f}"
+
+    @cached_property
+    def progress_chart(self) -> SafeString:
+        return dashboards.progress_chart(
+            self.progress, chart_id="summary-progress", subject="all coalitions"
+        )
+
+    @cached_property
+    def indicator_chart(self) -> SafeString:
+        return dashboards.indicator_chart(
+            dashboards.indicators(self.program.figures if self.program else None, self.quarter),
+            chart_id="summary-indicators",
+            subject="program",
+        )
+
+    @cached_property
+    def timeliness_chart(self) -> SafeString:
+        return charts.grouped_bar_chart(
+            ["On time", "Late", "Not yet sent"],
+            [charts.Series("Coalitions", [self.on_time, self.late, self.not_sent])],
+            chart_id="summary-timeliness",
+            title=f"Submission timeliness, {self.quarter}",
+            description=(
+                "How many coalitions first sent their report by the due date, after it, or "
+                "not yet. The table gives each coalition."
+            ),
+            width=500,
+        )
+
+
+def _key_values(figures_json: dict) -> list[str]:
+    to_date = figures_json["windows"][GTD]
+    return [format_value(key, to_date.get(key)) for key, _ in KEY_FIGURES]
+
+
+def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
+    """Every coalition with a period in ``quarter``, and the program's roll-ups."""
+    chosen = Quarter.parse(quarter)
+    stamp = Provenance(provenance)
+    segments = list(ProgramRollup.objects.filter(quarter=str(chosen)).order_by("segment"))
+    program = next((s for s in segments if s.segment == "program"), None)
+    periods = (
+        ReportingPeriod.objects.filter(quarter=str(chosen))
+        .select_related("coalition")
+        .prefetch_related(Prefetch("submissions", queryset=Submission.objects.order_by("-version")))
+        .order_by("coalition__name")
+    )
+    rollups = {
+        r.period_id: r
+        for r in Rollup.objects.filter(quarter=str(chosen)).only("period_id", "figures")
+    }
+    rows = []
+    for period in periods:
+        status = board.BoardRow(
+            period=period,
+            versions=list(period.submissions.all()),
+            coaches=[],
+            reminders=[],
+            today=stamp.today,
+        )
+        first = status.first_sent
+        rollup = rollups.get(period.pk)
+        rows.append(
+            CoalitionRow(
+                coalition=period.coalition,
+                states=", ".join(period.coalition.states_served),
+                values=_key_values(rollup.figures) if rollup else [],
+                status=status.state_label,
+                version=status.version,
+                due=period.due_date,
+                first_sent=first.submitted_at if first else None,
+            )
+        )
+    breakdowns = []
+    for kind, title in dashboards.SEGMENT_KINDS:
+        shown = [
+            dashboards.SegmentRow(
+                segment=s.segment,
+                label=dashboards._segment_label(s.segment),
+                reported=s.coalitions_reported,
+                total=s.coalitions_total,
+                values=[s.figures["windows"][GTD].get(key, 0) for key in dashboards.BREAKDOWN_KEYS],
+                employment_rate=s.figures["windows"][GTD].get("E-1"),
+            )
+            for s in segments
+            if s.segment.startswith(f"{kind}:")
+        ]
+        shown.sort(key=lambda r: r.label)
+        if shown:
+            breakdowns.append(SegmentTable(dashboards.Breakdown(kind, title, shown, str(chosen))))
+    # The targets of the coalitions whose report counts: the totals cover only them.
+    targets = (
+        Target.objects.filter(coalition_id__in=[p.coalition_id for p in periods if p.pk in rollups])
+        .order_by()
+        .values("measure")
+        .annotate(total=Sum("value"), start=Min("grant__start_date"), end=Max("grant__end_date"))
+    )
+    to_date = program.figures["windows"][GTD] if program else {}
+    labels = dict(Measure.choices)
+    progress = [
+        dashboards.Pace(
+            measure=t["measure"],
+            label=str(labels.get(t["measure"], t["measure"])),
+            target=t["total"],
+            actual=to_date.get(t["measure"]) if program else None,
+            grant_start=t["start"],
+            grant_end=t["end"],
+            quarter=chosen,
+        )
+        for t in sorted(targets, key=lambda t: Measure.values.index(t["measure"]))
+    ]
+    grant_start = min((t["start"] for t in targets), default=chosen.start)
+    return ProgramSummary(
+        quarter=chosen,
+        program=program,
+        columns=columns_for(chosen, grant_start),
+        sections=sections_for(program.figures, chosen, grant_start) if program else [],
+        rows=rows,
+        totals=_key_values(program.figures) if program else [],
+        breakdowns=breakdowns,
+        progress=progress,
+        provenance=stamp,
+    )

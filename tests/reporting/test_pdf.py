@@ -1,0 +1,466 @@
+"""The DOL-ready PDFs, rendered for real from real roll-ups and read back with pypdf:
+every figure of every section and window is printed exactly as the roll-up holds it (in
+the contract's format), beside each indicator its cohort, with the header fields, the
+provenance stamp on every page, and the PDF tagged for accessibility."""
+
+import io
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.test import TestCase
+from django.utils import timezone
+from pypdf import PdfReader
+
+from grantees.calendar import Quarter
+from reporting import figures, pdf, services
+from reporting.models import ProgramRollup, Rollup, SubmissionState
+from reporting.selectors import FIGURES
+from tests import builders, factories
+
+QUARTER = "2025Q3"
+RATES = {"E-1", "E-3", "E-4", "E-5"}
+NARRATIVE = (
+    "We enrolled forty people this quarter.",
+    "Employer site visits slipped to October.",
+    "Help drafting employer agreements for apprenticeships.",
+)
+
+
+# -- Reading the PDF --------------------------------------------------------------------
+
+
+def read(data: bytes) -> PdfReader:
+    assert data.startswith(b"%PDF-")
+    return PdfReader(io.BytesIO(data))
+
+
+def squeeze(text: str) -> str:
+    """The text without any whitespace: a value that wraps inside its cell still
+    matches, while the order of everything printed is kept."""
+    return re.sub(r"\s+", "", text)
+
+
+def text_of(reader: PdfReader) -> str:
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def assert_in_order(text: str, pieces: list[str]) -> None:
+    """Each piece appears in ``text`` contiguously (whitespace aside), in this order."""
+    haystack, at = squeeze(text), 0
+    for piece in pieces:
+        found = haystack.find(squeeze(piece), at)
+        assert found >= 0, f"{piece!r} not found after position {at}"
+        at = found + len(squeeze(piece))
+
+
+# -- The contract's formats (DATA-CONTRACT.md §4, §6), written out independently -------
+
+
+def shown(key: str, value) -> str:
+    if key in RATES:
+        if value["denominator"] == 0:
+            return "n/a"
+        return f"{value['rate']:.1f}% ({value['numerator']:,}/{value['denominator']:,})"
+    if key == "D-3":
+        return "n/a" if value is None else f"${value}"
+    if key == "E-2":
+        return "n/a" if value is None else f"${value:,}"
+    return f"{value:,}"
+
+
+def cohort(key: str, span) -> str:
+    if key == "E-5":
+        first, last = span
+        start = Quarter.parse(first)
+        year = start.year if start.number >= 3 else start.year - 1  # PY starts July 1
+        return f"PY{year} to date ({first if first == last else f'{first}–{last}'})"
+    if span is None:
+        return "no exits yet (before the grant)"
+    first, last = span
+    return f"exits in {first}" if first == last else f"exits {first}–{last}"
+
+
+def figure_rows(result: dict, quarter: Quarter, grant_start) -> list[list[str]]:
+    """One list of expected strings per figure key, in report order: item, measure, and
+    each window's value (and cohort for the E indicators)."""
+    cohorts = figures.cohort_periods(quarter, grant_start)
+    rows = []
+    for key, label, _ in FIGURES:
+        row = [key, label]
+        for window in figures.WINDOW_NAMES:
+            row.append(shown(key, result["windows"][window][key]))
+            if key.startswith("E-"):
+                row.append(cohort(key, cohorts[window][key]))
+        rows.append(row)
+    return rows
+
+
+# -- Reports made the way grantees make them ------------------------------------------
+
+
+def provenance_of(rollups: list[Rollup], *, by: str = "Pat Officer <officer@jff.example>"):
+    return {
+        "generated_at": datetime(2025, 11, 20, 14, 5, tzinfo=UTC).isoformat(),
+        "generated_by": by,
+        "export": "6f1c2d3e-4b5a-4c6d-8e7f-901a2b3c4d5e",
+        "submissions": [
+            {
+                "coalition": r.coalition.name,
+                "slug": r.coalition.slug,
+                "quarter": r.quarter,
+                "version": r.submission.version,
+                "state": r.submission.state,
+                "certified_at": r.submission.certified_at.isoformat(),
+                "accepted_at": r.submission.accepted_at.isoformat()
+                if r.submission.accepted_at
+                else None,
+            }
+            for r in rollups
+        ],
+    }
+
+
+@pytest.fixture
+def reports(cast):
+    """Alpha's 2025Q3 report with a narrative, certified and accepted; Bravo's
+    submitted (awaiting review); Charlie has a period but has sent nothing."""
+    alpha_period = builders.period_of(cast.coalition_a, QUARTER)
+    alpha = builders.checked_version(alpha_period, cast.admin_a, participants=80, seed=11)
+    services.submission_save_narrative(
+        submission=alpha,
+        actor=cast.admin_a,
+        progress=NARRATIVE[0],
+        challenges=NARRATIVE[1],
+        ta_needs=NARRATIVE[2],
+    )
+    services.submission_certify(
+        submission=alpha, actor=cast.admin_a, name="Ada Admin", title="Director", agreed=True
+    )
+    alpha.refresh_from_db()
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        services.submission_accept(submission=alpha, actor=cast.officer)
+    bravo = builders.submitted_version(
+        builders.period_of(cast.coalition_b, QUARTER), cast.outsider_b, participants=50, seed=12
+    )
+    charlie = factories.GrantFactory(
+        coalition__name="Charlie Transit Coalition (test)",
+        coalition__slug="charlie",
+        coalition__states_served=["WA"],
+        coalition__sectors=["transportation"],
+        coalition__track="scaling",
+    ).coalition
+    builders.period_of(charlie, QUARTER)
+    factories.TargetFactory(grant=cast.coalition_a.grants.get(), measure="C-1", value=300)
+    for version in (alpha, bravo):
+        services.rollup_period(period_id=version.period_id, program=False)
+    services.rollup_program(quarter=QUARTER)
+    return {
+        "alpha": Rollup.objects.select_related("submission", "coalition").get(period=alpha_period),
+        "bravo": Rollup.objects.select_related("submission", "coalition").get(
+            period_id=bravo.period_id
+        ),
+        "charlie": charlie,
+    }
+
+
+# -- The coalition's quarterly performance report --------------------------------------
+
+
+@pytest.fixture
+def alpha_pdf(reports):
+    rollup = reports["alpha"]
+    return read(
+        pdf.coalition_report_pdf(period_id=rollup.period_id, provenance=provenance_of([rollup]))
+    )
+
+
+def test_the_report_prints_every_figure_of_every_section_and_window_as_the_roll_up_has_it(
+    reports, alpha_pdf
+):
+    rollup = reports["alpha"]
+    assert rollup.accepted
+    assert rollup.submission.state == SubmissionState.ACCEPTED
+    grant = rollup.period.grant
+    text = text_of(alpha_pdf)
+    rows = figure_rows(rollup.figures, rollup.period.as_quarter, grant.start_date)
+    assert len(rows) == len(FIGURES) == 42
+    # Row by row, in report order: nothing missing, nothing out of place.
+    for row in rows:
+        assert_in_order(text, row)
+    assert_in_order(text, [" ".join(row) for row in rows])
+
+
+def test_the_report_shows_rates_with_their_parts_and_n_a_for_an_empty_cohort(reports, alpha_pdf):
+    text = squeeze(text_of(alpha_pdf))
+    windows = reports["alpha"].figures["windows"]
+    empty = [
+        windows[w][k]
+        for w in figures.WINDOW_NAMES
+        for k in RATES
+        if not windows[w][k]["denominator"]
+    ]
+    full = [
+        windows[w][k] for w in figures.WINDOW_NAMES for k in RATES if windows[w][k]["denominator"]
+    ]
+    assert full, "the synthetic report should have some non-empty cohorts"
+    for value in full:
+        assert squeeze(f"({value['numerator']:,}/{value['denominator']:,})") in text
+    if empty:
+        assert "n/a" in text
+    assert "0.0%(0/0)" not in text
+
+
+def test_the_report_header_names_the_grant_the_version_and_who_certified_and_accepted_it(
+    reports, alpha_pdf, cast
+):
+    rollup = reports["alpha"]
+    submission, period = rollup.submission, rollup.period
+    first_page = alpha_pdf.pages[0].extract_text()
+    assert_in_order(
+        first_page,
+        [
+            "Quarterly Performance Report",
+            "Grant number",
+            period.grant.award_number,
+            "Report quarter",
+            "2025Q3 (Jul 1 – Sep 30, 2025)",
+            "Grantee (coalition)",
+            cast.coalition_a.name,
+            "Report due date",
+            "Nov 14, 2025",
+            "Lead organization",
+            cast.coalition_a.lead_organization,
+            "Submission",
+            f"Version {submission.version}, Accepted",
+            "Certified by",
+            "Ada Admin, Director",
+            "Certified at",
+            f"{timezone.localtime(submission.certified_at):%b} ",
+            "Accepted by",
+            cast.officer.display_name,
+        ],
+    )
+
+
+def test_the_report_carries_the_narrative_targets_data_quality_and_charts(reports, alpha_pdf):
+    text = text_of(alpha_pdf)
+    rollup = reports["alpha"]
+    assert_in_order(
+        text,
+        [
+            "Targets and pace",
+            "Participants served",
+            "640",
+            f"{rollup.figures['windows']['grant_to_date']['A-2']:,}",
+            "Began training",
+            "300",
+            f"{rollup.figures['windows']['grant_to_date']['C-1']:,}",
+        ],
+    )
+    assert_in_order(text, ["Narrative", *NARRATIVE])
+    assert_in_order(
+        text,
+        [
+            "Data quality",
+            "Participant rows counted",
+            f"{rollup.participant_rows:,}",
+            "Rows checked this quarter",
+            f"{rollup.rows_checked:,}",
+        ],
+    )
+    # The dashboards' SVG charts, drawn as vector graphics with their labels as text.
+    assert "E-1 Employed, Q2" in text
+    assert "where pace says it should be by now" in text
+
+
+def test_every_page_carries_the_provenance_stamp_and_its_number(reports, alpha_pdf):
+    rollup = reports["alpha"]
+    pages = alpha_pdf.pages
+    assert len(pages) >= 3
+    for number, page in enumerate(pages, start=1):
+        assert_in_order(
+            page.extract_text(),
+            [
+                "Generated",
+                "Nov 20, 2025 9:05 AM EST",
+                "Pat Officer <officer@jff.example>",
+                "Export",
+                "6f1c2d3e-4b5a-4c6d-8e7f-901a2b3c4d5e",
+                "Submission versions used:",
+                f"{rollup.coalition.name} 2025Q3 version {rollup.submission.version} (Accepted)",
+            ],
+        )
+        assert f"Page {number} of {len(pages)}" in page.extract_text()
+
+
+def test_the_report_carries_no_participant_level_data(reports, alpha_pdf):
+    text = text_of(alpha_pdf)
+    assert not re.search(r"\bP\d{7}\b", text)  # the synthetic participant ids
+    assert "Aggregate figures only" in text
+
+
+def test_the_report_is_a_tagged_pdf_with_language_title_and_author(alpha_pdf, cast):
+    catalog = alpha_pdf.trailer["/Root"]
+    assert catalog["/MarkInfo"]["/Marked"].value is True
+    assert "/StructTreeRoot" in catalog
+    assert catalog["/Lang"] == "en-US"
+    assert catalog["/ViewerPreferences"]["/DisplayDocTitle"].value is True
+    assert (
+        alpha_pdf.metadata.title == f"Quarterly performance report, {cast.coalition_a.name}, 2025Q3"
+    )
+    assert alpha_pdf.metadata.author == cast.coalition_a.name
+    # Fonts are embedded: the file reads the same on a machine without them.
+    fonts = {
+        font.get_object()["/BaseFont"]
+        for page in alpha_pdf.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert fonts
+    assert all("Liberation" in name or "DejaVu" in name for name in fonts)
+
+
+def test_a_period_without_a_version_that_counts_cannot_be_reported(reports):
+    charlie = builders.period_of(reports["charlie"], QUARTER)
+    with pytest.raises(pdf.ReportUnavailable, match="no version that counts yet"):
+        pdf.coalition_report_pdf(period_id=charlie.pk, provenance={})
+
+
+# -- The program-wide summary ---------------------------------------------------------
+
+
+@pytest.fixture
+def summary_pdf(reports):
+    rollups = [reports["alpha"], reports["bravo"]]
+    return read(pdf.program_summary_pdf(quarter=QUARTER, provenance=provenance_of(rollups)))
+
+
+def key_figures(result: dict) -> list[str]:
+    to_date = result["windows"]["grant_to_date"]
+    return [shown(key, to_date[key]) for key in ("A-2", "C-1", "C-3", "C-4", "D-1", "D-2", "E-1")]
+
+
+def test_the_summary_has_a_row_of_key_figures_for_every_coalition_and_the_program_total(
+    reports, summary_pdf
+):
+    text = text_of(summary_pdf)
+    alpha, bravo = reports["alpha"], reports["bravo"]
+    program = ProgramRollup.objects.get(quarter=QUARTER, segment="program")
+    assert (program.coalitions_reported, program.coalitions_total) == (2, 3)
+    # Alphabetical: Alpha, Bravo, Charlie, then the program total.
+    assert_in_order(
+        text,
+        [
+            alpha.coalition.name,
+            "OR",
+            *key_figures(alpha.figures),
+            "Accepted, v1",
+            bravo.coalition.name,
+            "TX",
+            *key_figures(bravo.figures),
+            "Submitted, v1",
+            reports["charlie"].name,
+            "No figures",
+            "Program total",
+            "2 of 3 reporting",
+            *key_figures(program.figures),
+        ],
+    )
+    # The total is the roll-up's, derived from the records: counts add up, and the rate
+    # is recomputed from summed parts rather than averaged.
+    gtd = [r.figures["windows"]["grant_to_date"] for r in (alpha, bravo, program)]
+    assert gtd[2]["A-2"] == gtd[0]["A-2"] + gtd[1]["A-2"]
+    assert gtd[2]["E-1"] == figures.rate(
+        gtd[0]["E-1"]["numerator"] + gtd[1]["E-1"]["numerator"],
+        gtd[0]["E-1"]["denominator"] + gtd[1]["E-1"]["denominator"],
+    )
+
+
+def test_the_summary_prints_every_program_figure_of_every_window_as_program_rollup_has_it(
+    reports, summary_pdf
+):
+    program = ProgramRollup.objects.get(quarter=QUARTER, segment="program")
+    grant_start = reports["alpha"].period.grant.start_date
+    text = text_of(summary_pdf)
+    for row in figure_rows(program.figures, Quarter.parse(QUARTER), grant_start):
+        assert_in_order(text, row)
+
+
+def test_the_summary_breaks_the_program_down_by_sector_state_and_track(reports, summary_pdf):
+    text = text_of(summary_pdf)
+    segments = {r.segment: r for r in ProgramRollup.objects.filter(quarter=QUARTER)}
+    for title, segment, label in (
+        ("By sector", "sector:broadband", "Broadband"),
+        ("By state", "state:TX", "Texas"),
+        ("By track", "track:development", "Development"),
+    ):
+        row = segments[segment]
+        gtd = row.figures["windows"]["grant_to_date"]
+        assert_in_order(
+            text,
+            [
+                title,
+                label,
+                f"{row.coalitions_reported} of {row.coalitions_total}",
+                f"{gtd['A-2']:,}",
+                f"{gtd['C-3']:,}",
+                f"{gtd['D-1']:,}",
+                shown("E-1", gtd["E-1"]),
+            ],
+        )
+
+
+def test_the_summary_shows_each_coalitions_timeliness_and_the_on_time_rate(reports, summary_pdf):
+    text = text_of(summary_pdf)
+    # Both reports were sent in the test run, long after the Nov 14, 2025 due date.
+    assert_in_order(
+        text,
+        [
+            "Submission timeliness",
+            "On time: 0 · Late: 2 · Not yet sent: 1 · On-time rate: 0.0% (0/3)",
+            reports["alpha"].coalition.name,
+            "Nov 14, 2025",
+            "Late",
+            reports["bravo"].coalition.name,
+            "Late",
+            reports["charlie"].name,
+            "Not yet sent",
+        ],
+    )
+
+
+def test_the_summary_lists_the_versions_used_and_stamps_every_page(reports, summary_pdf):
+    text = text_of(summary_pdf)
+    assert_in_order(
+        text,
+        [
+            "Provenance",
+            reports["alpha"].coalition.name,
+            "2025Q3",
+            "1",
+            "Accepted",
+            reports["bravo"].coalition.name,
+            "2025Q3",
+            "1",
+            "Submitted",
+        ],
+    )
+    pages = summary_pdf.pages
+    for number, page in enumerate(pages, start=1):
+        page_text = page.extract_text()
+        assert "Pat Officer <officer@jff.example>" in page_text
+        assert "6f1c2d3e-4b5a-4c6d-8e7f-901a2b3c4d5e" in page_text
+        assert_in_order(
+            page_text,
+            [
+                "Submission versions used:",
+                f"{reports['alpha'].coalition.name} 2025Q3 version 1 (Accepted);",
+                f"{reports['bravo'].coalition.name} 2025Q3 version 1 (Submitted)",
+            ],
+        )
+        assert f"Page {number} of {len(pages)}" in page_text
+    catalog = summary_pdf.trailer["/Root"]
+    assert catalog["/MarkInfo"]["/Marked"].value is True
+    assert "/StructTreeRoot" in catalog
+    assert catalog["/Lang"] == "en-US"
+    assert summary_pdf.metadata.title == "BPIJ program-wide summary, 2025Q3"
