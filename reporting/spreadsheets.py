@@ -52,7 +52,10 @@ _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(value: str) -> str:
     """`value` made inert for spreadsheet programs: one that starts with `=`, `+`, `-`,
-    `@`, a tab or a carriage return gets a leading `'`, as OWASP recommends.
+    `@`, a tab or a carriage return gets a leading `'`, as OWASP recommends. So does one
+    where such a character follows leading whitespace (" =1+1", a line break then
+    "@SUM(…)", a no-break space): LibreOffice's CSV import can trim spaces before it
+    evaluates formulas.
 
     `write_string` alone already stops Excel from evaluating the cell in the workbook we
     write; the prefix also protects every later copy of the text. It is applied to every
@@ -60,7 +63,7 @@ def neutralise(value: str) -> str:
     as text: simpler to reason about than a list of exceptions, and the cell still shows
     what the grantee typed.
     """
-    if value.startswith(_FORMULA_TRIGGERS):
+    if value.startswith(_FORMULA_TRIGGERS) or value.lstrip().startswith(_FORMULA_TRIGGERS):
         return "'" + value
     return value
 
@@ -280,7 +283,7 @@ class _Styles:
 # literal _xHHHH_ protected, leading or trailing spaces kept, and formula triggers
 # neutralised. One search per row costs far less than one per cell.
 _SEPARATOR = "\x7f"
-_NEEDS_CARE = re.compile(r"[&<>\x00-\x1f]|_x|(?:^|\x7f)[ =+\-@]| (?:\x7f|$)")
+_NEEDS_CARE = re.compile(r"[&<>\x00-\x1f]|_x|(?:^|\x7f)[\s=+\-@]| (?:\x7f|$)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _LITERAL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 _EXCEL_EPOCH = date(1899, 12, 30)

@@ -150,17 +150,26 @@ DEFAULT_SORT = "state"
 
 
 def board(
-    user: User,
+    user: User | None,
     *,
     quarter: Quarter,
     today: date,
     filters: dict[str, str] | None = None,
     sort: str = DEFAULT_SORT,
+    coalition_id: int | None = None,
 ) -> Board:
-    """The quarter's rows for ``user``'s coalitions, filtered and sorted, in four queries."""
+    """The quarter's rows for ``user``'s coalitions, filtered and sorted, in four queries.
+
+    ``user`` None is for a data pack rendered by the exports worker, which has no request:
+    every coalition, or the one ``coalition_id`` names; who may ask for that scope was
+    checked when the export was requested (reporting.services.exports)."""
+    scoped = (
+        ReportingPeriod.objects.all() if user is None else ReportingPeriod.objects.visible_to(user)
+    )
+    if coalition_id is not None:
+        scoped = scoped.filter(coalition_id=coalition_id)
     periods = (
-        ReportingPeriod.objects.visible_to(user)
-        .filter(quarter=str(quarter))
+        scoped.filter(quarter=str(quarter))
         .select_related("coalition")
         .prefetch_related(Prefetch("submissions", queryset=Submission.objects.order_by("-version")))
         .prefetch_related(
