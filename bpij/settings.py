@@ -195,6 +195,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 CELERY_TIMEZONE = "America/New_York"
+# Exports (PDFs, data packs) run on their own queue, so a long render never holds up the
+# checks and roll-ups; its worker takes one at a time (docker-compose.yml, docs/exports.md).
+CELERY_TASK_ROUTES = {"reporting.tasks.render_export": {"queue": "exports"}}
+# Seconds an export may render before its worker kills it (soft limit 30 s earlier); a
+# request for an export left "rendering" longer than this starts it again.
+EXPORT_TIME_LIMIT = int(os.environ.get("EXPORT_TIME_LIMIT", "150"))
 
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_COOKIE_HTTPONLY = True
@@ -260,6 +266,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every step of every PDF at INFO; the export worker and the
+    # export_report command keep their output for what went wrong.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 if EMBEDDED_DEFAULT:

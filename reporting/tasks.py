@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from bpij import tenancy
 from bpij.celery import app
 
@@ -69,3 +71,19 @@ def send_reminder(reminder_id: int) -> None:
 
     with tenancy.as_owner():
         reminders.reminder_deliver(reminder_id=reminder_id)
+
+
+@app.task(
+    acks_late=True,
+    soft_time_limit=settings.EXPORT_TIME_LIMIT - 30,
+    time_limit=settings.EXPORT_TIME_LIMIT,
+)
+def render_export(export_id: int) -> None:
+    """Render an export (PDF or data pack) and store it; routed to the `exports` queue,
+    whose worker takes one at a time. At-most-once: the export is claimed (queued →
+    rendering) before anything is rendered, so a redelivered task does nothing; one
+    whose worker died mid-render is started again by the next request for it."""
+    from reporting.services import exports
+
+    with tenancy.as_owner():
+        exports.export_render(export_id=export_id)

@@ -3,6 +3,7 @@ from django.urls import path
 from reporting import views
 from reporting.views import board as board_views
 from reporting.views import dashboards as dashboard_views
+from reporting.views import exports as export_views
 from reporting.views import review
 
 app_name = "reporting"
@@ -75,4 +76,14 @@ urlpatterns = [
     path("board/remind/", board_views.board_remind, name="board-remind"),
     path("reminders/", board_views.reminder_list, name="reminder-list"),
     path("program/", dashboard_views.program_dashboard, name="program-dashboard"),
+    path("coalitions/<uuid:code>/exports/", export_views.export_list, name="export-list"),
+    path(
+        "coalitions/<uuid:code>/exports/request/",
+        export_views.export_request,
+        name="export-request",
+    ),
+    path("exports/", export_views.program_exports, name="program-exports"),
+    path("exports/request/", export_views.program_export_request, name="program-export-request"),
+    path("exports/<uuid:code>/status/", export_views.export_status, name="export-status"),
+    path("exports/<uuid:code>/download/", export_views.export_download, name="export-download"),
 ]

@@ -483,6 +483,10 @@ def audit_findings_viewed(
 
 # Services of the other reporting capabilities, each in its own module, re-exported so
 # callers keep writing services.<entity>_<verb>(...).
+from reporting.services.exports import can_export as can_export  # noqa: E402
+from reporting.services.exports import export_render as export_render  # noqa: E402
+from reporting.services.exports import export_request as export_request  # noqa: E402
+from reporting.services.exports import provenance_for as provenance_for  # noqa: E402
 from reporting.services.review import can_accept as can_accept  # noqa: E402
 from reporting.services.review import can_comment as can_comment  # noqa: E402
 from reporting.services.review import can_reply as can_reply  # noqa: E402

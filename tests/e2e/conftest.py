@@ -44,7 +44,7 @@ def celery_worker_process(transactional_db, tmp_path):
     with log.open("w") as out:
         worker = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "bpij", "worker",
+                sys.executable, "-m", "celery", "-A", "bpij", "worker", "-Q", "celery,exports",
                 "--pool=solo", "--concurrency=1", "--loglevel=INFO", "--without-heartbeat",
                 "--without-gossip", "--without-mingle",
             ],

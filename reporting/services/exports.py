@@ -1,0 +1,516 @@
+"""Exports: a coalition's quarterly performance report and the program-wide summary
+(PDF), and the data packs (XLSX, zipped CSV), rendered by a Celery job on its own queue
+and kept unchanged with their SHA-256 (docs/exports.md, "Export jobs").
+
+A request names what to export; its ``request_key`` digests everything the file is made
+from (kind, scope, quarter, the versions and roll-ups it reads, the targets it measures
+against), so asking again for the same thing reuses the stored file, and asking after
+the data changed makes a new one. Rendering is at most once per export: the job claims
+the row (queued → rendering) with a conditional UPDATE before it renders.
+"""
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.http import HttpRequest
+from django.utils import timezone
+
+from bpij import services as platform
+from bpij.models import AuditAction, StaffRole, User
+from grantees.calendar import Quarter
+from grantees.models import Coalition, Target
+from reporting import tasks
+from reporting.models import (
+    Export,
+    ExportKind,
+    ExportStatus,
+    ProgramRollup,
+    Reminder,
+    ReportingPeriod,
+    Rollup,
+    Submission,
+    SubmissionState,
+)
+
+logger = logging.getLogger(__name__)
+
+PROGRAM_WIDE = (StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN)
+COALITION_KINDS = (
+    ExportKind.COALITION_REPORT,
+    ExportKind.DATA_PACK_XLSX,
+    ExportKind.DATA_PACK_CSV,
+)
+DATA_PACKS = (ExportKind.DATA_PACK_XLSX, ExportKind.DATA_PACK_CSV)
+CONTENT_TYPES = {
+    ExportKind.COALITION_REPORT: "application/pdf",
+    ExportKind.PROGRAM_SUMMARY: "application/pdf",
+    ExportKind.DATA_PACK_XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportKind.DATA_PACK_CSV: "application/zip",
+}
+# A queued export whose job has not started after this long is sent to the worker again
+# when someone asks for it (the claim makes a duplicate job harmless).
+REQUEUE_AFTER = timedelta(minutes=5)
+
+
+# -- Who may export what --------------------------------------------------------------
+
+
+def can_export(
+    user: User,
+    *,
+    kind: str,
+    coalition: Coalition | None,
+    period: ReportingPeriod | None = None,
+    rollup: Rollup | None = None,
+) -> bool:
+    """Program officers and JFF administrators: everything. Coaches: their assigned
+    coalitions' reports and data packs (not the program-wide exports). A coalition's
+    members (administrators, reporters and viewers alike): their own coalition's report
+    for a quarter whose counted version is submitted, in review or accepted. Federal
+    Project Officers: accepted reports and the program summary (aggregates only).
+
+    Without ``period`` this answers whether the role may export that kind for that
+    scope at all; with it, for that quarter (``rollup`` saves a query when known)."""
+    if not user.is_active:
+        return False
+    if user.staff_role in PROGRAM_WIDE:
+        return True
+    if kind not in ExportKind.values:
+        return False
+    if coalition is None:
+        return user.staff_role == StaffRole.FUNDER_VIEWER and kind == ExportKind.PROGRAM_SUMMARY
+    if kind == ExportKind.PROGRAM_SUMMARY:
+        return False
+    if user.is_coach:
+        return coalition.pk in user.assigned_coalition_ids
+    if kind != ExportKind.COALITION_REPORT:
+        return False
+    funder = user.staff_role == StaffRole.FUNDER_VIEWER
+    if not funder and coalition.role_of(user) is None:
+        return False
+    if period is None:
+        return True
+    if rollup is None:
+        rollup = Rollup.objects.filter(period=period).first()
+    # A roll-up exists exactly while a version counts (submitted, in review, accepted).
+    return rollup is not None and (rollup.accepted or not funder)
+
+
+def can_download(user: User, export: Export) -> bool:
+    """The person may take this stored file: the same rule as asking for it. A Federal
+    Project Officer's coalition reports must have been made from accepted versions."""
+    if not can_export(user, kind=export.kind, coalition=export.coalition):
+        return False
+    if user.staff_role == StaffRole.FUNDER_VIEWER and export.coalition_id is not None:
+        used = export.provenance.get("submissions", [])
+        return bool(used) and all(s.get("state") == SubmissionState.ACCEPTED for s in used)
+    return True
+
+
+def kinds_for(user: User, *, coalition: Coalition | None) -> list[tuple[str, str]]:
+    """The kinds the person may ask for in this scope, as (value, label) choices."""
+    kinds = COALITION_KINDS if coalition is not None else (ExportKind.PROGRAM_SUMMARY, *DATA_PACKS)
+    return [
+        (str(kind), str(kind.label))
+        for kind in kinds
+        if can_export(user, kind=kind, coalition=coalition)
+    ]
+
+
+def exportable_quarters(user: User, *, coalition: Coalition | None) -> list[str]:
+    """Quarters with a roll-up to report, newest first: the coalition's (accepted ones
+    only for a Federal Project Officer), or the program's."""
+    if coalition is None:
+        return list(
+            ProgramRollup.objects.filter(segment="program", coalitions_reported__gt=0)
+            .order_by("-quarter")
+            .values_list("quarter", flat=True)
+        )
+    rollups = Rollup.objects.filter(coalition=coalition)
+    if user.staff_role == StaffRole.FUNDER_VIEWER:
+        rollups = rollups.filter(accepted=True)
+    return list(rollups.order_by("-quarter").values_list("quarter", flat=True))
+
+
+# -- What an export is made from ------------------------------------------------------
+
+
+@dataclass
+class Sources:
+    """The roll-ups (and so the submission versions) an export reads, and the digest of
+    everything it is made from."""
+
+    rollups: list[Rollup]
+    key: str
+
+
+def _quarter(text: str) -> str:
+    try:
+        return str(Quarter.parse(str(text)))
+    except ValueError:
+        raise ValidationError(f"{text!r} is not a quarter: write it like 2025Q3.") from None
+
+
+def _period(coalition: Coalition, quarter: str) -> ReportingPeriod:
+    period = (
+        ReportingPeriod.objects.filter(coalition=coalition, quarter=quarter)
+        .select_related("grant")
+        .first()
+    )
+    if period is None:
+        first_last = ReportingPeriod.objects.filter(coalition=coalition).order_by("start_date")
+        first, last = first_last.first(), first_last.last()
+        span = f" Its reports run from {first.quarter} to {last.quarter}." if first and last else ""
+        raise ValidationError(f"{coalition.name} has no {quarter} report.{span}")
+    return period
+
+
+def _rollups(kind: str, quarter: str, coalition: Coalition | None) -> list[Rollup]:
+    rollups = Rollup.objects.select_related("submission", "coalition").order_by(
+        "coalition__name", "quarter"
+    )
+    if kind in DATA_PACKS:
+        # A data pack carries the figures of every quarter up to the one asked for.
+        rollups = rollups.filter(quarter__lte=quarter)
+    else:
+        rollups = rollups.filter(quarter=quarter)
+    if coalition is not None:
+        rollups = rollups.filter(coalition=coalition)
+    return list(rollups)
+
+
+def sources_for(*, kind: str, quarter: str, coalition: Coalition | None) -> Sources:
+    """What the export reads now, and its request key: kind, scope and quarter, each
+    roll-up's version, state and time of computation, the program roll-ups' time, the
+    targets (pace is measured against them) and, for data packs, the state and check
+    time of every version of the quarter and its reminders (the status board and
+    findings summaries)."""
+    rollups = _rollups(kind, quarter, coalition)
+    material: dict = {
+        "kind": kind,
+        "scope": str(coalition.code) if coalition is not None else "program",
+        "quarter": quarter,
+        "rollups": [
+            [
+                str(r.coalition.code),
+                r.quarter,
+                str(r.submission.code),
+                r.submission.version,
+                r.submission.state,
+                r.computed_at.isoformat(),
+            ]
+            for r in rollups
+        ],
+    }
+    targets = Target.objects.order_by("coalition_id", "measure")
+    versions = Submission.objects.filter(period__quarter=quarter).order_by("pk")
+    if coalition is not None:
+        targets = targets.filter(coalition=coalition)
+        versions = versions.filter(coalition=coalition)
+    else:
+        material["program"] = (
+            ProgramRollup.objects.filter(quarter=quarter)
+            .aggregate(at=Max("computed_at"))["at"]
+            .isoformat()
+            if ProgramRollup.objects.filter(quarter=quarter).exists()
+            else None
+        )
+    material["targets"] = [
+        [t.coalition_id, t.measure, t.value, t.milestones]
+        for t in targets.only("coalition_id", "measure", "value", "milestones")
+    ]
+    if kind in DATA_PACKS:
+        material["versions"] = [
+            [str(code), state, checked.isoformat() if checked else None]
+            for code, state, checked in versions.values_list("code", "state", "checked_at")
+        ]
+        # The status board's "last reminder" column.
+        reminders = Reminder.objects.filter(period__quarter=quarter)
+        if coalition is not None:
+            reminders = reminders.filter(coalition=coalition)
+        material["reminders"] = list(reminders.order_by("pk").values_list("pk", "status"))
+    digest = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode())
+    return Sources(rollups=rollups, key=digest.hexdigest())
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def provenance_for(*, export: Export, rollups: list[Rollup], generated_at: datetime) -> dict:
+    """The stamp printed in every page footer (and the data packs' About sheet): which
+    submission versions the file was made from, when, by whom, and the export's id."""
+    person = export.requested_by
+    return {
+        "generated_at": timezone.localtime(generated_at).isoformat(timespec="seconds"),
+        "generated_by": f"{person.full_name} <{person.email}>"
+        if person.full_name
+        else person.email,
+        "export": str(export.code),
+        "submissions": [
+            {
+                "coalition": r.coalition.name,
+                "slug": r.coalition.slug,
+                "quarter": r.quarter,
+                "version": r.submission.version,
+                "state": r.submission.state,
+                "certified_at": _when(r.submission.certified_at),
+                "accepted_at": _when(r.submission.accepted_at),
+            }
+            for r in rollups
+        ],
+    }
+
+
+# -- Asking for an export -------------------------------------------------------------
+
+
+def _check_scope(
+    *, actor: User, kind: str, quarter: str, coalition: Coalition | None
+) -> ReportingPeriod | None:
+    """Validate the request and the person's right to it; the period for a coalition."""
+    if kind not in ExportKind.values:
+        raise ValidationError(
+            f"{kind!r} is not a kind of export; use one of {', '.join(ExportKind.values)}."
+        )
+    if kind == ExportKind.COALITION_REPORT and coalition is None:
+        raise ValidationError("Choose the coalition whose quarterly report to export.")
+    if kind == ExportKind.PROGRAM_SUMMARY and coalition is not None:
+        raise ValidationError("The program-wide summary covers every coalition; choose none.")
+    if not can_export(actor, kind=kind, coalition=coalition):
+        raise PermissionDenied
+    if coalition is None:
+        if not ProgramRollup.objects.filter(
+            quarter=quarter, segment="program", coalitions_reported__gt=0
+        ).exists():
+            raise ValidationError(
+                f"No coalition's {quarter} report counts yet, so there is nothing program-wide "
+                "to export: a quarter can be exported once a coalition has submitted it."
+            )
+        return None
+    period = _period(coalition, quarter)
+    rollup = Rollup.objects.filter(period=period).first()
+    if rollup is None:
+        raise ValidationError(
+            f"{coalition.name}'s {quarter} report has no version that counts yet: it can be "
+            "exported once a version is submitted (and until it is returned)."
+        )
+    if not can_export(actor, kind=kind, coalition=coalition, period=period, rollup=rollup):
+        raise PermissionDenied
+    return period
+
+
+def _filename(kind: str, quarter: str, coalition: Coalition | None, rollups: list[Rollup]) -> str:
+    scope = coalition.slug if coalition is not None else "program"
+    stem = f"bpij-{quarter.lower()}-{scope}"
+    if kind == ExportKind.COALITION_REPORT:
+        versions = {r.submission.version for r in rollups if r.quarter == quarter}
+        version = f"-v{versions.pop()}" if len(versions) == 1 else ""
+        return f"{stem}{version}-report.pdf"
+    if kind == ExportKind.PROGRAM_SUMMARY:
+        return f"{stem}-summary.pdf"
+    return f"{stem}-data-pack.{'xlsx' if kind == ExportKind.DATA_PACK_XLSX else 'zip'}"
+
+
+def _stale(export: Export, now: datetime) -> bool:
+    """A render that has run past the worker's hard time limit died with its worker."""
+    limit = timedelta(seconds=settings.EXPORT_TIME_LIMIT + 30)
+    return (
+        export.status == ExportStatus.RENDERING
+        and export.started_at is not None
+        and export.started_at < now - limit
+    )
+
+
+def _enqueue(export: Export) -> None:
+    tasks.render_export.delay_on_commit(export.pk)  # type: ignore[attr-defined]
+
+
+@transaction.atomic
+def export_request(
+    *,
+    actor: User,
+    kind: str,
+    quarter: str,
+    coalition: Coalition | None = None,
+    request: HttpRequest | None = None,
+    enqueue: bool = True,
+) -> Export:
+    """Ask for an export. An identical request (same kind, scope, quarter and the same
+    data) gets the stored file, or the one being rendered; otherwise a new export is
+    queued for the exports worker once this transaction commits (``enqueue=False``
+    leaves the rendering to the caller, as the command does). Audited either way."""
+    quarter = _quarter(quarter)
+    _check_scope(actor=actor, kind=kind, quarter=quarter, coalition=coalition)
+    sources = sources_for(kind=kind, quarter=quarter, coalition=coalition)
+    now = timezone.now()
+    export = _reusable(sources.key, now)
+    reused = export is not None
+    if export is None:
+        try:
+            with transaction.atomic():
+                export = Export(
+                    coalition=coalition,
+                    kind=kind,
+                    quarter=quarter,
+                    request_key=sources.key,
+                    requested_by=actor,
+                    requested_at=now,
+                    filename=_filename(kind, quarter, coalition, sources.rollups),
+                )
+                # The versions used show on the exports page while it renders; the
+                # render stamps its own time over ``generated_at``.
+                export.provenance = provenance_for(
+                    export=export, rollups=sources.rollups, generated_at=now
+                )
+                export.save(force_insert=True)
+        except IntegrityError:
+            # Someone asked for the same export a moment ago: theirs is the one.
+            export = Export.objects.exclude(status=ExportStatus.FAILED).get(request_key=sources.key)
+            reused = True
+        else:
+            if enqueue:
+                _enqueue(export)
+    elif (
+        enqueue
+        and export.status == ExportStatus.QUEUED
+        and export.requested_at < now - REQUEUE_AFTER
+    ):
+        _enqueue(export)
+    platform.audit_record(
+        action=AuditAction.EXPORT_REQUESTED,
+        request=request,
+        actor=actor,
+        coalition=coalition,
+        target=f"{ExportKind(kind).label}, {quarter}",
+        detail={"export": str(export.code), "kind": kind, "quarter": quarter, "reused": reused},
+    )
+    return export
+
+
+def _reusable(key: str, now: datetime) -> Export | None:
+    export = Export.objects.exclude(status=ExportStatus.FAILED).filter(request_key=key).first()
+    if export is not None and _stale(export, now):
+        Export.objects.filter(pk=export.pk, status=ExportStatus.RENDERING).update(
+            status=ExportStatus.FAILED,
+            finished_at=now,
+            error=(
+                f"Rendering did not finish within {settings.EXPORT_TIME_LIMIT} seconds, so "
+                "the worker stopped it; it was requested again."
+            ),
+        )
+        return None
+    return export
+
+
+# -- Rendering (the exports worker) ---------------------------------------------------
+
+
+class ExportOutdated(Exception):
+    """The data changed between the request and the render."""
+
+
+def _renderer(kind: str) -> Callable[..., bytes]:
+    # Imported here: WeasyPrint and xlsxwriter load only in the process that renders.
+    if kind in (ExportKind.COALITION_REPORT, ExportKind.PROGRAM_SUMMARY):
+        from reporting import pdf
+
+        return (
+            pdf.coalition_report_pdf
+            if kind == ExportKind.COALITION_REPORT
+            else pdf.program_summary_pdf
+        )
+    from reporting import datapacks
+
+    return (
+        datapacks.data_pack_xlsx if kind == ExportKind.DATA_PACK_XLSX else datapacks.data_pack_csv
+    )
+
+
+def _render(export: Export, rollups: list[Rollup], provenance: dict) -> bytes:
+    render = _renderer(export.kind)
+    if export.kind == ExportKind.COALITION_REPORT:
+        (rollup,) = [r for r in rollups if r.quarter == export.quarter]
+        return render(period_id=rollup.period_id, provenance=provenance)
+    if export.kind == ExportKind.PROGRAM_SUMMARY:
+        return render(quarter=export.quarter, provenance=provenance)
+    return render(quarter=export.quarter, coalition_id=export.coalition_id, provenance=provenance)
+
+
+def _failed(export_id: int, error: str) -> None:
+    Export.objects.filter(pk=export_id, status=ExportStatus.RENDERING).update(
+        status=ExportStatus.FAILED, error=error, finished_at=timezone.now()
+    )
+
+
+def export_render(*, export_id: int) -> Export | None:
+    """Render a queued export and store the file unchanged with its SHA-256.
+
+    At most once: the export is claimed (queued → rendering) with a conditional UPDATE
+    that commits before anything is rendered, so a redelivered or duplicate job finds
+    it taken (or ready) and does nothing. Returns None then. A failure is recorded on
+    the export with a message fit for the people who asked; the details go to the log.
+    """
+    started = timezone.now()
+    claimed = Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RENDERING, started_at=started
+    )
+    if not claimed:
+        return None
+    export = Export.objects.select_related("coalition", "requested_by").get(pk=export_id)
+    try:
+        sources = sources_for(kind=export.kind, quarter=export.quarter, coalition=export.coalition)
+        if sources.key != export.request_key:
+            raise ExportOutdated
+        provenance = provenance_for(export=export, rollups=sources.rollups, generated_at=started)
+        content = _render(export, sources.rollups, provenance)
+    except ExportOutdated:
+        _failed(
+            export_id,
+            "The figures changed after this export was requested (a version was sent, "
+            "returned or accepted, or a target changed). Request it again for the current ones.",
+        )
+        return None
+    except SoftTimeLimitExceeded:
+        _failed(
+            export_id,
+            f"Rendering took longer than {settings.EXPORT_TIME_LIMIT - 30} seconds and was "
+            "stopped. Request it again; if it fails again, tell the hub's operators.",
+        )
+        return None
+    except Exception:
+        logger.exception(
+            "export %s (%s %s) failed to render", export.code, export.kind, export.quarter
+        )
+        _failed(
+            export_id,
+            "The export could not be rendered. Request it again; if it fails again, tell "
+            f"the hub's operators and give them the export's id, {export.code}.",
+        )
+        return None
+    name = export.file.field.generate_filename(export, export.filename)
+    stored = export.file.storage.save(name, ContentFile(content), max_length=300)
+    finished = Export.objects.filter(pk=export_id, status=ExportStatus.RENDERING).update(
+        status=ExportStatus.READY,
+        file=stored,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        provenance=provenance,
+        finished_at=timezone.now(),
+    )
+    if not finished:
+        # Declared dead by a later request while it ran: the new export stands.
+        export.file.storage.delete(stored)
+        return None
+    export.refresh_from_db()
+    return export

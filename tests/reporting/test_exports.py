@@ -1,0 +1,463 @@
+"""Export jobs: who may export what, identical requests reuse the stored file, a change
+in the data makes a new one, rendering is claimed at most once, failures are recorded
+with a message fit for people, and the stored bytes match their SHA-256."""
+
+import hashlib
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
+from django.utils import timezone
+from pypdf import PdfReader
+
+from bpij.models import AuditAction, AuditEvent, StaffRole
+from reporting import services
+from reporting.models import (
+    Export,
+    ExportKind,
+    ExportStatus,
+    Reminder,
+    ReminderKind,
+    Rollup,
+    SubmissionState,
+)
+from reporting.services import exports
+from tests import builders, factories
+
+
+class FakeRenderer:
+    """Stands in for the PDF and data-pack renderers where the test is about the job,
+    not the file: the bytes echo what it was asked, so the stored file can be checked."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, dict]] = []
+        self.error: Exception | None = None
+
+    def __call__(self, kind: str):
+        def render(**kwargs) -> bytes:
+            self.calls.append((kind, kwargs))
+            if self.error is not None:
+                raise self.error
+            return b"%PDF-1.7 fake\n" + json.dumps([kind, kwargs], sort_keys=True).encode()
+
+        return render
+
+
+@pytest.fixture
+def renderer(monkeypatch) -> FakeRenderer:
+    fake = FakeRenderer()
+    monkeypatch.setattr(exports, "_renderer", fake)
+    return fake
+
+
+@pytest.fixture
+def reported(cast):
+    """Alpha's and Bravo's 2025Q3 reports submitted and rolled up, and the program's."""
+    versions = []
+    for coalition, admin, seed in (
+        (cast.coalition_a, cast.admin_a, 11),
+        (cast.coalition_b, cast.outsider_b, 12),
+    ):
+        period = builders.period_of(coalition, "2025Q3")
+        version = builders.submitted_version(period, admin, participants=25, seed=seed)
+        services.rollup_period(period_id=period.pk, program=False)
+        versions.append(version)
+    services.rollup_program(quarter="2025Q3")
+    return versions
+
+
+def request(actor, kind=ExportKind.COALITION_REPORT, coalition=None, quarter="2025Q3", **kw):
+    return services.export_request(
+        actor=actor, kind=kind, quarter=quarter, coalition=coalition, **kw
+    )
+
+
+def requested_and_rendered(capture, actor, **kwargs) -> Export:
+    with capture(execute=True):
+        export = request(actor, **kwargs)
+    export.refresh_from_db()
+    return export
+
+
+# -- Who may export what --------------------------------------------------------------
+
+REPORT, SUMMARY = ExportKind.COALITION_REPORT, ExportKind.PROGRAM_SUMMARY
+XLSX, CSV = ExportKind.DATA_PACK_XLSX, ExportKind.DATA_PACK_CSV
+
+
+@pytest.mark.parametrize(
+    ("who", "kind", "scope", "allowed"),
+    [
+        ("officer", REPORT, "a", True),
+        ("officer", SUMMARY, None, True),
+        ("officer", XLSX, None, True),
+        ("jff_admin", CSV, "b", True),
+        ("coach_a", REPORT, "a", True),
+        ("coach_a", XLSX, "a", True),
+        ("coach_a", REPORT, "b", False),
+        ("coach_a", SUMMARY, None, False),
+        ("coach_a", XLSX, None, False),
+        ("admin_a", REPORT, "a", True),
+        ("reporter_a", REPORT, "a", True),
+        ("viewer_a", REPORT, "a", True),
+        ("admin_a", XLSX, "a", False),
+        ("admin_a", REPORT, "b", False),
+        ("admin_a", SUMMARY, None, False),
+        ("outsider_b", REPORT, "a", False),
+    ],
+)
+def test_who_may_export_what(cast, who, kind, scope, allowed):
+    coalition = {"a": cast.coalition_a, "b": cast.coalition_b, None: None}[scope]
+    assert exports.can_export(cast[who], kind=kind, coalition=coalition) is allowed
+
+
+def test_grantees_export_only_quarters_whose_version_counts(cast, reported, renderer):
+    period = reported[0].period
+    assert exports.can_export(cast.viewer_a, kind=REPORT, coalition=cast.coalition_a, period=period)
+    services.submission_return(
+        submission=reported[0], actor=cast.officer, reasons=["figures"], note="Check A-2."
+    )
+    services.rollup_period(period_id=period.pk, program=False)
+    assert not exports.can_export(
+        cast.viewer_a, kind=REPORT, coalition=cast.coalition_a, period=period
+    )
+    with pytest.raises(ValidationError, match="no version that counts"):
+        request(cast.admin_a, coalition=cast.coalition_a)
+
+
+def test_a_federal_project_officer_exports_accepted_reports_and_the_program_summary(
+    cast, reported, renderer
+):
+    funder = factories.StaffFactory(staff_role=StaffRole.FUNDER_VIEWER)
+    period = reported[0].period
+    assert exports.can_export(funder, kind=SUMMARY, coalition=None)
+    assert not exports.can_export(funder, kind=XLSX, coalition=None)
+    assert not exports.can_export(funder, kind=REPORT, coalition=cast.coalition_a, period=period)
+    with pytest.raises(PermissionDenied):
+        request(funder, coalition=cast.coalition_a)
+    services.submission_accept(submission=reported[0], actor=cast.officer)
+    services.rollup_period(period_id=period.pk, program=False)
+    assert exports.can_export(funder, kind=REPORT, coalition=cast.coalition_a, period=period)
+    assert request(funder, coalition=cast.coalition_a).kind == REPORT
+
+
+def test_an_inactive_account_exports_nothing(cast):
+    cast.officer.is_active = False
+    assert not exports.can_export(cast.officer, kind=SUMMARY, coalition=None)
+
+
+# -- Asking, rendering, storing ---------------------------------------------------------
+
+
+def test_a_request_is_rendered_on_commit_and_stored_with_its_sha256_and_provenance(
+    cast, reported, renderer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as queued:
+        export = request(cast.coach_a, coalition=cast.coalition_a)
+    assert export.status == ExportStatus.QUEUED
+    assert len(queued) == 1  # the render waits for the commit
+    assert renderer.calls == []
+    for callback in queued:
+        callback()
+    export.refresh_from_db()
+    assert export.status == ExportStatus.READY
+    assert export.filename == "bpij-2025q3-alpha-v1-report.pdf"
+    assert export.file.name == f"exports/{export.code}/bpij-2025q3-alpha-v1-report.pdf"
+    with export.file.open("rb") as handle:
+        stored = handle.read()
+    assert export.sha256 == hashlib.sha256(stored).hexdigest()
+    assert export.size == len(stored)
+    assert export.started_at <= export.finished_at
+    ((kind, kwargs),) = renderer.calls
+    assert kind == REPORT
+    assert kwargs["period_id"] == reported[0].period_id
+    # What the renderer was given to print is what the export keeps.
+    assert kwargs["provenance"] == export.provenance
+    provenance = export.provenance
+    assert provenance["export"] == str(export.code)
+    assert provenance["generated_by"] == f"{cast.coach_a.full_name} <{cast.coach_a.email}>"
+    assert provenance["generated_at"].startswith(str(timezone.localdate()))
+    assert provenance["submissions"] == [
+        {
+            "coalition": cast.coalition_a.name,
+            "slug": "alpha",
+            "quarter": "2025Q3",
+            "version": 1,
+            "state": "submitted",
+            "certified_at": reported[0].certified_at.isoformat(),
+            "accepted_at": None,
+        }
+    ]
+    event = AuditEvent.objects.get(action=AuditAction.EXPORT_REQUESTED)
+    assert event.actor == cast.coach_a
+    assert event.coalition_name == cast.coalition_a.name
+    assert event.detail == {
+        "export": str(export.code),
+        "kind": REPORT,
+        "quarter": "2025Q3",
+        "reused": False,
+    }
+
+
+def test_an_identical_request_reuses_the_stored_file(
+    cast, reported, renderer, django_capture_on_commit_callbacks
+):
+    first = requested_and_rendered(
+        django_capture_on_commit_callbacks, cast.officer, coalition=cast.coalition_a
+    )
+    with django_capture_on_commit_callbacks() as queued:
+        again = request(cast.admin_a, coalition=cast.coalition_a)
+    assert again.pk == first.pk
+    assert queued == []  # nothing is rendered again
+    assert len(renderer.calls) == 1
+    assert Export.objects.count() == 1
+    reuse = AuditEvent.objects.filter(action=AuditAction.EXPORT_REQUESTED).order_by("pk").last()
+    assert reuse.actor == cast.admin_a
+    assert reuse.detail["reused"] is True
+
+
+def test_a_request_while_the_first_is_still_queued_shares_it(
+    cast, reported, renderer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as queued:
+        first = request(cast.officer, kind=SUMMARY)
+        second = request(cast.jff_admin, kind=SUMMARY)
+    assert first.pk == second.pk
+    assert len(queued) == 1
+
+
+@pytest.mark.parametrize("scope", ["coalition", "program"])
+def test_a_changed_version_gives_a_new_export(
+    cast, reported, renderer, django_capture_on_commit_callbacks, scope
+):
+    options = {"coalition": cast.coalition_a} if scope == "coalition" else {"kind": SUMMARY}
+    first = requested_and_rendered(django_capture_on_commit_callbacks, cast.officer, **options)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submission_accept(submission=reported[0], actor=cast.officer)
+    assert Rollup.objects.get(submission=reported[0]).accepted
+    second = requested_and_rendered(django_capture_on_commit_callbacks, cast.officer, **options)
+    assert second.pk != first.pk
+    assert second.request_key != first.request_key
+    assert second.status == ExportStatus.READY
+    states = {s["slug"]: s["state"] for s in second.provenance["submissions"]}
+    assert states["alpha"] == SubmissionState.ACCEPTED
+    first.refresh_from_db()
+    assert first.status == ExportStatus.READY  # the earlier file is kept unchanged
+
+
+def test_a_changed_target_gives_a_new_export(cast, reported, renderer):
+    first = request(cast.officer, coalition=cast.coalition_a)
+    cast.coalition_a.targets.update(value=700)
+    assert request(cast.officer, coalition=cast.coalition_a).pk != first.pk
+
+
+def test_each_kind_is_its_own_export_with_its_own_file_name(cast, reported, renderer):
+    names = {
+        (kind, scope): request(cast.officer, kind=kind, coalition=coalition).filename
+        for kind, scope, coalition in (
+            (XLSX, "a", cast.coalition_a),
+            (CSV, "a", cast.coalition_a),
+            (SUMMARY, None, None),
+            (XLSX, None, None),
+            (CSV, None, None),
+        )
+    }
+    assert names == {
+        (XLSX, "a"): "bpij-2025q3-alpha-data-pack.xlsx",
+        (CSV, "a"): "bpij-2025q3-alpha-data-pack.zip",
+        (SUMMARY, None): "bpij-2025q3-program-summary.pdf",
+        (XLSX, None): "bpij-2025q3-program-data-pack.xlsx",
+        (CSV, None): "bpij-2025q3-program-data-pack.zip",
+    }
+
+
+def test_data_packs_are_rendered_with_their_scope(
+    cast, reported, renderer, django_capture_on_commit_callbacks
+):
+    requested_and_rendered(
+        django_capture_on_commit_callbacks, cast.coach_a, kind=XLSX, coalition=cast.coalition_a
+    )
+    requested_and_rendered(django_capture_on_commit_callbacks, cast.officer, kind=CSV)
+    assert [(kind, kw["quarter"], kw["coalition_id"]) for kind, kw in renderer.calls] == [
+        (XLSX, "2025Q3", cast.coalition_a.pk),
+        (CSV, "2025Q3", None),
+    ]
+    program = Export.objects.get(kind=CSV)
+    assert {s["slug"] for s in program.provenance["submissions"]} == {"alpha", "bravo"}
+
+
+def test_rendering_is_claimed_at_most_once(cast, reported, renderer):
+    export = request(cast.officer, coalition=cast.coalition_a)
+    assert services.export_render(export_id=export.pk).status == ExportStatus.READY
+    # A redelivered or duplicate job finds it taken and does nothing.
+    assert services.export_render(export_id=export.pk) is None
+    Export.objects.filter(pk=export.pk).update(status=ExportStatus.RENDERING)
+    assert services.export_render(export_id=export.pk) is None
+    assert len(renderer.calls) == 1
+
+
+def test_a_failure_is_recorded_without_the_details_and_a_new_request_starts_again(
+    cast, reported, renderer, caplog
+):
+    renderer.error = RuntimeError("connection to 10.0.0.7 refused; traceback follows")
+    export = request(cast.officer, coalition=cast.coalition_a)
+    assert services.export_render(export_id=export.pk) is None
+    export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED
+    assert "could not be rendered" in export.error
+    assert str(export.code) in export.error
+    assert "10.0.0.7" not in export.error
+    assert not export.file
+    assert not export.sha256
+    assert "10.0.0.7" in caplog.text  # the operators' log has the cause
+    renderer.error = None
+    again = request(cast.officer, coalition=cast.coalition_a)
+    assert again.pk != export.pk
+    assert services.export_render(export_id=again.pk).status == ExportStatus.READY
+
+
+def test_a_render_that_finds_the_figures_changed_fails_and_says_why(cast, reported, renderer):
+    export = request(cast.officer, coalition=cast.coalition_a)
+    services.submission_accept(submission=reported[0], actor=cast.officer)
+    services.rollup_period(period_id=reported[0].period_id, program=False)
+    assert services.export_render(export_id=export.pk) is None
+    export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED
+    assert "figures changed after this export was requested" in export.error
+    assert renderer.calls == []
+
+
+def test_a_render_stuck_past_the_time_limit_is_replaced_by_the_next_request(
+    cast, reported, renderer, settings
+):
+    export = request(cast.officer, coalition=cast.coalition_a)
+    long_ago = timezone.now() - timedelta(seconds=settings.EXPORT_TIME_LIMIT + 60)
+    Export.objects.filter(pk=export.pk).update(status=ExportStatus.RENDERING, started_at=long_ago)
+    again = request(cast.officer, coalition=cast.coalition_a)
+    assert again.pk != export.pk
+    export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED
+    assert "did not finish" in export.error
+    # One still within its time is waited for, not replaced.
+    Export.objects.filter(pk=again.pk).update(
+        status=ExportStatus.RENDERING, started_at=timezone.now()
+    )
+    assert request(cast.officer, coalition=cast.coalition_a).pk == again.pk
+
+
+def test_an_export_left_waiting_is_sent_to_the_worker_again_when_asked_for(
+    cast, reported, renderer, django_capture_on_commit_callbacks
+):
+    export = request(cast.officer, coalition=cast.coalition_a)
+    with django_capture_on_commit_callbacks() as queued:
+        assert request(cast.officer, coalition=cast.coalition_a).pk == export.pk
+    assert queued == []  # still fresh: the first job will take it
+    Export.objects.filter(pk=export.pk).update(
+        requested_at=timezone.now() - exports.REQUEUE_AFTER - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert request(cast.officer, coalition=cast.coalition_a).pk == export.pk
+    assert len(queued) == 1
+    export.refresh_from_db()
+    assert export.status == ExportStatus.READY
+
+
+def test_two_requests_racing_end_with_one_export(cast, reported, renderer, monkeypatch):
+    winner = request(cast.officer, coalition=cast.coalition_a)
+    # The second request looked before the first had inserted its row.
+    monkeypatch.setattr(exports, "_reusable", lambda key, now: None)
+    loser = request(cast.jff_admin, coalition=cast.coalition_a)
+    assert loser.pk == winner.pk
+    assert Export.objects.count() == 1
+    with pytest.raises(IntegrityError):
+        Export.objects.create(
+            kind=REPORT, quarter="2025Q3", request_key=winner.request_key, requested_by=cast.officer
+        )
+
+
+@pytest.mark.parametrize(
+    ("kind", "scope", "quarter", "message"),
+    [
+        (REPORT, "a", "2025-3", "'2025-3' is not a quarter: write it like 2025Q3"),
+        ("pdf", "a", "2025Q3", "'pdf' is not a kind of export"),
+        (REPORT, None, "2025Q3", "Choose the coalition"),
+        (SUMMARY, "a", "2025Q3", "covers every coalition"),
+        (REPORT, "a", "2019Q1", "has no 2019Q1 report. Its reports run from 2023Q4 to"),
+        (REPORT, "a", "2025Q2", "report has no version that counts yet"),
+        (SUMMARY, None, "2025Q2", "No coalition's 2025Q2 report counts yet"),
+    ],
+)
+def test_bad_requests_say_what_is_wrong(cast, reported, kind, scope, quarter, message):
+    coalition = cast.coalition_a if scope else None
+    with pytest.raises(ValidationError, match=message.replace(".", r"\.")):
+        request(cast.officer, kind=kind, coalition=coalition, quarter=quarter)
+    assert not Export.objects.exists()
+
+
+def test_exportable_quarters_are_those_with_a_roll_up(cast, reported):
+    assert exports.exportable_quarters(cast.officer, coalition=cast.coalition_a) == ["2025Q3"]
+    assert exports.exportable_quarters(cast.officer, coalition=None) == ["2025Q3"]
+    funder = factories.StaffFactory(staff_role=StaffRole.FUNDER_VIEWER)
+    assert exports.exportable_quarters(funder, coalition=cast.coalition_a) == []
+
+
+# -- Through the real renderers -------------------------------------------------------
+
+
+def pdf_text(export: Export) -> str:
+    with export.file.open("rb") as handle:
+        content = handle.read()
+    assert content.startswith(b"%PDF-")
+    assert hashlib.sha256(content).hexdigest() == export.sha256
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+@pytest.mark.parametrize("kind", [REPORT, SUMMARY])
+def test_the_pdfs_are_stamped_with_the_export_they_belong_to(
+    cast, reported, django_capture_on_commit_callbacks, kind
+):
+    coalition = cast.coalition_a if kind == REPORT else None
+    export = requested_and_rendered(
+        django_capture_on_commit_callbacks, cast.officer, kind=kind, coalition=coalition
+    )
+    assert export.status == ExportStatus.READY, export.error
+    text = " ".join(pdf_text(export).split())
+    assert str(export.code) in text
+    assert cast.officer.email in text
+
+
+def test_the_data_packs_carry_the_export_they_belong_to(
+    cast, reported, django_capture_on_commit_callbacks
+):
+    xlsx = requested_and_rendered(
+        django_capture_on_commit_callbacks, cast.coach_a, kind=XLSX, coalition=cast.coalition_a
+    )
+    zipped = requested_and_rendered(django_capture_on_commit_callbacks, cast.officer, kind=CSV)
+    for export in (xlsx, zipped):
+        assert export.status == ExportStatus.READY, export.error
+        with export.file.open("rb") as handle:
+            content = handle.read()
+        assert hashlib.sha256(content).hexdigest() == export.sha256
+    with xlsx.file.open("rb") as handle:
+        about = openpyxl.load_workbook(handle, read_only=True)["About"]
+        values = [str(cell) for row in about.iter_rows(values_only=True) for cell in row]
+    assert str(xlsx.code) in values
+    with zipped.file.open("rb") as handle, zipfile.ZipFile(handle) as archive:
+        readme = archive.read("README.csv").decode("utf-8-sig")
+    assert str(zipped.code) in readme
+    assert "Bravo Broadband Coalition (test) 2025Q3 v1 (submitted)" in readme
+
+
+def test_a_reminder_changes_a_data_pack_but_not_the_report(cast, reported, renderer):
+    pack = request(cast.officer, kind=XLSX, coalition=cast.coalition_a)
+    report = request(cast.officer, coalition=cast.coalition_a)
+    Reminder.objects.create(
+        coalition=cast.coalition_a, period=reported[0].period, kind=ReminderKind.MANUAL
+    )
+    assert request(cast.officer, kind=XLSX, coalition=cast.coalition_a).pk != pack.pk
+    assert request(cast.officer, coalition=cast.coalition_a).pk == report.pk
