@@ -31,7 +31,7 @@ def test_a_program_officer_exports_a_report_and_downloads_it(
 
     sign_in(page.context, cast.officer)
     page.goto(f"/coalitions/{cast.coalition_a.code}/")
-    page.get_by_role("link", name="Exports", exact=True).click()
+    page.locator("#main-content").get_by_role("link", name="Exports", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Exports")
     expect(page.get_by_text("No exports yet.")).to_be_visible()
     axe.check(page, "exports-empty")
