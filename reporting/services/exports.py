@@ -229,7 +229,10 @@ def sources_for(*, kind: str, quarter: str, coalition: Coalition | None) -> Sour
         [t.coalition_id, t.measure, t.value, t.milestones]
         for t in targets.only("coalition_id", "measure", "value", "milestones")
     ]
-    if kind in DATA_PACKS:
+    if kind in DATA_PACKS or kind == ExportKind.PROGRAM_SUMMARY:
+        # Both print where every coalition's report stands (the board, the summary's
+        # status and timeliness columns), and "overdue" changes with the date alone.
+        material["today"] = timezone.localdate().isoformat()
         material["versions"] = [
             [str(code), state, checked.isoformat() if checked else None]
             for code, state, checked in versions.values_list("code", "state", "checked_at")

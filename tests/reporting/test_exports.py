@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
@@ -461,3 +462,17 @@ def test_a_reminder_changes_a_data_pack_but_not_the_report(cast, reported, rende
     )
     assert request(cast.officer, kind=XLSX, coalition=cast.coalition_a).pk != pack.pk
     assert request(cast.officer, coalition=cast.coalition_a).pk == report.pk
+
+
+def test_the_program_summary_is_made_again_when_a_report_moves_or_a_day_passes(
+    cast, reported, renderer
+):
+    # The summary prints where each coalition's report stands: a version that moves
+    # (here a returned one) or a due date that passes changes it without any roll-up.
+    summary = request(cast.officer, kind=ExportKind.PROGRAM_SUMMARY)
+    assert request(cast.officer, kind=ExportKind.PROGRAM_SUMMARY).pk == summary.pk
+    services.submission_review_start(submission=reported[1], actor=cast.officer)
+    moved = request(cast.officer, kind=ExportKind.PROGRAM_SUMMARY)
+    assert moved.pk != summary.pk
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        assert request(cast.officer, kind=ExportKind.PROGRAM_SUMMARY).pk != moved.pk
