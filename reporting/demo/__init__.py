@@ -115,6 +115,8 @@ STILL_WITH_JFF: dict[str, str] = {
 }
 # Share of earlier quarters returned once before being accepted.
 RETURN_RATE = 0.15
+# Share of versions whose first participant file had mistakes the checks caught.
+FIRST_TRY_RATE = 0.4
 
 __all__ = ["AHEAD", "AT_RISK", "LATEST", "SeedReport", "latest_closed_quarter", "seed"]
 
@@ -335,6 +337,12 @@ def _period(
         if index > 0:
             at = clock.at(at.date() + timedelta(days=rng.randint(1, 4)), earliest=at)
             submit_on = at.date() + timedelta(days=rng.randint(1, 5))
+        # Most grantees need a try or two: a first participant file with mistakes,
+        # checked and replaced, before the version is clean.
+        first_try = None
+        if kind == "clean" and index == 0 and rng.random() < FIRST_TRY_RATE:
+            tried_rows, tried_jobs = population.broken(rows, jobs, f"first:{slug}:{quarter}")
+            first_try = _check(tried_rows, tried_jobs, quarter, history)
         text = narrative
         if reasons and ReturnReason.NARRATIVE in reasons:
             text = (narrative[0], "", narrative[2])
@@ -347,6 +355,7 @@ def _period(
             submit_on=submit_on,
             reasons=reasons,
             narrative=text,
+            first_try=first_try,
         )
 
 

@@ -127,6 +127,7 @@ class Writer:
         submit_on: date | None = None,
         reasons: list[str] | None = None,
         narrative: tuple[str, str, str] = ("", "", ""),
+        first_try: Files | None = None,
     ) -> tuple[Submission, datetime]:
         """One version from its start to ``final``; returns it and when it got there."""
         cast, clock, number = self.cast, self.clock, (previous.version + 1 if previous else 1)
@@ -144,6 +145,8 @@ class Writer:
         state = str(S.DRAFT)
         fields: dict[str, Any] = {}
         if files is not None:
+            if first_try is not None:
+                now = self._first_try(submission, first_try, now)
             now = self._upload(submission, files, now, copied_from=previous)
             result = files.result
             state = str(S.NEEDS_FIXES if result.errors else S.READY)
@@ -221,6 +224,59 @@ class Writer:
                 setattr(submission, name, value)
         self.report.by_state[final] = self.report.by_state.get(final, 0) + 1
         return submission, now
+
+    def _first_try(self, submission: Submission, files: Files, now: datetime) -> datetime:
+        """A participant file sent with mistakes, checked, and replaced by the fixed one
+        (kept as history, like any replaced upload): how most quarters go, and what the
+        dashboards' data-quality figures count."""
+        result = files.result.participants
+        data = files.participants
+        sha256 = hashlib.sha256(data).hexdigest()
+        name = f"{self.coalition.slug}-{submission.period.quarter}-participants-draft.csv"
+        now = self.clock.at(now.date(), earliest=now)
+        upload = Upload(
+            coalition=self.coalition,
+            submission=submission,
+            kind=UploadKind.PARTICIPANTS,
+            original_name=name,
+            size=len(data),
+            sha256=sha256,
+            uploaded_by=self.cast.reporter,
+            uploaded_at=now,
+            is_current=False,
+            status=UploadStatus.CHECKED,
+            data_rows=result.data_rows,
+            kept_rows=result.kept.height if result.kept is not None else 0,
+            error_count=sum(1 for f in result.findings if f.severity == "error"),
+            warning_count=sum(1 for f in result.findings if f.severity == "warning"),
+        )
+        upload.file.save(name, ContentFile(data), save=False)
+        upload.save()
+        findings.replace(upload, result.findings)
+        self.event(
+            submission,
+            "uploaded",
+            now,
+            self.cast.reporter,
+            note=f"{UploadKind.PARTICIPANTS.label}: {name} ({len(data):,} bytes, "
+            f"SHA-256 {sha256[:12]}…)",
+        )
+        checking = self.clock.at(now.date(), earliest=now)
+        self.event(submission, "checking", checking, self.cast.reporter, S.DRAFT, S.CHECKING)
+        checked = checking + timedelta(seconds=self.rng.randint(4, 40))
+        self.event(
+            submission,
+            "checked",
+            checked,
+            None,
+            S.CHECKING,
+            S.NEEDS_FIXES if upload.error_count else S.READY,
+            f"{upload.error_count} error(s), {upload.warning_count} warning(s).",
+        )
+        # The fix comes a day or two later, back to a draft.
+        return self.clock.at(
+            checked.date() + timedelta(days=self.rng.randint(1, 2)), earliest=checked
+        )
 
     def _upload(
         self, submission: Submission, files: Files, now: datetime, copied_from: Submission | None
