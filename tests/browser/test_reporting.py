@@ -63,6 +63,10 @@ def state_tag(page: Page):
 def upload(page: Page, kind: str, name: str, content: bytes) -> None:
     """Choose a file in the page's file input: htmx sends it on "change", the check runs
     (eagerly, during the request) and the page reloads itself (HX-Refresh)."""
+    # htmx binds the input once the page has loaded: a file chosen before that, on a
+    # busy machine, would send nothing.
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined")
     with page.expect_response(re.compile(r"/upload/$")) as sent:
         page.set_input_files(
             f"#file-{kind}", files=[{"name": name, "mimeType": "text/csv", "buffer": content}]
