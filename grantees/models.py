@@ -201,7 +201,14 @@ class Target(models.Model):
 
 
 class MembershipQuerySet(TenantQuerySet["Membership"]):
-    pass
+    def filers(self, coalition_id: int) -> "MembershipQuerySet":
+        """The active people who file the coalition's reports (administrators and
+        reporters): whom a return notice or a reminder is written to."""
+        return self.filter(
+            coalition_id=coalition_id,
+            role__in=(MemberRole.ADMIN, MemberRole.REPORTER),
+            user__is_active=True,
+        )
 
 
 class Membership(models.Model):

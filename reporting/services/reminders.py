@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from bpij import services as platform
 from bpij.models import AuditAction, StaffRole, User
-from grantees.models import CoachAssignment, MemberRole, Membership
+from grantees.models import CoachAssignment, Membership
 from reporting import tasks
 from reporting.models import (
     OPEN_STATES,
@@ -201,13 +201,7 @@ def _mark_failed(reminder: Reminder, error: str) -> Reminder:
 
 
 def _grantee_addresses(coalition_id: int) -> list[str]:
-    return sorted(
-        Membership.objects.filter(
-            coalition_id=coalition_id,
-            role__in=(MemberRole.ADMIN, MemberRole.REPORTER),
-            user__is_active=True,
-        ).values_list("user__email", flat=True)
-    )
+    return sorted(Membership.objects.filers(coalition_id).values_list("user__email", flat=True))
 
 
 def _cc_addresses(reminder: Reminder) -> list[str]:

@@ -332,9 +332,7 @@ def return_notice_recipients(submission: Submission) -> list[User]:
     """The people who can act on a returned report: its administrators and reporters."""
     return [
         m.user
-        for m in Membership.objects.filter(
-            coalition_id=submission.coalition_id, role__in=UPLOAD_ROLES, user__is_active=True
-        )
+        for m in Membership.objects.filers(submission.coalition_id)
         .select_related("user")
         .order_by("user__email")
     ]
