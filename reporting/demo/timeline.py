@@ -230,37 +230,58 @@ class Writer:
         (kept as history, like any replaced upload): how most quarters go, and what the
         dashboards' data-quality figures count."""
         result = files.result.participants
-        data = files.participants
-        sha256 = hashlib.sha256(data).hexdigest()
         name = f"{self.coalition.slug}-{submission.period.quarter}-participants-draft.csv"
-        now = self.clock.at(now.date(), earliest=now)
-        upload = Upload(
-            coalition=self.coalition,
-            submission=submission,
-            kind=UploadKind.PARTICIPANTS,
-            original_name=name,
-            size=len(data),
-            sha256=sha256,
-            uploaded_by=self.cast.reporter,
-            uploaded_at=now,
-            is_current=False,
-            status=UploadStatus.CHECKED,
-            data_rows=result.data_rows,
-            kept_rows=result.kept.height if result.kept is not None else 0,
-            error_count=sum(1 for f in result.findings if f.severity == "error"),
-            warning_count=sum(1 for f in result.findings if f.severity == "warning"),
+        upload = self._new_upload(
+            submission, UploadKind.PARTICIPANTS, name, files.participants, result
         )
-        upload.file.save(name, ContentFile(data), save=False)
+        upload.is_current = False
+        now = self._send(submission, upload, files.participants, now)
         upload.save()
         findings.replace(upload, result.findings)
+        checked = self._checked(submission, now, upload.error_count, upload.warning_count)
+        # The fix comes a day or two later, back to a draft.
+        return self.clock.at(
+            checked.date() + timedelta(days=self.rng.randint(1, 2)), earliest=checked
+        )
+
+    def _new_upload(
+        self, submission: Submission, kind: str, name: str, data: bytes, file_result
+    ) -> Upload:
+        """The upload row of a checked file, as submission_check leaves it (unsaved)."""
+        return Upload(
+            coalition=self.coalition,
+            submission=submission,
+            kind=kind,
+            original_name=name,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            uploaded_by=self.cast.reporter,
+            status=UploadStatus.CHECKED,
+            data_rows=file_result.data_rows,
+            kept_rows=file_result.kept.height if file_result.kept is not None else 0,
+            error_count=sum(1 for f in file_result.findings if f.severity == "error"),
+            warning_count=sum(1 for f in file_result.findings if f.severity == "warning"),
+        )
+
+    def _send(self, submission: Submission, upload: Upload, data: bytes, now: datetime):
+        """Store the file's bytes and write the "uploaded" event; returns when."""
+        now = self.clock.at(now.date(), earliest=now)
+        upload.uploaded_at = now
+        upload.file.save(upload.original_name, ContentFile(data), save=False)
         self.event(
             submission,
             "uploaded",
             now,
             self.cast.reporter,
-            note=f"{UploadKind.PARTICIPANTS.label}: {name} ({len(data):,} bytes, "
-            f"SHA-256 {sha256[:12]}…)",
+            note=(
+                f"{UploadKind(upload.kind).label}: {upload.original_name} ({len(data):,} "
+                f"bytes, SHA-256 {upload.sha256[:12]}…)"
+            ),
         )
+        return now
+
+    def _checked(self, submission: Submission, now: datetime, errors: int, warnings: int):
+        """The "checks started" and "checks finished" events; returns when they finished."""
         checking = self.clock.at(now.date(), earliest=now)
         self.event(submission, "checking", checking, self.cast.reporter, S.DRAFT, S.CHECKING)
         checked = checking + timedelta(seconds=self.rng.randint(4, 40))
@@ -270,13 +291,10 @@ class Writer:
             checked,
             None,
             S.CHECKING,
-            S.NEEDS_FIXES if upload.error_count else S.READY,
-            f"{upload.error_count} error(s), {upload.warning_count} warning(s).",
+            S.NEEDS_FIXES if errors else S.READY,
+            f"{errors} error(s), {warnings} warning(s).",
         )
-        # The fix comes a day or two later, back to a draft.
-        return self.clock.at(
-            checked.date() + timedelta(days=self.rng.randint(1, 2)), earliest=checked
-        )
+        return checked
 
     def _upload(
         self, submission: Submission, files: Files, now: datetime, copied_from: Submission | None
@@ -294,58 +312,19 @@ class Writer:
         for kind, data, file_result in pairs:
             if data is None or file_result is None:
                 continue
-            sha256 = hashlib.sha256(data).hexdigest()
+            name = f"{self.coalition.slug}-{submission.period.quarter}-{kind}.csv"
+            upload = self._new_upload(submission, kind, name, data, file_result)
             earlier = previous.get(kind)
-            quarter = submission.period.quarter
-            name = f"{self.coalition.slug}-{quarter}-{kind}.csv"
-            upload = Upload(
-                coalition=self.coalition,
-                submission=submission,
-                kind=kind,
-                original_name=name,
-                size=len(data),
-                sha256=sha256,
-                uploaded_by=self.cast.reporter,
-                status=UploadStatus.CHECKED,
-                data_rows=file_result.data_rows,
-                kept_rows=file_result.kept.height if file_result.kept is not None else 0,
-                error_count=sum(1 for f in file_result.findings if f.severity == "error"),
-                warning_count=sum(1 for f in file_result.findings if f.severity == "warning"),
-            )
-            if earlier is not None and earlier.sha256 == sha256:
+            if earlier is not None and earlier.sha256 == upload.sha256:
                 # A new version starts from the returned one's files (submission_start).
                 upload.file.name = earlier.file.name
                 upload.original_name = earlier.original_name
                 upload.uploaded_at = earlier.uploaded_at
             else:
-                now = self.clock.at(now.date(), earliest=now)
-                upload.uploaded_at = now
-                upload.file.save(name, ContentFile(data), save=False)
-                self.event(
-                    submission,
-                    "uploaded",
-                    now,
-                    self.cast.reporter,
-                    note=(
-                        f"{UploadKind(kind).label}: {name} ({len(data):,} bytes, "
-                        f"SHA-256 {sha256[:12]}…)"
-                    ),
-                )
+                now = self._send(submission, upload, data, now)
             upload.save()
             findings.replace(upload, file_result.findings)
-        checking = self.clock.at(now.date(), earliest=now)
-        self.event(submission, "checking", checking, self.cast.reporter, S.DRAFT, S.CHECKING)
-        checked = checking + timedelta(seconds=self.rng.randint(4, 40))
-        to_state = S.NEEDS_FIXES if result.errors else S.READY
-        self.event(
-            submission,
-            "checked",
-            checked,
-            None,
-            S.CHECKING,
-            to_state,
-            f"{result.errors} error(s), {result.warnings} warning(s).",
-        )
+        checked = self._checked(submission, now, result.errors, result.warnings)
         kept_people = result.participants.kept
         kept_jobs = result.placements.kept if result.placements else None
         people, jobs = store(
