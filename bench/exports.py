@@ -45,29 +45,18 @@ OUT = ROOT / "bench" / "out" / "exports.json"
 
 
 def provenance(rollups) -> dict:
+    """The stamp an export of these roll-ups would carry, from the service that makes it,
+    for an export that is never saved."""
     from django.utils import timezone
 
-    return {
-        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
-        "generated_by": "Benchmark <bench@jff.example>",
-        "export": "00000000-0000-4000-8000-000000000000",
-        "submissions": [
-            {
-                "coalition": r.coalition.name,
-                "slug": r.coalition.slug,
-                "quarter": r.quarter,
-                "version": r.submission.version,
-                "state": r.submission.state,
-                "certified_at": r.submission.certified_at.isoformat()
-                if r.submission.certified_at
-                else None,
-                "accepted_at": r.submission.accepted_at.isoformat()
-                if r.submission.accepted_at
-                else None,
-            }
-            for r in rollups
-        ],
-    }
+    from bpij.models import User
+    from reporting.models import Export
+    from reporting.services import exports
+
+    requester = User(email="bench@jff.example", full_name="Benchmark")
+    return exports.provenance_for(
+        export=Export(requested_by=requester), rollups=rollups, generated_at=timezone.now()
+    )
 
 
 def child(kind: str, runs: int, report: Path) -> None:
