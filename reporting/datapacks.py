@@ -30,6 +30,7 @@ from typing import Any
 import xlsxwriter
 from django.conf import settings
 from django.db.models import Count, Min
+from django.urls import reverse
 from django.utils import timezone
 
 from grantees.calendar import Quarter
@@ -405,13 +406,22 @@ def _board_table(quarter: Quarter, coalition_id: int | None, today: date) -> Tab
     data = board_selector.board(
         None, quarter=quarter, today=today, sort="coalition", coalition_id=coalition_id
     )
-    table = Table(
-        sheet="Status board",
-        file="status_board.csv",
+    return board_table(
+        data,
         about=(
             f"The status board for {quarter}: each coalition's report as the board showed it "
             "when the pack was generated (its status depends on that day)."
         ),
+    )
+
+
+def board_table(data: board_selector.Board, *, about: str) -> Table:
+    """The status board's rows as a table: the data packs' sheet, and the board's own
+    export as filtered and sorted on the page."""
+    table = Table(
+        sheet="Status board",
+        file="status_board.csv",
+        about=about,
         columns=[
             Column("Coalition", width=32),
             Column("Coalition slug", width=16),
@@ -431,6 +441,7 @@ def _board_table(quarter: Quarter, coalition_id: int | None, today: date) -> Tab
             Column("Last reminder", DATE),
             Column("Last reminder kind", width=24),
             Column("Last reminder status", width=12),
+            Column("Report page", width=40),
         ],
     )
     for row in data.rows:
@@ -457,6 +468,11 @@ def _board_table(quarter: Quarter, coalition_id: int | None, today: date) -> Tab
                 timezone.localdate(reminder.claimed_at) if reminder else None,
                 reminder.get_kind_display() if reminder else None,
                 reminder.get_status_display() if reminder else None,
+                settings.SITE_URL
+                + reverse(
+                    "reporting:period-detail",
+                    kwargs={"code": c.code, "quarter": row.period.quarter},
+                ),
             ]
         )
     return table
@@ -587,12 +603,7 @@ def data_pack_xlsx(*, quarter: str, coalition_id: int | None, provenance: dict) 
     are numbers, dates are dates; the header row is frozen and filterable."""
     tables = _tables(quarter=quarter, coalition_id=coalition_id, provenance=provenance)
     output = io.BytesIO()
-    # constant_memory streams each row to a temporary file as it is written (rows are
-    # written strictly in order), so a program pack's ~40,000 figure rows stay out of
-    # memory; in_memory would override it.
-    workbook = xlsxwriter.Workbook(
-        output, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
+    workbook = xlsxwriter.Workbook(output, _WORKBOOK_OPTIONS)
     workbook.set_properties(
         {
             "title": f"BPIJ data pack {quarter}",
@@ -603,6 +614,25 @@ def data_pack_xlsx(*, quarter: str, coalition_id: int | None, provenance: dict) 
     formats = _formats(workbook)
     for table in tables:
         _write_sheet(workbook, formats, table)
+    workbook.close()
+    return output.getvalue()
+
+
+# constant_memory streams each row to a temporary file as it is written (rows are written
+# strictly in order), so a program pack's ~40,000 figure rows stay out of memory;
+# in_memory would override it. Text is written as text, never read as a formula or link.
+_WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+}
+
+
+def table_xlsx(table: Table) -> bytes:
+    """One table as a workbook of one sheet, written like a data pack's sheets."""
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, _WORKBOOK_OPTIONS)
+    _write_sheet(workbook, _formats(workbook), table)
     workbook.close()
     return output.getvalue()
 
@@ -682,7 +712,7 @@ def data_pack_csv(*, quarter: str, coalition_id: int | None, provenance: dict) -
             info = zipfile.ZipInfo(table.file, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16  # readable once unzipped (the default is 0)
-            archive.writestr(info, _csv_bytes(table))
+            archive.writestr(info, table_csv(table))
     return output.getvalue()
 
 
@@ -693,7 +723,8 @@ def _zip_time(provenance: dict) -> tuple[int, int, int, int, int, int]:
     return (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
 
 
-def _csv_bytes(table: Table) -> bytes:
+def table_csv(table: Table) -> bytes:
+    """One table as a UTF-8 CSV file (with a byte-order mark), written like a data pack's."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(c.header) for c in table.columns])

@@ -1,16 +1,12 @@
 """The staff status board (every coalition × one quarter), its export and bulk
 reminders, and the list of reminders sent."""
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass
 from typing import cast
 from urllib.parse import urlencode
 
-import xlsxwriter
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -25,10 +21,10 @@ from bpij.http import AuthedRequest
 from bpij.models import AuditAction, StaffRole
 from grantees.calendar import Quarter
 from grantees.models import US_STATES, Coalition, Sector, Track
+from reporting import datapacks
 from reporting.models import Reminder, ReminderKind, ReminderStatus, ReportingPeriod
 from reporting.selectors import board as selectors
 from reporting.services import reminders
-from reporting.spreadsheets import neutralise
 
 # Grantees and Federal Project Officers have no board: it shows every coalition's
 # report states and coaches (403, as the page is not one coalition's object).
@@ -157,117 +153,32 @@ def board(request: AuthedRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-EXPORT_HEADER = (
-    "Coalition",
-    "Lead organization",
-    "States served",
-    "Sectors",
-    "Track",
-    "Quarter",
-    "Due date",
-    "Status",
-    "Days before due (negative: late)",
-    "First submitted",
-    "Latest version",
-    "Errors",
-    "Warnings",
-    "Coaches",
-    "Last reminder",
-    "Report page",
-)
-
-
-def _export_rows(data: selectors.Board) -> list[list[str | int | None]]:
-    rows: list[list[str | int | None]] = []
-    for row in data.rows:
-        c = row.coalition
-        sent = row.first_sent
-        reminder = row.last_reminder
-        reminder_text = ""
-        if reminder is not None:
-            reminder_text = (
-                f"{timezone.localtime(reminder.claimed_at):%Y-%m-%d} "
-                f"{reminder.get_kind_display()} ({reminder.get_status_display().lower()})"
-            )
-        link = settings.SITE_URL + reverse(
-            "reporting:period-detail", kwargs={"code": c.code, "quarter": row.period.quarter}
-        )
-        rows.append(
-            [
-                c.name,
-                c.lead_organization,
-                ", ".join(c.states_served),
-                ", ".join(label for _, label in c.sector_pairs),
-                c.get_track_display(),
-                row.period.quarter,
-                row.period.due_date.isoformat(),
-                row.state_label,
-                row.days,
-                f"{timezone.localtime(sent.submitted_at):%Y-%m-%d %H:%M}"
-                if sent and sent.submitted_at
-                else "",
-                row.version,
-                row.errors,
-                row.warnings,
-                row.coach_names,
-                reminder_text,
-                link,
-            ]
-        )
-    return rows
-
-
 def board_export(request: AuthedRequest, fmt: str) -> HttpResponse:
-    """The board exactly as filtered and sorted, as XLSX or CSV; every text cell is
-    neutralised against formula injection."""
+    """The board exactly as filtered and sorted, as XLSX or CSV, written like the data
+    packs' status board sheet (every text cell neutralised against formula injection)."""
     if fmt not in ("xlsx", "csv"):
         raise Http404
     _, data, state = _board(request)
-    rows = _export_rows(data)
+    table = datapacks.board_table(
+        data, about=f"The status board for {data.quarter}, as filtered and sorted on the page."
+    )
     platform.audit_record(
         action=AuditAction.BOARD_EXPORTED,
         request=request,
-        target=f"status board {data.quarter} ({len(rows)} rows, {fmt.upper()})",
-        detail={"filters": state, "rows": len(rows), "format": fmt},
+        target=f"status board {data.quarter} ({len(table.rows)} rows, {fmt.upper()})",
+        detail={"filters": state, "rows": len(table.rows), "format": fmt},
     )
-    name = f"bpij-status-board-{data.quarter}.{fmt}"
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_HEADER)
-        for values in rows:
-            writer.writerow(
-                [neutralise(v) if isinstance(v, str) else ("" if v is None else v) for v in values]
-            )
-        response = HttpResponse(buffer.getvalue().encode("utf-8-sig"), content_type="text/csv")
+        response = HttpResponse(datapacks.table_csv(table), content_type="text/csv")
     else:
         response = HttpResponse(
-            _xlsx(rows, title=f"Status board {data.quarter}"),
+            datapacks.table_xlsx(table),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="bpij-status-board-{data.quarter}.{fmt}"'
+    )
     return response
-
-
-def _xlsx(rows: list[list[str | int | None]], *, title: str) -> bytes:
-    output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(output, {"in_memory": True})
-    sheet = workbook.add_worksheet(title[:31])
-    bold = workbook.add_format({"bold": True, "bg_color": "#dfe1e2"})
-    for col, label in enumerate(EXPORT_HEADER):
-        sheet.write_string(0, col, label, bold)
-    for r, values in enumerate(rows, start=1):
-        for col, value in enumerate(values):
-            if isinstance(value, int):
-                sheet.write_number(r, col, value)
-            elif isinstance(value, str):
-                sheet.write_string(r, col, neutralise(value))
-    sheet.freeze_panes(1, 1)
-    sheet.autofilter(0, 0, max(len(rows), 1), len(EXPORT_HEADER) - 1)
-    sheet.set_column(0, 0, 40)
-    sheet.set_column(1, len(EXPORT_HEADER) - 1, 16)
-    workbook.close()
-    return output.getvalue()
 
 
 @require_POST
