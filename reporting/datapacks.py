@@ -34,10 +34,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from grantees.calendar import Quarter
-from grantees.models import US_STATES, Coalition, Grant, Sector, Track
+from grantees.models import Coalition, Grant
 from reporting import figures
 from reporting.models import Finding, ProgramRollup, Rollup, Upload
-from reporting.selectors import FIGURES, WINDOWS
+from reporting.selectors import FIGURES, WINDOWS, dashboards
 from reporting.selectors import board as board_selector
 from reporting.selectors.reports import RULE_TITLES
 from reporting.spreadsheets import neutralise
@@ -185,14 +185,11 @@ def _figures_table(rollups: list[Rollup]) -> Table:
 
 
 def segment_label(segment: str) -> str:
-    kind, _, code = segment.partition(":")
+    """A program roll-up's segment named for a spreadsheet: "Sector: Broadband"."""
+    kind, _, _ = segment.partition(":")
     if kind == "program":
         return "All coalitions"
-    if kind == "sector":
-        return f"Sector: {Sector(code).label if code in Sector.values else code}"
-    if kind == "track":
-        return f"Track: {Track(code).label if code in Track.values else code}"
-    return f"State: {US_STATES.get(code, code)}"
+    return f"{kind.capitalize()}: {dashboards.segment_label(segment)}"
 
 
 def _program_rollups(quarter: Quarter) -> list[ProgramRollup]:

@@ -369,7 +369,7 @@ class Breakdown:
         )
 
 
-def _segment_label(segment: str) -> str:
+def segment_label(segment: str) -> str:
     kind, _, code = segment.partition(":")
     if kind == "sector":
         return str(Sector(code).label) if code in Sector.values else code
@@ -488,7 +488,7 @@ def program_dashboard(*, user: User, quarter: str = "", today: date) -> ProgramD
         rows = [
             SegmentRow(
                 segment=s.segment,
-                label=_segment_label(s.segment),
+                label=segment_label(s.segment),
                 reported=s.coalitions_reported,
                 total=s.coalitions_total,
                 values=[_window(s.figures, GTD).get(key, 0) for key in BREAKDOWN_KEYS],

@@ -696,7 +696,7 @@ def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
         shown = [
             dashboards.SegmentRow(
                 segment=s.segment,
-                label=dashboards._segment_label(s.segment),
+                label=dashboards.segment_label(s.segment),
                 reported=s.coalitions_reported,
                 total=s.coalitions_total,
                 values=[s.figures["windows"][GTD].get(key, 0) for key in dashboards.BREAKDOWN_KEYS],
