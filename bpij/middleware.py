@@ -1,23 +1,46 @@
 from collections.abc import Callable
 from contextlib import ExitStack
 
+from allauth.account.authentication import (
+    AUTHENTICATION_METHODS_SESSION_KEY,
+    get_authentication_records,
+)
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 
 from bpij import tenancy
 
-SESSION_KEY = "bpij_mfa_ok"
-# Pages a staff member without a second factor may still open: everything under
-# /accounts/ (sign-out, password, the MFA set-up itself) and static files.
+# Pages a staff member may open before passing the second factor: everything under
+# /accounts/ (sign-out, password, the second factor itself) and static files.
 OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz")
 
 
-def forget_mfa_ok(request: HttpRequest | None) -> None:
-    if request is not None and hasattr(request, "session"):
-        request.session.pop(SESSION_KEY, None)
+def passed_second_factor(request: HttpRequest) -> bool:
+    """Whether this session, not merely this person, has passed the second factor.
+
+    allauth keeps the authentication methods used in the session; a code entered at
+    sign-in or at reauthentication adds an "mfa" record, and so does setting up an
+    authenticator (bpij.signals). A session made any other way (a password alone, a
+    password reset) has none.
+    """
+    user = getattr(request, "user", None)
+    records = get_authentication_records(request, user) if user is not None else []
+    return any(record.get("method") == "mfa" for record in records)
+
+
+def forget_second_factor(request: HttpRequest | None) -> None:
+    if request is None or not hasattr(request, "session"):
+        return
+    records = request.session.get(AUTHENTICATION_METHODS_SESSION_KEY)
+    if isinstance(records, list):
+        request.session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            record for record in records if record.get("method") != "mfa"
+        ]
 
 
 def mfa_exempt(user) -> bool:
@@ -25,10 +48,12 @@ def mfa_exempt(user) -> bool:
 
 
 class StaffMFARequiredMiddleware:
-    """JFF staff reach no coalition data until they have set up a second factor.
+    """Staff roles and the Federal Project Officer reach no coalition data until this
+    session has passed the second factor.
 
-    Having one is remembered in the session (forgotten when an authenticator is
-    removed), so a staff member costs one query per session, not one per page.
+    Someone without an authenticator is sent to set one up; someone with one whose session
+    has not used it (signed in by a door that skipped it) is asked for a code. A session
+    that has passed costs no query.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -40,18 +65,19 @@ class StaffMFARequiredMiddleware:
             user.is_authenticated
             and user.needs_mfa
             and not request.path.startswith(OPEN_PREFIXES)
-            and not request.session.get(SESSION_KEY)
             and not mfa_exempt(user)
+            and not passed_second_factor(request)
         ):
             if Authenticator.objects.filter(user=user).exists():
-                request.session[SESSION_KEY] = True
-            else:
-                messages.info(
-                    request,
-                    "JFF staff must set up two-step sign-in before seeing coalition data. "
-                    "Scan the code with an authenticator app, then enter the six digits.",
+                return redirect_to_login(
+                    request.get_full_path(), reverse("mfa_reauthenticate")
                 )
-                return redirect("mfa_activate_totp")
+            messages.info(
+                request,
+                "JFF and DOL staff must set up two-step sign-in before seeing coalition data. "
+                "Scan the code with an authenticator app, then enter the six digits.",
+            )
+            return redirect("mfa_activate_totp")
         return self.get_response(request)
 
 

@@ -14,8 +14,10 @@ class StaffRole(models.TextChoices):
     FUNDER_VIEWER = "funder_viewer", "Federal Project Officer (read-only)"
 
 
-# Roles that see coalition data and so must sign in with a second factor.
-MFA_REQUIRED_ROLES = frozenset({StaffRole.COACH, StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN})
+JFF_STAFF_ROLES = frozenset({StaffRole.COACH, StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN})
+# Roles that see more than one coalition's data, and so must sign in with a second factor:
+# JFF's staff and the Federal Project Officer.
+MFA_REQUIRED_ROLES = JFF_STAFF_ROLES | {StaffRole.FUNDER_VIEWER}
 # Roles that see every coalition rather than a list of them.
 PROGRAM_WIDE_ROLES = frozenset(
     {StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN, StaffRole.FUNDER_VIEWER}
@@ -86,7 +88,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def is_jff_staff(self) -> bool:
-        return self.staff_role in MFA_REQUIRED_ROLES
+        return self.staff_role in JFF_STAFF_ROLES
 
     @property
     def is_program_wide(self) -> bool:
@@ -102,7 +104,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def needs_mfa(self) -> bool:
-        return self.staff_role in MFA_REQUIRED_ROLES
+        # Whoever may open Django admin counts as staff here, whatever their staff_role.
+        return self.staff_role in MFA_REQUIRED_ROLES or self.is_staff or self.is_superuser
 
     @cached_property
     def coalition_roles(self) -> dict[int, str]:

@@ -49,7 +49,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "bpij.apps.HubAdminConfig",  # django.contrib.admin behind the hub's sign-in
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -159,13 +159,21 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
+    # A wrong code at the second step counts against "login_failed" (per account: 5 in 5
+    # minutes), at sign-in and at reauthentication alike; this limits opening the
+    # reauthentication pages at all.
+    "reauthenticate": "10/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[BPIJ Reporting Hub] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "BPIJ Reporting Hub"
-# Staff roles must have an authenticator before they see coalition data. Demo accounts
-# are let through only in the embedded default, so a newcomer can look around.
-MFA_EXEMPT_DEMO_ACCOUNTS = env_bool("MFA_EXEMPT_DEMO_ACCOUNTS", default=EMBEDDED_DEFAULT)
+# Staff roles and the FPO must pass a second factor in each session before they see
+# coalition data. Demo accounts (whose password is public) may be let through only in the
+# embedded default, so a newcomer can look around; on a server database, never.
+MFA_EXEMPT_DEMO_ACCOUNTS = EMBEDDED_DEFAULT and env_bool("MFA_EXEMPT_DEMO_ACCOUNTS", default=True)
+# Django admin is not routed unless this is on; when on, it signs in through the hub's
+# form (password, then second factor) and needs is_staff (bpij.admin_site).
+ADMIN_ENABLED = env_bool("ADMIN_ENABLED", default=False)
 
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "7"))
 

@@ -7,6 +7,7 @@ from pathlib import Path
 os.environ.setdefault("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/bpij")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("MFA_EXEMPT_DEMO_ACCOUNTS", "false")
+os.environ.setdefault("ADMIN_ENABLED", "false")
 
 from bpij.settings import *  # noqa: F403
 

@@ -1,16 +1,19 @@
 """Sign-in and second-factor events come from Django and allauth as signals; this is the
-only place the audit log listens to signals. Everything else is audited by its service."""
+only place the audit log listens to signals. Everything else is audited by its service.
+The session also learns here that its second factor was just set up, or removed."""
 
 import time
 
+from allauth.account.internal.flows.login import record_authentication
 from allauth.account.signals import password_changed, password_reset
+from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from bpij import services
 from bpij.adapters import SIGNED_IN_AT
-from bpij.middleware import forget_mfa_ok
+from bpij.middleware import forget_second_factor
 from bpij.models import AuditAction
 
 
@@ -37,6 +40,17 @@ def audit_logout(sender, request, user, **kwargs):
 
 
 @receiver(authenticator_added)
+def remember_second_factor_set_up(sender, request, user, authenticator, **kwargs):
+    """Setting up an authenticator means entering a code from it, so this session has
+    passed the second factor; allauth records that only for sign-in and reauthentication,
+    so it is recorded here the same way (StaffMFARequiredMiddleware reads it)."""
+    if request is not None and authenticator.type != Authenticator.Type.RECOVERY_CODES:
+        record_authentication(
+            request, user, "mfa", id=authenticator.pk, type=authenticator.type, set_up=True
+        )
+
+
+@receiver(authenticator_added)
 def audit_mfa_added(sender, request, user, authenticator, **kwargs):
     services.audit_record(
         action=AuditAction.MFA_ADDED, request=request, actor=user, target=authenticator.type
@@ -45,7 +59,7 @@ def audit_mfa_added(sender, request, user, authenticator, **kwargs):
 
 @receiver(authenticator_removed)
 def audit_mfa_removed(sender, request, user, authenticator, **kwargs):
-    forget_mfa_ok(request)
+    forget_second_factor(request)
     services.audit_record(
         action=AuditAction.MFA_REMOVED, request=request, actor=user, target=authenticator.type
     )

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -28,7 +29,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("audit/", platform_views.audit_log, name="audit-log"),
     path("healthz", platform_views.healthz, name="healthz"),
-    path("admin/", admin.site.urls),
+    # Off by default (ADMIN_ENABLED): the hub's own pages do its work; one door fewer.
+    *([path("admin/", admin.site.urls)] if settings.ADMIN_ENABLED else []),
     path("", include("grantees.urls")),
     path("", include("reporting.urls")),
     path("coaching/", include("coaching.urls")),

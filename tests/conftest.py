@@ -8,7 +8,7 @@ import pytest
 
 from bpij.models import StaffRole, User
 from grantees.models import Coalition, MemberRole
-from tests import factories
+from tests import factories, sessions
 
 
 @dataclass
@@ -64,12 +64,14 @@ def cast(db) -> Cast:
 
 @pytest.fixture
 def client_for(client):
-    """Sign a test client in as someone: ``client_for(cast.viewer_a)``."""
+    """Sign a test client in as someone: ``client_for(cast.viewer_a)``. Staff are signed
+    in as after the second step too (tests.sessions.sign_in_with_password_only stops
+    before it)."""
 
     def sign_in(user: User | None):
         client.logout()
         if user is not None:
-            client.force_login(user)
+            sessions.sign_in(client, user)
         return client
 
     return sign_in

@@ -8,7 +8,6 @@ reason, unless BPIJ_REQUIRE_BROWSER=1 (CI), which turns the skip into a failure.
 
 import json
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -171,12 +170,15 @@ def _fresh_cache():
 @pytest.fixture
 def sign_in(live_server) -> Callable:
     """Put a signed-in session for ``user`` into a browser context, replacing any other
-    (no form, no MFA prompt; staff pass the MFA middleware as they have an authenticator)."""
+    (no form, no MFA prompt; staff's session is marked as having passed the second step,
+    as allauth marks it)."""
     from django.test import Client
+
+    from tests import sessions
 
     def sign_in(context, user) -> None:
         client = Client()
-        client.force_login(user)
+        sessions.sign_in(client, user)
         context.clear_cookies()
         context.add_cookies(
             [
@@ -189,35 +191,6 @@ def sign_in(live_server) -> Callable:
         )
 
     return sign_in
-
-
-def totp_code(secret: str) -> str:
-    """The current six digits for a base-32 TOTP secret, as an authenticator app shows.
-
-    allauth accepts only the current time step, so a code about to roll over is not
-    used: wait for the next step instead.
-    """
-    from allauth.mfa import app_settings
-    from allauth.mfa.totp.internal.auth import (
-        format_hotp_value,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
-
-    left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
-    if left < 2:
-        time.sleep(left + 0.1)
-    counters = list(yield_hotp_counters_from_time())  # now, with the tolerance around it
-    counter = counters[len(counters) // 2]
-    return format_hotp_value(hotp_value(secret, counter))
-
-
-def totp_secret_of(user) -> str:
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.utils import decrypt
-
-    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-    return decrypt(authenticator.data["secret"])
 
 
 @pytest.fixture(scope="session")
