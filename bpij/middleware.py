@@ -69,9 +69,7 @@ class StaffMFARequiredMiddleware:
             and not passed_second_factor(request)
         ):
             if Authenticator.objects.filter(user=user).exists():
-                return redirect_to_login(
-                    request.get_full_path(), reverse("mfa_reauthenticate")
-                )
+                return redirect_to_login(request.get_full_path(), reverse("mfa_reauthenticate"))
             messages.info(
                 request,
                 "JFF and DOL staff must set up two-step sign-in before seeing coalition data. "

@@ -79,12 +79,8 @@ def test_staff_with_totp_must_give_a_code_at_sign_in(client, db):
 
 
 @pytest.mark.parametrize("who", ["coach_a", "officer", "jff_admin", "fpo"])
-def test_a_password_alone_reaches_no_coalition_data_even_with_an_authenticator(
-    client, cast, who
-):
-    person = (
-        factories.StaffFactory(staff_role="funder_viewer") if who == "fpo" else cast[who]
-    )
+def test_a_password_alone_reaches_no_coalition_data_even_with_an_authenticator(client, cast, who):
+    person = factories.StaffFactory(staff_role="funder_viewer") if who == "fpo" else cast[who]
     assert Authenticator.objects.filter(user=person, type="totp").exists()
     sessions.sign_in_with_password_only(client, person)
     for url in data_urls(cast):
@@ -108,7 +104,9 @@ def test_entering_a_code_lets_that_same_session_through(client, cast):
     asked = client.get(reverse("audit-log"))
     assert asked.headers["Location"] == f"{reverse('mfa_reauthenticate')}?next=/audit/"
 
-    answered = client.post(asked.headers["Location"], {"code": sessions.totp_code_of(cast.jff_admin)})
+    answered = client.post(
+        asked.headers["Location"], {"code": sessions.totp_code_of(cast.jff_admin)}
+    )
     assert answered.status_code == 302
     assert answered.headers["Location"] == "/audit/"
     for url in data_urls(cast):
@@ -126,9 +124,7 @@ def test_an_authenticator_added_outside_this_session_does_not_count(client, db):
     assert response.headers["Location"].startswith(reverse("mfa_reauthenticate"))
 
 
-def test_setting_up_an_authenticator_in_this_session_lets_staff_through(
-    client, transactional_db
-):
+def test_setting_up_an_authenticator_in_this_session_lets_staff_through(client, transactional_db):
     # transactional_db: allauth announces the new authenticator once it is committed.
     coach = factories.StaffFactory(staff_role="coach", mfa=False)
     factories.CoachAssignmentFactory(coach=coach)
@@ -159,9 +155,7 @@ def test_repeated_wrong_codes_at_sign_in_are_rate_limited(client, db):
     sign_in(client, officer.email)
     for _ in range(5):
         client.post(reverse("mfa_authenticate"), {"code": "000000"})
-    blocked = client.post(
-        reverse("mfa_authenticate"), {"code": sessions.totp_code_of(officer)}
-    )
+    blocked = client.post(reverse("mfa_authenticate"), {"code": sessions.totp_code_of(officer)})
     assert blocked.status_code == 200
     assert "Too many failed login attempts" in blocked.content.decode()
     assert "_auth_user_id" not in client.session
