@@ -69,6 +69,11 @@ class StaffMFARequiredMiddleware:
             and not passed_second_factor(request)
         ):
             if Authenticator.objects.filter(user=user).exists():
+                messages.info(
+                    request,
+                    "Enter a code from your authenticator app to see coalition data: "
+                    "this sign-in has not used it yet.",
+                )
                 return redirect_to_login(request.get_full_path(), reverse("mfa_reauthenticate"))
             messages.info(
                 request,

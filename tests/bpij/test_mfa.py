@@ -103,6 +103,8 @@ def test_entering_a_code_lets_that_same_session_through(client, cast):
     sessions.sign_in_with_password_only(client, cast.jff_admin)
     asked = client.get(reverse("audit-log"))
     assert asked.headers["Location"] == f"{reverse('mfa_reauthenticate')}?next=/audit/"
+    page = client.get(asked.headers["Location"]).content.decode()
+    assert "Enter a code from your authenticator app to see coalition data" in page
 
     answered = client.post(
         asked.headers["Location"], {"code": sessions.totp_code_of(cast.jff_admin)}

@@ -143,6 +143,6 @@ class Command(BaseCommand):
         )
         if not settings.MFA_EXEMPT_DEMO_ACCOUNTS:
             self.stdout.write(
-                "  JFF staff accounts set up two-step sign-in on first sign-in "
+                "  Staff and FPO accounts set up two-step sign-in on first sign-in "
                 "(MFA_EXEMPT_DEMO_ACCOUNTS is off)."
             )
