@@ -160,8 +160,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
     # A wrong code at the second step counts against "login_failed" (per account: 5 in 5
-    # minutes), at sign-in and at reauthentication alike; this limits opening the
-    # reauthentication pages at all.
+    # minutes), at sign-in and at reauthentication alike; this limits answering at the
+    # reauthentication pages at all, right or wrong.
     "reauthenticate": "10/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[BPIJ Reporting Hub] "

@@ -173,6 +173,13 @@ def test_repeated_wrong_codes_at_reauthentication_are_rate_limited(client, cast)
     assert client.get(reverse("audit-log")).status_code == 302
 
 
+def test_answering_at_the_reauthentication_page_is_rate_limited_per_person(client, cast):
+    sessions.sign_in_with_password_only(client, cast.jff_admin)
+    url = reverse("mfa_reauthenticate")
+    statuses = [client.post(url, {"code": "000000"}).status_code for _ in range(11)]
+    assert statuses == [200] * 10 + [429]
+
+
 def test_a_password_reset_does_not_pass_the_second_factor(client, db, settings):
     # Even were a reset to sign people in, it ends in allauth's flow, which asks for a code.
     settings.ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
