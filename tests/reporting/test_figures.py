@@ -137,8 +137,12 @@ def test_with_no_rows_counts_are_zero_medians_null_and_rates_not_applicable():
 def test_the_result_is_plain_json():
     result = compute(
         people(
-            {"entry_date": "20240101", "exit_date": "20240815", "employed_q2_after_exit": "1",
-             "wages_q2_after_exit": 9000}
+            {
+                "entry_date": "20240101",
+                "exit_date": "20240815",
+                "employed_q2_after_exit": "1",
+                "wages_q2_after_exit": 9000,
+            }
         ),
         jobs({"participant_id": "P2", "start_date": "20250805", "hourly_wage_cents": 1825}),
     )
