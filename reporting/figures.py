@@ -108,10 +108,28 @@ FIGURE_KEYS: tuple[str, ...] = (
 # DOL's two-quarter reporting lag (TEGL 10-16 Change 2), so the cohorts are the ones
 # DOL's own reports compute. L10's timing (the outcome quarter alone) is not this.
 LAGS = {"E-1": 4, "E-2": 4, "E-3": 6, "E-4": 6}
-# Which definitions of §4 E the figures follow; exports carry it in their provenance.
-# v1: lags of 2 and 4, a "not yet known" outcome counted as not employed, $0 wages in
-# the median, skill gains by participation dates. v2: DATA-CONTRACT.md §4 E as corrected.
+# Which definitions of §4 E the figures follow; every export's provenance names them,
+# and an export made before they were named (no key) was made under v1.
 DEFINITIONS = "v2"
+FIRST_DEFINITIONS = "v1"
+DEFINITIONS_TEXT = {
+    "v1": (
+        "v1: cohorts lagging 2 and 4 quarters; outcomes not yet known counted as not "
+        "employed; $0 wages in median earnings; skill gains by participation dates"
+    ),
+    "v2": (
+        "v2: cohorts lagging 4 and 6 quarters (DOL's two-quarter reporting lag, TEGL "
+        "10-16); outcomes not yet known and $0 wages left out; skill gains by training "
+        "dates (PIRL 1811/1813)"
+    ),
+}
+
+
+def definitions_of(provenance: dict) -> str:
+    """The figures definitions an export was made under, from its provenance."""
+    return provenance.get("figures_definitions") or FIRST_DEFINITIONS
+
+
 EXCLUSION_REASONS = ("01", "02", "03", "04", "05")
 CREDENTIAL_TYPES = ("1", "2", "3", "4", "5", "6", "7")
 E4_TRAINING_TYPES_OUT = ("01", "05")  # on-the-job and customized training
