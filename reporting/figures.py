@@ -309,8 +309,9 @@ def earnings_counted(window: str, report_quarter: Quarter) -> pl.Expr:
     """The people whose second-quarter wages enter E-2's median: the E-1 numerator with
     wages above $0 (a $0 or blank wage says nothing about earnings). Reads the raw
     columns only, so the program roll-up takes the same values from stored records."""
+    excluded = _is("other_exit_reason", *EXCLUSION_REASONS).fill_null(False)
     return (
-        ~_is("other_exit_reason", *EXCLUSION_REASONS)
+        ~excluded
         & _exited_in(window, report_quarter, LAGS["E-2"])
         & _is("employed_q2_after_exit", "1")
         & (pl.col("wages_q2_after_exit") > 0)

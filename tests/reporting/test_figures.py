@@ -558,6 +558,12 @@ def test_median_earnings_is_null_when_no_employed_exiter_reports_wages_above_zer
     assert result["windows"][CQ]["E-2"] is None
 
 
+def test_a_blank_other_exit_reason_is_no_exclusion_in_the_rate_or_the_median():
+    result = compute(people(exiter("20240815", q2="1", wages=5000, reason=None)))
+    assert result["windows"][CQ]["E-1"] == rate(1, 1, 100.0)
+    assert result["windows"][CQ]["E-2"] == 5000
+
+
 def test_median_earnings_rounds_half_up_to_dollars():
     result = compute(
         people(exiter("20240815", q2="1", wages=1), exiter("20240816", q2="1", wages=2))
