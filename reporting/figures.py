@@ -12,8 +12,8 @@ Readings taken where the contract is silent (also in the project's docs):
 - Age at entry is in completed years: someone born on Feb 29 turns a year older on
   Mar 1 in years without a Feb 29. Ages below 17 fall in no age group (L03 holds them
   back anyway).
-- E-2 is the median over the non-null ``wages_q2_after_exit`` of the E-1 numerator
-  (wages of 0 count; a blank does not); it is null when no such wage is reported.
+- E-2 is the median over the ``wages_q2_after_exit`` above 0 of the E-1 numerator
+  (§4 E: $0 and blank wages do not enter it); it is null when there is no such wage.
 - The E-4 diploma rule looks at every kept placement of the person, whatever its start
   date's lower bound: "a placement with start_date on or before exit_date + 365 days".
 - Placements whose participant_id is not among the participants given are ignored (the
@@ -104,8 +104,32 @@ FIGURE_KEYS: tuple[str, ...] = (
     "E-5",
 )
 
-# Lags of the WIOA-aligned indicators, in quarters (§4 E).
-LAGS = {"E-1": 2, "E-2": 2, "E-3": 4, "E-4": 4}
+# Lags of the WIOA-aligned indicators, in quarters (§4 E): the outcome quarter plus
+# DOL's two-quarter reporting lag (TEGL 10-16 Change 2), so the cohorts are the ones
+# DOL's own reports compute. L10's timing (the outcome quarter alone) is not this.
+LAGS = {"E-1": 4, "E-2": 4, "E-3": 6, "E-4": 6}
+# Which definitions of §4 E the figures follow; every export's provenance names them,
+# and an export made before they were named (no key) was made under v1.
+DEFINITIONS = "v2"
+FIRST_DEFINITIONS = "v1"
+DEFINITIONS_TEXT = {
+    "v1": (
+        "v1: cohorts lagging 2 and 4 quarters; outcomes not yet known counted as not "
+        "employed; $0 wages in median earnings; skill gains by participation dates"
+    ),
+    "v2": (
+        "v2: cohorts lagging 4 and 6 quarters (DOL's two-quarter reporting lag, TEGL "
+        "10-16); outcomes not yet known and $0 wages left out; skill gains by training "
+        "dates (PIRL 1811/1813)"
+    ),
+}
+
+
+def definitions_of(provenance: dict) -> str:
+    """The figures definitions an export was made under, from its provenance."""
+    return provenance.get("figures_definitions") or FIRST_DEFINITIONS
+
+
 EXCLUSION_REASONS = ("01", "02", "03", "04", "05")
 CREDENTIAL_TYPES = ("1", "2", "3", "4", "5", "6", "7")
 E4_TRAINING_TYPES_OUT = ("01", "05")  # on-the-job and customized training
@@ -231,6 +255,9 @@ def _participant_flags() -> dict[str, pl.Expr]:
         "advanced": _is("incumbent_advanced", "1"),
         "employed_q2": _is("employed_q2_after_exit", "1"),
         "employed_q4": _is("employed_q4_after_exit", "1"),
+        # 9 ("information not yet available") or blank: out of the rate altogether.
+        "known_q2": _is("employed_q2_after_exit", "0", "1"),
+        "known_q4": _is("employed_q4_after_exit", "0", "1"),
         "e4_trained": _is("received_training", "1") & ~_is("training_type", *E4_TRAINING_TYPES_OUT),
         "e4_credential": e4_credential,
     }
@@ -258,12 +285,11 @@ def _participant_aggregations(window: Window, report_quarter: Quarter) -> list[p
         "D-5": training_ended & pl.col("advanced"),
     }
     included = ~pl.col("excluded")
-    q2_cohort = included & _exited_in(name, report_quarter, LAGS["E-1"])
-    q2_employed = (q2_cohort & pl.col("employed_q2")).fill_null(False)
-    q4_cohort = included & _exited_in(name, report_quarter, LAGS["E-3"])
+    q2_cohort = included & _exited_in(name, report_quarter, LAGS["E-1"]) & pl.col("known_q2")
+    q4_cohort = included & _exited_in(name, report_quarter, LAGS["E-3"]) & pl.col("known_q4")
     trained_cohort = included & _exited_in(name, report_quarter, LAGS["E-4"]) & pl.col("e4_trained")
     counts |= {
-        "E-1/numerator": q2_employed,
+        "E-1/numerator": q2_cohort & pl.col("employed_q2"),
         "E-1/denominator": q2_cohort,
         "E-3/numerator": q4_cohort & pl.col("employed_q4"),
         "E-3/denominator": q4_cohort,
@@ -272,17 +298,36 @@ def _participant_aggregations(window: Window, report_quarter: Quarter) -> list[p
     }
     return [
         *(_count(test, f"{name}/{key}") for key, test in counts.items()),
-        *_middle(pl.col("wages_q2_after_exit").filter(q2_employed), f"{name}/E-2"),
+        *_middle(
+            pl.col("wages_q2_after_exit").filter(earnings_counted(name, report_quarter)),
+            f"{name}/E-2",
+        ),
     ]
+
+
+def earnings_counted(window: str, report_quarter: Quarter) -> pl.Expr:
+    """The people whose second-quarter wages enter E-2's median: the E-1 numerator with
+    wages above $0 (a $0 or blank wage says nothing about earnings). Reads the raw
+    columns only, so the program roll-up takes the same values from stored records."""
+    excluded = _is("other_exit_reason", *EXCLUSION_REASONS).fill_null(False)
+    return (
+        ~excluded
+        & _exited_in(window, report_quarter, LAGS["E-2"])
+        & _is("employed_q2_after_exit", "1")
+        & (pl.col("wages_q2_after_exit") > 0)
+    ).fill_null(False)
 
 
 def _skill_gains_aggregations(report_quarter: Quarter) -> list[pl.Expr]:
     py_start, period_end = program_year_span(report_quarter)
+    # Training, not participation, overlaps the program year (the file's analogue of
+    # PIRL 1811/1813): someone whose training ended before July 1 is not in the
+    # denominator, whether or not they have exited the program.
     cohort = (
         ~pl.col("excluded")
         & _is("received_training", "1")
-        & (pl.col("entry_date") <= period_end)
-        & (pl.col("exit_date").is_null() | (pl.col("exit_date") >= py_start))
+        & (pl.col("training_start_date") <= period_end)
+        & (pl.col("training_end_date").is_null() | (pl.col("training_end_date") >= py_start))
     )
     gained = pl.col("msg_training_milestone_date").is_between(py_start, period_end) | pl.col(
         "msg_skills_progression_date"

@@ -7,6 +7,7 @@ from bpij.models import User
 from bpij.tenancy import TenantQuerySet
 from grantees.calendar import Quarter
 from grantees.models import Coalition, Grant
+from reporting import figures
 
 
 class PeriodQuerySet(TenantQuerySet["ReportingPeriod"]):
@@ -627,3 +628,7 @@ class Export(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.quarter}"
+
+    @property
+    def figures_definitions(self) -> str:
+        return figures.definitions_of(self.provenance)

@@ -34,6 +34,9 @@ class Person:
     exit: date | None = None
     exit_reason: str = ""
     outcomes: dict[int, tuple[str, str]] = field(default_factory=dict)  # k → (employed, wages)
+    # Quarters after the outcome quarter until the wage match comes in (None: never), as
+    # UI wage records do: why DOL's indicators lag two more quarters (reporting.md).
+    outcome_delays: dict[int, int | None] = field(default_factory=dict)
     incumbent_result: tuple[str, str] | None = None  # (retained, advanced)
     placements: list[dict[str, Any]] = field(default_factory=list)
 
@@ -183,12 +186,17 @@ def people(coalition: Coalition, number: int, pace: Pace, horizon: date) -> list
         if person.exit and rng.random() < 0.02:
             person.exit_reason = rng.choice(["01", "02", "04"])
         if person.exit and not person.exit_reason:
+            # Its own stream, so the rest of each population stays as it was seeded before.
+            matching = random.Random(f"{coalition.slug}-{row['participant_id']}-wage-match")
             for k in (2, 4):
                 if rng.random() < pace.employed:
                     wages = int(rng.randint(7000, 16000) * wage_level)
                     person.outcomes[k] = ("1", str(wages))
                 else:
                     person.outcomes[k] = ("0", rng.choice(["0", ""]))
+                person.outcome_delays[k] = matching.choices(
+                    [0, 1, 2, None], weights=[35, 40, 20, 5]
+                )[0]
         # A training-related job starts after the training ends (L15 reads completion).
         ready = person.training_end if person.completed == "1" and person.training_end else entry
         if person.completed == "1" or person.exit:
@@ -259,10 +267,13 @@ def files(people: list[Person], quarter: Quarter) -> tuple[list[dict], list[dict
             row["other_exit_reason"] = p.exit_reason
             exited = Quarter.containing(p.exit)
             for k, (employed, wages) in p.outcomes.items():
-                if (exited + k).index <= quarter.index:
+                delay = p.outcome_delays.get(k, 0)
+                if delay is not None and (exited + k + delay).index <= quarter.index:
                     row[f"employed_q{k}_after_exit"] = employed
                     row[f"wages_q{k}_after_exit"] = wages
-                elif (exited + k).index == quarter.index + 1:
+                elif (exited + k).index <= quarter.index + 1:
+                    # Not yet known: the outcome quarter is under way or has ended and
+                    # its wage record has not come in.
                     row[f"employed_q{k}_after_exit"] = "9"
         rows.append(row)
         for job in p.placements:

@@ -248,14 +248,26 @@ FIGURES: list[tuple[str, str, str]] = [
 MONEY = {"D-3", "E-2"}
 
 
-def figure_rows(result: dict) -> list[dict]:
-    """One row per figure, with its value in each window, in report order."""
+def figure_rows(result: dict, *, period: ReportingPeriod) -> list[dict]:
+    """One row per figure, with its value in each window, in report order; for the E
+    indicators, the cohort each value covers (as the PDF prints it) in ``cohorts``."""
+    from reporting.selectors.reports import format_cohort  # reports imports this module
+
     windows = result["windows"]
+    periods = figures.cohort_periods(period.as_quarter, period.grant.start_date)
     rows = []
     for key, label, section in FIGURES:
         values = [windows[w].get(key) for w, _ in WINDOWS]
         if key in MONEY:
             values = [None if v is None else f"${int(v):,}" if key == "E-2" else f"${v}"
                       for v in values]  # fmt: skip
-        rows.append({"key": key, "label": label, "section": section, "values": values})
+        cohorts = (
+            [format_cohort(key, periods[w].get(key)) for w, _ in WINDOWS]
+            if key.startswith("E-")
+            else ["" for _ in WINDOWS]
+        )
+        rows.append(
+            {"key": key, "label": label, "section": section, "values": values,
+             "cells": list(zip(values, cohorts, strict=True))}
+        )  # fmt: skip
     return rows

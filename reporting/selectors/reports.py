@@ -179,6 +179,10 @@ class Provenance:
         return list(self.raw.get("submissions") or [])
 
     @property
+    def definitions(self) -> str:
+        return figures.DEFINITIONS_TEXT[figures.definitions_of(self.raw)]
+
+    @property
     def today(self) -> date:
         moment = self.generated_at
         return timezone.localdate(moment) if moment else timezone.localdate()
@@ -584,6 +588,12 @@ class ProgramSummary:
     @property
     def reported(self) -> int:
         return self.program.coalitions_reported if self.program else 0
+
+    @property
+    def employment_cohort_end(self) -> Quarter:
+        """The last exit quarter of the grant-to-date E-1 cohort printed beside it."""
+        _, last = figures.exit_quarters(figures.GRANT_TO_DATE, self.quarter, figures.LAGS["E-1"])
+        return last
 
     @property
     def total(self) -> int:

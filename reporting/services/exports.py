@@ -29,7 +29,7 @@ from bpij import services as platform
 from bpij.models import AuditAction, StaffRole, User
 from grantees.calendar import Quarter
 from grantees.models import Coalition, Target
-from reporting import tasks
+from reporting import figures, tasks
 from reporting.models import (
     Export,
     ExportKind,
@@ -200,6 +200,8 @@ def sources_for(*, kind: str, quarter: str, coalition: Coalition | None) -> Sour
         "kind": kind,
         "scope": str(coalition.code) if coalition is not None else "program",
         "quarter": quarter,
+        # A file made under earlier figures definitions is never handed out as current.
+        "definitions": figures.DEFINITIONS,
         "rollups": [
             [
                 str(r.coalition.code),
@@ -252,7 +254,8 @@ def _when(moment: datetime | None) -> str | None:
 
 def provenance_for(*, export: Export, rollups: list[Rollup], generated_at: datetime) -> dict:
     """The stamp printed in every page footer (and the data packs' About sheet): which
-    submission versions the file was made from, when, by whom, and the export's id."""
+    submission versions the file was made from, when, by whom, the export's id and the
+    figures definitions (DATA-CONTRACT.md §4 E) it was computed under."""
     person = export.requested_by
     return {
         "generated_at": timezone.localtime(generated_at).isoformat(timespec="seconds"),
@@ -260,6 +263,7 @@ def provenance_for(*, export: Export, rollups: list[Rollup], generated_at: datet
         if person.full_name
         else person.email,
         "export": str(export.code),
+        "figures_definitions": figures.DEFINITIONS,
         "submissions": [
             {
                 "coalition": r.coalition.name,

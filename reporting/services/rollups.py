@@ -160,13 +160,11 @@ def median_values(
     grant_start: date,
 ) -> dict[str, dict[str, list[int]]]:
     """The values the two medians are taken over, per window: D-3 the hourly wages (in
-    cents) of kept placements starting in the window, E-2 the second-quarter earnings of
-    the E-1 numerator (DATA-CONTRACT.md §4). Pure: the same readings as
+    cents) of kept placements starting in the window, E-2 the second-quarter earnings
+    above $0 of the E-1 numerator (DATA-CONTRACT.md §4 E). Pure: the same readings as
     ``figures.compute_figures``, which the tests hold it to."""
     kept = participants.lazy().select("participant_id")
     jobs = placements.lazy().join(kept, on="participant_id", how="semi")
-    excluded = pl.col("other_exit_reason").is_in(figures.EXCLUSION_REASONS).fill_null(False)
-    employed = (pl.col("employed_q2_after_exit") == "1").fill_null(False)
     wanted = []
     for window in figures.windows(report_quarter, grant_start):
         started = pl.col("start_date").is_between(window.first, window.last, closed="both")
@@ -175,17 +173,10 @@ def median_values(
             .select(pl.col("hourly_wage_cents").drop_nulls().implode().alias("values"))
             .with_columns(pl.lit(f"{window.name}/D-3").alias("name"))
         )
-        first, last = figures.exit_quarters(window.name, report_quarter, figures.LAGS["E-2"])
-        exit_date = pl.col("exit_date")
-        exited = (
-            exit_date <= last.end
-            if first is None
-            else exit_date.is_between(first.start, last.end, closed="both")
-        )
         wanted.append(
             participants.lazy()
-            .filter((~excluded & employed & exited).fill_null(False))
-            .select(pl.col("wages_q2_after_exit").drop_nulls().cast(pl.Int64).implode())
+            .filter(figures.earnings_counted(window.name, report_quarter))
+            .select(pl.col("wages_q2_after_exit").cast(pl.Int64).implode())
             .rename({"wages_q2_after_exit": "values"})
             .with_columns(pl.lit(f"{window.name}/E-2").alias("name"))
         )

@@ -309,7 +309,7 @@ def preview(request: AuthedRequest, submission_code) -> HttpResponse:
             "period": submission.period,
             "coalition": submission.coalition,
             "figures": figures,
-            "rows": selectors.figure_rows(figures),
+            "rows": selectors.figure_rows(figures, period=submission.period),
         },
     )
 

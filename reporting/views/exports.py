@@ -18,6 +18,7 @@ from bpij.http import AuthedRequest
 from bpij.models import AuditAction
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
+from reporting import figures
 from reporting.models import Export, ExportKind, ExportStatus, SubmissionState
 from reporting.services import exports as services
 
@@ -79,6 +80,8 @@ def _list_context(request: AuthedRequest, coalition: Coalition | None) -> dict:
         "kinds": kinds,
         "quarters": services.exportable_quarters(request.user, coalition=coalition),
         "page": _page(request, exports, kinds),
+        # Earlier files stay as they were made: the table says under which definitions.
+        "definitions": sorted(figures.DEFINITIONS_TEXT.items()),
         "request_url": (
             reverse("reporting:export-request", args=[coalition.code])
             if coalition

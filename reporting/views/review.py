@@ -140,7 +140,7 @@ def _render_review(
     context = comments_context(request, submission)
     threads = context["threads"]
     pins = review_selectors.pins_by_figure(threads)
-    rows = selectors.figure_rows(_figures(submission))
+    rows = selectors.figure_rows(_figures(submission), period=submission.period)
     for row in rows:
         row["comments"] = pins.get(row["key"], 0)
     reviewable = submission.state in (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW)

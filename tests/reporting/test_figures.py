@@ -2,9 +2,13 @@
 
 Every test reports 2025Q3 for a grant that started 2023-10-01 unless it says otherwise:
 Current Quarter is 2025-07-01 .. 2025-09-30, Rolling 4 Quarters 2024-10-01 .. 2025-09-30,
-Grant to Date 2023-10-01 .. 2025-09-30. The 2-quarter lag cohorts (E-1, E-2) exit in
-2025Q1 / 2024Q2..2025Q1 / up to 2025Q1; the 4-quarter ones (E-3, E-4) in 2024Q3 /
-2023Q4..2024Q3 / up to 2024Q3. Program year 2025 runs from 2025-07-01.
+Grant to Date 2023-10-01 .. 2025-09-30. With DOL's two-quarter reporting lag on top of
+the outcome quarter, the 4-quarter lag cohorts (E-1, E-2) exit in 2024Q3 /
+2023Q4..2024Q3 / up to 2024Q3; the 6-quarter ones (E-3, E-4) in 2024Q1 / 2023Q2..2024Q1 /
+up to 2024Q1. Program year 2025 runs from 2025-07-01.
+
+Expected values changed with figures definitions v2 (issue 10: the lag, "not yet known"
+outcomes, $0 wages, skill gains by training dates) were worked out again by hand.
 """
 
 import json
@@ -133,7 +137,12 @@ def test_with_no_rows_counts_are_zero_medians_null_and_rates_not_applicable():
 def test_the_result_is_plain_json():
     result = compute(
         people(
-            {"exit_date": "20250215", "employed_q2_after_exit": "1", "wages_q2_after_exit": 9000}
+            {
+                "entry_date": "20240101",
+                "exit_date": "20240815",
+                "employed_q2_after_exit": "1",
+                "wages_q2_after_exit": 9000,
+            }
         ),
         jobs({"participant_id": "P2", "start_date": "20250805", "hourly_wage_cents": 1825}),
     )
@@ -415,10 +424,12 @@ def test_exclusions_count_in_participation_training_and_employment_but_in_no_rat
              "training_completed": "1", "training_end_date": "20250801",
              "credential_type": "5", "credential_date": "20250801", "incumbent_worker": "1",
              "incumbent_retained": "1", "msg_training_milestone_date": "20250801"},
-            {"participant_id": "X2", "entry_date": "20240901", "exit_date": "20250115",
+            # In the current quarter's E-1/E-2 cohort (2024Q3) but for the exclusion.
+            {"participant_id": "X2", "entry_date": "20230901", "exit_date": "20240815",
              "other_exit_reason": "01", "employed_q2_after_exit": "1",
              "wages_q2_after_exit": 8000},
-            {"participant_id": "X3", "entry_date": "20230901", "exit_date": "20240815",
+            # In the current quarter's E-3/E-4 cohort (2024Q1) but for the exclusion.
+            {"participant_id": "X3", "entry_date": "20230901", "exit_date": "20240215",
              "other_exit_reason": "05", "received_training": "1", "training_type": "06",
              "training_start_date": "20231001", "employed_q4_after_exit": "1",
              "credential_type": "5", "credential_date": "20240101"},
@@ -430,7 +441,7 @@ def test_exclusions_count_in_participation_training_and_employment_but_in_no_rat
         "A-1": 1, "A-2": 1, "C-1": 1, "C-3": 1, "C-4": 1, "D-1": 1, "D-2": 1, "D-4": 1
     }  # fmt: skip
     assert current["D-3"] == "20.00"
-    assert by_window(result, "A-1") == (1, 2, 3)
+    assert by_window(result, "A-1") == (1, 1, 3)
     for window in result["windows"].values():
         for key in figures.RATE_KEYS:
             assert window[key] == rate(0, 0, None)
@@ -440,9 +451,9 @@ def test_exclusions_count_in_participation_training_and_employment_but_in_no_rat
 def test_other_exit_reasons_06_and_07_are_not_exclusions():
     result = compute(
         people(
-            {"entry_date": "20240901", "exit_date": "20250115", "other_exit_reason": "06",
+            {"entry_date": "20240101", "exit_date": "20240815", "other_exit_reason": "06",
              "employed_q2_after_exit": "0"},
-            {"entry_date": "20240901", "exit_date": "20250116", "other_exit_reason": "07",
+            {"entry_date": "20240101", "exit_date": "20240816", "other_exit_reason": "07",
              "employed_q2_after_exit": "1", "wages_q2_after_exit": 100},
         )
     )  # fmt: skip
@@ -452,125 +463,194 @@ def test_other_exit_reasons_06_and_07_are_not_exclusions():
 # §4 E: lagged cohorts
 
 
-def test_second_and_fourth_quarter_employment_cohorts_lag_each_window():
-    def exiter(exit_date, q2=None, wages=None, q4=None, reason="00"):
-        return {"entry_date": "20230901", "exit_date": exit_date, "other_exit_reason": reason,
-                "employed_q2_after_exit": q2, "wages_q2_after_exit": wages,
-                "employed_q4_after_exit": q4}  # fmt: skip
+def exiter(exit_date, q2=None, wages=None, q4=None, reason="00"):
+    return {"entry_date": "20220901", "exit_date": exit_date, "other_exit_reason": reason,
+            "employed_q2_after_exit": q2, "wages_q2_after_exit": wages,
+            "employed_q4_after_exit": q4}  # fmt: skip
 
+
+def test_second_and_fourth_quarter_employment_cohorts_lag_each_window_by_four_and_six():
     result = compute(
         people(
-            exiter("20250101", q2="1", wages=9000),  # 2025Q1, first day
-            exiter("20250331", q2="1", wages=9241),  # 2025Q1, last day
-            exiter("20250401", q2="9"),  # 2025Q2: too recent for any cohort
-            exiter("20240401", q2="0", q4="1"),  # 2024Q2
-            exiter("20240331", q2="1", wages=5000, q4="1"),  # 2024Q1
+            exiter("20240701", q2="1", wages=9000),  # 2024Q3, first day
+            exiter("20240930", q2="1", wages=9241),  # 2024Q3, last day
+            # 2024Q4: its outcome quarter has ended, but DOL's two-quarter reporting lag
+            # keeps it out of every cohort of this report.
+            exiter("20241001", q2="1", wages=50000),
+            exiter("20231001", q2="0", q4="1"),  # 2023Q4
+            exiter("20230930", q2="1", wages=5000, q4="1"),  # 2023Q3
             exiter("20231115", q2="1", wages=None, q4="0"),  # employed, wage not known
-            exiter("20250215", q2="1", wages=100000, reason="02"),  # excluded
-            exiter("20240930", q2="1", wages=7000, q4="1"),  # 2024Q3, last day
-            exiter("20230930", q2="0", q4="1"),  # 2023Q3: Grant to Date has no lower bound
-            exiter("20240701", q2="0", q4="0"),  # 2024Q3, first day
-            exiter("20240815", q2="1", wages=50, q4="1", reason="04"),  # excluded
-            exiter("20240815", q2="0", q4="0", reason="06"),  # 06 is not an exclusion
+            exiter("20240815", q2="1", wages=100000, reason="02"),  # excluded
+            exiter("20240331", q2="1", wages=7000, q4="1"),  # 2024Q1, last day
+            exiter("20230331", q2="0", q4="1"),  # 2023Q1: Grant to Date has no lower bound
+            exiter("20240101", q2="0", q4="0"),  # 2024Q1, first day
+            exiter("20240115", q2="1", wages=50, q4="1", reason="04"),  # excluded
+            exiter("20240115", q2="0", q4="0", reason="06"),  # 06 is not an exclusion
         )
     )
-    assert by_window(result, "E-1") == (rate(2, 2, 100.0), rate(3, 6, 50.0), rate(5, 9, 55.6))
+    # E-1 cohorts: 2024Q3 (the first two), 2023Q4..2024Q3 (adds 2023Q4 ×2, 2024Q1 ×3),
+    # up to 2024Q3 (adds 2023Q3 and 2023Q1).
+    assert by_window(result, "E-1") == (rate(2, 2, 100.0), rate(4, 7, 57.1), rate(5, 9, 55.6))
     # 9120.5 rounds up; (9000, 9241, 7000) → 9000; (5000, 7000, 9000, 9241) → 8000 (the
     # employed exiter without a wage is left out of the median).
     assert by_window(result, "E-2") == (9121, 9000, 8000)
+    # E-3 cohorts: 2024Q1 (three), 2023Q2..2024Q1 (adds 2023Q3 and 2023Q4 ×2), up to
+    # 2024Q1 (adds 2023Q1).
     assert by_window(result, "E-3") == (rate(1, 3, 33.3), rate(3, 6, 50.0), rate(4, 7, 57.1))
 
 
-def test_median_earnings_is_null_when_no_employed_exiter_reports_wages():
+def test_a_cohort_mostly_not_yet_known_takes_its_rate_from_the_known_outcomes():
     result = compute(
         people(
-            {"exit_date": "20250215", "entry_date": "20240901", "employed_q2_after_exit": "1"},
-            {"exit_date": "20250216", "entry_date": "20240901", "employed_q2_after_exit": "0",
-             "wages_q2_after_exit": 0},
+            # Exits in 2024Q3, the current quarter's E-1 cohort: seven 9s, one blank,
+            # one employed, one not.
+            *(exiter("20240815", q2="9") for _ in range(7)),
+            exiter("20240816", q2=None),
+            exiter("20240817", q2="1", wages=6000),
+            exiter("20240818", q2="0"),
+            # Exits in 2024Q1, the current quarter's E-3 cohort: six 9s, one blank, three
+            # known of whom two employed.
+            *(exiter("20240215", q4="9") for _ in range(6)),
+            exiter("20240216", q4=None),
+            exiter("20240217", q4="1"),
+            exiter("20240218", q4="1"),
+            exiter("20240219", q4="0"),
         )
-    )  # fmt: skip
+    )
     assert result["windows"][CQ]["E-1"] == rate(1, 2, 50.0)
+    assert result["windows"][CQ]["E-2"] == 6000
+    assert result["windows"][CQ]["E-3"] == rate(2, 3, 66.7)
+    # Grant to Date holds both groups; each rate still counts its own known outcomes.
+    assert result["windows"][GTD]["E-1"] == rate(1, 2, 50.0)
+    assert result["windows"][GTD]["E-3"] == rate(2, 3, 66.7)
+
+
+def test_a_cohort_of_only_unknown_outcomes_is_not_applicable_rather_than_zero():
+    result = compute(people(exiter("20240815", q2="9", q4="9"), exiter("20240215", q4=None)))
+    assert by_window(result, "E-1") == (rate(0, 0, None),) * 3
+    assert by_window(result, "E-3") == (rate(0, 0, None),) * 3
+    assert by_window(result, "E-2") == (None,) * 3
+
+
+def test_median_earnings_leaves_out_zero_and_blank_wages():
+    result = compute(
+        people(
+            exiter("20240801", q2="1", wages=0),
+            exiter("20240802", q2="1", wages=3000),
+            exiter("20240803", q2="1", wages=5000),
+            exiter("20240804", q2="1", wages=None),
+        )
+    )
+    # All four are employed (E-1 4/4); the median is over 3000 and 5000 only.
+    assert result["windows"][CQ]["E-1"] == rate(4, 4, 100.0)
+    assert result["windows"][CQ]["E-2"] == 4000
+
+
+def test_median_earnings_is_null_when_no_employed_exiter_reports_wages_above_zero():
+    result = compute(
+        people(
+            exiter("20240815", q2="1"),
+            exiter("20240816", q2="1", wages=0),
+            exiter("20240817", q2="0", wages=0),
+        )
+    )
+    assert result["windows"][CQ]["E-1"] == rate(2, 3, 66.7)
     assert result["windows"][CQ]["E-2"] is None
 
 
-def test_median_earnings_counts_zero_wages_and_rounds_half_up_to_dollars():
+def test_a_blank_other_exit_reason_is_no_exclusion_in_the_rate_or_the_median():
+    result = compute(people(exiter("20240815", q2="1", wages=5000, reason=None)))
+    assert result["windows"][CQ]["E-1"] == rate(1, 1, 100.0)
+    assert result["windows"][CQ]["E-2"] == 5000
+
+
+def test_median_earnings_rounds_half_up_to_dollars():
     result = compute(
-        people(
-            {"exit_date": "20250215", "entry_date": "20240901", "employed_q2_after_exit": "1",
-             "wages_q2_after_exit": 0},
-            {"exit_date": "20250216", "entry_date": "20240901", "employed_q2_after_exit": "1",
-             "wages_q2_after_exit": 3},
-        )
-    )  # fmt: skip
+        people(exiter("20240815", q2="1", wages=1), exiter("20240816", q2="1", wages=2))
+    )
     assert result["windows"][CQ]["E-2"] == 2  # 1.5 → 2
 
 
-def test_credential_attainment_cohort_and_the_year_after_exit():
+def test_credential_attainment_cohort_lags_six_quarters_and_takes_the_year_after_exit():
     def trained(exit_date, training_type="06", credential="0", on=None, **more):
-        return {"entry_date": "20230901", "exit_date": exit_date, "received_training": "1",
-                "training_start_date": "20230915", "training_type": training_type,
+        return {"entry_date": "20220901", "exit_date": exit_date, "received_training": "1",
+                "training_start_date": "20220915", "training_type": training_type,
                 "training_completed": "1", "training_end_date": exit_date,
                 "credential_type": credential, "credential_date": on, **more}  # fmt: skip
 
     result = compute(
         people(
-            trained("20240815", credential="5", on="20250815", participant_id="T1"),  # +365
-            trained("20240815", "02", credential="4", on="20250816", participant_id="T2"),
-            trained("20240815", "01", credential="5", on="20240901", participant_id="T3"),
-            trained("20240815", "05", credential="5", on="20240901", participant_id="T4"),
-            trained("20240815", "09", credential="1", on="20240820", participant_id="T5"),
-            trained("20240815", credential="1", on="20240820", participant_id="T6"),
-            trained("20240815", credential="1", on="20240820", participant_id="T7"),
+            # 2024-02-15 + 365 days is 2025-02-14 (2024 has a Feb 29).
+            trained("20240215", credential="5", on="20250214", participant_id="T1"),  # +365
+            trained("20240215", "02", credential="4", on="20250215", participant_id="T2"),
+            trained("20240215", "01", credential="5", on="20240301", participant_id="T3"),
+            trained("20240215", "05", credential="5", on="20240301", participant_id="T4"),
+            trained("20240215", "09", credential="1", on="20240220", participant_id="T5"),
+            trained("20240215", credential="1", on="20240220", participant_id="T6"),
+            trained("20240215", credential="1", on="20240220", participant_id="T7"),
             {
                 "participant_id": "T8",
-                "entry_date": "20230901",
-                "exit_date": "20240815",
+                "entry_date": "20220901",
+                "exit_date": "20240215",
                 "received_training": "0",
                 "credential_type": "5",
-                "credential_date": "20240901",
+                "credential_date": "20240301",
             },
             trained(
-                "20240815",
+                "20240215",
                 credential="5",
-                on="20240901",
+                on="20240301",
                 participant_id="T9",
                 other_exit_reason="03",
             ),
-            trained("20240215", "10", credential="2", on="20240301", participant_id="T10"),
-            trained("20230915", participant_id="T11"),
-            # 2023-08-15 + 365 days is 2024-08-14 (2024 has a Feb 29): one day late.
-            trained("20230815", credential="5", on="20240815", participant_id="T12"),
+            trained("20230815", "10", credential="2", on="20230901", participant_id="T10"),
+            trained("20230115", participant_id="T11"),
+            # 2023-03-15 + 365 days is 2024-03-14 (2024 has a Feb 29): one day late.
+            trained("20230315", credential="5", on="20240315", participant_id="T12"),
+            # 2024Q3: the credential rate's cohort of the report two quarters from now.
+            trained("20240815", credential="5", on="20240901", participant_id="T13"),
         ),
         jobs(
-            {"participant_id": "T5", "start_date": "20250815"},  # exit + 365: diploma counts
-            {"participant_id": "T6", "start_date": "20250816"},  # exit + 366: it does not
+            {"participant_id": "T5", "start_date": "20250214"},  # exit + 365: diploma counts
+            {"participant_id": "T6", "start_date": "20250215"},  # exit + 366: it does not
         ),
     )
+    # Current quarter, exits in 2024Q1: T1, T2, T5, T6, T7, of whom T1 and T5 attained.
+    # Rolling 4, 2023Q2..2024Q1: adds T10 (attained). Grant to Date: adds T11 and T12.
     assert by_window(result, "E-4") == (rate(2, 5, 40.0), rate(3, 6, 50.0), rate(3, 8, 37.5))
 
 
-def test_skill_gains_are_the_program_year_figure_in_every_window():
+def test_skill_gains_count_training_that_overlaps_the_program_year_in_every_window():
     trained = {"entry_date": "20240901", "received_training": "1",
                "training_start_date": "20240901", "training_type": "06"}  # fmt: skip
+    ended = {"training_completed": "1"}
     rows = people(
         {**trained, "msg_training_milestone_date": "20250701"},
-        {**trained, "exit_date": "20250701", "msg_skills_progression_date": "20250930"},
-        {**trained, "exit_date": "20250630", "msg_training_milestone_date": "20250630"},
+        {**trained, **ended, "training_end_date": "20250701", "exit_date": "20250701",
+         "msg_skills_progression_date": "20250930"},
+        {**trained, **ended, "training_end_date": "20250630", "exit_date": "20250630",
+         "msg_training_milestone_date": "20250630"},
         {**trained, "msg_training_milestone_date": "20250630"},
         {"entry_date": "20250801", "msg_training_milestone_date": "20250801"},  # untrained
-        {**trained, "entry_date": "20251001"},  # after the period end
+        {**trained, "entry_date": "20251001", "training_start_date": "20251001"},  # later
         {**trained, "exit_date": "20250801", "other_exit_reason": "02",
          "msg_training_milestone_date": "20250801"},  # excluded
         {**trained, "msg_skills_progression_date": "20251001"},  # after the period end
+        # Finished training in June and has not exited: still a participant in PY2025,
+        # but not in training there, so not in the denominator (nor is the gain counted).
+        {**trained, **ended, "training_end_date": "20250615",
+         "msg_training_milestone_date": "20250801"},
     )  # fmt: skip
-    # PY2025 to 2025-09-30: gains on 2025-07-01 and 2025-09-30 of 4 in the program year.
+    # PY2025 to 2025-09-30: the ongoing trainees (rows 1, 4, 8) and the one who finished
+    # on 2025-07-01; gains on 2025-07-01 and 2025-09-30.
     assert by_window(compute(rows), "E-5") == (rate(2, 4, 50.0),) * 3
-    # 2025Q2 is the last quarter of PY2024 (2024-07-01 .. 2025-06-30).
+    # 2025Q2 is the last quarter of PY2024 (2024-07-01 .. 2025-06-30): every training
+    # that started by 2025-06-30 overlaps it (six), with the two gains of 2025-06-30.
     assert by_window(compute(rows, quarter=Quarter.parse("2025Q2")), "E-5") == (
-        (rate(2, 5, 40.0),) * 3
+        (rate(2, 6, 33.3),) * 3
     )
-    # 2026Q2 still reads PY2025, up to 2026-06-30: the October entrant and the October
-    # gain now count; the June 2025 leaver and the June 2025 gain do not.
+    # 2026Q2 still reads PY2025, up to 2026-06-30: the October trainee and the October
+    # gain now count; the training that ended in June 2025 and its gains do not.
     assert by_window(compute(rows, quarter=Quarter.parse("2026Q2")), "E-5") == (
         (rate(3, 5, 60.0),) * 3
     )
@@ -579,7 +659,7 @@ def test_skill_gains_are_the_program_year_figure_in_every_window():
 def test_rates_round_half_up_from_the_exact_fraction_in_the_figures():
     def cohort(employed, total):
         return [
-            {"entry_date": "20240901", "exit_date": "20250215",
+            {"entry_date": "20240101", "exit_date": "20240815",
              "employed_q2_after_exit": "1" if n < employed else "0"}
             for n in range(total)
         ]  # fmt: skip
@@ -620,25 +700,25 @@ def test_windows_are_the_quarter_the_four_quarters_and_the_grant_to_date():
 
 def test_cohort_periods_name_the_exit_quarters_of_each_indicator():
     assert figures.cohort_periods(RQ, GRANT_START) == {
-        CQ: {"E-1": ("2025Q1", "2025Q1"), "E-2": ("2025Q1", "2025Q1"),
-             "E-3": ("2024Q3", "2024Q3"), "E-4": ("2024Q3", "2024Q3"),
+        CQ: {"E-1": ("2024Q3", "2024Q3"), "E-2": ("2024Q3", "2024Q3"),
+             "E-3": ("2024Q1", "2024Q1"), "E-4": ("2024Q1", "2024Q1"),
              "E-5": ("2025Q3", "2025Q3")},
-        R4: {"E-1": ("2024Q2", "2025Q1"), "E-2": ("2024Q2", "2025Q1"),
-             "E-3": ("2023Q4", "2024Q3"), "E-4": ("2023Q4", "2024Q3"),
+        R4: {"E-1": ("2023Q4", "2024Q3"), "E-2": ("2023Q4", "2024Q3"),
+             "E-3": ("2023Q2", "2024Q1"), "E-4": ("2023Q2", "2024Q1"),
              "E-5": ("2025Q3", "2025Q3")},
-        GTD: {"E-1": ("2023Q4", "2025Q1"), "E-2": ("2023Q4", "2025Q1"),
-              "E-3": ("2023Q4", "2024Q3"), "E-4": ("2023Q4", "2024Q3"),
+        GTD: {"E-1": ("2023Q4", "2024Q3"), "E-2": ("2023Q4", "2024Q3"),
+              "E-3": ("2023Q4", "2024Q1"), "E-4": ("2023Q4", "2024Q1"),
               "E-5": ("2025Q3", "2025Q3")},
     }  # fmt: skip
 
 
 def test_cohort_periods_early_in_the_grant():
-    periods = figures.cohort_periods(Quarter.parse("2024Q2"), GRANT_START)
+    periods = figures.cohort_periods(Quarter.parse("2024Q4"), GRANT_START)
     assert periods[CQ]["E-1"] == ("2023Q4", "2023Q4")
     assert periods[GTD]["E-1"] == ("2023Q4", "2023Q4")
     assert periods[CQ]["E-3"] == ("2023Q2", "2023Q2")  # before the grant: an empty cohort
     assert periods[GTD]["E-3"] is None
-    assert periods[R4]["E-5"] == ("2023Q3", "2024Q2")  # PY2023 to date
+    assert periods[R4]["E-5"] == ("2024Q3", "2024Q4")  # PY2024 to date
 
 
 def test_kept_frame_schemas_follow_the_checks_readme():

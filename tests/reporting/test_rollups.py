@@ -44,24 +44,28 @@ def part(participants: pl.DataFrame, placements: pl.DataFrame) -> rollups.Part:
 # -- Hand-computed program arithmetic (no database) -----------------------------------
 
 # Coalition A: two people placed this quarter at $10 and $20 an hour; both exited in
-# 2025Q1 (the E-1/E-2 cohort of 2025Q3) and were employed with $8,000 and $9,000.
+# 2024Q3 (the E-1/E-2 cohort of 2025Q3, four quarters back) and were employed with
+# $8,000 and $9,000.
 COALITION_A = (
     people(
-        {"exit_date": "20250215", "employed_q2_after_exit": "1", "wages_q2_after_exit": 8000},
-        {"exit_date": "20250301", "employed_q2_after_exit": "1", "wages_q2_after_exit": 9000},
+        {"exit_date": "20240815", "employed_q2_after_exit": "1", "wages_q2_after_exit": 8000},
+        {"exit_date": "20240901", "employed_q2_after_exit": "1", "wages_q2_after_exit": 9000},
     ),
     jobs(
         {"participant_id": "P2", "start_date": "20250815", "hourly_wage_cents": 1000},
         {"participant_id": "P3", "start_date": "20250820", "hourly_wage_cents": 2000},
     ),
 )
-# Coalition B: one person placed at $30; three 2025Q1 exiters of whom one is employed
-# ($4,000). Its ids are the same as A's: they must not merge.
+# Coalition B: one person placed at $30; five 2024Q3 exiters: one employed ($4,000),
+# one employed with $0 reported (in E-1, not in E-2's median), two not employed and one
+# not yet known (in neither). Its ids are the same as A's: they must not merge.
 COALITION_B = (
     people(
-        {"exit_date": "20250110", "employed_q2_after_exit": "1", "wages_q2_after_exit": 4000},
-        {"exit_date": "20250111", "employed_q2_after_exit": "0", "wages_q2_after_exit": 0},
-        {"exit_date": "20250112", "employed_q2_after_exit": "0"},
+        {"exit_date": "20240710", "employed_q2_after_exit": "1", "wages_q2_after_exit": 4000},
+        {"exit_date": "20240711", "employed_q2_after_exit": "0", "wages_q2_after_exit": 0},
+        {"exit_date": "20240712", "employed_q2_after_exit": "0"},
+        {"exit_date": "20240713", "employed_q2_after_exit": "1", "wages_q2_after_exit": 0},
+        {"exit_date": "20240714", "employed_q2_after_exit": "9"},
     ),
     jobs({"participant_id": "P2", "start_date": "20250810", "hourly_wage_cents": 3000}),
 )
@@ -73,7 +77,8 @@ def test_program_medians_are_taken_over_every_value_not_averaged_across_coalitio
     program = rollups.combine([a, b], period="2025Q3")["windows"][CQ]
     # Wages 10, 20 and 30: the median is 20.00, not the mean of 15.00 and 30.00.
     assert program["D-3"] == "20.00"
-    # Earnings 8,000 and 9,000 in A, 4,000 in B: 8,000, not the mean of 8,500 and 4,000.
+    # Earnings 8,000 and 9,000 in A, 4,000 in B (its $0 is no earnings): 8,000, not the
+    # mean of 8,500 and 4,000.
     assert (a.windows[CQ]["E-2"], b.windows[CQ]["E-2"]) == (8500, 4000)
     assert program["E-2"] == 8000
 
@@ -81,17 +86,17 @@ def test_program_medians_are_taken_over_every_value_not_averaged_across_coalitio
 def test_program_rates_come_from_summed_numerators_and_denominators():
     a, b = part(*COALITION_A), part(*COALITION_B)
     assert a.windows[CQ]["E-1"]["rate"] == 100.0
-    assert b.windows[CQ]["E-1"]["rate"] == 33.3
+    assert b.windows[CQ]["E-1"] == {"numerator": 2, "denominator": 4, "rate": 50.0}
     program = rollups.combine([a, b], period="2025Q3")["windows"][CQ]
-    # 3 employed of 5 exiters: 60.0%, not the mean of 100% and 33.3%.
-    assert program["E-1"] == {"numerator": 3, "denominator": 5, "rate": 60.0}
+    # 4 employed of 6 exiters with a known outcome: 66.7%, not the mean of 100% and 50%.
+    assert program["E-1"] == {"numerator": 4, "denominator": 6, "rate": 66.7}
 
 
 def test_program_counts_are_summed_even_where_coalitions_use_the_same_ids():
     program = rollups.combine([part(*COALITION_A), part(*COALITION_B)], period="2025Q3")
     current, to_date = program["windows"][CQ], program["windows"][GTD]
-    assert to_date["A-2"] == 5  # 2 + 3 participants served
-    assert to_date["A-1"] == 5  # all of them exited in 2025Q1
+    assert to_date["A-2"] == 7  # 2 + 5 participants served
+    assert to_date["A-1"] == 7  # all of them exited in 2024Q3
     assert current["A-1"] == 0
     assert current["D-1"] == 3  # P2 and P3 of A, P2 of B: three people, not two ids
 
