@@ -129,6 +129,9 @@ class Route:
     post: Row | str = AS_GET
     hx: Row | None = None  # None: like GET
 
+    def __post_init__(self) -> None:
+        assert self.get != POST_ONLY or isinstance(self.post, dict), "a POST-only route needs post="
+
     def expected(self, who: str, method: str) -> Expected:
         if method == "POST":
             if self.post == SAFE_ONLY:
@@ -298,9 +301,9 @@ def build_graph() -> Graph:
         staff_invitation=staff_invitation,
         session=session,
         item=ActionItem.objects.get(session=session),
-        # What of the open draft a page could show: its narrative, its file's name, who
-        # uploaded it.
-        draft_markers=[DRAFT_NARRATIVE, upload.original_name, upload.uploaded_by.email],
+        # What the quarter's page shows of the open draft: its narrative, its file's
+        # name, who sent the file.
+        draft_markers=[DRAFT_NARRATIVE, upload.original_name, upload.uploaded_by.display_name],
     )
 
 
