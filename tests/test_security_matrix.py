@@ -13,6 +13,7 @@ object, 403 for a role that may read but not change, a redirect to sign-in for a
 message, both "allowed").
 """
 
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from coaching.models import ActionItem, CoachingSession
 from grantees import services as grantee_services
 from grantees.models import Invitation, MemberRole
 from reporting import services
+from reporting.checks import synthetic
 from reporting.models import Export, ExportKind, ReturnReason, Submission, Upload
 from reporting.services import exports
 from tests import builders, factories
@@ -248,8 +250,17 @@ def build_graph() -> Graph:
         challenges="",
         ta_needs="",
     )
+    people_file, _ = synthetic.generate_files(8, seed=24, period="2025Q3")
+    upload, _ = _committed(
+        lambda: services.upload_receive(
+            submission=draft,
+            kind="participants",
+            stream=io.BytesIO(people_file),
+            name="alpha-people-revised.csv",
+            actor=cast.reporter_a,
+        )
+    )
     draft.refresh_from_db()
-    upload = draft.uploads.get(kind="participants", is_current=True)
 
     with mock.patch.object(grantee_services, "new_token", return_value="matrix-invitation-link"):
         invitation = _committed(
@@ -301,9 +312,14 @@ def build_graph() -> Graph:
         staff_invitation=staff_invitation,
         session=session,
         item=ActionItem.objects.get(session=session),
-        # What the quarter's page shows of the open draft: its narrative, its file's
-        # name, who sent the file.
-        draft_markers=[DRAFT_NARRATIVE, upload.original_name, upload.uploaded_by.display_name],
+        # What the pages show of the open draft: its narrative, its file's name, who sent
+        # the file (the quarter's page), its version (the list of quarters).
+        draft_markers=[
+            DRAFT_NARRATIVE,
+            upload.original_name,
+            upload.uploaded_by.display_name,
+            f"<td>v{draft.version}</td>",
+        ],
     )
 
 
@@ -435,7 +451,9 @@ ROUTES: dict[str, Route] = {
         ),
     ),
     # reporting: the coalition's quarterly reports
-    "reporting:period-list": Route(coalition, get=READ_A),
+    "reporting:period-list": Route(
+        coalition, get=row(a=200, coach_a=200, staff=200, fpo=NO_DRAFT, out=404)
+    ),
     "reporting:period-detail": Route(
         lambda g: {"code": g.coalition.code, "quarter": g.draft.period.quarter},
         get=row(a=200, coach_a=200, staff=200, fpo=NO_DRAFT, out=404),
