@@ -29,6 +29,12 @@ class Cast:
 
 @pytest.fixture
 def cast(db) -> Cast:
+    return build_cast()
+
+
+def build_cast() -> Cast:
+    """The cast's rows, for a fixture of wider scope than ``cast`` (the security matrix
+    builds its data once per module)."""
     grant_a = factories.GrantFactory(
         coalition__name="Alpha Wind Coalition (test)", coalition__slug="alpha"
     )
@@ -67,11 +73,13 @@ def client_for(client):
     """Sign a test client in as someone: ``client_for(cast.viewer_a)``. Staff are signed
     in as after the second step too (tests.sessions.sign_in_with_password_only stops
     before it)."""
+    return lambda user: sign_in(client, user)
 
-    def sign_in(user: User | None):
-        client.logout()
-        if user is not None:
-            sessions.sign_in(client, user)
-        return client
 
-    return sign_in
+def sign_in(client, user: User | None):
+    """What ``client_for`` does, for a client of wider scope (the security matrix signs
+    each role in once per module)."""
+    client.logout()
+    if user is not None:
+        sessions.sign_in(client, user)
+    return client

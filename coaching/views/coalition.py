@@ -248,6 +248,10 @@ def item_status(request: AuthedRequest, code) -> HttpResponse:
     item = get_visible_or_404(
         selectors.visible_items(request.user).select_related("session"), request.user, code=code
     )
+    # Who may close it is decided before what they sent is read: a member who does not
+    # own the item gets a 403, not a complaint about the form.
+    if not services.can_close_item(request.user, item):
+        raise PermissionDenied
     form = forms.ItemStatusForm(request.POST)
     if not form.is_valid():
         return HttpResponse(

@@ -75,8 +75,9 @@ def assignments(request: AuthedRequest) -> HttpResponse:
 
 @require_POST
 def assign(request: AuthedRequest, code) -> HttpResponse:
-    _require_assigner(request.user)
+    # Another coalition's is a 404 before the role is looked at, as everywhere.
     coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
+    _require_assigner(request.user)
     form = forms.AssignForm(request.POST, coaches=_coaches())
     if not form.is_valid():
         messages.error(request, f"Choose one of the listed coaches to assign to {coalition}.")
@@ -95,8 +96,8 @@ def assign(request: AuthedRequest, code) -> HttpResponse:
 
 @require_POST
 def unassign(request: AuthedRequest, code, coach_code) -> HttpResponse:
-    _require_assigner(request.user)
     coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
+    _require_assigner(request.user)
     coach = User.objects.filter(uuid=coach_code, staff_role=StaffRole.COACH).first()
     if coach is None:
         messages.error(request, "That coach no longer exists; the page has been refreshed.")

@@ -122,6 +122,9 @@ def _review_context(request: AuthedRequest, submission: Submission) -> dict:
 @require_POST
 def submission_start(request: AuthedRequest, code, quarter: str) -> HttpResponse:
     period = _period(request, code, quarter)
+    # Refused by role first: the service hands back an open version to anyone who asks.
+    if period.coalition.role_of(request.user) not in services.UPLOAD_ROLES:
+        raise PermissionDenied
     try:
         services.submission_start(period=period, actor=request.user)
     except ValidationError as error:

@@ -394,8 +394,12 @@ def test_assigning_someone_who_is_not_a_coach_is_refused(cast, client_for):
 
 @pytest.mark.parametrize("who", ["coach_a", "admin_a"])
 def test_only_program_officers_assign_coaches(cast, client_for, who):
-    url = reverse("coaching:assign", args=[cast.coalition_b.code])
-    assert client_for(cast[who]).post(url, {"coach": str(cast.coach_a.uuid)}).status_code == 403
+    # Their own coalition is a 403; another coalition does not exist for them (404).
+    client = client_for(cast[who])
+    for coalition, status in ((cast.coalition_a, 403), (cast.coalition_b, 404)):
+        url = reverse("coaching:assign", args=[coalition.code])
+        assert client.post(url, {"coach": str(cast.coach_a.uuid)}).status_code == status
+    assert not cast.coalition_b.coach_assignments.exists()
 
 
 # --- Query budgets ----------------------------------------------------------------------
