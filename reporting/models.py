@@ -183,6 +183,9 @@ class Upload(models.Model):
     kept_rows = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     warning_count = models.PositiveIntegerField(default=0)
+    # When the stored file was deleted under the retention rule (reporting.retention);
+    # the row stays so the version's history still reads.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     objects = UploadQuerySet.as_manager()
 
