@@ -240,6 +240,20 @@ class DecryptingStream(io.RawIOBase):
         self._position += len(plain)
         return len(plain)
 
+    def read(self, size: int | None = -1) -> bytes:
+        # Whole reads across chunks, like a buffered file: callers such as zipfile
+        # take a short read for the end of the file.
+        if size is None or size < 0:
+            return self.readall()
+        parts = []
+        while size > 0 and self._position < self.size:
+            index, offset = divmod(self._position, CHUNK)
+            part = self._chunk(index)[offset : offset + size]
+            parts.append(part)
+            self._position += len(part)
+            size -= len(part)
+        return b"".join(parts)
+
     def readall(self) -> bytes:
         parts = []
         while self._position < self.size:
@@ -254,17 +268,17 @@ class DecryptingStream(io.RawIOBase):
         super().close()
 
 
-class DecryptedFile(File):
-    """What ``storage.open(name)`` gives for a sealed file: reads give the plaintext."""
+class StoredFile(File):
+    """What ``storage.open(name)`` gives: reads give the plaintext, and reopening goes
+    through the storage again (File.open would reopen the path on disk, the ciphertext)."""
 
-    def __init__(self, stream: DecryptingStream, name: str, storage: "EncryptedStorageMixin"):
+    def __init__(self, stream: IO[bytes], name: str, size: int, storage: Any):
         super().__init__(stream, name)
-        self.size = stream.size
+        self.size = size
         self.mode = "rb"
         self._storage = storage
 
-    def open(self, mode: str | None = None) -> "DecryptedFile":
-        # File.open would reopen the path it is named by, which is the ciphertext.
+    def open(self, mode: str | None = None) -> "StoredFile":
         if not self.closed:
             self.seek(0)
         else:
@@ -287,14 +301,15 @@ class EncryptedStorageMixin:
         try:
             header = read_header(raw)
             if header is None:
-                return raw  # Stored before encryption: `rotate_keys --encrypt-plaintext`.
+                # Stored before encryption at rest, until `rotate_keys --encrypt-plaintext`.
+                return StoredFile(raw.file, name, raw.size, self)
             body_start = raw.tell()
             total = raw.seek(0, io.SEEK_END)
             stream = DecryptingStream(raw, header, body_start, total - body_start)
         except BaseException:
             raw.close()
             raise
-        return DecryptedFile(stream, name, self)
+        return StoredFile(stream, name, stream.size, self)
 
     def size(self, name: str) -> int:
         with super()._open(name, "rb") as raw:  # type: ignore[misc]
