@@ -74,7 +74,7 @@ def uploads_expired(*, now: datetime | None = None) -> Purge:
     expired = list(_expired(now or timezone.now()).select_related("coalition", "submission"))
     purge = Purge(uploads=expired)
     for file_field in _file_fields():
-        names = {getattr(u, file_field.attname) for u in expired} - {""}
+        names = {getattr(u, file_field.attname).name or "" for u in expired} - {""}
         kept = set(
             Upload.objects.filter(purged_at=None, **{f"{file_field.attname}__in": names})
             .exclude(pk__in=[u.pk for u in expired])
