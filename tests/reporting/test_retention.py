@@ -77,7 +77,8 @@ def test_purge_deletes_only_files_past_retention_and_keeps_accepted_versions_fil
     dry = io.StringIO()
     call_command("purge_uploads", "--dry-run", stdout=dry)
     assert "2 upload(s) past retention; 2 stored file(s) would be deleted" in dry.getvalue()
-    assert stored(history["superseded"]) and stored(history["abandoned"])
+    assert stored(history["superseded"])
+    assert stored(history["abandoned"])
     assert not AuditEvent.objects.filter(action=AuditAction.FILES_PURGED).exists()
 
     out = io.StringIO()
@@ -103,9 +104,7 @@ def test_purge_deletes_only_files_past_retention_and_keeps_accepted_versions_fil
     assert AuditEvent.objects.filter(action=AuditAction.FILES_PURGED).count() == 1
 
 
-def test_accepted_versions_files_stay_until_three_years_after_closeout(
-    history, time_machine, cast
-):
+def test_accepted_versions_files_stay_until_three_years_after_closeout(history, time_machine, cast):
     grant = cast.coalition_a.grants.get()
     # Period of performance ends 2028-06-30; final reports 120 days later; then 3 years.
     assert retention.record_retention_ends(grant) == date(2031, 10, 28)
