@@ -74,6 +74,8 @@ def keyring_from_env(value: str, *, debug: bool) -> list[tuple[str, bytes]]:
                 f"ENCRYPTION_KEYS: key {kid!r} must be the base64 of exactly {KEY_BYTES} "
                 "random bytes."
             )
+        if key == DEV_KEY and not debug:
+            raise ImproperlyConfigured("ENCRYPTION_KEYS: the development key is not a secret.")
         if any(kid == seen for seen, _ in keyring):
             raise ImproperlyConfigured(f"ENCRYPTION_KEYS: key id {kid!r} appears twice.")
         keyring.append((kid, key))

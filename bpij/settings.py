@@ -49,8 +49,8 @@ SECRET_KEY = env_secret("SECRET_KEY", "dev-only-secret-key-not-for-production")
 ENCRYPTION_KEYS = keyring_from_env(os.environ.get("ENCRYPTION_KEYS", ""), debug=DEBUG)
 # The passphrase SSNs were encrypted with before key ids: only read, never written, and
 # no longer needed once `manage.py rotate_keys` has run.
-PII_ENCRYPTION_KEY = os.environ.get(
-    "PII_ENCRYPTION_KEY", "dev-only-pii-encryption-key" if DEBUG else ""
+PII_ENCRYPTION_KEY = os.environ.get("PII_ENCRYPTION_KEY") or (
+    "dev-only-pii-encryption-key" if DEBUG else ""
 )
 PII_HASH_KEY = env_secret("PII_HASH_KEY", "dev-only-pii-hash-key")
 

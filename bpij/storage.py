@@ -26,7 +26,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -272,13 +272,13 @@ class StoredFile(File):
     """What ``storage.open(name)`` gives: reads give the plaintext, and reopening goes
     through the storage again (File.open would reopen the path on disk, the ciphertext)."""
 
-    def __init__(self, stream: IO[bytes], name: str, size: int, storage: Any):
+    def __init__(self, stream: Any, name: str, size: int, storage: Any):
         super().__init__(stream, name)
         self.size = size
         self.mode = "rb"
         self._storage = storage
 
-    def open(self, mode: str | None = None) -> "StoredFile":
+    def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> "StoredFile":
         if not self.closed:
             self.seek(0)
         else:
@@ -291,7 +291,7 @@ class EncryptedStorageMixin:
     decrypted; the underlying storage only ever holds ciphertext."""
 
     def _save(self, name: str, content: Any) -> str:
-        sealed = File(EncryptingStream(content), name=name)
+        sealed = File(cast(Any, EncryptingStream(content)), name=name)
         return super()._save(name, sealed)  # type: ignore[misc]
 
     def _open(self, name: str, mode: str = "rb") -> File:
@@ -350,7 +350,7 @@ class EncryptedStorageMixin:
             self._replace(name, [], EncryptingStream(raw))
         return True
 
-    def _replace(self, name: str, head: Iterable[bytes], rest: IO[bytes]) -> None:
+    def _replace(self, name: str, head: Iterable[bytes], rest: Any) -> None:
         def blocks() -> Iterator[bytes]:
             yield from head
             yield from iter(lambda: rest.read(_COPY_BLOCK), b"")

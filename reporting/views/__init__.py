@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -273,7 +274,7 @@ def _purged(request: AuthedRequest, upload: Upload) -> HttpResponse:
 
 
 @never_cache
-def upload_original(request: AuthedRequest, upload_code) -> HttpResponse:
+def upload_original(request: AuthedRequest, upload_code) -> HttpResponseBase:
     """The file exactly as sent, full SSNs included: only for the coalition's people who
     send files (everyone else gets the annotated copy, where SSNs are masked)."""
     upload = _upload(request, upload_code)
