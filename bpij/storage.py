@@ -377,7 +377,8 @@ class EncryptedStorageMixin:
             mode = getattr(self, "file_permissions_mode", None)
             if mode is not None:
                 os.chmod(temporary, mode)
-            os.replace(temporary, path)
+            if os.path.exists(path):  # purged meanwhile: do not bring it back
+                os.replace(temporary, path)
         finally:
             if os.path.exists(temporary):
                 os.remove(temporary)

@@ -16,9 +16,11 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import FileField
 
 from bpij import keys, storage
-from bpij.storage import CHUNK, SEALED_CHUNK, EncryptedFileError
+from bpij.storage import CHUNK, SEALED_CHUNK, EncryptedFileError, EncryptedStorageMixin
+from reporting.models import Export, Upload
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,6 +140,19 @@ def test_rewrapping_changes_the_header_only_and_the_old_key_can_go(settings):
     assert read(name) == content
 
 
+def test_a_download_under_way_while_the_key_rotates_reads_to_the_end(settings):
+    old, new = a_key("k1"), a_key("k2")
+    settings.ENCRYPTION_KEYS = [old]
+    content = os.urandom(4 * CHUNK)
+    name, _ = stored(content)
+    with default_storage.open(name) as handle:
+        first = handle.read(CHUNK)
+        settings.ENCRYPTION_KEYS = [new, old]
+        assert default_storage.rewrap(name)
+        assert first + handle.read() == content
+    assert read(name) == content
+
+
 # --- the keyring ---------------------------------------------------------------------
 
 
@@ -216,3 +231,17 @@ def test_the_data_migration_seals_secrets_stored_in_the_clear(db):
     assert decrypt(totp.data["secret"]) == "JBSWY3DPEHPK3PXP"
     assert decrypt(codes.data["seed"]) == "ab" * 40
     assert codes.data["used_mask"] == 0
+
+
+def test_every_file_field_stores_through_the_encrypting_storage():
+    """Originals, annotated workbooks and exports alike: a FileField with a storage of
+    its own would keep plaintext."""
+    file_fields = [
+        f"{model.__name__}.{field.name}"
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, FileField) and not isinstance(field.storage, EncryptedStorageMixin)
+    ]
+    assert file_fields == []
+    assert isinstance(Upload._meta.get_field("file").storage, EncryptedStorageMixin)
+    assert isinstance(Export._meta.get_field("file").storage, EncryptedStorageMixin)
