@@ -239,6 +239,7 @@ EVENT_KINDS = [
     ("commented", "commented"),
     ("review_started", "started the review"),
     ("rolled_up", "figures rolled up"),
+    ("files_purged", "stored files removed under the retention rule"),
 ]
 
 

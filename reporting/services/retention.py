@@ -24,7 +24,8 @@ from django.utils import timezone
 from bpij import services as platform
 from bpij.models import AuditAction
 from grantees.models import Grant
-from reporting.models import OPEN_STATES, SENT_STATES, Upload
+from reporting.models import OPEN_STATES, SENT_STATES, SubmissionState, Upload
+from reporting.services import _event, _transition
 
 RECORD_RETENTION_YEARS = 3
 CLOSEOUT_DAYS = 120
@@ -84,6 +85,31 @@ def uploads_expired(*, now: datetime | None = None) -> Purge:
     return purge
 
 
+def _record_in_histories(uploads: list[Upload]) -> None:
+    """Say so in each version's history. A version still open loses the purged files as
+    its current ones and goes back to draft, so the grantee uploads again rather than a
+    check or a certification reaching for a file that is gone."""
+    by_submission: dict[int, list[Upload]] = defaultdict(list)
+    for upload in uploads:
+        by_submission[upload.submission_id].append(upload)
+    for group in by_submission.values():
+        submission = group[0].submission
+        note = "Past the retention rule: " + ", ".join(sorted(u.original_name for u in group))
+        if submission.state in OPEN_STATES:
+            Upload.objects.filter(pk__in=[u.pk for u in group]).update(is_current=False)
+            moved = _transition(
+                submission,
+                from_states=OPEN_STATES,
+                to_state=SubmissionState.DRAFT,
+                actor=None,
+                kind="files_purged",
+                note=note,
+            )
+            if moved:
+                continue
+        _event(submission, "files_purged", actor=None, note=note)
+
+
 def uploads_purge(*, now: datetime | None = None) -> Purge:
     """Delete the stored files past retention and mark their uploads; one audit event per
     coalition purged. Idempotent: a run that stopped after deleting files but before
@@ -100,6 +126,7 @@ def uploads_purge(*, now: datetime | None = None) -> Purge:
             Upload.objects.filter(pk__in=[u.pk for u in uploads], purged_at=None).update(
                 purged_at=now
             )
+            _record_in_histories(uploads)
             platform.audit_record(
                 action=AuditAction.FILES_PURGED,
                 coalition=uploads[0].coalition,

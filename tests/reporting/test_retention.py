@@ -127,8 +127,27 @@ def test_a_purged_file_is_said_to_be_removed_instead_of_failing(
         response = client.get(reverse(view, args=[abandoned.code]))
         assert response.status_code == 410
         assert b"removed under the retention rule" in response.content
+    # The draft lost its only file: it is back to draft, waiting for a new upload, and its
+    # history says why.
+    draft = abandoned.submission
+    draft.refresh_from_db()
+    assert draft.state == "draft"
+    assert not draft.uploads.filter(is_current=True).exists()
+    event = draft.events.latest("id")
+    assert (event.kind, event.from_state, event.to_state) == ("files_purged", "ready", "draft")
     page = client.get(reverse("reporting:period-detail", args=[cast.coalition_a.code, "2024Q1"]))
-    assert b"removed on" in page.content
+    assert page.status_code == 200
+    assert b"removed under the retention rule" in page.content
+
+
+def test_a_sent_versions_purged_file_is_said_to_be_removed_on_its_period_page(
+    history, time_machine, cast, client_for
+):
+    time_machine.move_to("2031-11-01 12:00 -0400")
+    retention.uploads_purge()
+    client = client_for(cast.admin_a)
+    page = client.get(reverse("reporting:period-detail", args=[cast.coalition_a.code, "2023Q4"]))
+    assert b"The stored file was removed on" in page.content
 
 
 def test_a_file_a_returned_version_still_holds_is_not_deleted_with_its_draft_copy(
