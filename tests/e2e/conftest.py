@@ -23,9 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def celery_worker_process(transactional_db, tmp_path, settings):
-    # A key of this run's own, not the development default, so a worker that did not
-    # get the test process's keys could not read the files it checks.
-    settings.ENCRYPTION_KEYS = [("e2e", os.urandom(32))]
+    # A current key of this run's own, not the development default, so a worker that
+    # did not get the test process's keys could not read the files it checks (what was
+    # sealed before, such as the cast's TOTP secrets, still opens under the older keys).
+    settings.ENCRYPTION_KEYS = [("e2e", os.urandom(32)), *settings.ENCRYPTION_KEYS]
     redis_url = os.environ["REDIS_URL"]
     redis.Redis.from_url(redis_url).flushdb()
     db = connection.settings_dict
