@@ -8,6 +8,7 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY . .
 RUN DEBUG=false SECRET_KEY=build PII_ENCRYPTION_KEY=build PII_HASH_KEY=build \
+    ENCRYPTION_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     python manage.py collectstatic --no-input -v0
 RUN useradd --system --uid 10001 bpij && mkdir -p /app/var && chown bpij /app/var
 USER bpij

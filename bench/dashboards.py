@@ -61,6 +61,7 @@ BENCH_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
     "PII_ENCRYPTION_KEY": "bench-pii-encryption-key",
+    "ENCRYPTION_KEYS": "bench:GzLCjLOMBUgOzMG9YP+XAptXoFyWcYuW2tfp2EiU9Uk=",
     "PII_HASH_KEY": "bench-pii-hash-key",
     "SECURE_SSL_REDIRECT": "0",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",

@@ -3,7 +3,10 @@ import time
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
+from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+
+from bpij import keys
 
 SIGNED_IN_AT = "bpij_signed_in_at"
 
@@ -30,3 +33,14 @@ class AccountAdapter(DefaultAccountAdapter):
             ):
                 return False
         return super().is_reauthentication_required(app=app, **kwargs)
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """TOTP secrets and recovery-code seeds are stored sealed under ENCRYPTION_KEYS
+    (bpij.keys), never as the base-32 secret an authenticator app would take."""
+
+    def encrypt(self, text: str) -> str:
+        return keys.seal(keys.MFA, text.encode())
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return keys.unseal(keys.MFA, encrypted_text).decode()

@@ -155,6 +155,7 @@ class AuditAction(models.TextChoices):
     BOARD_EXPORTED = "board_exported", "Status board exported"
     EXPORT_REQUESTED = "export_requested", "Export requested"
     EXPORT_DOWNLOADED = "export_downloaded", "Export downloaded"
+    FILES_PURGED = "files_purged", "Stored files purged under the retention rule"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -12,6 +12,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from bpij.keys import keyring_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("BPIJ_VAR_DIR", BASE_DIR / "var"))
 
@@ -41,7 +43,15 @@ SECRET_KEY = env_secret("SECRET_KEY", "dev-only-secret-key-not-for-production")
 # Participant SSNs are encrypted and hashed with keys that are not SECRET_KEY, so that
 # rotating the session secret never makes stored PII unreadable, and a leaked
 # SECRET_KEY does not expose it.
-PII_ENCRYPTION_KEY = env_secret("PII_ENCRYPTION_KEY", "dev-only-pii-encryption-key")
+# Key-encryption keys, "id:base64,id:base64", the first current (bpij.keys and
+# docs/security.md): stored files, the SSN column and second-factor secrets are sealed
+# under them. With DEBUG on and none set, a fixed development key is used.
+ENCRYPTION_KEYS = keyring_from_env(os.environ.get("ENCRYPTION_KEYS", ""), debug=DEBUG)
+# The passphrase SSNs were encrypted with before key ids: only read, never written, and
+# no longer needed once `manage.py rotate_keys` has run.
+PII_ENCRYPTION_KEY = os.environ.get("PII_ENCRYPTION_KEY") or (
+    "dev-only-pii-encryption-key" if DEBUG else ""
+)
 PII_HASH_KEY = env_secret("PII_HASH_KEY", "dev-only-pii-hash-key")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
@@ -167,6 +177,8 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[BPIJ Reporting Hub] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "BPIJ Reporting Hub"
+# TOTP secrets and recovery-code seeds are sealed under ENCRYPTION_KEYS in the database.
+MFA_ADAPTER = "bpij.adapters.MFAAdapter"
 # Staff roles and the FPO must pass a second factor in each session before they see
 # coalition data. Demo accounts (whose password is public) may be let through only in the
 # embedded default, so a newcomer can look around; on a server database, never.
@@ -201,6 +213,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "reporting.tasks.send_due_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
+    # Stored files past the retention rule (reporting.services.retention), at night.
+    "purge-uploads": {
+        "task": "reporting.tasks.purge_uploads",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 CELERY_TIMEZONE = "America/New_York"
 # Exports (PDFs, data packs) run on their own queue, so a long render never holds up the
@@ -232,8 +249,12 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Days a superseded upload file, or one of a version never sent, is kept before
+# purge_uploads deletes it; sent versions' files follow the grant's record retention.
+UPLOAD_RETENTION_DAYS = int(os.environ.get("UPLOAD_RETENTION_DAYS", "365"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Every stored file (originals, annotated workbooks, exports) is encrypted at rest.
+    "default": {"BACKEND": "bpij.storage.EncryptedFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

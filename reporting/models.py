@@ -184,6 +184,9 @@ class Upload(models.Model):
     kept_rows = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     warning_count = models.PositiveIntegerField(default=0)
+    # When the stored file was deleted under the retention rule (reporting.retention);
+    # the row stays so the version's history still reads.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     objects = UploadQuerySet.as_manager()
 
@@ -237,6 +240,7 @@ EVENT_KINDS = [
     ("commented", "commented"),
     ("review_started", "started the review"),
     ("rolled_up", "figures rolled up"),
+    ("files_purged", "stored files removed under the retention rule"),
 ]
 
 

@@ -87,3 +87,14 @@ def render_export(export_id: int) -> None:
 
     with tenancy.as_owner():
         exports.export_render(export_id=export_id)
+
+
+@app.task
+def purge_uploads() -> int:
+    """Beat, daily: delete stored upload files past the retention rule
+    (docs/security.md, Retention). Idempotent: what is purged is marked, and a file
+    already gone is not an error."""
+    from reporting.services import retention
+
+    with tenancy.as_owner():
+        return len(retention.uploads_purge().uploads)

@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -268,13 +270,21 @@ def _upload(request: AuthedRequest, upload_code) -> Upload:
     )
 
 
+def _purged(request: AuthedRequest, upload: Upload) -> HttpResponse:
+    """A file deleted under the retention rule is gone, not an error (410)."""
+    context = {"upload": upload, "retention_days": settings.UPLOAD_RETENTION_DAYS}
+    return render(request, "reporting/upload_purged.html", context, status=410)
+
+
 @never_cache
-def upload_original(request: AuthedRequest, upload_code) -> FileResponse:
+def upload_original(request: AuthedRequest, upload_code) -> HttpResponseBase:
     """The file exactly as sent, full SSNs included: only for the coalition's people who
     send files (everyone else gets the annotated copy, where SSNs are masked)."""
     upload = _upload(request, upload_code)
     if not services.can_edit_submission(request.user, upload.submission):
         raise PermissionDenied
+    if upload.purged_at:
+        return _purged(request, upload)
     services.audit_pii_access(actor=request.user, upload=upload, what="original", request=request)
     return FileResponse(upload.file.open("rb"), as_attachment=True, filename=upload.original_name)
 
@@ -283,6 +293,8 @@ def upload_original(request: AuthedRequest, upload_code) -> FileResponse:
 def upload_annotated(request: AuthedRequest, upload_code) -> HttpResponse:
     """The grantee's own file back as XLSX with an errors column and the bad cells marked."""
     upload = _upload(request, upload_code)
+    if upload.purged_at:
+        return _purged(request, upload)
     services.audit_pii_access(actor=request.user, upload=upload, what="annotated", request=request)
     with upload.file.open("rb") as handle:
         original = handle.read()

@@ -5,6 +5,7 @@ The worker is a separate process: it sees only committed data, so these tests us
 in-process.
 """
 
+import base64
 import os
 import subprocess
 import sys
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
 from django.db import connection
 
 from bpij.celery import app as celery_app
@@ -22,7 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, tmp_path):
+def celery_worker_process(transactional_db, tmp_path, settings):
+    # A current key of this run's own, not the development default, so a worker that
+    # did not get the test process's keys could not read the files it checks (what was
+    # sealed before, such as the cast's TOTP secrets, still opens under the older keys).
+    settings.ENCRYPTION_KEYS = [("e2e", os.urandom(32)), *settings.ENCRYPTION_KEYS]
     redis_url = os.environ["REDIS_URL"]
     redis.Redis.from_url(redis_url).flushdb()
     db = connection.settings_dict
@@ -38,6 +42,9 @@ def celery_worker_process(transactional_db, tmp_path):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PII_ENCRYPTION_KEY": settings.PII_ENCRYPTION_KEY,
         "PII_HASH_KEY": settings.PII_HASH_KEY,
+        "ENCRYPTION_KEYS": ",".join(
+            f"{kid}:{base64.b64encode(key).decode()}" for kid, key in settings.ENCRYPTION_KEYS
+        ),
         "DB_CONN_MAX_AGE": "0",
     }
     log = tmp_path / "worker.log"
