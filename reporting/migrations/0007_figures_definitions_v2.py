@@ -34,7 +34,7 @@ def recompute_rollups(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reporting", "0005_export")]
+    dependencies = [("reporting", "0006_crypto_upload_purged_at")]
 
     operations = [
         # Going back leaves the v2 roll-ups in place; `manage.py rollup` on the older
