@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "bpij.middleware.StaffMFARequiredMiddleware",
     "bpij.middleware.DatabaseScopeMiddleware",
+    "bpij.middleware.AccessDeniedAuditMiddleware",
 ]
 
 ROOT_URLCONF = "bpij.urls"
