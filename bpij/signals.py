@@ -86,7 +86,7 @@ def audit_admin_change(sender, instance: LogEntry, created: bool, raw: bool = Fa
         target=f"{label} {instance.object_repr}",
         detail={
             "model": label,
-            "object_id": instance.object_id,
+            "object_id": str(instance.object_id),
             "change": ADMIN_VERBS.get(instance.action_flag, str(instance.action_flag)),
             "message": instance.get_change_message(),
         },
