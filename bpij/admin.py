@@ -1,12 +1,16 @@
 from django.contrib import admin
 from django.contrib.admin.actions import delete_selected
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy
 
 from bpij import services
 from bpij.models import AuditAction, AuditEvent, User
 
+# Django's own wording (and so its translations) for the action this one wraps.
+DELETE_SELECTED = gettext_lazy("Delete selected %(verbose_name_plural)s")
 
-@admin.action(permissions=["delete"], description=delete_selected.short_description)
+
+@admin.action(permissions=["delete"], description=DELETE_SELECTED)
 def delete_selected_audited(modeladmin, request, queryset):
     """Django's "delete selected" action, audited: Django logs a deletion of several
     objects with one bulk insert into LogEntry, which sends no signal, so the audit

@@ -1,7 +1,7 @@
 import threading
 import uuid
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import connections, models, router, transaction
@@ -247,7 +247,10 @@ class AuditEvent(models.Model):
     def _as_stored(self, using: str) -> dict[str, Any]:
         # The values as the database will hand them back to verification.
         connection = connections[using]
-        field = self._meta.get_field
+
+        def field(name: str) -> models.Field:
+            return cast(models.Field, self._meta.get_field(name))
+
         return {
             "seq": self.seq,
             "uuid": self.uuid,

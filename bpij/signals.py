@@ -3,18 +3,20 @@ admin changes from the admin's own log (LogEntry); this is the only place the au
 listens to signals. Everything else is audited by its service."""
 
 import time
+from typing import cast
 
 from allauth.account.signals import password_changed, password_reset
 from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from bpij import services
 from bpij.adapters import SIGNED_IN_AT
 from bpij.middleware import forget_mfa_ok
-from bpij.models import AuditAction
+from bpij.models import AuditAction, User
 
 
 @receiver(user_logged_in)
@@ -78,11 +80,12 @@ def audit_admin_change(sender, instance: LogEntry, created: bool, raw: bool = Fa
     # (bpij.admin writes the multi-object deletions Django logs in bulk without signals).
     if not created or raw:
         return
-    model = instance.content_type.model_class() if instance.content_type_id else None
+    content_type = cast(ContentType | None, instance.content_type)
+    model = content_type.model_class() if content_type else None
     label = model._meta.label if model else "unknown model"
     services.audit_record(
         action=AuditAction.ADMIN_CHANGED,
-        actor=instance.user,
+        actor=cast(User, instance.user),
         target=f"{label} {instance.object_repr}",
         detail={
             "model": label,

@@ -194,9 +194,7 @@ def test_a_refused_change_is_a_403_written_to_the_audit_log(cast, client_for, su
     )
 
 
-def test_every_page_of_findings_is_audited_htmx_fragments_included(
-    cast, client_for, submission_a
-):
+def test_every_page_of_findings_is_audited_htmx_fragments_included(cast, client_for, submission_a):
     from bpij.models import AuditAction, AuditEvent
 
     client = client_for(cast.viewer_a)
