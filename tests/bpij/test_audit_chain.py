@@ -22,9 +22,9 @@ def record(n: int = 1, **fields) -> list[AuditEvent]:
     ]
 
 
-def verify() -> str:
-    out = []
-    call_command("audit_verify", stdout=type("Out", (), {"write": out.append})())
+def verify(*args: str) -> str:
+    out: list[str] = []
+    call_command("audit_verify", *args, stdout=type("Out", (), {"write": out.append})())
     return "".join(out)
 
 
@@ -155,6 +155,33 @@ def test_audit_verify_names_an_event_rehashed_after_the_one_before_it_was_delete
     tamper("UPDATE bpij_auditevent e SET hash = bpij_audit_hash(e) WHERE id = %s", [after.pk])
     with pytest.raises(CommandError, match=f"uuid {after.uuid}.*prev_hash"):
         verify()
+
+
+def test_audit_verify_with_a_kept_head_notices_events_cut_from_the_end(db):
+    *_, head = record(3)
+    kept = f"{head.seq}:{head.hash}"
+    assert "verified: 3 event(s)" in verify("--anchor", kept)
+    tamper("DELETE FROM bpij_auditevent WHERE id = %s", [head.pk])
+    assert "verified: 2 event(s)" in verify()
+    with pytest.raises(CommandError, match="ends at seq 2, before the anchor's seq 3"):
+        verify("--anchor", kept)
+
+
+def test_audit_verify_with_a_kept_head_notices_a_rewritten_chain(db):
+    first, second = record(2)
+    kept = f"{second.seq}:{second.hash}"
+    tamper("UPDATE bpij_auditevent SET target = 'rewritten' WHERE id = %s", [first.pk])
+    for event in (first, second):
+        tamper("UPDATE bpij_auditevent e SET hash = bpij_audit_hash(e) WHERE id = %s", [event.pk])
+        if event is first:
+            tamper(
+                "UPDATE bpij_auditevent SET prev_hash = (SELECT hash FROM bpij_auditevent "
+                "WHERE id = %s) WHERE id = %s",
+                [first.pk, second.pk],
+            )
+    assert "verified: 2 event(s)" in verify()
+    with pytest.raises(CommandError, match="the chain was rewritten"):
+        verify("--anchor", kept)
 
 
 @pytest.mark.django_db(transaction=True)
