@@ -106,28 +106,31 @@ def verify(events: Iterable[Mapping[str, Any]]) -> Verdict:
     one before it or whose content does not match its hash."""
     verified, previous_seq, previous_hash = 0, 0, GENESIS
     for event in events:
-        problem = ""
-        if event["seq"] != previous_seq + 1:
-            missing = f"{previous_seq + 1}" + (
-                f"–{event['seq'] - 1}" if event["seq"] - 1 > previous_seq + 1 else ""
-            )
-            problem = (
-                f"events before it are missing (expected seq {previous_seq + 1}, found "
-                f"{event['seq']}: seq {missing} deleted?)"
-                if event["seq"] > previous_seq + 1
-                else f"its seq {event['seq']} repeats or goes back (expected {previous_seq + 1})"
-            )
-        elif event["prev_hash"] != previous_hash:
-            problem = (
-                f"its prev_hash {event['prev_hash'][:16]}… is not the hash of the event "
-                f"before it ({previous_hash[:16]}…)"
-            )
-        elif event["hash"] != event_hash(event):
-            problem = (
-                f"its content does not match its hash (stored {event['hash'][:16]}…, "
-                f"recomputed {event_hash(event)[:16]}…): a field was changed"
-            )
+        problem = _problem(event, previous_seq, previous_hash)
         if problem:
             return Verdict(verified, previous_seq, previous_hash, event, problem)
         verified, previous_seq, previous_hash = verified + 1, event["seq"], event["hash"]
     return Verdict(verified, previous_seq, previous_hash)
+
+
+def _problem(event: Mapping[str, Any], previous_seq: int, previous_hash: str) -> str:
+    expected = previous_seq + 1
+    if event["seq"] != expected:
+        # seq is unique and the walk is in seq order, so a mismatch is a gap.
+        missing = f"{expected}–{event['seq'] - 1}" if event["seq"] - 1 > expected else expected
+        return (
+            f"events before it are missing (expected seq {expected}, found {event['seq']}: "
+            f"seq {missing} deleted?)"
+        )
+    if event["prev_hash"] != previous_hash:
+        return (
+            f"its prev_hash {event['prev_hash'][:16]}… is not the hash of the event before it "
+            f"({previous_hash[:16]}…)"
+        )
+    recomputed = event_hash(event)
+    if event["hash"] != recomputed:
+        return (
+            f"its content does not match its hash (stored {event['hash'][:16]}…, recomputed "
+            f"{recomputed[:16]}…): a field was changed"
+        )
+    return ""
