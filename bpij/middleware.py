@@ -13,7 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from bpij import tenancy
+from bpij import services, tenancy
+from bpij.models import AuditAction
 
 # Pages a staff member may open before passing the second factor: everything under
 # /accounts/ (sign-out, password, the second factor itself) and static files.
@@ -108,3 +109,43 @@ class DatabaseScopeMiddleware:
         else:
             scope, ids = tenancy.scope_for(request.user)
         request._database_scope.enter_context(tenancy.database_scope(scope, ids))  # type: ignore[attr-defined]
+
+
+# Requests whose refusal says nothing about who may see what: files and the browser's
+# own probes.
+UNAUDITED_PREFIXES = ("/static/", "/media/", "/favicon.ico", "/robots.txt", "/.well-known/")
+
+
+class AccessDeniedAuditMiddleware:
+    """Write every 403 and 404 a signed-in person meets to the audit log: another
+    coalition's object is a 404 (ARCHITECTURE.md), so probing shows up as a run of them.
+
+    Anonymous requests are not written (sign-in is required everywhere else, so they
+    reach only public pages and would let anyone fill the log), nor are static files and
+    browser probes. Innermost, so it sees the response the view's own exception became.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code in (403, 404)
+            and request.user.is_authenticated
+            and not request.path.startswith(UNAUDITED_PREFIXES)
+        ):
+            match = request.resolver_match
+            services.audit_record(
+                action=AuditAction.ACCESS_DENIED,
+                request=request,
+                target=f"{request.method} {request.path}"[:300],
+                detail={
+                    "status": response.status_code,
+                    "method": request.method,
+                    "path": request.path,
+                    "view": match.view_name if match else "",
+                    "htmx": bool(request.headers.get("HX-Request")),
+                },
+            )
+        return response

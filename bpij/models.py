@@ -1,10 +1,14 @@
+import threading
 import uuid
 from functools import cached_property
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import connections, models, router, transaction
+from django.db.models.functions import Cast, Now
 from django.utils import timezone
+
+from bpij import audit
 
 
 class StaffRole(models.TextChoices):
@@ -156,6 +160,8 @@ class AuditAction(models.TextChoices):
     EXPORT_REQUESTED = "export_requested", "Export requested"
     EXPORT_DOWNLOADED = "export_downloaded", "Export downloaded"
     FILES_PURGED = "files_purged", "Stored files purged under the retention rule"
+    ACCESS_DENIED = "access_denied", "Access refused (403 or 404)"
+    ADMIN_CHANGED = "admin_changed", "Changed in the Django admin"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -165,6 +171,19 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def delete(self):
         raise AuditLogIsAppendOnly
 
+    def chain(self) -> "models.QuerySet[AuditEvent, dict[str, Any]]":
+        """Every event in chain order with the fields its hash covers (see bpij.audit)."""
+        return (
+            self.annotate(detail_text=Cast("detail", models.TextField()))
+            .order_by("seq")
+            .values(*audit.CHAIN_FIELDS, "id", "hash")
+        )
+
+
+# Serialises writers of the chain on SQLite (the embedded default runs in one process);
+# PostgreSQL serialises them with an advisory lock in its trigger instead.
+_PYTHON_CHAIN_LOCK = threading.Lock()
+
 
 class AuditLogIsAppendOnly(Exception):
     def __str__(self) -> str:
@@ -172,15 +191,21 @@ class AuditLogIsAppendOnly(Exception):
 
 
 class AuditEvent(models.Model):
-    """One entry of the append-only audit log.
+    """One entry of the append-only, hash-chained audit log.
 
     Who and which coalition are copied as text as well as linked, so an entry still reads
-    right after a person or a coalition is renamed or removed. On PostgreSQL a trigger
-    (migration 0002) refuses UPDATE and DELETE underneath the ORM.
+    right after a person or a coalition is renamed or removed. The database, not the
+    writer, sets ``at`` and the chain fields (``seq``, ``prev_hash``, ``hash``; see
+    bpij.audit): on PostgreSQL a BEFORE INSERT trigger, which also refuses UPDATE, DELETE
+    and TRUNCATE; on SQLite ``save()``. Their ``db_default`` makes Django read back what
+    the trigger wrote.
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    seq = models.BigIntegerField(
+        unique=True, db_default=0, editable=False, help_text="Place in the hash chain."
+    )
+    at = models.DateTimeField(db_default=Now(), db_index=True, editable=False)
     action = models.CharField(max_length=40, choices=AuditAction.choices, db_index=True)
     # People are deactivated, never deleted, so their trail stays linked.
     actor = models.ForeignKey(
@@ -195,6 +220,8 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, db_default="", editable=False)
+    hash = models.CharField(max_length=64, db_default="", editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -207,7 +234,42 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
             raise AuditLogIsAppendOnly
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        if connections[using].vendor == "postgresql":
+            super().save(*args, **kwargs)
+            return
+        with _PYTHON_CHAIN_LOCK, transaction.atomic(using=using):
+            head = (
+                type(self)._default_manager.using(using).order_by("-seq").values("seq", "hash")
+            ).first()
+            self.seq = head["seq"] + 1 if head else 1
+            self.prev_hash = head["hash"] if head else audit.GENESIS
+            self.at = timezone.now()
+            self.hash = audit.event_hash(self._as_stored(using))
+            super().save(*args, **kwargs)
+
+    def _as_stored(self, using: str) -> dict[str, Any]:
+        # The values as the database will hand them back to verification.
+        connection = connections[using]
+
+        def field(name: str) -> models.Field:
+            return cast(models.Field, self._meta.get_field(name))
+
+        return {
+            "seq": self.seq,
+            "uuid": self.uuid,
+            "at": self.at,
+            "action": self.action,
+            "actor_id": self.actor_id,
+            "actor_email": self.actor_email,
+            "coalition_uuid": self.coalition_uuid,
+            "coalition_name": self.coalition_name,
+            "target": self.target,
+            "ip_address": field("ip_address").get_db_prep_value(self.ip_address, connection),
+            "user_agent": self.user_agent,
+            "detail_text": field("detail").get_db_prep_value(self.detail, connection),
+            "prev_hash": self.prev_hash,
+        }
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "bpij.middleware.StaffMFARequiredMiddleware",
     "bpij.middleware.DatabaseScopeMiddleware",
+    "bpij.middleware.AccessDeniedAuditMiddleware",
 ]
 
 ROOT_URLCONF = "bpij.urls"

@@ -478,6 +478,11 @@ def audit_findings_viewed(
         actor=actor,
         coalition=submission.coalition,
         target=f"findings of the {submission.period.quarter} report, version {submission.version}",
+        detail={
+            "submission": str(submission.code),
+            "query": request.GET.urlencode()[:500] if request else "",
+            "htmx": bool(request and request.headers.get("HX-Request")),
+        },
     )
 
 

@@ -240,8 +240,9 @@ def certify(request: AuthedRequest, submission_code) -> HttpResponse:
 @never_cache
 def findings(request: AuthedRequest, submission_code) -> HttpResponse:
     submission = _submission(request, submission_code)
-    if not request.htmx:
-        services.audit_findings_viewed(actor=request.user, submission=submission, request=request)
+    # Every page of findings shows participant-level values, the htmx fragments that
+    # filter and page through them included.
+    services.audit_findings_viewed(actor=request.user, submission=submission, request=request)
     form = forms.FindingFilterForm(request.GET or None)
     rows = selectors.findings_for(submission)
     if form.is_valid():

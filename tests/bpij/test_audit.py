@@ -177,3 +177,69 @@ def test_the_audit_page_keeps_to_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         response = client.get(reverse("audit-log"))
     assert response.status_code == 200
+
+
+def test_refusals_of_anonymous_requests_and_missing_files_are_not_written(cast, client, client_for):
+    assert client.get("/coalitions/no-such-thing/").status_code in (302, 404)
+    signed_in = client_for(cast.viewer_a)
+    assert signed_in.get("/static/no-such-file.css").status_code == 404
+    assert signed_in.get("/favicon.ico").status_code == 404
+    assert not AuditEvent.objects.filter(action=AuditAction.ACCESS_DENIED).exists()
+
+
+def test_a_signed_in_persons_404_on_an_unknown_address_is_written(cast, client_for):
+    assert client_for(cast.viewer_a).get("/coalitions/no-such-thing/").status_code == 404
+    event = AuditEvent.objects.get(action=AuditAction.ACCESS_DENIED)
+    assert (event.actor, event.detail["status"]) == (cast.viewer_a, 404)
+
+
+def admin_request(user):
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/admin/", {"post": "yes"})
+    request.user = user
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    return request
+
+
+def test_a_change_made_in_the_django_admin_is_written(cast):
+    from django.contrib import admin
+
+    from grantees.models import Coalition
+
+    operator = factories.StaffFactory(
+        email="ops@jff.example", staff_role="jff_admin", is_staff=True, is_superuser=True
+    )
+    model_admin = admin.site._registry[Coalition]
+    model_admin.log_change(
+        admin_request(operator), cast.coalition_a, [{"changed": {"fields": ["Name"]}}]
+    )
+    event = AuditEvent.objects.get(action=AuditAction.ADMIN_CHANGED)
+    assert event.actor == operator
+    assert event.target == f"grantees.Coalition {cast.coalition_a}"
+    assert event.detail == {
+        "model": "grantees.Coalition",
+        "object_id": str(cast.coalition_a.pk),
+        "change": "changed",
+        "message": "Changed Name.",
+    }
+
+
+def test_a_deletion_of_several_objects_in_the_django_admin_writes_one_event_each(cast):
+    from django.contrib import admin
+
+    from grantees.models import Target
+
+    operator = factories.StaffFactory(
+        email="ops@jff.example", staff_role="jff_admin", is_staff=True, is_superuser=True
+    )
+    doomed = Target.objects.filter(coalition__in=[cast.coalition_a, cast.coalition_b])
+    assert doomed.count() == 2
+    model_admin = admin.site._registry[Target]
+    action, _, _ = model_admin.get_actions(admin_request(operator))["delete_selected"]
+    assert action(model_admin, admin_request(operator), doomed) is None
+    events = AuditEvent.objects.filter(action=AuditAction.ADMIN_CHANGED)
+    assert sorted(e.detail["change"] for e in events) == ["deleted", "deleted"]
+    assert all(e.actor == operator for e in events)

@@ -158,3 +158,54 @@ def test_templates_are_available_to_anyone_signed_in(cast, client_for, kind, fmt
     )
     assert response.status_code == 200
     assert f"bpij-{kind}-template.{fmt}" in response["Content-Disposition"]
+
+
+def test_another_coalitions_report_page_is_a_404_written_to_the_audit_log(
+    cast, client_for, submission_a
+):
+    from bpij.models import AuditAction, AuditEvent
+
+    url = READ_PAGES["period-detail"](submission_a)
+    assert client_for(cast.outsider_b).get(url).status_code == 404
+    event = AuditEvent.objects.get(action=AuditAction.ACCESS_DENIED)
+    assert event.actor == cast.outsider_b
+    assert event.target == f"GET {url}"
+    assert event.detail == {
+        "status": 404,
+        "method": "GET",
+        "path": url,
+        "view": "reporting:period-detail",
+        "htmx": False,
+    }
+
+
+def test_a_refused_change_is_a_403_written_to_the_audit_log(cast, client_for, submission_a):
+    from bpij.models import AuditAction, AuditEvent
+
+    response = client_for(cast.viewer_a).post(
+        reverse("reporting:narrative-save", args=[submission_a.code]), {"progress": "x"}
+    )
+    assert response.status_code == 403
+    event = AuditEvent.objects.get(action=AuditAction.ACCESS_DENIED)
+    assert (event.actor, event.detail["status"], event.detail["method"]) == (
+        cast.viewer_a,
+        403,
+        "POST",
+    )
+
+
+def test_every_page_of_findings_is_audited_htmx_fragments_included(cast, client_for, submission_a):
+    from bpij.models import AuditAction, AuditEvent
+
+    client = client_for(cast.viewer_a)
+    client.get(READ_PAGES["findings"](submission_a))
+    fragment = client.get(
+        READ_PAGES["findings"](submission_a), {"severity": "error"}, HTTP_HX_REQUEST="true"
+    )
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.content.decode()
+    views = AuditEvent.objects.filter(action=AuditAction.PII_VIEWED, actor=cast.viewer_a)
+    assert [(e.detail["htmx"], e.detail["query"]) for e in views.order_by("seq")] == [
+        (False, ""),
+        (True, "severity=error"),
+    ]
