@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("audit/", platform_views.audit_log, name="audit-log"),
     path("healthz", platform_views.healthz, name="healthz"),
+    path("session/", platform_views.session, name="session"),
     path("admin/", admin.site.urls),
     path("", include("grantees.urls")),
     path("", include("reporting.urls")),

@@ -5,10 +5,12 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from bpij import security
 from bpij.http import AuthedRequest
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
@@ -162,6 +164,7 @@ def upload(request: AuthedRequest, submission_code) -> HttpResponse:
     return redirect(_detail_url(submission.period))
 
 
+@security.passive  # polled while the page is open: not the person's activity
 @never_cache
 def submission_status(request: AuthedRequest, submission_code) -> HttpResponse:
     """Polled by htmx while the checks run; once they finish, the page reloads."""
@@ -291,7 +294,9 @@ def upload_annotated(request: AuthedRequest, upload_code) -> HttpResponse:
         content,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{stem}-with-errors.xlsx"'
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{stem}-with-errors.xlsx"
+    )
     return response
 
 
@@ -325,5 +330,7 @@ def template_download(request: AuthedRequest, kind: str, fmt: str) -> HttpRespon
             spreadsheets.xlsx_template(kind),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response["Content-Disposition"] = f'attachment; filename="bpij-{kind}-template.{fmt}"'
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"bpij-{kind}-template.{fmt}"
+    )
     return response

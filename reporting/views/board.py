@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from bpij import services as platform
@@ -175,8 +176,8 @@ def board_export(request: AuthedRequest, fmt: str) -> HttpResponse:
             datapacks.table_xlsx(table),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response["Content-Disposition"] = (
-        f'attachment; filename="bpij-status-board-{data.quarter}.{fmt}"'
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"bpij-status-board-{data.quarter}.{fmt}"
     )
     return response
 
