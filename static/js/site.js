@@ -93,7 +93,12 @@ document.addEventListener("click", (event) => {
     if (left !== null && left !== undefined && left !== "") schedule(Number(left));
   });
 
-  const left = body.dataset.sessionExpiresIn;
-  if (left === "") ask();
-  else schedule(Number(left));
+  // Started once USWDS has set up its modal (on DOMContentLoaded, listening before us).
+  function start() {
+    const left = body.dataset.sessionExpiresIn;
+    if (left === "") ask();
+    else schedule(Number(left));
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

@@ -125,11 +125,14 @@ def test_the_idle_warning_lets_a_person_stay_signed_in_without_losing_their_typi
     page.goto(f"/coaching/coalitions/{cast.coalition_a.code}/sessions/new/")
     page.get_by_label("Topics").fill("Half-written notes that must survive")
 
+    # USWDS's dialog wrapper has no box of its own; its heading is what a person sees.
     warning = page.get_by_role("dialog", name="Are you still there?")
-    expect(warning).to_be_visible(timeout=8_000)
+    expect(warning.get_by_role("heading")).to_be_visible(timeout=8_000)
+    assert page.evaluate("() => document.activeElement.closest('#session-warning') !== null")
     warning.get_by_role("button", name="Stay signed in").click()
 
-    expect(warning).to_be_hidden()
+    expect(warning.get_by_role("heading")).to_be_hidden()
+    expect(page.get_by_label("Topics")).to_be_focused()
     expect(page.get_by_label("Topics")).to_have_value("Half-written notes that must survive")
     assert page.url.endswith("/sessions/new/")
     left = page.evaluate("async () => (await (await fetch('/session/')).json()).expires_in")
