@@ -5,13 +5,12 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from bpij import security
-from bpij.http import AuthedRequest
+from bpij.http import AuthedRequest, attachment
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
 from reporting import forms, selectors, services, spreadsheets
@@ -294,9 +293,7 @@ def upload_annotated(request: AuthedRequest, upload_code) -> HttpResponse:
         content,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"{stem}-with-errors.xlsx"
-    )
+    response["Content-Disposition"] = attachment(f"{stem}-with-errors.xlsx")
     return response
 
 
@@ -330,7 +327,5 @@ def template_download(request: AuthedRequest, kind: str, fmt: str) -> HttpRespon
             spreadsheets.xlsx_template(kind),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"bpij-{kind}-template.{fmt}"
-    )
+    response["Content-Disposition"] = attachment(f"bpij-{kind}-template.{fmt}")
     return response

@@ -14,11 +14,10 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from bpij import services as platform
-from bpij.http import AuthedRequest
+from bpij.http import AuthedRequest, attachment
 from bpij.models import AuditAction, StaffRole
 from grantees.calendar import Quarter
 from grantees.models import US_STATES, Coalition, Sector, Track
@@ -176,9 +175,7 @@ def board_export(request: AuthedRequest, fmt: str) -> HttpResponse:
             datapacks.table_xlsx(table),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"bpij-status-board-{data.quarter}.{fmt}"
-    )
+    response["Content-Disposition"] = attachment(f"bpij-status-board-{data.quarter}.{fmt}")
     return response
 
 
