@@ -6,12 +6,12 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 
 from coaching import services as coaching
 from reporting.models import ExportKind
 from reporting.services import exports
-from tests import builders
+from tests import builders, factories
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +169,17 @@ def test_a_signed_in_page_is_never_stored_and_varies_with_the_cookie(client_for,
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert "Cookie" in response["Vary"]
+
+
+def test_the_two_step_set_up_page_has_no_inline_script_or_style(client_for, db):
+    newcomer = factories.StaffFactory(email="new.officer@jff.example", mfa=False)
+
+    response = client_for(newcomer).get("/", follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("mfa_activate_totp")
+    page = response.content.decode()
+    assert 'src="data:image/svg+xml' in page  # the QR code: img-src allows data:
+    parser = _Links()
+    parser.feed(page)
+    assert parser.inline == []
+    assert "no-store" in response["Cache-Control"]

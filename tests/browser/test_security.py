@@ -151,3 +151,21 @@ def test_when_time_is_up_the_page_goes_to_sign_in_with_a_message(
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="), timeout=10_000)
     expect(page.get_by_text("without activity")).to_be_visible()
     assert f"/coalitions/{cast.coalition_a.code}/" in page.url.replace("%2F", "/")
+
+
+def test_the_two_step_set_up_page_shows_its_qr_code_under_the_csp(
+    transactional_db, page: Page, sign_in
+):
+    from tests import factories
+
+    newcomer = factories.StaffFactory(email="new.officer@jff.example", mfa=False)
+    refused = watch(page)
+    sign_in(page.context, newcomer)
+
+    page.goto("/")
+
+    qr = page.get_by_role("img", name=re.compile("QR code"))
+    expect(qr).to_be_visible()
+    assert qr.evaluate("(image) => image.naturalWidth") > 0
+    assert violations(page) == []
+    assert refused == []
