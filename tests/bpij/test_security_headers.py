@@ -92,11 +92,16 @@ PAGES_PER_ROUTE = 3
 NOT_WALKED = ("/accounts/logout/",)
 
 
-def walk(client, start: str = "/"):
-    """Every page reachable by following links from the home page, as this person."""
+# allauth's own pages that no link in the hub's navigation may lead to.
+ACCOUNT_PAGES = ["/accounts/email/", "/accounts/password/change/", "/accounts/2fa/"]
+
+
+def walk(client):
+    """Every page reachable by following links from the home page (and allauth's account
+    pages), as this person."""
     seen: set[str] = set()
     per_route: dict[str, int] = {}
-    queue = [start]
+    queue = ["/", *ACCOUNT_PAGES]
     while queue:
         url = queue.pop(0)
         if url in seen or url.startswith(NOT_WALKED):
