@@ -1,8 +1,8 @@
 """One settings module, driven by environment variables.
 
 Development defaults are safe to run on a laptop (SQLite under var/, tasks in-process,
-e-mail to the console). With DEBUG off, every secret must come from the environment and
-the process refuses to start without it.
+e-mail to the console). DEBUG is off unless set; with it off, every secret must come from
+the environment, real and long enough, and the process refuses to start without it.
 """
 
 import os
