@@ -7,8 +7,11 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY . .
-RUN DEBUG=false SECRET_KEY=build PII_ENCRYPTION_KEY=build PII_HASH_KEY=build \
-    ENCRYPTION_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
+# collectstatic reads the production settings, which refuse placeholder secrets: throwaway
+# random ones, used for nothing and not kept in the image.
+RUN key() { python -c 'import secrets; print(secrets.token_urlsafe(64))'; } && \
+    DEBUG=false SECRET_KEY=$(key) PII_ENCRYPTION_KEY=$(key) PII_HASH_KEY=$(key) \
+    ENCRYPTION_KEYS=build:$(python -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())') \
     python manage.py collectstatic --no-input -v0
 RUN useradd --system --uid 10001 bpij && mkdir -p /app/var && chown bpij /app/var
 USER bpij

@@ -21,11 +21,11 @@ $(VENV)/.synced: pyproject.toml uv.lock
 
 install: $(VENV)/.synced ## Install the locked dependencies into .venv/
 
-run: install ## Serve the app on the embedded default (SQLite, tasks in-process) with demo data
-	@env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --no-input -v0
-	@env -u DATABASE_URL -u REDIS_URL $(PY) manage.py seed_demo --if-empty
+run: install ## Serve the app on the embedded default (SQLite, tasks in-process, DEBUG on) with demo data
+	@env -u DATABASE_URL -u REDIS_URL DEBUG=true $(PY) manage.py migrate --no-input -v0
+	@env -u DATABASE_URL -u REDIS_URL DEBUG=true $(PY) manage.py seed_demo --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
-	@env -u DATABASE_URL -u REDIS_URL $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@env -u DATABASE_URL -u REDIS_URL DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install ## Run the whole suite on PostgreSQL and Redis at localhost
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
@@ -41,7 +41,7 @@ typecheck: install ## mypy with django-stubs
 	@$(VENV)/bin/mypy .
 
 check: lint typecheck ## Lint, format and type checks
-	@$(PY) manage.py makemigrations --check --dry-run -v0
+	@DEBUG=true $(PY) manage.py makemigrations --check --dry-run -v0
 
 bench: install ## Print the benchmark figures (see bench/README.md)
 	@$(PY) -m compileall -q bpij grantees reporting coaching

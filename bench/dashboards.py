@@ -30,11 +30,13 @@ Steps:
 """
 
 import argparse
+import base64
 import http.client
 import io
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -56,13 +58,14 @@ DEFAULT_DATABASE_URL = "postgres://postgres:postgres@127.0.0.1:5432/bpij_bench_d
 QUERY_BUDGET = 12
 MEDIAN_GOAL_MS, P95_GOAL_MS = 150, 300
 # Production-like settings for the whole run: the seed and the server must share the
-# PII keys, and DEBUG off is what production serves with.
+# PII keys (one random set per run: with DEBUG off, placeholders are refused), and DEBUG
+# off is what production serves with.
 BENCH_ENV = {
     "DEBUG": "0",
-    "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
-    "PII_ENCRYPTION_KEY": "bench-pii-encryption-key",
-    "ENCRYPTION_KEYS": "bench:GzLCjLOMBUgOzMG9YP+XAptXoFyWcYuW2tfp2EiU9Uk=",
-    "PII_HASH_KEY": "bench-pii-hash-key",
+    "SECRET_KEY": secrets.token_urlsafe(64),
+    "PII_ENCRYPTION_KEY": secrets.token_urlsafe(40),
+    "ENCRYPTION_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+    "PII_HASH_KEY": secrets.token_urlsafe(40),
     "SECURE_SSL_REDIRECT": "0",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
 }

@@ -1,8 +1,8 @@
 """One settings module, driven by environment variables.
 
 Development defaults are safe to run on a laptop (SQLite under var/, tasks in-process,
-e-mail to the console). With DEBUG off, every secret must come from the environment and
-the process refuses to start without it.
+e-mail to the console). DEBUG is off unless set; with it off, every secret must come from
+the environment, real and long enough, and the process refuses to start without it.
 """
 
 import os
@@ -10,9 +10,11 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from bpij.keys import keyring_from_env
+from reporting.contract import MAX_FILE_BYTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("BPIJ_VAR_DIR", BASE_DIR / "var"))
@@ -29,17 +31,36 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def env_secret(name: str, dev_default: str) -> str:
+# Values that say "I am not a real secret": the placeholders of .env.example, the dev
+# defaults below, Django's own generated-for-development prefix.
+PLACEHOLDER_MARKERS = (
+    "change-me", "changeme", "change_me", "replace-me", "placeholder", "dev-only",
+    "django-insecure", "not-for-production", "example", "secret-key",
+)  # fmt: skip
+
+
+def env_secret(name: str, dev_default: str, *, min_length: int = 32) -> str:
     value = os.environ.get(name, "")
-    if value:
-        return value
     if DEBUG:
-        return dev_default
-    raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (see .env.example).")
+        return value or dev_default
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (see .env.example).")
+    if any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
+        raise ImproperlyConfigured(
+            f"{name} is a placeholder; with DEBUG off it must be a real random secret, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(64))'."
+        )
+    if len(value) < min_length or len(set(value)) < 10:
+        raise ImproperlyConfigured(
+            f"{name} is too weak: with DEBUG off it must be at least {min_length} random "
+            "characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(64))'."
+        )
+    return value
 
 
-DEBUG = env_bool("DEBUG", default=True)
-SECRET_KEY = env_secret("SECRET_KEY", "dev-only-secret-key-not-for-production")
+# Off unless asked for: `make run` and the test settings turn it on explicitly.
+DEBUG = env_bool("DEBUG", default=False)
+SECRET_KEY = env_secret("SECRET_KEY", "dev-only-secret-key-not-for-production", min_length=50)
 # Participant SSNs are encrypted and hashed with keys that are not SECRET_KEY, so that
 # rotating the session secret never makes stored PII unreadable, and a leaked
 # SECRET_KEY does not expose it.
@@ -67,6 +88,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -83,6 +105,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -92,6 +116,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "bpij.security.RequestBodyLimitMiddleware",
+    "bpij.security.SignedInNoStoreMiddleware",
+    "bpij.security.SessionTimeoutMiddleware",
     "bpij.middleware.StaffMFARequiredMiddleware",
     "bpij.middleware.DatabaseScopeMiddleware",
     "bpij.middleware.AccessDeniedAuditMiddleware",
@@ -228,7 +255,54 @@ CELERY_TASK_ROUTES = {"reporting.tasks.render_export": {"queue": "exports"}}
 # request for an export left "rendering" longer than this starts it again.
 EXPORT_TIME_LIMIT = int(os.environ.get("EXPORT_TIME_LIMIT", "150"))
 
-SESSION_COOKIE_AGE = 60 * 60 * 8
+# -- Security headers, sessions and request limits (docs/security-headers.md) ----------
+# A signed-in session ends after this many seconds without activity (htmx polls do not
+# count), with a warning a minute before; and, however active, this long after sign-in.
+SESSION_IDLE_TIMEOUT_STAFF = int(os.environ.get("SESSION_IDLE_TIMEOUT_STAFF", "900"))
+SESSION_IDLE_TIMEOUT_GRANTEE = int(os.environ.get("SESSION_IDLE_TIMEOUT_GRANTEE", "1800"))
+SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", str(12 * 60 * 60)))
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+# Only the hub's own files: no inline script or style, no eval (htmx.config.allowEval is
+# off in base.html), nothing from another origin. data: images are the MFA QR code and
+# USWDS's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Nothing in the hub needs a device or a browser feature beyond pages and forms.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media",
+        "fullscreen", "geolocation", "gyroscope", "magnetometer", "microphone", "midi",
+        "payment", "picture-in-picture", "publickey-credentials-get", "screen-wake-lock",
+        "usb", "xr-spatial-tracking",
+    )
+}  # fmt: skip
+# One file at the upload limit (reporting.contract.MAX_FILE_BYTES) plus the form fields
+# around it; a larger body is refused with 413 before it is read (bpij.security).
+UPLOAD_MAX_FILE_BYTES = MAX_FILE_BYTES
+REQUEST_BODY_MAX_BYTES = MAX_FILE_BYTES + 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "bpij.security.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# allauth's rate limits key on the client's address: behind the proxy, the last
+# X-Forwarded-For hop (as bpij.services.client_ip), not the proxy's own address, which
+# would put every person in one bucket and lock everyone out together.
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY", default=False) else 0
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -240,6 +314,9 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # The preload token only takes effect when the registrable domain is submitted to
+    # the browsers' list; sending it keeps `check --deploy` clean and the option open.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/New_York"

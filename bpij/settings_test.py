@@ -8,6 +8,9 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:54
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("MFA_EXEMPT_DEMO_ACCOUNTS", "false")
 os.environ.setdefault("ADMIN_ENABLED", "false")
+# DEBUG is off unless set; the tests keep the development defaults for secrets (pytest-django
+# still runs each test with DEBUG off). Set here, so subprocesses (the e2e worker) inherit it.
+os.environ.setdefault("DEBUG", "true")
 
 from bpij.settings import *  # noqa: F403
 

@@ -5,7 +5,9 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
 
+from bpij import security
 from bpij.forms import AuditFilterForm
 from bpij.http import AuthedRequest
 from bpij.models import AuditEvent, StaffRole
@@ -35,3 +37,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@require_http_methods(["GET", "POST"])
+@security.passive
+def session(request: AuthedRequest) -> JsonResponse:
+    """How long the browser's session has left (asking is not activity); a POST is the
+    person choosing to stay signed in from the warning, which is."""
+    if request.method == "POST":
+        security.session_touch(request, force=True)
+    return JsonResponse({"expires_in": max(security.seconds_left(request), 0)})

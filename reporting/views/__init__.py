@@ -11,7 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from bpij.http import AuthedRequest
+from bpij import security
+from bpij.http import AuthedRequest, attachment
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
 from reporting import forms, selectors, services, spreadsheets
@@ -167,6 +168,7 @@ def upload(request: AuthedRequest, submission_code) -> HttpResponse:
     return redirect(_detail_url(submission.period))
 
 
+@security.passive  # polled while the page is open: not the person's activity
 @never_cache
 def submission_status(request: AuthedRequest, submission_code) -> HttpResponse:
     """Polled by htmx while the checks run; once they finish, the page reloads."""
@@ -307,7 +309,7 @@ def upload_annotated(request: AuthedRequest, upload_code) -> HttpResponse:
         content,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{stem}-with-errors.xlsx"'
+    response["Content-Disposition"] = attachment(f"{stem}-with-errors.xlsx")
     return response
 
 
@@ -341,5 +343,5 @@ def template_download(request: AuthedRequest, kind: str, fmt: str) -> HttpRespon
             spreadsheets.xlsx_template(kind),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response["Content-Disposition"] = f'attachment; filename="bpij-{kind}-template.{fmt}"'
+    response["Content-Disposition"] = attachment(f"bpij-{kind}-template.{fmt}")
     return response

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bpij import services as platform
-from bpij.http import AuthedRequest
+from bpij.http import AuthedRequest, attachment
 from bpij.models import AuditAction, StaffRole
 from grantees.calendar import Quarter
 from grantees.models import US_STATES, Coalition, Sector, Track
@@ -175,9 +175,7 @@ def board_export(request: AuthedRequest, fmt: str) -> HttpResponse:
             datapacks.table_xlsx(table),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response["Content-Disposition"] = (
-        f'attachment; filename="bpij-status-board-{data.quarter}.{fmt}"'
-    )
+    response["Content-Disposition"] = attachment(f"bpij-status-board-{data.quarter}.{fmt}")
     return response
 
 

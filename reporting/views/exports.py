@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from bpij import security
 from bpij import services as platform
 from bpij.http import AuthedRequest
 from bpij.models import AuditAction
@@ -147,6 +148,7 @@ def _export(request: AuthedRequest, code) -> Export:
     return export
 
 
+@security.passive  # polled while the page is open: not the person's activity
 @require_GET
 @never_cache
 def export_status(request: AuthedRequest, code) -> HttpResponse:

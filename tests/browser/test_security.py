@@ -1,0 +1,171 @@
+"""The Content-Security-Policy breaks nothing the hub does (no violation on the key pages,
+htmx and USWDS still work), and the idle-session warning lets a person stay signed in
+without losing what they typed, or takes them to sign-in with a message when time is up.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import builders
+
+pytestmark = pytest.mark.browser
+
+# Collected in the page before any of its own scripts run (init scripts are not held to
+# the page's CSP), so a violation during load is caught too.
+LISTEN = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__violations.push(`${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile}:${event.lineNumber}`);
+});
+"""
+
+
+def watch(page: Page) -> list[str]:
+    refused: list[str] = []
+    page.context.add_init_script(LISTEN)
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text)
+            if re.search(r"Content Security Policy|Refused to|Permissions-Policy", message.text)
+            else None
+        ),
+    )
+    return refused
+
+
+def violations(page: Page) -> list[str]:
+    return page.evaluate("() => window.__violations || []")
+
+
+def test_the_key_pages_run_under_the_csp_without_a_violation(cast, page: Page, sign_in):
+    builders.submitted_version(builders.period_of(cast.coalition_a, "2025Q3"), cast.admin_a)
+    builders.checked_version(
+        builders.period_of(cast.coalition_a, "2025Q4"), cast.reporter_a, error_rate=0.1
+    )
+    refused = watch(page)
+    found: dict[str, list[str]] = {}
+
+    page.goto("/accounts/login/")
+    found["sign-in"] = violations(page)
+
+    sign_in(page.context, cast.admin_a)
+    code = cast.coalition_a.code
+    for name, url in [
+        ("coalition", f"/coalitions/{code}/"),
+        ("members", f"/coalitions/{code}/members/"),
+        ("reports", f"/coalitions/{code}/reports/"),
+        ("period", f"/coalitions/{code}/reports/2025Q4/"),
+        ("coaching", f"/coaching/coalitions/{code}/"),
+    ]:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        found[name] = violations(page)
+
+    # htmx still swaps (no eval, no inline style): the findings filter reloads its table.
+    page.goto(f"/coalitions/{code}/reports/2025Q4/")
+    page.get_by_role("link", name="See every finding by row and column").click()
+    with page.expect_response(lambda response: "/findings/" in response.url):
+        page.get_by_role("search", name="Filter findings").locator("select").first.select_option(
+            index=1
+        )
+    found["findings (htmx)"] = violations(page)
+
+    # USWDS's JavaScript still runs: the menu button opens the navigation on a small screen.
+    page.set_viewport_size({"width": 480, "height": 800})
+    page.goto(f"/coalitions/{code}/")
+    page.get_by_role("button", name="Menu").click()
+    expect(page.locator(".usa-nav")).to_have_class(re.compile("is-visible"))
+    found["menu"] = violations(page)
+
+    sign_in(page.context, cast.officer)
+    for name, url in [
+        ("board", "/board/"),
+        ("reminders", "/reminders/"),
+        ("audit", "/audit/"),
+        ("program", "/program/"),
+        ("exports", "/exports/"),
+        ("users", "/staff/users/"),
+    ]:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        found[name] = violations(page)
+
+    assert {name: seen for name, seen in found.items() if seen} == {}
+    assert refused == []
+
+
+def test_a_removal_still_asks_first(cast, page: Page, sign_in):
+    sign_in(page.context, cast.admin_a)
+    page.goto(f"/coalitions/{cast.coalition_a.code}/members/")
+    asked: list[str] = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.get_by_role("button", name=f"Remove {cast.viewer_a.email}").click()
+
+    assert asked
+    assert cast.viewer_a.email in asked[0]
+    expect(page.get_by_text(cast.viewer_a.email).first).to_be_visible()
+
+
+def test_the_idle_warning_lets_a_person_stay_signed_in_without_losing_their_typing(
+    cast, page: Page, sign_in, settings
+):
+    # Just over the minute of warning: the warning opens about two seconds after the page.
+    settings.SESSION_IDLE_TIMEOUT_STAFF = 62
+    refused = watch(page)
+    sign_in(page.context, cast.coach_a)
+    page.goto(f"/coaching/coalitions/{cast.coalition_a.code}/sessions/new/")
+    page.get_by_label("Topics").fill("Half-written notes that must survive")
+
+    # USWDS's dialog wrapper has no box of its own; its heading is what a person sees.
+    warning = page.get_by_role("dialog", name="Are you still there?")
+    expect(warning.get_by_role("heading")).to_be_visible(timeout=8_000)
+    assert page.evaluate("() => document.activeElement.closest('#session-warning') !== null")
+    warning.get_by_role("button", name="Stay signed in").click()
+
+    expect(warning.get_by_role("heading")).to_be_hidden()
+    expect(page.get_by_label("Topics")).to_be_focused()
+    expect(page.get_by_label("Topics")).to_have_value("Half-written notes that must survive")
+    assert page.url.endswith("/sessions/new/")
+    left = page.evaluate("async () => (await (await fetch('/session/')).json()).expires_in")
+    assert left > 60
+    assert violations(page) == []
+    assert refused == []
+
+
+def test_when_time_is_up_the_page_goes_to_sign_in_with_a_message(
+    cast, page: Page, sign_in, settings
+):
+    settings.SESSION_IDLE_TIMEOUT_GRANTEE = 3
+    sign_in(page.context, cast.viewer_a)
+    page.goto(f"/coalitions/{cast.coalition_a.code}/")
+
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="), timeout=10_000)
+    expect(page.get_by_text("without activity")).to_be_visible()
+    assert f"/coalitions/{cast.coalition_a.code}/" in page.url.replace("%2F", "/")
+
+
+def test_the_two_step_set_up_page_shows_its_qr_code_under_the_csp(
+    transactional_db, page: Page, sign_in
+):
+    from tests import factories
+
+    newcomer = factories.StaffFactory(email="new.officer@jff.example", mfa=False)
+    refused = watch(page)
+    sign_in(page.context, newcomer)
+
+    page.goto("/")
+
+    qr = page.get_by_role("img", name=re.compile("QR code"))
+    expect(qr).to_be_visible()
+    assert qr.evaluate("(image) => image.naturalWidth") > 0
+    assert violations(page) == []
+    assert refused == []
