@@ -4,15 +4,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bpij', '0010_audit_chain_seq_unique'),
+        ("bpij", "0010_audit_chain_seq_unique"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('login_succeeded', 'Signed in'), ('login_failed', 'Sign-in failed'), ('logout', 'Signed out'), ('mfa_added', 'Second factor added'), ('mfa_removed', 'Second factor removed'), ('mfa_recovery_codes_reset', 'Recovery codes regenerated'), ('password_changed', 'Password changed'), ('password_reset', 'Password reset by e-mail link'), ('invitation_created', 'Invitation sent'), ('invitation_resent', 'Invitation sent again'), ('invitation_revoked', 'Invitation revoked'), ('invitation_accepted', 'Invitation accepted'), ('role_changed', 'Role changed'), ('member_removed', 'Member removed'), ('user_deactivated', 'Account deactivated'), ('user_reactivated', 'Account reactivated'), ('coach_assigned', 'Coach assigned'), ('coach_unassigned', 'Coach unassigned'), ('pii_uploaded', 'Participant data uploaded'), ('pii_viewed', 'Participant data viewed'), ('pii_downloaded', 'Participant data downloaded'), ('submission_certified', 'Report certified and submitted'), ('review_started', 'Review started'), ('submission_commented', 'Review comment posted'), ('submission_returned', 'Report returned for revision'), ('submission_accepted', 'Report accepted'), ('coaching_session_logged', 'Coaching session logged'), ('coaching_session_changed', 'Coaching session changed'), ('action_item_created', 'Action item added'), ('action_item_changed', 'Action item changed'), ('risk_flag_set', 'Risk flag set'), ('reminder_sent', 'Reminder sent'), ('board_exported', 'Status board exported'), ('export_requested', 'Export requested'), ('export_downloaded', 'Export downloaded'), ('files_purged', 'Stored files purged under the retention rule'), ('access_denied', 'Access refused (403 or 404)'), ('admin_changed', 'Changed in the Django admin')], db_index=True, max_length=40),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("login_succeeded", "Signed in"),
+                    ("login_failed", "Sign-in failed"),
+                    ("logout", "Signed out"),
+                    ("mfa_added", "Second factor added"),
+                    ("mfa_removed", "Second factor removed"),
+                    ("mfa_recovery_codes_reset", "Recovery codes regenerated"),
+                    ("password_changed", "Password changed"),
+                    ("password_reset", "Password reset by e-mail link"),
+                    ("invitation_created", "Invitation sent"),
+                    ("invitation_resent", "Invitation sent again"),
+                    ("invitation_revoked", "Invitation revoked"),
+                    ("invitation_accepted", "Invitation accepted"),
+                    ("role_changed", "Role changed"),
+                    ("member_removed", "Member removed"),
+                    ("user_deactivated", "Account deactivated"),
+                    ("user_reactivated", "Account reactivated"),
+                    ("coach_assigned", "Coach assigned"),
+                    ("coach_unassigned", "Coach unassigned"),
+                    ("pii_uploaded", "Participant data uploaded"),
+                    ("pii_viewed", "Participant data viewed"),
+                    ("pii_downloaded", "Participant data downloaded"),
+                    ("submission_certified", "Report certified and submitted"),
+                    ("review_started", "Review started"),
+                    ("submission_commented", "Review comment posted"),
+                    ("submission_returned", "Report returned for revision"),
+                    ("submission_accepted", "Report accepted"),
+                    ("coaching_session_logged", "Coaching session logged"),
+                    ("coaching_session_changed", "Coaching session changed"),
+                    ("action_item_created", "Action item added"),
+                    ("action_item_changed", "Action item changed"),
+                    ("risk_flag_set", "Risk flag set"),
+                    ("reminder_sent", "Reminder sent"),
+                    ("board_exported", "Status board exported"),
+                    ("export_requested", "Export requested"),
+                    ("export_downloaded", "Export downloaded"),
+                    ("files_purged", "Stored files purged under the retention rule"),
+                    ("access_denied", "Access refused (403 or 404)"),
+                    ("admin_changed", "Changed in the Django admin"),
+                ],
+                db_index=True,
+                max_length=40,
+            ),
         ),
     ]
