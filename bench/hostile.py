@@ -72,7 +72,7 @@ def upload(path: str) -> dict:
     from django.test import RequestFactory
 
     from bpij.models import User
-    from grantees.models import Coalition, Grant, Membership, MemberRole, Track
+    from grantees.models import Coalition, Grant, MemberRole, Membership, Track
     from reporting import services, views
     from reporting.models import Finding, ReportingPeriod, Submission
 
@@ -115,7 +115,9 @@ def upload(path: str) -> dict:
         request.htmx = False  # type: ignore[attr-defined]
         started = time.perf_counter()
         response = views.upload_annotated(request, created.code)
-        size = sum(len(chunk) for chunk in response) if response.streaming else len(response.content)
+        size = (
+            sum(len(chunk) for chunk in response) if response.streaming else len(response.content)
+        )
         seconds[download] = time.perf_counter() - started
     submission = Submission.objects.get(pk=submission.pk)
     return {
@@ -153,18 +155,28 @@ def main(argv: list[str]) -> int:
 
     checks = [
         run_command(
-            [sys.executable, "manage.py", "check_files", "--participants", str(path),
-             "--period", PERIOD, "--format", "json"],
+            [
+                sys.executable,
+                "manage.py",
+                "check_files",
+                "--participants",
+                str(path),
+                "--period",
+                PERIOD,
+                "--format",
+                "json",
+            ],
             work / f"check-{run}.json",
         )
         for run in range(options.runs)
     ]
     output = json.loads((work / "check-0.json").read_text())
+    json_mb = (work / "check-0.json").stat().st_size / 1e6
     print(
         f"check_files   seconds {_median([c['seconds'] for c in checks])}   "
         f"peak RSS MB {_median([c['max_rss_mb'] for c in checks])}   "
         f"findings listed {len(output['findings']):,}, errors counted "
-        f"{output['summary']['errors']:,}, JSON {(work / 'check-0.json').stat().st_size / 1e6:.1f} MB"
+        f"{output['summary']['errors']:,}, JSON {json_mb:.1f} MB"
     )
     if options.no_upload:
         return 0

@@ -124,7 +124,10 @@ def _hopeless(table: Table, typed: pl.DataFrame, found: pl.DataFrame) -> bool:
         "UTF-8 or as an .xlsx workbook; then upload it again"
     )
     table.findings.append(
-        (reading.FILE_POSITION, Finding("F06", Severity.WARNING, table.kind, None, None, None, message))
+        (
+            reading.FILE_POSITION,
+            Finding("F06", Severity.WARNING, table.kind, None, None, None, message),
+        )
     )
     return True
 

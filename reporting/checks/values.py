@@ -47,7 +47,9 @@ _SSN_LIKE = r"^(?:[0-9]{9}|[0-9]{3}-[0-9]{2}-[0-9]{4})$"
 # in a finding the safe reading wins. 12345-6789 (ZIP+4 as the contract writes it) and
 # ten or more digits (a phone number) are not SSN-shaped.
 _SSN_IN_TEXT = r"(^|[^0-9])(?:[0-9]{5}|[0-9]{3}[-. ][0-9]{2}[-. ])([0-9]{4})($|[^0-9])"
-_SSN_IN_TEXT_PY = re.compile(r"(?<![0-9])(?:[0-9]{5}|[0-9]{3}[-. ][0-9]{2}[-. ])([0-9]{4})(?![0-9])")
+_SSN_IN_TEXT_PY = re.compile(
+    r"(?<![0-9])(?:[0-9]{5}|[0-9]{3}[-. ][0-9]{2}[-. ])([0-9]{4})(?![0-9])"
+)
 
 
 def empty_findings() -> pl.DataFrame:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Max, Min, Prefetch, Sum
+from django.db.models import Max, Min, Prefetch, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
@@ -448,8 +448,7 @@ def coalition_report(*, period_id: int, provenance: dict) -> CoalitionReport:
         for row in Finding.objects.filter(
             upload__submission=rollup.submission, upload__is_current=True
         )
-        .values("code", "severity", "file")
-        .annotate(count=Count("id"))
+        .counted_by("code", "severity", "file")
         .order_by("severity", "code", "file")
     ]
     return CoalitionReport(

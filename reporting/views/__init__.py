@@ -13,7 +13,14 @@ from bpij.http import AuthedRequest
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
 from reporting import forms, selectors, services, spreadsheets
-from reporting.models import ReportingPeriod, ReturnReason, Submission, SubmissionState, Upload
+from reporting.models import (
+    ReportingPeriod,
+    ReturnReason,
+    Submission,
+    SubmissionState,
+    Upload,
+    UploadStatus,
+)
 from reporting.views import review
 
 
@@ -277,22 +284,23 @@ def upload_original(request: AuthedRequest, upload_code) -> FileResponse:
 
 
 @never_cache
-def upload_annotated(request: AuthedRequest, upload_code) -> HttpResponse:
-    """The grantee's own file back as XLSX with an errors column and the bad cells marked."""
+def upload_annotated(request: AuthedRequest, upload_code) -> FileResponse:
+    """The grantee's own file back as XLSX with an errors column and the bad cells marked:
+    the workbook the checks stored when they finished, streamed."""
     upload = _upload(request, upload_code)
+    if upload.status == UploadStatus.RECEIVED:
+        raise Http404("The checks of this file have not finished yet.")
+    if not upload.annotated_file:
+        # Checked before workbooks were stored, or the worker was lost after the commit.
+        services.upload_annotate(upload=upload)
     services.audit_pii_access(actor=request.user, upload=upload, what="annotated", request=request)
-    with upload.file.open("rb") as handle:
-        original = handle.read()
-    content = spreadsheets.annotated_workbook(
-        upload.original_name, original, selectors.check_findings(upload)
-    )
     stem = upload.original_name.rsplit(".", 1)[0]
-    response = HttpResponse(
-        content,
+    return FileResponse(
+        upload.annotated_file.open("rb"),
+        as_attachment=True,
+        filename=f"{stem}-with-errors.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{stem}-with-errors.xlsx"'
-    return response
 
 
 @never_cache
