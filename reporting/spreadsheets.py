@@ -12,6 +12,7 @@ Pure Python: no Django, no database.
 
 import csv
 import dataclasses
+import functools
 import io
 import math
 import re
@@ -20,13 +21,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import polars as pl
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from reporting.checks.types import Finding, Severity
-from reporting.checks.values import has_ssn, mask_ssns_in
+from reporting.checks.values import has_ssn, has_ssns, mask_ssns_in
 from reporting.contract import (
     COLUMNS,
     MAX_DATA_ROWS,
@@ -111,7 +113,7 @@ def annotated_workbook(
     if kind is None:
         kinds = {f.file for f in findings}
         kind = kinds.pop() if len(kinds) == 1 else None
-    findings = [_masked_finding(f) for f in findings]
+    findings = _masked_findings(findings)
     rows = _read_original(name, content, findings, kind)
     # xlsxwriter writes everything around the cells (styles, header row, notes, widths,
     # frozen panes, filters); the data rows are then streamed straight into the sheet XML,
@@ -154,14 +156,22 @@ class _Rows:
         return iter(self._reopen())
 
 
-def _masked_finding(finding: Finding) -> Finding:
+def _masked_findings(findings: list[Finding]) -> list[Finding]:
     # The checks mask what they store; this is the second lock, for findings from
-    # anywhere else.
-    value = mask_ssns_in(finding.value) if finding.value else finding.value
-    message = mask_ssns_in(finding.message)
-    if value == finding.value and message == finding.message:
-        return finding
-    return dataclasses.replace(finding, value=value, message=message)
+    # anywhere else. Vectorised: a capped file still has tens of thousands.
+    texts = pl.Series(
+        [f"{f.value or ''}{_SEPARATOR}{f.message}" for f in findings], dtype=pl.String
+    )
+    return [
+        dataclasses.replace(
+            f,
+            value=mask_ssns_in(f.value) if f.value else f.value,
+            message=mask_ssns_in(f.message),
+        )
+        if found
+        else f
+        for f, found in zip(findings, has_ssns(texts).to_list(), strict=True)
+    ]
 
 
 def _read_original(
@@ -218,7 +228,10 @@ def _mask_ssns(rows: _Rows, kind: str | None) -> _Rows:
     ssn = {index for index, column in read.items() if column.kind is Kind.SSN}
     dropped = [index for index in range(rows.width) if index not in read]
 
+    all_text = rows.all_text
+
     def masked() -> Iterator[Sequence[Cell]]:
+        batch: list[Sequence[Cell]] = []
         for number, row in enumerate(reopen()):
             if number <= header_at:
                 yield [mask_ssns_in(c) if isinstance(c, str) else c for c in row]
@@ -233,13 +246,28 @@ def _mask_ssns(rows: _Rows, kind: str | None) -> _Rows:
                     row = list(row)
                     digits = "".join(ch for ch in _cell_text(row[index]) if ch.isdigit())
                     row[index] = f"***-**-{digits[-4:]}" if len(digits) >= 4 else "(masked)"
-            # One search per row: the row's text, its cells apart by a non-digit.
-            if has_ssn(_SEPARATOR.join(map(_cell_text, row))):
-                row = [_masked_cell(cell) for cell in row]
-            yield row
+            batch.append(row)
+            if len(batch) == _ROWS_PER_CHUNK:
+                yield from _mask_batch(batch, all_text)
+                batch = []
+        yield from _mask_batch(batch, all_text)
 
     first = [mask_ssns_in(c) if isinstance(c, str) else c for c in rows.header]
     return _Rows(first, rows.count, rows.width, masked, all_text=rows.all_text)
+
+
+def _mask_batch(batch: list[Sequence[Cell]], all_text: bool) -> Iterator[Sequence[Cell]]:
+    """The rows of ``batch``, those with an SSN-shaped value masked. Which rows have one
+    is asked of polars' regex engine for the batch at once (each row's cells joined by a
+    non-digit): Python's ``re`` on every row was most of a large workbook's time."""
+    if not batch:
+        return
+    texts = pl.Series(
+        [_SEPARATOR.join(row if all_text else map(_cell_text, row)) for row in batch],
+        dtype=pl.String,
+    )
+    for row, found in zip(batch, has_ssns(texts).to_list(), strict=True):
+        yield [_masked_cell(cell) for cell in row] if found else row
 
 
 def _masked_cell(cell: Cell) -> Cell:
@@ -365,13 +393,17 @@ def _escape(text: str) -> str:
 
 def _text_xml(ref: str, text: str, style: str) -> str:
     """A text cell, neutralised and escaped."""
+    return f'<c r="{ref}"{style} {_text_body(text)}'
+
+
+@functools.lru_cache(maxsize=16_384)
+def _text_body(text: str) -> str:
+    # Cached: the values of a column repeat (codes, dates, and every cell of a hostile
+    # file of =1+1), and neutralising and escaping was most of a careful row's time.
     text = neutralise(text)
     if text[:1].isspace() or text[-1:].isspace():
-        return (
-            f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">'
-            f"{_escape(text)}</t></is></c>"
-        )
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t>{_escape(text)}</t></is></c>'
+        return f't="inlineStr"><is><t xml:space="preserve">{_escape(text)}</t></is></c>'
+    return f't="inlineStr"><is><t>{_escape(text)}</t></is></c>'
 
 
 def _seconds(clock: time) -> float:
@@ -610,10 +642,16 @@ def _data_rows(
         row_marks = marks.get(number)
         texts = row if all_text else [cell for cell in row if cell.__class__ is str]
         if _NEEDS_CARE.search(_SEPARATOR.join(texts)):
-            parts = [
-                _cell_xml(f"{letters[col]}{number}", cell, None, styles)
-                for col, cell in enumerate(row)
-            ]
+            if all_text:
+                parts = [
+                    f'{opening}{number}" {_text_body(value)}' if value else ""
+                    for opening, value in zip(openings, row, strict=False)
+                ]
+            else:
+                parts = [
+                    _cell_xml(f"{letters[col]}{number}", cell, None, styles)
+                    for col, cell in enumerate(row)
+                ]
         elif all_text:
             parts = _text_cells(number, row, openings)
         else:

@@ -112,6 +112,11 @@ def has_ssn(text: str) -> bool:
     return _SSN_IN_TEXT_PY.search(text) is not None
 
 
+def has_ssns(texts: pl.Series) -> pl.Series:
+    """``has_ssn`` for many texts at once, by polars' (much faster) regex engine."""
+    return texts.str.contains(_SSN_IN_TEXT).fill_null(False)
+
+
 def looks_like_ssn(text: pl.Expr) -> pl.Expr:
     """Nine digits, whatever separates them (dashes, spaces, dots)."""
     return text.str.replace_all(r"[\s.\-]", "").str.contains(r"^[0-9]{9}$")

@@ -59,6 +59,7 @@ RULE_TITLES = {
     "F03": "Unknown column",
     "F04": "Row has the wrong number of fields",
     "F05": "No data rows",
+    "F06": "Too many invalid values: duplicate and logic checks not run",
     "V01": "Required value blank",
     "V02": "Invalid date",
     "V03": "Code not allowed",
