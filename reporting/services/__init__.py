@@ -495,19 +495,24 @@ def _store_check(
     return True
 
 
-def upload_annotate(
+def upload_annotation(
     *, upload: Upload, content: bytes | None = None, found: list[checks.Finding] | None = None
-) -> Upload:
-    """Build the upload's annotated workbook from its findings and store it in place of
-    any earlier one. Idempotent: a re-run builds the same workbook again."""
+) -> bytes:
+    """The upload's annotated workbook, built from its stored findings (or ``found``)."""
     if content is None:
         with upload.file.open("rb") as handle:
             content = handle.read()
     if found is None:
         found = selectors.check_findings(upload)
-    workbook = spreadsheets.annotated_workbook(
-        upload.original_name, content, found, kind=upload.kind
-    )
+    return spreadsheets.annotated_workbook(upload.original_name, content, found, kind=upload.kind)
+
+
+def upload_annotate(
+    *, upload: Upload, content: bytes | None = None, found: list[checks.Finding] | None = None
+) -> Upload:
+    """Build the upload's annotated workbook from its findings and store it in place of
+    any earlier one. Idempotent: a re-run builds the same workbook again."""
+    workbook = upload_annotation(upload=upload, content=content, found=found)
     previous = upload.annotated_file.name
     upload.annotated_file.save("annotated.xlsx", ContentFile(workbook), save=False)
     Upload.objects.filter(pk=upload.pk).update(annotated_file=upload.annotated_file.name)

@@ -1,3 +1,5 @@
+import io
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -288,15 +290,19 @@ def upload_annotated(request: AuthedRequest, upload_code) -> FileResponse:
     """The grantee's own file back as XLSX with an errors column and the bad cells marked:
     the workbook the checks stored when they finished, streamed."""
     upload = _upload(request, upload_code)
-    if upload.status == UploadStatus.RECEIVED:
-        raise Http404("The checks of this file have not finished yet.")
-    if not upload.annotated_file:
-        # Checked before workbooks were stored, or the worker was lost after the commit.
-        services.upload_annotate(upload=upload)
     services.audit_pii_access(actor=request.user, upload=upload, what="annotated", request=request)
     stem = upload.original_name.rsplit(".", 1)[0]
+    if upload.annotated_file:
+        content = upload.annotated_file.open("rb")
+    elif upload.status == UploadStatus.RECEIVED:
+        # Its checks have not finished: the file as sent, unmarked and not stored (the
+        # checks store the marked one when they finish).
+        content = io.BytesIO(services.upload_annotation(upload=upload))
+    else:
+        # Checked before workbooks were stored, or the worker was lost after the commit.
+        content = services.upload_annotate(upload=upload).annotated_file.open("rb")
     return FileResponse(
-        upload.annotated_file.open("rb"),
+        content,
         as_attachment=True,
         filename=f"{stem}-with-errors.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
