@@ -126,6 +126,29 @@ class TestNoFullSsnLeavesWhateverTheColumn:
         assert "***-**-6789" in stream.getvalue()
 
 
+def test_a_celery_worker_masks_ssns_in_its_own_log_handlers():
+    from celery import signals
+
+    import bpij.celery  # noqa: F401  (connects the signal handlers)
+
+    logger = logging.getLogger("tests.pii.worker")
+    handler = logging.StreamHandler(stream := io.StringIO())
+    logger.addHandler(handler)
+    try:
+        signals.after_setup_logger.send(
+            sender=None,
+            logger=logger,
+            loglevel=logging.INFO,
+            logfile=None,
+            format="",
+            colorize=False,
+        )
+        logger.warning("task failed on %s", "123-45-6789")
+    finally:
+        logger.removeHandler(handler)
+    assert leaks(stream.getvalue()) == []
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
