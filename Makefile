@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/bpij
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck check bench bench-dashboards bench-exports
+.PHONY: help install run test lint typecheck check bench bench-dashboards bench-exports bench-hostile
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,3 +52,6 @@ bench-dashboards: install ## Seed the full demo into PostgreSQL; roll-up time, q
 
 bench-exports: install ## Seed the demo into PostgreSQL; render time and peak memory of the two PDFs
 	@$(PY) bench/exports.py $(BENCH_ARGS)
+
+bench-hostile: install ## 200,000 rows of =1+1: time and peak memory of check_files and of an upload
+	@$(PY) bench/hostile.py $(BENCH_ARGS)

@@ -371,7 +371,9 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No full SSN reaches a log line, whatever quoted it (reporting/pii.py).
+    "filters": {"mask_ssns": {"()": "reporting.pii.MaskSSNs"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_ssns"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every step of every PDF at INFO; the export worker and the
     # export_report command keep their output for what went wrong.

@@ -29,7 +29,7 @@ from typing import Any
 
 import xlsxwriter
 from django.conf import settings
-from django.db.models import Count, Min
+from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone
 
@@ -369,8 +369,7 @@ def _findings_table(rollups: list[Rollup]) -> Table:
     severity = {"error": 0, "warning": 1}
     counts = sorted(
         Finding.objects.filter(upload__submission_id__in=by_version, upload__is_current=True)
-        .values("upload__submission_id", "file", "code", "severity")
-        .annotate(count=Count("id"))
+        .counted_by("upload__submission_id", "file", "code", "severity")
         .order_by(),
         key=lambda c: (
             order[c["upload__submission_id"]],

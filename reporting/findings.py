@@ -1,5 +1,7 @@
 """Storing findings: replaced wholesale for an upload, so re-running a check never
-duplicates them. COPY on PostgreSQL, bulk_create elsewhere."""
+duplicates them. COPY on PostgreSQL, bulk_create elsewhere. What is stored is what the
+checks kept (at most 1,000 per rule and column, the last counting the rest in
+``omitted``), with SSN-shaped values already masked."""
 
 import polars as pl
 from django.db import connection
@@ -8,7 +10,7 @@ from reporting import records
 from reporting.checks import Finding as CheckFinding
 from reporting.models import Finding, Upload
 
-_COLUMNS = ["code", "severity", "file", "row", "column", "value", "message"]
+_COLUMNS = ["code", "severity", "file", "row", "column", "value", "message", "omitted"]
 
 
 def replace(upload: Upload, found: list[CheckFinding]) -> int:
@@ -28,6 +30,7 @@ def replace(upload: Upload, found: list[CheckFinding]) -> int:
                     column=f.column or "",
                     value=(f.value or "")[:300],
                     message=f.message,
+                    omitted=f.omitted,
                 )
                 for f in found
             ),
@@ -45,6 +48,7 @@ def replace(upload: Upload, found: list[CheckFinding]) -> int:
             "column": [f.column or "" for f in found],
             "value": [(f.value or "")[:300] for f in found],
             "message": [f.message for f in found],
+            "omitted": [f.omitted for f in found],
         },
         schema_overrides={"row": pl.Int64},
     )

@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from bpij.models import User
@@ -163,6 +164,10 @@ def upload_path(upload: "Upload", filename: str) -> str:
     return f"uploads/{upload.coalition.code}/{upload.code}/{upload.kind}"
 
 
+def annotated_path(upload: "Upload", filename: str) -> str:
+    return f"uploads/{upload.coalition.code}/{upload.code}/{upload.kind}-annotated.xlsx"
+
+
 class Upload(models.Model):
     """A file as the grantee sent it, stored unchanged with its SHA-256."""
 
@@ -171,6 +176,9 @@ class Upload(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=20, choices=UploadKind.choices)
     file = models.FileField(upload_to=upload_path, max_length=300)
+    # The grantee's file with its findings marked (SSN-shaped values masked, columns the
+    # contract does not know emptied), built once when the checks finish.
+    annotated_file = models.FileField(upload_to=annotated_path, max_length=300, blank=True)
     original_name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
@@ -205,7 +213,10 @@ class Upload(models.Model):
 
 
 class FindingQuerySet(TenantQuerySet["Finding"]):
-    pass
+    def counted_by(self, *fields: str) -> "models.QuerySet":
+        """Findings counted per ``fields``: those stored, and those each stored one says
+        were found like it but not kept (``omitted``)."""
+        return self.values(*fields).annotate(count=Count("id") + Sum("omitted"))
 
 
 class Finding(models.Model):
@@ -218,6 +229,9 @@ class Finding(models.Model):
     column = models.CharField(max_length=64, blank=True)
     value = models.CharField(max_length=300, blank=True)
     message = models.TextField()
+    # How many more findings of this rule and column the file has that were counted but
+    # not stored: the checks keep the first 1,000 of each (set on the last one kept).
+    omitted = models.PositiveIntegerField(default=0)
 
     objects = FindingQuerySet.as_manager()
 

@@ -4,12 +4,14 @@ hash, shown only as the last four digits (ARCHITECTURE.md, Data protection)."""
 import base64
 import hashlib
 import hmac
+import logging
 from functools import cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
 from bpij import keys
+from reporting.checks import values
 
 # AES-256-GCM with a random 96-bit nonce per value, under the current key of
 # ENCRYPTION_KEYS (bpij.keys), named in the value so keys rotate: authenticated, and fast
@@ -58,3 +60,25 @@ def last4(ssn: str) -> str:
 
 def masked(ssn: str) -> str:
     return f"***-**-{last4(ssn)}"
+
+
+def mask_ssns_in(text: str) -> str:
+    """Every SSN-shaped value in ``text`` (9 digits, alone or grouped 3-2-4 by dashes,
+    spaces or dots) as ``***-**-`` and its last four digits."""
+    return values.mask_ssns_in(text)
+
+
+class MaskSSNs(logging.Filter):
+    """A logging filter: every SSN-shaped value in a log line (its message, arguments and
+    traceback) is shown as its last four digits, so that an error quoting a cell cannot
+    put a full SSN in the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if values.has_ssn(message):
+            record.msg, record.args = values.mask_ssns_in(message), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and values.has_ssn(record.exc_text):
+            record.exc_text = values.mask_ssns_in(record.exc_text)
+        return True

@@ -11,6 +11,8 @@ Pure Python: no Django, no database.
 """
 
 import csv
+import dataclasses
+import functools
 import io
 import math
 import re
@@ -19,12 +21,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import polars as pl
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from reporting.checks.types import Finding, Severity
+from reporting.checks.values import has_ssn, has_ssns, mask_ssns_in
 from reporting.contract import (
     COLUMNS,
     MAX_DATA_ROWS,
@@ -90,7 +94,9 @@ _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1}
 Cell = Any  # str from a CSV; str, float, bool, date, datetime, time or timedelta from XLSX
 
 
-def annotated_workbook(name: str, content: bytes, findings: list[Finding]) -> bytes:
+def annotated_workbook(
+    name: str, content: bytes, findings: list[Finding], *, kind: str | None = None
+) -> bytes:
     """The grantee's file `name` (its bytes `content`) back as XLSX with `findings` marked.
 
     `findings` are this one file's findings, their `row` counted as the spreadsheet does
@@ -98,8 +104,17 @@ def annotated_workbook(name: str, content: bytes, findings: list[Finding]) -> by
     it had, so a finding's row number points at the same row in both; sheet "Findings"
     lists every finding, the file-level ones (F01–F03, F05) included. A file that cannot
     be read gives a workbook with the "Findings" sheet only.
+
+    Nothing the hub should not hand out is written back: every SSN-shaped value, in any
+    column, shows only its last four digits, and the cells of a column the checks do not
+    read (not in the contract of `kind`, or a second column naming a field) are left
+    empty under their header — the hub does not know what such a column holds.
     """
-    rows = _read_original(name, content, findings)
+    if kind is None:
+        kinds = {f.file for f in findings}
+        kind = kinds.pop() if len(kinds) == 1 else None
+    findings = _masked_findings(findings)
+    rows = _read_original(name, content, findings, kind)
     # xlsxwriter writes everything around the cells (styles, header row, notes, widths,
     # frozen panes, filters); the data rows are then streamed straight into the sheet XML,
     # which is ten times faster than xlsxwriter's per-cell calls: a 100,000 × 37 file
@@ -141,7 +156,27 @@ class _Rows:
         return iter(self._reopen())
 
 
-def _read_original(name: str, content: bytes, findings: list[Finding]) -> _Rows | None:
+def _masked_findings(findings: list[Finding]) -> list[Finding]:
+    # The checks mask what they store; this is the second lock, for findings from
+    # anywhere else. Vectorised: a capped file still has tens of thousands.
+    texts = pl.Series(
+        [f"{f.value or ''}{_SEPARATOR}{f.message}" for f in findings], dtype=pl.String
+    )
+    return [
+        dataclasses.replace(
+            f,
+            value=mask_ssns_in(f.value) if f.value else f.value,
+            message=mask_ssns_in(f.message),
+        )
+        if found
+        else f
+        for f, found in zip(findings, has_ssns(texts).to_list(), strict=True)
+    ]
+
+
+def _read_original(
+    name: str, content: bytes, findings: list[Finding], kind: str | None
+) -> _Rows | None:
     if len(content) > MAX_FILE_BYTES or any(f.code == "F01" for f in findings):
         return None
     is_workbook = content.startswith(_XLSX_MAGIC) or name.lower().endswith(_WORKBOOK_SUFFIXES)
@@ -156,34 +191,92 @@ def _read_original(name: str, content: bytes, findings: list[Finding]) -> _Rows 
         return None
     if rows.count > MAX_DATA_ROWS + 1 or rows.width >= _EXCEL_MAX_COLUMNS:
         return None
-    return _mask_ssns(rows)
+    return _mask_ssns(rows, kind)
 
 
-def _mask_ssns(rows: _Rows) -> _Rows:
-    """SSNs are shown only as their last four digits, in this workbook as everywhere."""
-    ssn = [
-        index
-        for index, cell in enumerate(rows.header)
-        if (column := column_for_header(_cell_text(cell), "participants")) is not None
-        and column.kind is Kind.SSN
-    ]
-    if not ssn:
-        return rows
+def _read_columns(header: Sequence[Cell], kind: str | None) -> dict[int, Column]:
+    """Column index → the contract column the checks read from it: the first column
+    naming each field (DATA-CONTRACT.md §7). Without a kind, the one whose contract
+    names more of the header."""
+    kinds = [kind] if kind in COLUMNS else list(COLUMNS)
+    best: dict[int, Column] = {}
+    for candidate in kinds:
+        found: dict[int, Column] = {}
+        named: set[str] = set()
+        for index, cell in enumerate(header):
+            column = column_for_header(_cell_text(cell).strip(), candidate)
+            if column is not None and column.name not in named:
+                named.add(column.name)
+                found[index] = column
+        if len(found) > len(best):
+            best = found
+    return best
+
+
+def _mask_ssns(rows: _Rows, kind: str | None) -> _Rows:
+    """SSNs are shown only as their last four digits, in this workbook as everywhere,
+    whatever column they are in; columns the checks do not read are emptied."""
     reopen = rows._reopen
+    # The header is the first row with a value (a workbook may have empty rows above it),
+    # as the checks read it.
+    header_at, header = 0, rows.header
+    for number, row in enumerate(reopen()):
+        if any(_cell_text(cell).strip() for cell in row):
+            header_at, header = number, row
+            break
+    read = _read_columns(header, kind)
+    ssn = {index for index, column in read.items() if column.kind is Kind.SSN}
+    dropped = [index for index in range(rows.width) if index not in read]
+
+    all_text = rows.all_text
 
     def masked() -> Iterator[Sequence[Cell]]:
+        batch: list[Sequence[Cell]] = []
         for number, row in enumerate(reopen()):
-            if number == 0:
-                yield row
+            if number <= header_at:
+                yield [mask_ssns_in(c) if isinstance(c, str) else c for c in row]
                 continue
-            row = list(row)
+            if dropped:
+                row = list(row)
+                for index in dropped:
+                    if index < len(row):
+                        row[index] = ""
             for index in ssn:
                 if index < len(row) and _cell_text(row[index]).strip():
+                    row = list(row)
                     digits = "".join(ch for ch in _cell_text(row[index]) if ch.isdigit())
                     row[index] = f"***-**-{digits[-4:]}" if len(digits) >= 4 else "(masked)"
-            yield row
+            batch.append(row)
+            if len(batch) == _ROWS_PER_CHUNK:
+                yield from _mask_batch(batch, all_text)
+                batch = []
+        yield from _mask_batch(batch, all_text)
 
-    return _Rows(rows.header, rows.count, rows.width, masked, all_text=rows.all_text)
+    first = [mask_ssns_in(c) if isinstance(c, str) else c for c in rows.header]
+    return _Rows(first, rows.count, rows.width, masked, all_text=rows.all_text)
+
+
+def _mask_batch(batch: list[Sequence[Cell]], all_text: bool) -> Iterator[Sequence[Cell]]:
+    """The rows of ``batch``, those with an SSN-shaped value masked. Which rows have one
+    is asked of polars' regex engine for the batch at once (each row's cells joined by a
+    non-digit): Python's ``re`` on every row was most of a large workbook's time."""
+    if not batch:
+        return
+    texts = pl.Series(
+        [_SEPARATOR.join(row if all_text else map(_cell_text, row)) for row in batch],
+        dtype=pl.String,
+    )
+    for row, found in zip(batch, has_ssns(texts).to_list(), strict=True):
+        yield [_masked_cell(cell) for cell in row] if found else row
+
+
+def _masked_cell(cell: Cell) -> Cell:
+    if isinstance(cell, str):
+        return mask_ssns_in(cell)
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        text = _cell_text(cell)
+        return mask_ssns_in(text) if has_ssn(text) else cell
+    return cell
 
 
 def _read_csv(content: bytes) -> _Rows:
@@ -300,13 +393,17 @@ def _escape(text: str) -> str:
 
 def _text_xml(ref: str, text: str, style: str) -> str:
     """A text cell, neutralised and escaped."""
+    return f'<c r="{ref}"{style} {_text_body(text)}'
+
+
+@functools.lru_cache(maxsize=16_384)
+def _text_body(text: str) -> str:
+    # Cached: the values of a column repeat (codes, dates, and every cell of a hostile
+    # file of =1+1), and neutralising and escaping was most of a careful row's time.
     text = neutralise(text)
     if text[:1].isspace() or text[-1:].isspace():
-        return (
-            f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">'
-            f"{_escape(text)}</t></is></c>"
-        )
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t>{_escape(text)}</t></is></c>'
+        return f't="inlineStr"><is><t xml:space="preserve">{_escape(text)}</t></is></c>'
+    return f't="inlineStr"><is><t>{_escape(text)}</t></is></c>'
 
 
 def _seconds(clock: time) -> float:
@@ -545,10 +642,16 @@ def _data_rows(
         row_marks = marks.get(number)
         texts = row if all_text else [cell for cell in row if cell.__class__ is str]
         if _NEEDS_CARE.search(_SEPARATOR.join(texts)):
-            parts = [
-                _cell_xml(f"{letters[col]}{number}", cell, None, styles)
-                for col, cell in enumerate(row)
-            ]
+            if all_text:
+                parts = [
+                    f'{opening}{number}" {_text_body(value)}' if value else ""
+                    for opening, value in zip(openings, row, strict=False)
+                ]
+            else:
+                parts = [
+                    _cell_xml(f"{letters[col]}{number}", cell, None, styles)
+                    for col, cell in enumerate(row)
+                ]
         elif all_text:
             parts = _text_cells(number, row, openings)
         else:
@@ -578,7 +681,16 @@ def _data_rows(
 
 def _finding_line(finding: Finding) -> str:
     where = f" {finding.column}" if finding.column else ""
-    return f"{finding.code}{where}: {finding.message}"
+    return f"{finding.code}{where}: {_message(finding)}"
+
+
+def _message(finding: Finding) -> str:
+    if not finding.omitted:
+        return finding.message
+    return (
+        f"{finding.message} (and {finding.omitted:,} more like this in the file, not "
+        "listed: the first 1,000 of a rule and column are)"
+    )
 
 
 def _errors_cell(ref: str, row_findings: list[Finding], styles: _Styles) -> str:
@@ -591,8 +703,8 @@ def _errors_cell(ref: str, row_findings: list[Finding], styles: _Styles) -> str:
 
 
 def _header_note(column_findings: list[Finding]) -> str:
-    errors = sum(1 for f in column_findings if f.severity is Severity.ERROR)
-    warnings = len(column_findings) - errors
+    errors = sum(1 + f.omitted for f in column_findings if f.severity is Severity.ERROR)
+    warnings = sum(1 + f.omitted for f in column_findings) - errors
     counts = [
         _plural(errors, "error") if errors else "",
         _plural(warnings, "warning") if warnings else "",
@@ -676,7 +788,7 @@ def _findings_sheet(
                         finding.code,
                         finding.severity,
                         finding.value,
-                        finding.message,
+                        _message(finding),
                     ),
                     strict=True,
                 )

@@ -81,11 +81,18 @@ def errors_line(result: CheckResult) -> str:
 
 
 def as_json(result: CheckResult) -> dict:
-    return {
+    output = {
         "period": result.period,
         "summary": result.summary(),
         "findings": [finding.as_dict() for finding in result.findings],
     }
+    # §6's shape is kept: the summary counts every finding, `findings` lists those kept
+    # (the first 1,000 of a rule and column), and only a capped file gets this key,
+    # saying per file, rule and column how many are listed of how many.
+    capped = result.omitted()
+    if capped:
+        output["capped"] = capped
+    return output
 
 
 def as_text(result: CheckResult) -> str:
@@ -99,6 +106,8 @@ def as_text(result: CheckResult) -> str:
         where = f"{f.file} row {f.row if f.row is not None else '-'}"
         column = f" {f.column}" if f.column else ""
         lines.append(f"{f.code} {f.severity:<7} {where}{column}: {f.message}")
+        if f.omitted:
+            lines.append(f"    … and {f.omitted:,} more like this ({f.code}{column})")
     return "\n".join(lines)
 
 

@@ -11,7 +11,13 @@ from reporting import contract
 from reporting.checks import duplicates, history, logic, reading, values
 from reporting.checks.reading import FileInput, Source, Table
 from reporting.checks.types import CheckResult, FileResult, Finding, History, Severity
-from reporting.checks.values import ROW
+from reporting.checks.values import KEPT_PER_RULE_AND_COLUMN, OMITTED, ROW
+
+# A file is hopeless when more than this share of its non-blank cells fail stage 2 (and
+# it has at least HOPELESS_MIN_ROWS rows): the wrong file, shifted columns, or a hostile
+# one. Its value findings are reported and stages 3 and 4 are skipped (F06).
+HOPELESS_SHARE = 0.5
+HOPELESS_MIN_ROWS = 1_000
 
 SsnHasher = Callable[[str], str]
 
@@ -56,6 +62,8 @@ def _check_participants(
         return None, []
     kind, positions = table.kind, table.positions
     typed, found = values.check_values(table.frame, kind, positions)
+    if _hopeless(table, typed, found):
+        return typed, [found]
     frames = [
         found,
         duplicates.duplicate_ids(typed, positions["participant_id"]),
@@ -78,6 +86,8 @@ def _check_placements(
         return None, []
     kind, positions = table.kind, table.positions
     typed, found = values.check_values(table.frame, kind, positions)
+    if _hopeless(table, typed, found):
+        return typed, [found]
     frames = [
         found,
         duplicates.duplicate_placements(typed, logic.position_of("employer_name", kind, positions)),
@@ -94,6 +104,32 @@ def _check_placements(
         )
         frames.append(logic.evaluate(joined, logic.cross_file_conditions(), kind, positions))
     return typed, frames
+
+
+def _hopeless(table: Table, typed: pl.DataFrame, found: pl.DataFrame) -> bool:
+    """Whether the file is too broken for stages 3 and 4; if so, an F06 says why."""
+    if table.data_rows < HOPELESS_MIN_ROWS:
+        return False
+    failed = found.height + int(found.get_column(OMITTED).sum())
+    given = int(
+        typed.select(pl.sum_horizontal(pl.col(f"^{values.RAW}.*$").is_not_null()).sum()).item()
+    )
+    if failed <= HOPELESS_SHARE * given:
+        return False
+    message = (
+        f"{failed:,} of the {given:,} values in this file are not valid, more than "
+        f"{HOPELESS_SHARE:.0%}: the checks stopped after the value checks (the duplicate and "
+        "logic checks did not run). Check that this is the right file, that its header "
+        "row is the template's, that no column is shifted, and that it was saved as CSV "
+        "UTF-8 or as an .xlsx workbook; then upload it again"
+    )
+    table.findings.append(
+        (
+            reading.FILE_POSITION,
+            Finding("F06", Severity.WARNING, table.kind, None, None, None, message),
+        )
+    )
+    return True
 
 
 def _known_ids(table: Table, typed: pl.DataFrame) -> pl.Series:
@@ -122,10 +158,22 @@ def _file_result(
             }
             for position, f in table.findings
         ],
-        schema=values.FINDING_SCHEMA,
-    )
+        schema={k: v for k, v in values.FINDING_SCHEMA.items() if k != OMITTED},
+    ).with_columns(pl.lit(0, values.FINDING_SCHEMA[OMITTED]).alias(OMITTED))
     everything = pl.concat([file_level, *found]).sort(
         ["row", "position", "code"], nulls_last=False, maintain_order=True
+    )
+    # Every row with an error: those of the findings, and those whose stage-2 findings
+    # were counted but not kept (their cells are flagged bad in the typed frame).
+    error_rows = everything.filter(pl.col("severity") == "error").get_column(ROW)
+    if typed is not None:
+        bad = pl.any_horizontal(pl.col(f"^{values.BAD}.*$"))
+        error_rows = pl.concat([error_rows, typed.filter(bad).get_column(ROW)])
+    error_rows = error_rows.drop_nulls().unique()
+    everything = _kept_per_rule_and_column(everything).with_columns(
+        # Whatever column an SSN was typed in, a finding shows only its last four digits.
+        values.mask_ssns(pl.col("value")),
+        values.mask_ssns(pl.col("message")),
     )
     # Column by column: a file with every row wrong can have hundreds of thousands.
     severities = {str(severity): severity for severity in Severity}
@@ -139,6 +187,7 @@ def _file_result(
             everything.get_column("column").to_list(),
             everything.get_column("value").to_list(),
             everything.get_column("message").to_list(),
+            everything.get_column(OMITTED).to_list(),
         )
     )
     result = FileResult(
@@ -147,17 +196,45 @@ def _file_result(
         data_rows=table.data_rows,
         readable=table.readable,
         kept=pl.DataFrame(schema=kept_schema(table.kind)),
+        rows_with_errors=error_rows.len(),
     )
     if typed is None:
         return result
-    held_back = everything.filter(
-        (pl.col("severity") == "error") & pl.col("row").is_not_null()
-    ).select(ROW)
+    held_back = error_rows.to_frame(ROW)
     kept = kept_frame(table.kind, typed.lazy()).join(held_back.lazy(), on=ROW, how="anti")
     if kept_ids is not None:  # placements: only those of kept participants
         kept = kept.filter(pl.col("participant_id").is_in(kept_ids.implode()))
     result.kept = kept.collect()
     return result
+
+
+def _kept_per_rule_and_column(found: pl.DataFrame) -> pl.DataFrame:
+    """The first KEPT_PER_RULE_AND_COLUMN findings of each rule and column, the last one
+    counting all the others (those stage 2 left out already included)."""
+    if found.height <= KEPT_PER_RULE_AND_COLUMN and found.get_column(OMITTED).sum() == 0:
+        return found
+    keys = [pl.col("code"), pl.col("column")]
+    last = KEPT_PER_RULE_AND_COLUMN - 1
+    rank = pl.int_range(pl.len()).over(keys)
+    return (
+        found.lazy()
+        .with_columns(
+            rank.alias("rank:"),
+            pl.len().over(keys).alias("count:"),
+            pl.col(OMITTED).sum().over(keys).alias("omitted:"),
+        )
+        .filter(pl.col("rank:") <= last)
+        .with_columns(
+            # The last finding kept of a group (its last, or the thousandth) counts the
+            # rest: those over the thousand, and those left out before.
+            pl.when(pl.col("rank:") == pl.min_horizontal(pl.col("count:") - 1, last))
+            .then(pl.col("count:") - pl.col("rank:") - 1 + pl.col("omitted:"))
+            .otherwise(0)
+            .alias(OMITTED)
+        )
+        .select(list(values.FINDING_SCHEMA))
+        .collect()
+    )
 
 
 def kept_frame(kind: str, typed: pl.LazyFrame) -> pl.LazyFrame:

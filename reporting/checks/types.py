@@ -1,3 +1,4 @@
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -14,7 +15,9 @@ class Finding:
     """One problem, where the grantee's spreadsheet shows it.
 
     ``row`` counts as the spreadsheet does (the header is row 1); it is None for
-    F01/F05. ``value`` is the cell as given (masked for ssn: only the last four digits).
+    F01/F05. ``value`` is the cell as given, every SSN-shaped run of digits in it (and
+    in ``message``) masked to its last four. ``omitted`` is how many more findings of the
+    same rule and column the file has that were counted but not kept (engine caps them).
     """
 
     code: str
@@ -24,6 +27,7 @@ class Finding:
     column: str | None
     value: str | None
     message: str
+    omitted: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -47,6 +51,8 @@ class FileResult:
     data_rows: int = 0
     kept: pl.DataFrame | None = None
     readable: bool = True  # False after F01, F02 or F05
+    # Rows with an error, omitted findings' rows included (None: count ``findings``).
+    rows_with_errors: int | None = None
 
 
 @dataclass
@@ -72,22 +78,49 @@ class CheckResult:
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+        """Every error found, those counted but not kept included."""
+        return sum(1 + f.omitted for f in self.findings if f.severity is Severity.ERROR)
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+        return sum(1 + f.omitted for f in self.findings if f.severity is Severity.WARNING)
 
     def summary(self) -> dict:
-        rows_with_errors = {
-            (f.file, f.row)
-            for f in self.findings
-            if f.severity is Severity.ERROR and f.row is not None
-        }
+        rows_with_errors = 0
+        for result in (self.participants, self.placements):
+            if result is None:
+                continue
+            if result.rows_with_errors is not None:
+                rows_with_errors += result.rows_with_errors
+            else:
+                rows_with_errors += len(
+                    {
+                        f.row
+                        for f in result.findings
+                        if f.severity is Severity.ERROR and f.row is not None
+                    }
+                )
         return {
             "errors": self.errors,
             "warnings": self.warnings,
             "participant_rows": self.participants.data_rows,
             "placement_rows": self.placements.data_rows if self.placements else 0,
-            "rows_with_errors": len(rows_with_errors),
+            "rows_with_errors": rows_with_errors,
         }
+
+    def omitted(self) -> list[dict]:
+        """Per file, rule and column whose findings were capped: how many are listed
+        and how many there are in all."""
+        listed = Counter((f.file, f.code, f.column) for f in self.findings)
+        return [
+            {
+                "file": f.file,
+                "code": f.code,
+                "column": f.column,
+                "severity": str(f.severity),
+                "listed": listed[f.file, f.code, f.column],
+                "total": listed[f.file, f.code, f.column] + f.omitted,
+            }
+            for f in self.findings
+            if f.omitted
+        ]

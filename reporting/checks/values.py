@@ -7,6 +7,7 @@ finding per failing cell. Stages 3 and 4 read only the typed values and the flag
 """
 
 import functools
+import re
 from datetime import date
 
 import polars as pl
@@ -17,6 +18,7 @@ from reporting.contract import Column, Kind
 RAW = "raw:"
 BAD = "bad:"
 ROW = "row"
+OMITTED = "omitted"
 FINDING_SCHEMA: dict[str, pl.DataType] = {
     "row": pl.Int64(),
     "position": pl.Int64(),
@@ -25,26 +27,94 @@ FINDING_SCHEMA: dict[str, pl.DataType] = {
     "severity": pl.String(),
     "value": pl.String(),
     "message": pl.String(),
+    # On the last finding kept of a rule and column: how many more like it were counted
+    # but not kept (see ``capped``); 0 elsewhere.
+    OMITTED: pl.Int64(),
 }
+# The findings kept per rule and column of a file. A file where every cell is wrong
+# would otherwise give millions (200,000 rows × 37 columns): the first thousand say
+# what is wrong as well as all of them would, and the rest are counted.
+KEPT_PER_RULE_AND_COLUMN = 1_000
 EARLIEST_DATE = date(1900, 1, 1)
 SHOWN_LENGTH = 60  # how much of a long value a message quotes
 VALUE_LENGTH = 200  # how much of a long value a finding carries
 
 _DATE_HELP = "write it as YYYYMMDD (e.g. 20250315) or YYYY-MM-DD"
 _SSN_LIKE = r"^(?:[0-9]{9}|[0-9]{3}-[0-9]{2}-[0-9]{4})$"
+# An SSN anywhere in a text: nine digits on their own, or grouped 3-2-4 by dashes, spaces
+# or dots (123456789, 123-45-6789, 123 45 6789), not part of a longer run of digits. A
+# ZIP+4 written without its dash (123456789) is nine digits too and is masked with them:
+# in a finding the safe reading wins. 12345-6789 (ZIP+4 as the contract writes it) and
+# ten or more digits (a phone number) are not SSN-shaped.
+_SSN_IN_TEXT = r"(^|[^0-9])(?:[0-9]{5}|[0-9]{3}[-. ][0-9]{2}[-. ])([0-9]{4})($|[^0-9])"
+_SSN_IN_TEXT_PY = re.compile(
+    r"(?<![0-9])(?:[0-9]{5}|[0-9]{3}[-. ][0-9]{2}[-. ])([0-9]{4})(?![0-9])"
+)
 
 
 def empty_findings() -> pl.DataFrame:
     return pl.DataFrame(schema=FINDING_SCHEMA)
 
 
-def findings_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
-    """Select the finding columns from ``frame`` in FINDING_SCHEMA's order and types."""
+def findings_frame(frame: pl.DataFrame, *, cap: bool = False, **columns: pl.Expr) -> pl.DataFrame:
+    """Select the finding columns from ``frame`` in FINDING_SCHEMA's order and types.
+
+    With ``cap``, ``frame`` is first cut down to the first KEPT_PER_RULE_AND_COLUMN rows
+    per rule and column (``capped``), so that messages are written for those only.
+    """
+    columns.setdefault(OMITTED, pl.lit(0))
+    if cap and frame.height > KEPT_PER_RULE_AND_COLUMN:
+        frame = capped(frame, columns["code"], columns["column"])
+        columns[OMITTED] = pl.col(OMITTED)
     # Rechunked first: polars 2.1's pl.format panics on a column of several chunks, which
     # is what a filter may leave.
     return frame.rechunk().select(
         columns[name].cast(dtype).alias(name) for name, dtype in FINDING_SCHEMA.items()
     )
+
+
+def capped(frame: pl.DataFrame, *group: pl.Expr) -> pl.DataFrame:
+    """The first KEPT_PER_RULE_AND_COLUMN rows of each ``group``, in ``frame``'s order;
+    the last one kept counts the others in OMITTED (0 on the rest)."""
+    keys = [f"group:{i}" for i in range(len(group))]
+    rank = pl.int_range(pl.len()).over(keys)
+    last = KEPT_PER_RULE_AND_COLUMN - 1
+    return (
+        frame.lazy()
+        .with_columns(expr.alias(key) for key, expr in zip(keys, group, strict=True))
+        .with_columns(rank.alias("rank:"), pl.len().over(keys).alias("count:"))
+        .filter(pl.col("rank:") <= last)
+        .with_columns(
+            pl.when(pl.col("rank:") == last)
+            .then(pl.col("count:") - KEPT_PER_RULE_AND_COLUMN)
+            .otherwise(0)
+            .alias(OMITTED)
+        )
+        .drop(*keys, "rank:", "count:")
+        .collect()
+    )
+
+
+def mask_ssns(text: pl.Expr) -> pl.Expr:
+    """``text`` with every SSN-shaped run of digits in it shown as ``***-**-`` and its
+    last four digits, whatever column it came from."""
+    # Twice: two SSNs one separator apart share that separator, which one pass consumes.
+    once = text.str.replace_all(_SSN_IN_TEXT, r"${1}***-**-${2}${3}")
+    return once.str.replace_all(_SSN_IN_TEXT, r"${1}***-**-${2}${3}")
+
+
+def mask_ssns_in(text: str) -> str:
+    """``mask_ssns`` for one Python string (workbooks, logs)."""
+    return _SSN_IN_TEXT_PY.sub(r"***-**-\1", text)
+
+
+def has_ssn(text: str) -> bool:
+    return _SSN_IN_TEXT_PY.search(text) is not None
+
+
+def has_ssns(texts: pl.Series) -> pl.Series:
+    """``has_ssn`` for many texts at once, by polars' (much faster) regex engine."""
+    return texts.str.contains(_SSN_IN_TEXT).fill_null(False)
 
 
 def looks_like_ssn(text: pl.Expr) -> pl.Expr:
@@ -122,7 +192,8 @@ def check_values(
 
 def _findings(failing: pl.DataFrame, column: Column, position: int) -> pl.DataFrame:
     reason = pl.col(f"reason:{column.name}")
-    rows = failing.filter(reason.is_not_null())
+    # Only this column's three columns are carried: every cell of a hostile file fails.
+    rows = failing.select(ROW, RAW + column.name, reason).filter(reason.is_not_null())
     if rows.is_empty():
         return empty_findings()
     text = pl.col(RAW + column.name)
@@ -137,6 +208,9 @@ def _findings(failing: pl.DataFrame, column: Column, position: int) -> pl.DataFr
     value = value.str.slice(0, VALUE_LENGTH)
     return findings_frame(
         rows,
+        # Capped here, before the messages are written: stage 2 is where a hostile file
+        # makes millions. The rows left out are still held back (``bad:`` flags).
+        cap=True,
         row=pl.col(ROW),
         position=pl.lit(position),
         column=pl.lit(column.name),

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 
 from grantees.calendar import Quarter
 from grantees.models import Coalition
@@ -86,8 +86,7 @@ def findings_summary(submission: Submission) -> list[dict]:
     """Counts by rule and severity for the submission's current files."""
     rows = (
         Finding.objects.filter(upload__submission=submission, upload__is_current=True)
-        .values("file", "code", "severity")
-        .annotate(count=Count("id"))
+        .counted_by("file", "code", "severity")
         .order_by("severity", "file", "code")
     )
     return list(rows)
@@ -172,6 +171,7 @@ def check_findings(upload: Upload) -> list[CheckFinding]:
             column=f.column or None,
             value=f.value or None,
             message=f.message,
+            omitted=f.omitted,
         )
         for f in Finding.objects.filter(upload=upload).order_by("row", "id")
     ]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Max, Min, OuterRef, Subquery, Sum
+from django.db.models import Max, Min, OuterRef, Subquery, Sum
 from django.utils.functional import cached_property
 from django.utils.safestring import SafeString
 
@@ -661,8 +661,7 @@ def coalition_dashboard(
         if latest.errors or latest.warnings:
             latest.findings = list(
                 Finding.objects.filter(upload__submission_id=annotated, upload__is_current=True)
-                .values("severity", "code")
-                .annotate(count=Count("id"))
+                .counted_by("severity", "code")
                 .order_by("severity", "-count", "code")[:TOP_FINDINGS]
             )
     return CoalitionDashboard(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Max, Min, Prefetch, Sum
+from django.db.models import Max, Min, Prefetch, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
@@ -59,6 +59,7 @@ RULE_TITLES = {
     "F03": "Unknown column",
     "F04": "Row has the wrong number of fields",
     "F05": "No data rows",
+    "F06": "Too many invalid values: duplicate and logic checks not run",
     "V01": "Required value blank",
     "V02": "Invalid date",
     "V03": "Code not allowed",
@@ -452,8 +453,7 @@ def coalition_report(*, period_id: int, provenance: dict) -> CoalitionReport:
         for row in Finding.objects.filter(
             upload__submission=rollup.submission, upload__is_current=True
         )
-        .values("code", "severity", "file")
-        .annotate(count=Count("id"))
+        .counted_by("code", "severity", "file")
         .order_by("severity", "code", "file")
     ]
     return CoalitionReport(

@@ -6,7 +6,7 @@ from datetime import date
 from typing import IO
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
@@ -16,7 +16,7 @@ from bpij import services as platform
 from bpij.models import AuditAction, User
 from grantees.calendar import due_date
 from grantees.models import Coalition, Grant, MemberRole
-from reporting import checks, contract, findings, pii, records, tasks
+from reporting import checks, contract, findings, pii, records, selectors, spreadsheets, tasks
 from reporting.checks import engine
 from reporting.models import (
     OPEN_STATES,
@@ -410,9 +410,12 @@ def submission_check(*, submission_id: int) -> None:
             )
         return
 
+    originals: dict[str, bytes] = {}
+
     def source(upload: Upload) -> tuple[str, bytes]:
         with upload.file.open("rb") as handle:
-            return upload.original_name, handle.read()
+            originals[upload.kind] = handle.read()
+        return upload.original_name, originals[upload.kind]
 
     previous = _previous_accepted(submission)
     history = checks.History(records.history_frame(previous)) if previous else None
@@ -423,50 +426,99 @@ def submission_check(*, submission_id: int) -> None:
         history=history,
         ssn_hasher=pii.hash_ssn,
     )
+    if not _store_check(submission, uploads, fingerprint, result):
+        return
+    # The annotated workbooks are built once, here, and served as stored files: a hostile
+    # file's workbook took a minute and gigabytes when it was rebuilt on every download.
+    # After the commit, so that a slow build holds no lock; a worker lost in between
+    # leaves none stored, and the first download builds it (upload_annotate).
+    for kind, file_result in (
+        (UploadKind.PARTICIPANTS, result.participants),
+        (UploadKind.PLACEMENTS, result.placements),
+    ):
+        if kind in uploads and file_result is not None:
+            upload_annotate(
+                upload=uploads[kind], content=originals[kind], found=file_result.findings
+            )
 
-    with transaction.atomic():
-        locked = Submission.objects.select_for_update().get(pk=submission.pk)
-        current = sorted(
-            Upload.objects.filter(submission=submission, is_current=True).values_list(
-                "kind", "sha256"
-            )
+
+@transaction.atomic
+def _store_check(
+    submission: Submission,
+    uploads: dict[str, Upload],
+    fingerprint: list[tuple[str, str]],
+    result: checks.CheckResult,
+) -> bool:
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    current = sorted(
+        Upload.objects.filter(submission=submission, is_current=True).values_list("kind", "sha256")
+    )
+    if locked.state != SubmissionState.CHECKING or current != fingerprint:
+        return False  # A newer file arrived; its own check will do the work.
+    for kind, file_result in (
+        (UploadKind.PARTICIPANTS, result.participants),
+        (UploadKind.PLACEMENTS, result.placements),
+    ):
+        upload = uploads.get(kind)
+        if upload is None or file_result is None:
+            continue
+        findings.replace(upload, file_result.findings)
+        Upload.objects.filter(pk=upload.pk).update(
+            status=UploadStatus.CHECKED if file_result.readable else UploadStatus.REFUSED,
+            data_rows=file_result.data_rows,
+            kept_rows=file_result.kept.height if file_result.kept is not None else 0,
+            # Every finding counted, those not kept (over 1,000 a rule and column) too.
+            error_count=sum(1 + f.omitted for f in file_result.findings if f.severity == "error"),
+            warning_count=sum(
+                1 + f.omitted for f in file_result.findings if f.severity == "warning"
+            ),
         )
-        if locked.state != SubmissionState.CHECKING or current != fingerprint:
-            return  # A newer file arrived; its own check will do the work.
-        for kind, file_result in (
-            (UploadKind.PARTICIPANTS, result.participants),
-            (UploadKind.PLACEMENTS, result.placements),
-        ):
-            upload = uploads.get(kind)
-            if upload is None or file_result is None:
-                continue
-            findings.replace(upload, file_result.findings)
-            Upload.objects.filter(pk=upload.pk).update(
-                status=UploadStatus.CHECKED if file_result.readable else UploadStatus.REFUSED,
-                data_rows=file_result.data_rows,
-                kept_rows=file_result.kept.height if file_result.kept is not None else 0,
-                error_count=sum(1 for f in file_result.findings if f.severity == "error"),
-                warning_count=sum(1 for f in file_result.findings if f.severity == "warning"),
-            )
-        kept_people = result.participants.kept
-        kept_jobs = result.placements.kept if result.placements else None
-        records.store(
-            submission,
-            kept_people if kept_people is not None else records.empty(contract.PARTICIPANTS),
-            kept_jobs if kept_jobs is not None else records.empty(contract.PLACEMENTS),
-        )
-        errors, warnings = result.errors, result.warnings
-        _transition(
-            submission,
-            from_states=(SubmissionState.CHECKING,),
-            to_state=SubmissionState.NEEDS_FIXES if errors else SubmissionState.READY,
-            actor=None,
-            kind="checked",
-            note=f"{errors} error(s), {warnings} warning(s).",
-            error_count=errors,
-            warning_count=warnings,
-            checked_at=timezone.now(),
-        )
+    kept_people = result.participants.kept
+    kept_jobs = result.placements.kept if result.placements else None
+    records.store(
+        submission,
+        kept_people if kept_people is not None else records.empty(contract.PARTICIPANTS),
+        kept_jobs if kept_jobs is not None else records.empty(contract.PLACEMENTS),
+    )
+    errors, warnings = result.errors, result.warnings
+    _transition(
+        submission,
+        from_states=(SubmissionState.CHECKING,),
+        to_state=SubmissionState.NEEDS_FIXES if errors else SubmissionState.READY,
+        actor=None,
+        kind="checked",
+        note=f"{errors} error(s), {warnings} warning(s).",
+        error_count=errors,
+        warning_count=warnings,
+        checked_at=timezone.now(),
+    )
+    return True
+
+
+def upload_annotation(
+    *, upload: Upload, content: bytes | None = None, found: list[checks.Finding] | None = None
+) -> bytes:
+    """The upload's annotated workbook, built from its stored findings (or ``found``)."""
+    if content is None:
+        with upload.file.open("rb") as handle:
+            content = handle.read()
+    if found is None:
+        found = selectors.check_findings(upload)
+    return spreadsheets.annotated_workbook(upload.original_name, content, found, kind=upload.kind)
+
+
+def upload_annotate(
+    *, upload: Upload, content: bytes | None = None, found: list[checks.Finding] | None = None
+) -> Upload:
+    """Build the upload's annotated workbook from its findings and store it in place of
+    any earlier one. Idempotent: a re-run builds the same workbook again."""
+    workbook = upload_annotation(upload=upload, content=content, found=found)
+    previous = upload.annotated_file.name
+    upload.annotated_file.save("annotated.xlsx", ContentFile(workbook), save=False)
+    Upload.objects.filter(pk=upload.pk).update(annotated_file=upload.annotated_file.name)
+    if previous and previous != upload.annotated_file.name:
+        upload.annotated_file.storage.delete(previous)
+    return upload
 
 
 def audit_findings_viewed(

@@ -1,3 +1,5 @@
+import io
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +18,14 @@ from bpij.http import AuthedRequest, attachment
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
 from reporting import forms, selectors, services, spreadsheets
-from reporting.models import ReportingPeriod, ReturnReason, Submission, SubmissionState, Upload
+from reporting.models import (
+    ReportingPeriod,
+    ReturnReason,
+    Submission,
+    SubmissionState,
+    Upload,
+    UploadStatus,
+)
 from reporting.views import review
 
 
@@ -293,24 +302,29 @@ def upload_original(request: AuthedRequest, upload_code) -> HttpResponseBase:
 
 
 @never_cache
-def upload_annotated(request: AuthedRequest, upload_code) -> HttpResponse:
-    """The grantee's own file back as XLSX with an errors column and the bad cells marked."""
+def upload_annotated(request: AuthedRequest, upload_code) -> FileResponse:
+    """The grantee's own file back as XLSX with an errors column and the bad cells marked:
+    the workbook the checks stored when they finished, streamed."""
     upload = _upload(request, upload_code)
     if upload.purged_at:
         return _purged(request, upload)
     services.audit_pii_access(actor=request.user, upload=upload, what="annotated", request=request)
-    with upload.file.open("rb") as handle:
-        original = handle.read()
-    content = spreadsheets.annotated_workbook(
-        upload.original_name, original, selectors.check_findings(upload)
-    )
     stem = upload.original_name.rsplit(".", 1)[0]
-    response = HttpResponse(
+    if upload.annotated_file:
+        content = upload.annotated_file.open("rb")
+    elif upload.status == UploadStatus.RECEIVED:
+        # Its checks have not finished: the file as sent, unmarked and not stored (the
+        # checks store the marked one when they finish).
+        content = io.BytesIO(services.upload_annotation(upload=upload))
+    else:
+        # Checked before workbooks were stored, or the worker was lost after the commit.
+        content = services.upload_annotate(upload=upload).annotated_file.open("rb")
+    return FileResponse(
         content,
+        as_attachment=True,
+        filename=f"{stem}-with-errors.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = attachment(f"{stem}-with-errors.xlsx")
-    return response
 
 
 @never_cache
