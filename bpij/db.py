@@ -6,6 +6,8 @@ runtime login, settings.DB_APP_ROLE, is created beforehand by whoever holds the 
 (docker/db-init.sh, the test set-up) and gets only what these operations grant it.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import migrations
 
@@ -171,7 +173,7 @@ class EnableRowLevelSecurity(migrations.operations.base.Operation):
         self.aggregate = aggregate
 
     def deconstruct(self):
-        kwargs = {"column": self.column} if self.column != "coalition_id" else {}
+        kwargs: dict[str, Any] = {"column": self.column} if self.column != "coalition_id" else {}
         if self.aggregate:
             kwargs["aggregate"] = True
         return self.__class__.__name__, [self.table], kwargs

@@ -33,7 +33,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return previous
 
     def _set_autocommit(self, autocommit: bool) -> None:
-        super()._set_autocommit(autocommit)
+        super()._set_autocommit(autocommit)  # type: ignore[misc]
         # Leaving autocommit is where every transaction Django opens begins.
         if not autocommit and self.tenant_scope is not None:
             self._write_scope()
