@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any, NamedTuple, Self, TypeVar, cast
 
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import connections, models
 from django.http import Http404
@@ -136,6 +137,31 @@ def get_editable_or_404(
 # coalition its arguments name, and trusted code that spans coalitions (beat, commands,
 # roll-ups of the program) enters system_scope(). With no scope, a query sees no tenant
 # row. Only migrations run as the owner (DATABASE_OWNER_URL).
+
+
+@checks.register(checks.Tags.database)
+def check_runtime_login(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list:
+    """`manage.py check --database default`: the runtime login must be held by the
+    policies (a superuser, a BYPASSRLS role or the tables' owner is not)."""
+    if not databases or "default" not in databases or not rls_enabled():
+        return []
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT rolsuper OR rolbypassrls OR EXISTS (SELECT FROM pg_tables "
+            "WHERE tableowner = current_user AND schemaname = 'public') "
+            "FROM pg_roles WHERE rolname = current_user"
+        )
+        (unheld,) = cursor.fetchone()
+    if not unheld:
+        return []
+    return [
+        checks.Warning(
+            "DATABASE_URL logs in as a superuser, a BYPASSRLS role or the tables' owner: "
+            "row-level security does not hold it.",
+            hint="Log in as the runtime login (DB_APP_ROLE); see docs/security-db.md.",
+            id="bpij.W101",
+        )
+    ]
 
 
 def rls_enabled(using: str = "default") -> bool:

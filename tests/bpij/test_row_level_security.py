@@ -52,6 +52,10 @@ def test_the_app_connects_as_a_login_that_no_policy_lets_go(db):
     assert query("SELECT count(*) FROM pg_tables WHERE tableowner = current_user") == 0
 
 
+def test_the_database_check_finds_the_runtime_login_held_by_the_policies(db):
+    assert tenancy.check_runtime_login(databases=["default"]) == []
+
+
 @pytest.mark.parametrize(
     ("statement", "refusal"),
     [
