@@ -5,6 +5,7 @@ embedded default, takes the portable path through bulk_create.
 """
 
 import io
+from contextlib import AbstractContextManager, nullcontext
 
 import polars as pl
 from django.db import connection, transaction
@@ -94,7 +95,7 @@ def copy_rows(model, frame: pl.DataFrame) -> None:
     columns = ", ".join(connection.ops.quote_name(c) for c in frame.columns)
     table = connection.ops.quote_name(model._meta.db_table)
     staging = connection.ops.quote_name(f"copy_{model._meta.db_table}")
-    with transaction.atomic(), connection.cursor() as cursor:
+    with _in_a_transaction(), connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
             f"SELECT {columns} FROM {table} WITH NO DATA"
@@ -104,6 +105,12 @@ def copy_rows(model, frame: pl.DataFrame) -> None:
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}; DROP TABLE {staging}"
         )
+
+
+def _in_a_transaction() -> AbstractContextManager:
+    """A transaction of its own if none is open: a raw COPY bypasses Django's statement
+    wrapper, so it is the transaction that carries the scope the policies read."""
+    return nullcontext() if connection.in_atomic_block else transaction.atomic()
 
 
 def _bulk(model, submission: Submission, frame: pl.DataFrame) -> None:
@@ -134,9 +141,7 @@ def _read(model, submission: Submission, columns: list[str]) -> pl.DataFrame:
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     table = connection.ops.quote_name(model._meta.db_table)
     buffer = io.BytesIO()
-    # In a transaction of its own if need be: the raw COPY bypasses Django's statement
-    # wrapper, and the scope the policies read is carried by the transaction.
-    with transaction.atomic(), connection.cursor() as cursor:
+    with _in_a_transaction(), connection.cursor() as cursor:
         statement = (
             f"COPY (SELECT {quoted} FROM {table} WHERE submission_id = {int(submission.pk)} "
             "ORDER BY row) TO STDOUT WITH (FORMAT csv)"
