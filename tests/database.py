@@ -5,7 +5,8 @@
 - the test database is created and migrated by the owner;
 - every test connects as the runtime login, held to row-level security. Test code itself
   (fixtures, factories, assertions) is trusted code and runs in the system scope; the
-  requests and tasks it drives hold their own scope, as they do in production;
+  requests and tasks it drives hold their own scope, as they do in production (a test
+  marked ``unscoped`` holds none);
 - a transactional test's tables are emptied by the owner (the runtime login may not
   TRUNCATE).
 """
