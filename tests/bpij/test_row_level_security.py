@@ -289,3 +289,14 @@ def test_copying_records_into_another_coalition_is_refused(reports):
         pytest.raises(DatabaseError, match="row-level security"),
     ):
         records.copy_rows(ParticipantRecord, frame)
+
+
+def test_migrate_runs_as_the_owner_login_whenever_one_is_configured(monkeypatch):
+    from bpij.management.commands import migrate
+
+    def database_of_a_plain_migrate():
+        return migrate.Command().create_parser("manage.py", "migrate").parse_args([]).database
+
+    assert database_of_a_plain_migrate() == "default"
+    monkeypatch.setitem(settings.DATABASES, "owner", {})
+    assert database_of_a_plain_migrate() == "owner"
