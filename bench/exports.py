@@ -68,7 +68,7 @@ def child(kind: str, runs: int, report: Path) -> None:
     from reporting import pdf
     from reporting.models import ReportingPeriod, Rollup
 
-    with tenancy.as_owner():
+    with tenancy.system_scope():
         latest = Rollup.objects.order_by("-quarter").values_list("quarter", flat=True).first()
         rollups = list(
             Rollup.objects.filter(quarter=latest).select_related("coalition", "submission")

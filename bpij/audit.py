@@ -16,7 +16,7 @@ case with dashes; ``ip_address`` is the address as the database returns it; ``de
 is the stored JSON's text as the database returns it (``CAST(detail AS text)``: jsonb's
 normalised text on PostgreSQL, the stored text on SQLite); absent values are ``null``.
 
-On PostgreSQL a BEFORE INSERT trigger (migration ``0009_audit_chain_triggers``) computes
+On PostgreSQL a BEFORE INSERT trigger (migration ``0010_audit_chain_triggers``) computes
 this with the built-in ``sha256()`` under an advisory lock; on SQLite the model computes
 it in Python (``AuditEvent.save``). Verification always recomputes it here in Python.
 """

@@ -9,7 +9,9 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -86,10 +88,13 @@ class StaffMFARequiredMiddleware:
 
 
 class DatabaseScopeMiddleware:
-    """Run each view as the application role with the signed-in person's scope (RLS).
+    """Hold each view to the signed-in person's scope at the database (RLS).
 
-    The scope is entered once the view is known (a view marked ``unrestricted`` gets the
-    whole database) and left when the response is complete, whatever happened.
+    The scope is taken on once the view is known (a view marked ``unrestricted`` gets
+    'all'), and the view, its template and everything it queries run in one transaction
+    that carries it (``set_config(..., true)``: nothing outlives the transaction). An
+    unexpected error rolls the transaction back; a 404 or 403 does not, so what was
+    written about the refusal stays.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -103,12 +108,22 @@ class DatabaseScopeMiddleware:
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
         if not tenancy.rls_enabled():
             return
-        ids: list[int]
         if getattr(view_func, "database_scope_all", False):
-            scope, ids = tenancy.SCOPE_ALL, []
+            scope = tenancy.Scope(tenancy.SCOPE_ALL)
         else:
-            scope, ids = tenancy.scope_for(request.user)
-        request._database_scope.enter_context(tenancy.database_scope(scope, ids))  # type: ignore[attr-defined]
+            scope = tenancy.scope_for(request.user)
+        stack: ExitStack = request._database_scope  # type: ignore[attr-defined]
+        # The scope first, then the transaction: the scope is written as it begins.
+        stack.enter_context(tenancy.database_scope(scope))
+        if not transaction.get_connection().in_atomic_block:
+            stack.enter_context(transaction.atomic())
+            request._database_transaction = True  # type: ignore[attr-defined]
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if getattr(request, "_database_transaction", False) and not isinstance(
+            exception, Http404 | PermissionDenied
+        ):
+            transaction.set_rollback(True)
 
 
 # Requests whose refusal says nothing about who may see what: files and the browser's

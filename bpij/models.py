@@ -112,15 +112,23 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.staff_role in MFA_REQUIRED_ROLES or self.is_staff or self.is_superuser
 
     @cached_property
+    def _coalition_links(self) -> list[tuple[int, str, bool]]:
+        # Memberships and coach assignments in one read, made before the database scope
+        # they decide is held (bpij.tenancy.person_coalitions).
+        from bpij import tenancy
+
+        return tenancy.person_coalitions(self)
+
+    @cached_property
     def coalition_roles(self) -> dict[int, str]:
         """{coalition id: grantee role} for this user's memberships, read once per request."""
-        return dict(self.memberships.values_list("coalition_id", "role"))
+        return {c: role for c, role, coached in self._coalition_links if not coached}
 
     @cached_property
     def assigned_coalition_ids(self) -> frozenset[int]:
         if not self.is_coach:
             return frozenset()
-        return frozenset(self.coach_assignments.values_list("coalition_id", flat=True))
+        return frozenset(c for c, _, coached in self._coalition_links if coached)
 
 
 class AuditAction(models.TextChoices):

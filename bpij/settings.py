@@ -45,6 +45,10 @@ def env_secret(name: str, dev_default: str, *, min_length: int = 32) -> str:
         return value or dev_default
     if not value:
         raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (see .env.example).")
+    return refuse_weak_secret(name, value, min_length=min_length)
+
+
+def refuse_weak_secret(name: str, value: str, *, min_length: int = 32) -> str:
     if any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
         raise ImproperlyConfigured(
             f"{name} is a placeholder; with DEBUG off it must be a real random secret, e.g. "
@@ -73,6 +77,9 @@ ENCRYPTION_KEYS = keyring_from_env(os.environ.get("ENCRYPTION_KEYS", ""), debug=
 PII_ENCRYPTION_KEY = os.environ.get("PII_ENCRYPTION_KEY") or (
     "dev-only-pii-encryption-key" if DEBUG else ""
 )
+if PII_ENCRYPTION_KEY and not DEBUG:
+    # Optional now, but a placeholder would mean the old SSNs were never really protected.
+    refuse_weak_secret("PII_ENCRYPTION_KEY", PII_ENCRYPTION_KEY)
 PII_HASH_KEY = env_secret("PII_HASH_KEY", "dev-only-pii-hash-key")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
@@ -151,9 +158,16 @@ DATABASES = {
     )
 }
 EMBEDDED_DEFAULT = DATABASES["default"]["ENGINE"].endswith("sqlite3")
-# On PostgreSQL, requests and tasks run as this role, which owns no table and is held to
-# the row-level security policies of the tenant tables (bpij.tenancy). Empty turns it off.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, carrying the tenant scope into every transaction (bpij.tenancy).
+    DATABASES["default"]["ENGINE"] = "bpij.postgresql"
+# On PostgreSQL, DATABASE_URL is the runtime login: requests, tasks and commands run as
+# DB_APP_ROLE, which is no superuser, owns no table and is held to the row-level security
+# policies of the tenant tables (docs/security-db.md). The owner login, which owns the
+# tables, is used by `manage.py migrate` alone. Empty DB_APP_ROLE turns RLS off.
 DB_APP_ROLE = os.environ.get("DB_APP_ROLE", "bpij_app")
+if os.environ.get("DATABASE_OWNER_URL"):
+    DATABASES["owner"] = dj_database_url.parse(os.environ["DATABASE_OWNER_URL"], conn_max_age=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "bpij.User"

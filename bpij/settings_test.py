@@ -1,8 +1,17 @@
-"""Tests run against PostgreSQL and Redis on localhost (override with DATABASE_URL/REDIS_URL)."""
+"""Tests run against PostgreSQL and Redis on localhost (override with DATABASE_URL/REDIS_URL).
+
+They connect as production does, as the runtime login (DB_APP_ROLE) held to row-level
+security. DATABASE_URL names the owner here: the account that creates the test database
+and runs the migrations, and, given only a cluster superuser (a fresh clone), creates the
+runtime login too (tests/conftest.py). DATABASE_OWNER_URL, if set, is the owner instead
+and DATABASE_URL the runtime login itself, as in production.
+"""
 
 import os
 import tempfile
 from pathlib import Path
+
+import dj_database_url
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/bpij")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -23,3 +32,12 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Uploaded files go to a temporary directory (the end-to-end worker is pointed at it too).
 MEDIA_ROOT = Path(os.environ.get("BPIJ_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="bpij-media-"))
+
+# The owner's credentials, for the test database's set-up, migrations and flushes only;
+# no alias points at it, so no test reaches the database through it.
+DATABASES.pop("owner", None)  # noqa: F405
+_owner = dj_database_url.parse(os.environ.get("DATABASE_OWNER_URL") or os.environ["DATABASE_URL"])
+TEST_DATABASE_OWNER = {"USER": _owner["USER"], "PASSWORD": _owner["PASSWORD"]}
+if not os.environ.get("DATABASE_OWNER_URL") and DB_APP_ROLE:  # noqa: F405
+    DATABASES["default"]["USER"] = DB_APP_ROLE  # noqa: F405
+    DATABASES["default"]["PASSWORD"] = os.environ.get("DB_APP_PASSWORD", "bpij-app-test")  # noqa: F405

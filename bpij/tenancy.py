@@ -6,13 +6,15 @@ serializers, tasks and admin actions use to fetch such rows by a user-supplied i
 outside the user's scope simply do not exist for them (404, never 403).
 """
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, Self, TypeVar, cast
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from functools import wraps
+from typing import Any, NamedTuple, Self, TypeVar, cast
 
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import DatabaseError, connections, models
+from django.db import connections, models
 from django.http import Http404
 
 from bpij.models import StaffRole, User
@@ -20,36 +22,88 @@ from bpij.models import StaffRole, User
 M = TypeVar("M", bound=models.Model)
 
 
-def coalition_scope(user: Any, *, funder_visible: bool) -> models.Q | None:
-    """A filter on Coalition for the coalitions ``user`` may see; ``None`` means all."""
+# --- Who sees what -------------------------------------------------------------------
+#
+# scope_for() is the one rule. Both layers read the Scope it returns the same way:
+# visible_to() as a filter in the ORM, and bpij_visible() (bpij/db.py) in the row-level
+# security policies of PostgreSQL, from the scope the request or task carries.
+
+SCOPE_NONE = "none"  # no tenant rows
+SCOPE_LIST = "list"  # the rows of the listed coalitions
+SCOPE_AGGREGATES = "aggregates"  # every coalition's aggregate tables; nothing about people
+SCOPE_ALL = "all"  # every row (program officers, JFF administrators)
+SCOPE_SYSTEM = "system"  # every row, entered only by trusted code: tasks, commands
+
+
+class Scope(NamedTuple):
+    kind: str
+    coalitions: list[int] = []
+
+    def sees_every_row(self, *, aggregate: bool) -> bool:
+        """Whether the scope sees every row of a table (``aggregate``: a table whose rows
+        carry nothing about individual people) rather than some or none."""
+        return self.kind in (SCOPE_ALL, SCOPE_SYSTEM) or (
+            self.kind == SCOPE_AGGREGATES and aggregate
+        )
+
+    def sees_some_rows(self, *, aggregate: bool) -> bool:
+        return self.kind == SCOPE_LIST or self.sees_every_row(aggregate=aggregate)
+
+
+def scope_for(user: Any) -> Scope:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return models.Q(pk__in=[])
+        return Scope(SCOPE_NONE)
     if user.staff_role in (StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN):
-        return None
+        return Scope(SCOPE_ALL)
     if user.staff_role == StaffRole.FUNDER_VIEWER:
-        return None if funder_visible else models.Q(pk__in=[])
+        # Federal Project Officers see aggregates only.
+        return Scope(SCOPE_AGGREGATES)
     if user.staff_role == StaffRole.COACH:
-        return models.Q(coach_assignments__coach=user)
-    return models.Q(memberships__user=user)
+        return Scope(SCOPE_LIST, sorted(user.assigned_coalition_ids))
+    if user.staff_role:
+        return Scope(SCOPE_NONE)
+    return Scope(SCOPE_LIST, sorted(user.coalition_roles))
+
+
+def person_coalitions(user: Any) -> list[tuple[int, str, bool]]:
+    """(coalition id, grantee role or '', coached) for each membership and coach
+    assignment of ``user``: what scope_for() is made from.
+
+    Read before any scope is held, so on PostgreSQL through bpij_person_coalitions(), a
+    function that may read these two tables whatever the scope, and only them."""
+    if rls_enabled():
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                "SELECT coalition_id, role, coached FROM bpij_person_coalitions(%s)", [user.pk]
+            )
+            return [tuple(row) for row in cursor.fetchall()]
+    return [
+        *((c, role, False) for c, role in user.memberships.values_list("coalition_id", "role")),
+        *((c, "", True) for c in user.coach_assignments.values_list("coalition_id", flat=True)),
+    ]
 
 
 class TenantQuerySet(models.QuerySet[M]):
-    # Federal Project Officers see aggregates only: a model opts in when its rows carry
-    # nothing about individual people.
+    # A table whose rows carry nothing about individual people opts in: the Federal
+    # Project Officer's aggregates scope sees all of its rows (and the policy agrees:
+    # EnableRowLevelSecurity(..., aggregate=True)).
     funder_visible = False
 
     def visible_to(self, user: Any) -> Self:
-        scope = coalition_scope(user, funder_visible=self.funder_visible)
-        if scope is None:
+        return self.within(scope_for(user))
+
+    def within(self, scope: Scope) -> Self:
+        if scope.sees_every_row(aggregate=self.funder_visible):
             return self
+        if scope.kind != SCOPE_LIST:
+            return self.none()
         is_coalition = self.model._meta.model_name == "coalition"
-        coalition_model: Any = (
-            self.model if is_coalition else self.model._meta.get_field("coalition").related_model
-        )
-        # A subquery on the coalition id, rather than a join through memberships or coach
-        # assignments, never repeats a row and leaves the outer query free to annotate.
-        visible_ids = coalition_model._default_manager.filter(scope).values("pk")
-        return self.filter(**{"pk__in" if is_coalition else "coalition_id__in": visible_ids})
+        return self.filter(**{"pk__in" if is_coalition else "coalition_id__in": scope.coalitions})
+
+    def table_visible_to(self, user: Any) -> bool:
+        """Whether ``user`` may read rows of this table at all (the aggregates scope reads
+        none of a table about people): a page made of such rows is a 404 otherwise."""
+        return scope_for(user).sees_some_rows(aggregate=self.funder_visible)
 
 
 def get_visible_or_404(
@@ -76,63 +130,98 @@ def get_editable_or_404(
 
 # --- Row-level security (PostgreSQL) -------------------------------------------------
 #
-# Underneath visible_to(), PostgreSQL enforces the same scope: tenant tables have a
-# policy for the role settings.DB_APP_ROLE, which owns no table, and every request (and
-# every task that reads tenant rows) runs as that role with its scope in two settings,
-# bpij.scope ('all', 'list' or unset) and bpij.coalitions (ids). A query that forgets
-# its filter therefore sees nothing outside the scope instead of another coalition's
-# rows. Migrations, management commands and the shell run as the owner, unrestricted.
-
-SCOPE_ALL = "all"
-SCOPE_LIST = "list"
-SCOPE_NONE = "none"
+# The application logs in as DB_APP_ROLE, which is no superuser, owns no table and may
+# not SET ROLE to anyone else: the tenant tables' policies hold it on every statement.
+# The scope travels with each transaction (bpij/postgresql/base.py): a request carries
+# the person's scope (bpij.middleware.DatabaseScopeMiddleware), a task the scope of the
+# coalition its arguments name, and trusted code that spans coalitions (beat, commands,
+# roll-ups of the program) enters system_scope(). With no scope, a query sees no tenant
+# row. Only migrations run as the owner (DATABASE_OWNER_URL).
 
 
-def scope_for(user: Any) -> tuple[str, list[int]]:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return SCOPE_NONE, []
-    if user.is_superuser or user.staff_role in (
-        StaffRole.PROGRAM_OFFICER,
-        StaffRole.JFF_ADMIN,
-        StaffRole.FUNDER_VIEWER,
-    ):
-        return SCOPE_ALL, []
-    if user.staff_role == StaffRole.COACH:
-        return SCOPE_LIST, sorted(user.assigned_coalition_ids)
-    if user.staff_role:
-        return SCOPE_NONE, []
-    return SCOPE_LIST, sorted(user.coalition_roles)
+@checks.register(checks.Tags.database)
+def check_runtime_login(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list:
+    """`manage.py check --database default`: the runtime login must be held by the
+    policies (a superuser, a BYPASSRLS role or the tables' owner is not)."""
+    if not databases or "default" not in databases or not rls_enabled():
+        return []
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT rolsuper OR rolbypassrls OR EXISTS (SELECT FROM pg_tables "
+            "WHERE tableowner = current_user AND schemaname = 'public') "
+            "FROM pg_roles WHERE rolname = current_user"
+        )
+        (unheld,) = cursor.fetchone()
+    if not unheld:
+        return []
+    return [
+        checks.Warning(
+            "DATABASE_URL logs in as a superuser, a BYPASSRLS role or the tables' owner: "
+            "row-level security does not hold it.",
+            hint="Log in as the runtime login (DB_APP_ROLE); see docs/security-db.md.",
+            id="bpij.W101",
+        )
+    ]
 
 
 def rls_enabled(using: str = "default") -> bool:
-    return bool(settings.DB_APP_ROLE) and connections[using].vendor == "postgresql"
+    return bool(settings.DB_APP_ROLE) and hasattr(connections[using], "set_tenant_scope")
 
 
 @contextmanager
-def database_scope(
-    scope: str, coalition_ids: Sequence[int] = (), using: str = "default"
-) -> Iterator[None]:
-    """Run the block as the application role, seeing only ``coalition_ids`` (or all)."""
+def database_scope(scope: Scope, using: str = "default") -> Iterator[None]:
+    """Hold the block's statements to ``scope`` at the database, then the scope before."""
     if not rls_enabled(using):
         yield
         return
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('bpij.scope', %s, false), "
-            "set_config('bpij.coalitions', %s, false), set_config('role', %s, false)",
-            [scope, ",".join(str(i) for i in coalition_ids), settings.DB_APP_ROLE],
-        )
+    connection = cast(Any, connections[using])
+    previous = connection.set_tenant_scope((scope.kind, ",".join(str(i) for i in scope.coalitions)))
     try:
         yield
     finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET ROLE; RESET bpij.scope; RESET bpij.coalitions")
-        except DatabaseError:
-            # Never hand a connection still wearing this scope to the next request.
-            if not connection.in_atomic_block:
-                connection.close()
+        connection.set_tenant_scope(previous)
+
+
+def for_coalition(coalition_id: int | None) -> AbstractContextManager[None]:
+    return database_scope(Scope(SCOPE_LIST, [coalition_id] if coalition_id else []))
+
+
+def system_scope() -> AbstractContextManager[None]:
+    """Every row, for trusted code only: a task or command that spans coalitions. No
+    request enters it (a request's scope is its person's, or a marked view's 'all')."""
+    return database_scope(Scope(SCOPE_SYSTEM))
+
+
+# The name tasks and commands have always used; it no longer changes the login.
+as_owner = system_scope
+
+
+def system_scoped(handle: Callable) -> Callable:
+    """A management command's ``handle`` (trusted code, run by an operator) in the
+    system scope."""
+
+    @wraps(handle)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with system_scope():
+            return handle(*args, **kwargs)
+
+    return run
+
+
+def aggregates_scope() -> AbstractContextManager[None]:
+    """The Federal Project Officer's scope: every coalition's aggregate tables, no row
+    about a person. For program-wide sums shown to people whose own scope is narrower."""
+    return database_scope(Scope(SCOPE_AGGREGATES))
+
+
+def coalition_of(model: type[models.Model], pk: Any) -> int | None:
+    """The coalition of one row, read by trusted code (a task naming a row by id) to
+    take on that coalition's scope; None if there is no such row."""
+    with system_scope():
+        return cast(
+            int | None,
+            model._default_manager.filter(pk=pk).values_list("coalition_id", flat=True).first(),
+        )
 
 
 def unrestricted(view: Callable) -> Callable:
@@ -140,38 +229,3 @@ def unrestricted(view: Callable) -> Callable:
     token): it runs with the whole database in scope and must do its own checks."""
     view.database_scope_all = True  # type: ignore[attr-defined]
     return view
-
-
-@contextmanager
-def as_owner(using: str = "default") -> Iterator[None]:
-    """Run the block as the database owner, like a Celery worker does.
-
-    Tasks are trusted code that set their own scope from their arguments; on the
-    embedded default and in tests they run in-process, inside a request already held to
-    the person's scope, so they step out of it here (and back in afterwards). Loading
-    records with COPY, for one, is refused to a role under row-level security.
-    """
-    if not rls_enabled(using):
-        yield
-        return
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_user, current_setting('bpij.scope', true), "
-            "current_setting('bpij.coalitions', true)"
-        )
-        role, scope, coalitions = cursor.fetchone()
-    if role != settings.DB_APP_ROLE:
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("RESET ROLE")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('bpij.scope', %s, false), "
-                "set_config('bpij.coalitions', %s, false), set_config('role', %s, false)",
-                [scope or "", coalitions or "", role],
-            )

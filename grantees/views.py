@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from bpij import tenancy
 from bpij.http import AuthedRequest, PublicRequest
 from bpij.models import StaffRole, User
 from bpij.tenancy import get_editable_or_404, get_visible_or_404, unrestricted
@@ -50,9 +51,19 @@ def coalition_detail(request: AuthedRequest, code) -> HttpResponse:
     targets = list(
         Target.objects.filter(coalition=coalition).select_related("grant").order_by("measure")
     )
-    coaches = [
-        a.coach for a in CoachAssignment.objects.filter(coalition=coalition).select_related("coach")
-    ]
+    # The Federal Project Officer reads no table about people (assignments, reports): the
+    # page leaves out what would otherwise read as "none".
+    reads_people = tenancy.scope_for(request.user).sees_some_rows(aggregate=False)
+    coaches = (
+        [
+            a.coach
+            for a in CoachAssignment.objects.visible_to(request.user)
+            .filter(coalition=coalition)
+            .select_related("coach")
+        ]
+        if reads_people
+        else None
+    )
     today = timezone.localdate()
     grant = grants[0] if grants else None
     next_report = grant.next_report(today) if grant else None
@@ -67,9 +78,13 @@ def coalition_detail(request: AuthedRequest, code) -> HttpResponse:
         "elapsed_percent": round(grant.elapsed_share(today) * 100) if grant else None,
         "role": coalition.role_of(request.user),
         "can_see_members": coalition.can_see_members(request.user),
-        "member_count": Membership.objects.filter(coalition=coalition).count(),
+        "member_count": Membership.objects.visible_to(request.user)
+        .filter(coalition=coalition)
+        .count(),
         # grantees does not import reporting; the URL is resolved by name.
-        "reports_url": reverse("reporting:period-list", args=[coalition.code]),
+        "reports_url": reverse("reporting:period-list", args=[coalition.code])
+        if reads_people
+        else None,
     }
     return render(request, "grantees/coalition_detail.html", context)
 

@@ -13,8 +13,9 @@ as one XLSX workbook or a zip of CSV files holding the same tables (docs/exports
   submission versions used.
 
 Everything comes from the roll-up tables and the stored findings; nothing here reads a
-participant record. Called by the exports worker (reporting.services.exports) inside
-``tenancy.as_owner()``; the person's right to the scope was checked when they asked.
+participant record. Called by the exports worker (reporting.services.exports) in the
+export's coalition's scope, or the system scope for a program pack; the person's right
+to the scope was checked when they asked.
 Every text cell goes through ``neutralise``, in both formats.
 """
 

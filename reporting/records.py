@@ -5,9 +5,10 @@ embedded default, takes the portable path through bulk_create.
 """
 
 import io
+from contextlib import AbstractContextManager, nullcontext
 
 import polars as pl
-from django.db import connection
+from django.db import connection, transaction
 
 from reporting import contract, pii
 from reporting.models import ParticipantRecord, PlacementRecord, Submission
@@ -81,16 +82,35 @@ def _copy(model, submission: Submission, frame: pl.DataFrame) -> None:
 
 
 def copy_rows(model, frame: pl.DataFrame) -> None:
-    """Load a frame whose columns are the model's database columns with COPY."""
+    """Load a frame whose columns are the model's database columns with COPY.
+
+    PostgreSQL refuses COPY FROM into a table under row-level security, so the rows are
+    copied into a temporary table of the same shape, then moved with INSERT … SELECT,
+    which the table's policy checks row by row (WITH CHECK): rows of a coalition outside
+    the scope are refused, as they would be from the ORM.
+    """
     buffer = io.BytesIO()
     # NULL is written as an unquoted empty field; quoted empty strings stay ''.
     frame.write_csv(buffer, include_header=False, quote_style="non_numeric", null_value="")
     columns = ", ".join(connection.ops.quote_name(c) for c in frame.columns)
     table = connection.ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        with raw.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+    staging = connection.ops.quote_name(f"copy_{model._meta.db_table}")
+    with _in_a_transaction(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
             copy.write(buffer.getvalue())
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}; DROP TABLE {staging}"
+        )
+
+
+def _in_a_transaction() -> AbstractContextManager:
+    """A transaction of its own if none is open: a raw COPY bypasses Django's statement
+    wrapper, so it is the transaction that carries the scope the policies read."""
+    return nullcontext() if connection.in_atomic_block else transaction.atomic()
 
 
 def _bulk(model, submission: Submission, frame: pl.DataFrame) -> None:
@@ -121,7 +141,7 @@ def _read(model, submission: Submission, columns: list[str]) -> pl.DataFrame:
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     table = connection.ops.quote_name(model._meta.db_table)
     buffer = io.BytesIO()
-    with connection.cursor() as cursor:
+    with _in_a_transaction(), connection.cursor() as cursor:
         statement = (
             f"COPY (SELECT {quoted} FROM {table} WHERE submission_id = {int(submission.pk)} "
             "ORDER BY row) TO STDOUT WITH (FORMAT csv)"

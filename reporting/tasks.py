@@ -1,3 +1,8 @@
+"""Tasks hold themselves to the database scope their arguments name: the coalition of
+the submission, period, reminder or export they are given (tenancy.coalition_of), or,
+for work that spans coalitions (the program's roll-up, the day's reminders, a program
+export), the trusted system scope."""
+
 from django.conf import settings
 
 from bpij import tenancy
@@ -13,8 +18,9 @@ def check_submission(submission_id: int) -> None:
     findings and records rather than adding to them.
     """
     from reporting import services
+    from reporting.models import Submission
 
-    with tenancy.as_owner():
+    with tenancy.for_coalition(tenancy.coalition_of(Submission, submission_id)):
         services.submission_check(submission_id=submission_id)
 
 
@@ -23,8 +29,9 @@ def rollup_period(period_id: int) -> None:
     """Recompute the period's roll-up from the version that counts, then the program's
     for that quarter. At-least-once and idempotent: a re-run replaces the rows."""
     from reporting import services
+    from reporting.models import ReportingPeriod
 
-    with tenancy.as_owner():
+    with tenancy.for_coalition(tenancy.coalition_of(ReportingPeriod, period_id)):
         services.rollup_period(period_id=period_id)
 
 
@@ -35,7 +42,7 @@ def rollup_program(quarter: str) -> None:
     replaced in one transaction, under a lock per quarter."""
     from reporting import services
 
-    with tenancy.as_owner():
+    with tenancy.system_scope():
         services.rollup_program(quarter=quarter)
 
 
@@ -45,8 +52,9 @@ def send_return_notice(submission_id: int) -> None:
     reporters. At-least-once: a redelivered task sends the e-mail again, which is
     harmless; a version that is not returned sends nothing."""
     from reporting import services
+    from reporting.models import Submission
 
-    with tenancy.as_owner():
+    with tenancy.for_coalition(tenancy.coalition_of(Submission, submission_id)):
         services.submission_send_return_notice(submission_id=submission_id)
 
 
@@ -59,7 +67,7 @@ def send_due_reminders() -> int:
 
     from reporting.services import reminders
 
-    with tenancy.as_owner():
+    with tenancy.system_scope():
         return len(reminders.reminders_send_due(today=timezone.localdate()))
 
 
@@ -67,9 +75,10 @@ def send_due_reminders() -> int:
 def send_reminder(reminder_id: int) -> None:
     """E-mail one reminder claimed by a member of staff. At-most-once: acknowledged on
     receipt, and only a reminder nobody has taken yet is sent."""
+    from reporting.models import Reminder
     from reporting.services import reminders
 
-    with tenancy.as_owner():
+    with tenancy.for_coalition(tenancy.coalition_of(Reminder, reminder_id)):
         reminders.reminder_deliver(reminder_id=reminder_id)
 
 
@@ -83,9 +92,12 @@ def render_export(export_id: int) -> None:
     whose worker takes one at a time. At-most-once: the export is claimed (queued →
     rendering) before anything is rendered, so a redelivered task does nothing; one
     whose worker died mid-render is started again by the next request for it."""
+    from reporting.models import Export
     from reporting.services import exports
 
-    with tenancy.as_owner():
+    # A coalition's export reads that coalition's rows; a program export, every one.
+    coalition_id = tenancy.coalition_of(Export, export_id)
+    with tenancy.system_scope() if coalition_id is None else tenancy.for_coalition(coalition_id):
         exports.export_render(export_id=export_id)
 
 

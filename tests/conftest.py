@@ -8,7 +8,11 @@ import pytest
 
 from bpij.models import StaffRole, User
 from grantees.models import Coalition, MemberRole
-from tests import factories, sessions
+from tests import database, factories, sessions
+
+# The app connects as the runtime login, held to row-level security (tests/database.py).
+django_db_setup = pytest.fixture(scope="session")(database.django_db_setup)
+_test_code_in_system_scope = pytest.fixture(autouse=True)(database.test_code_in_system_scope)
 
 
 @dataclass

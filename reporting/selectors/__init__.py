@@ -7,6 +7,7 @@ from datetime import date
 import polars as pl
 from django.db.models import Prefetch
 
+from bpij.models import User
 from grantees.calendar import Quarter
 from grantees.models import Coalition
 from reporting import figures, records
@@ -64,9 +65,10 @@ def period_rows(coalition: Coalition, *, today: date) -> list[PeriodRow]:
     ]
 
 
-def latest_submission(period: ReportingPeriod) -> Submission | None:
+def latest_submission(period: ReportingPeriod, user: User) -> Submission | None:
     return (
-        Submission.objects.filter(period=period)
+        Submission.objects.visible_to(user)
+        .filter(period=period)
         .select_related("certified_by", "created_by")
         .order_by("-version")
         .first()

@@ -422,7 +422,8 @@ def _program_targets(user: User, quarter: str) -> dict[str, dict[str, Any]]:
 
     A coach's database scope holds only their own coalitions' rows, yet the program
     dashboard shows program-wide aggregates to every staff role; for them the sums
-    (never rows) are read as the owner.
+    (never rows) are read in the aggregates scope, which sees every coalition's targets
+    and roll-ups and nothing about people.
     """
     reported = Rollup.objects.filter(quarter=quarter).values("coalition_id")
     rows = (
@@ -431,9 +432,9 @@ def _program_targets(user: User, quarter: str) -> dict[str, dict[str, Any]]:
         .values("measure")
         .annotate(total=Sum("value"), start=Min("grant__start_date"), end=Max("grant__end_date"))
     )
-    if tenancy.scope_for(user)[0] == tenancy.SCOPE_ALL:
+    if tenancy.scope_for(user).sees_every_row(aggregate=True):
         return {row["measure"]: row for row in rows}
-    with tenancy.as_owner():
+    with tenancy.aggregates_scope():
         return {row["measure"]: row for row in rows}
 
 

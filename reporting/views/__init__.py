@@ -30,7 +30,7 @@ from reporting.views import review
 
 
 def _period(request: AuthedRequest, code, quarter: str) -> ReportingPeriod:
-    coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
+    coalition = _reports_coalition(request, code)
     return get_visible_or_404(
         ReportingPeriod.objects.select_related("coalition", "grant"),
         request.user,
@@ -54,9 +54,18 @@ def _editable_submission(request: AuthedRequest, code) -> Submission:
     return submission
 
 
+def _reports_coalition(request: AuthedRequest, code) -> Coalition:
+    """The coalition whose report pages these are. The pages are made of submissions,
+    which the Federal Project Officer may not read (drafts, narratives, files, who sent
+    them): for them the pages do not exist, like a version's review page."""
+    if not Submission.objects.table_visible_to(request.user):
+        raise Http404
+    return get_visible_or_404(Coalition.objects, request.user, code=code)
+
+
 def period_list(request: AuthedRequest, code) -> HttpResponse:
     """A coalition's quarterly reports, newest first, with status and due date."""
-    coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
+    coalition = _reports_coalition(request, code)
     rows = selectors.period_rows(coalition, today=timezone.localdate())
     return render(
         request,
@@ -69,7 +78,7 @@ def period_list(request: AuthedRequest, code) -> HttpResponse:
 def period_detail(request: AuthedRequest, code, quarter: str) -> HttpResponse:
     """The quarter's report: files and their checks, preview, narrative, certification."""
     period = _period(request, code, quarter)
-    submission = selectors.latest_submission(period)
+    submission = selectors.latest_submission(period, request.user)
     context = _submission_context(request, period, submission)
     return render(request, "reporting/period_detail.html", context)
 
@@ -94,7 +103,9 @@ def _submission_context(request: AuthedRequest, period, submission) -> dict:
             summary=selectors.findings_summary(submission),
             totals=selectors.finding_totals(submission),
             events=submission.events.select_related("actor").order_by("-at", "-id")[:50],
-            versions=Submission.objects.filter(period=period).order_by("-version"),
+            versions=Submission.objects.visible_to(request.user)
+            .filter(period=period)
+            .order_by("-version"),
             narrative_form=forms.NarrativeForm(
                 initial={
                     "progress": submission.narrative_progress,
@@ -114,7 +125,8 @@ def _review_context(request: AuthedRequest, submission: Submission) -> dict:
     reviewed: Submission | None = submission
     if submission.is_open:
         reviewed = (
-            Submission.objects.filter(pk=submission.previous_id, state=SubmissionState.RETURNED)
+            Submission.objects.visible_to(request.user)
+            .filter(pk=submission.previous_id, state=SubmissionState.RETURNED)
             .select_related("reviewed_by", "accepted_by", "period", "coalition")
             .first()
             if submission.previous_id

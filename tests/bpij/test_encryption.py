@@ -3,6 +3,7 @@ environment, and second-factor secrets sealed in the database (docs/security.md)
 
 import base64
 import os
+import secrets
 import subprocess
 import sys
 from importlib import import_module
@@ -187,7 +188,9 @@ def test_production_settings_refuse_to_start_without_encryption_keys():
         for key, value in os.environ.items()
         if key not in {"ENCRYPTION_KEYS", "DJANGO_SETTINGS_MODULE"}
     }
-    env.update(DEBUG="false", SECRET_KEY="x" * 50, PII_HASH_KEY="y" * 50)
+    env.update(
+        DEBUG="false", SECRET_KEY=secrets.token_urlsafe(64), PII_HASH_KEY=secrets.token_urlsafe(40)
+    )
     result = subprocess.run(
         [sys.executable, "-c", "import bpij.settings"],
         cwd=ROOT,

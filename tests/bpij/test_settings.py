@@ -1,6 +1,7 @@
 """What bpij/settings.py makes of the environment, read in a fresh process each time
 (the settings are read once per process, and the test process runs bpij.settings_test)."""
 
+import base64
 import json
 import os
 import secrets
@@ -17,6 +18,8 @@ DECIDED = (
     "SECRET_KEY",
     "PII_ENCRYPTION_KEY",
     "PII_HASH_KEY",
+    "ENCRYPTION_KEYS",
+    "DATABASE_OWNER_URL",
     "BEHIND_PROXY",
     "ALLOWED_HOSTS",
     "DATABASE_URL",
@@ -32,6 +35,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(64),
         PII_ENCRYPTION_KEY=secrets.token_urlsafe(40),
         PII_HASH_KEY=secrets.token_urlsafe(40),
+        ENCRYPTION_KEYS="k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS="hub.example.org",
         DATABASE_URL="postgres://bpij:unused@127.0.0.1:5432/bpij",
     )

@@ -30,6 +30,8 @@ def celery_worker_process(transactional_db, tmp_path, settings):
     redis_url = os.environ["REDIS_URL"]
     redis.Redis.from_url(redis_url).flushdb()
     db = connection.settings_dict
+    # The worker logs in as production's does: the runtime login, held to RLS.
+    assert db["USER"] == settings.DB_APP_ROLE, db["USER"]
     database_url = (
         f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
         f"{db['PORT'] or 5432}/{db['NAME']}"

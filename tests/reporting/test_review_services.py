@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
+from bpij import tenancy
 from bpij.models import AuditAction, AuditEvent, StaffRole
 from reporting import services
 from reporting.checks import synthetic
@@ -445,13 +446,17 @@ def test_when_two_reviewers_decide_at_once_exactly_one_wins(cast):
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 
-    def act(name, decide):
+    def act(name, decide, actor):
         try:
-            # Both read the version as submitted before either acts, so both pass the
-            # services' own state check and the conditional UPDATE alone decides.
-            mine = Submission.objects.select_related("period", "coalition").get(pk=submission.pk)
-            barrier.wait(5)
-            decide(mine)
+            # Each thread is a request of its own: its own connection, its actor's scope.
+            with tenancy.database_scope(tenancy.scope_for(actor)):
+                # Both read the version as submitted before either acts, so both pass the
+                # services' own state check and the conditional UPDATE alone decides.
+                mine = Submission.objects.select_related("period", "coalition").get(
+                    pk=submission.pk
+                )
+                barrier.wait(5)
+                decide(mine)
             outcomes[name] = "won"
         except ValidationError as error:
             outcomes[name] = " ".join(error.messages)
@@ -463,7 +468,11 @@ def test_when_two_reviewers_decide_at_once_exactly_one_wins(cast):
     threads = [
         threading.Thread(
             target=act,
-            args=("accept", lambda s: services.submission_accept(submission=s, actor=officer)),
+            args=(
+                "accept",
+                lambda s: services.submission_accept(submission=s, actor=officer),
+                officer,
+            ),
         ),
         threading.Thread(
             target=act,
@@ -472,6 +481,7 @@ def test_when_two_reviewers_decide_at_once_exactly_one_wins(cast):
                 lambda s: services.submission_return(
                     submission=s, actor=coach, reasons=REASONS, note="Fix it."
                 ),
+                coach,
             ),
         ),
     ]

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
+from bpij import tenancy
 from reporting import services
 from reporting.models import ReportingPeriod, Submission, SubmissionEvent, SubmissionState
 
@@ -139,13 +140,16 @@ def test_two_administrators_certifying_at_once_exactly_one_wins(cast):
     def certify(actor, name):
         try:
             barrier.wait(5)
-            services.submission_certify(
-                submission=Submission.objects.get(pk=submission.pk),
-                actor=type(actor).objects.get(pk=actor.pk),
-                name=name,
-                title="",
-                agreed=True,
-            )
+            # Each thread is a request of its own: its own connection, its actor's scope.
+            actor = type(actor).objects.get(pk=actor.pk)
+            with tenancy.database_scope(tenancy.scope_for(actor)):
+                services.submission_certify(
+                    submission=Submission.objects.get(pk=submission.pk),
+                    actor=actor,
+                    name=name,
+                    title="",
+                    agreed=True,
+                )
             outcomes.append("won")
         except ValidationError:
             outcomes.append("lost")

@@ -4,6 +4,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from bpij import tenancy
 from coaching import demo as coaching_demo
 from grantees import demo
 from grantees.models import Coalition
@@ -56,6 +57,7 @@ class Command(BaseCommand):
             "coaching record.",
         )
 
+    @tenancy.system_scoped
     def handle(
         self,
         *args,

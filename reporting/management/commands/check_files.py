@@ -9,6 +9,7 @@ runs the same code without starting Django (reporting/checks/cli.py).
 
 from django.core.management.base import CommandError
 
+from bpij import tenancy
 from grantees.calendar import Quarter
 from reporting.checks import History, cli
 from reporting.management.scripting import ScriptCommand, bad
@@ -23,6 +24,7 @@ class Command(ScriptCommand):
     def add_arguments(self, parser):
         cli.add_arguments(parser)
 
+    @tenancy.system_scoped
     def handle(self, *args, **options):
         history = None
         if options["coalition"]:

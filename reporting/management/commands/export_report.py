@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import CommandError
 
+from bpij import tenancy
 from bpij.models import StaffRole, User
 from grantees.models import Coalition
 from reporting.management.scripting import ScriptCommand, bad
@@ -49,6 +50,7 @@ class Command(ScriptCommand):
             "JFF administrator)",
         )
 
+    @tenancy.system_scoped
     def handle(self, *args, **options):
         if options["format"] not in FORMATS:
             raise bad(f"--format {options['format']!r} is not supported: use pdf, xlsx or csv")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bpij import tenancy
 from grantees.calendar import Quarter
 from reporting import figures
 from reporting.checks import engine
@@ -40,6 +41,7 @@ class Command(ScriptCommand):
         )
         parser.add_argument("--format", default="json", help="output format: json (the only one)")
 
+    @tenancy.system_scoped
     def handle(self, *args, **options):
         if options["format"] != "json":
             raise bad(f"--format {options['format']!r} is not supported: use --format json")

@@ -12,6 +12,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from bpij import tenancy
 from grantees.calendar import Quarter
 from grantees.models import Coalition
 from reporting import services
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--quarter", help="only this quarter, written like 2025Q3")
         parser.add_argument("--coalition", help="only this coalition (its slug)")
 
+    @tenancy.system_scoped
     def handle(self, *args, quarter=None, coalition=None, **options):
         if quarter:
             try:

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from bpij import tenancy
 from bpij.models import User
 from grantees.calendar import Quarter
 from grantees.models import Coalition
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--participants", type=Path, help="participant file (CSV or XLSX)")
         parser.add_argument("--placements", type=Path, help="placement file (CSV or XLSX)")
 
+    @tenancy.system_scoped
     def handle(self, *args, coalition, period, email, participants, placements, **options):
         if participants is None and placements is None:
             raise CommandError("Give --participants and/or --placements.", returncode=2)

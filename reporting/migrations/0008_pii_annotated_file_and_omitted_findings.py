@@ -7,7 +7,7 @@ import reporting.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reporting", "0006_crypto_upload_purged_at"),
+        ("reporting", "0007_db_scope"),
     ]
 
     operations = [

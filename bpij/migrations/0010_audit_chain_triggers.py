@@ -112,6 +112,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("bpij", "0008_audit_chain_fields")]
+    dependencies = [("bpij", "0009_audit_chain_fields")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -34,7 +34,7 @@ def recompute_rollups(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reporting", "0008_pii_mask_stored_findings")]
+    dependencies = [("reporting", "0009_pii_mask_stored_findings")]
 
     operations = [
         # Going back leaves the v2 roll-ups in place; `manage.py rollup` on the older

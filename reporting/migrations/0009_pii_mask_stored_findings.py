@@ -37,6 +37,6 @@ def mask_stored_findings(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reporting", "0007_pii_annotated_file_and_omitted_findings")]
+    dependencies = [("reporting", "0008_pii_annotated_file_and_omitted_findings")]
 
     operations = [migrations.RunPython(mask_stored_findings, migrations.RunPython.noop)]

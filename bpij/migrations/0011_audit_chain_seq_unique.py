@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bpij", "0009_audit_chain_triggers"),
+        ("bpij", "0010_audit_chain_triggers"),
     ]
 
     operations = [
