@@ -11,7 +11,7 @@ from django.urls import Resolver404, resolve, reverse
 from coaching import services as coaching
 from reporting.models import ExportKind
 from reporting.services import exports
-from tests import builders, factories
+from tests import builders, factories, sessions
 
 pytestmark = pytest.mark.django_db
 
@@ -176,10 +176,10 @@ def test_a_signed_in_page_is_never_stored_and_varies_with_the_cookie(client_for,
     assert "Cookie" in response["Vary"]
 
 
-def test_the_two_step_set_up_page_has_no_inline_script_or_style(client_for, db):
+def test_the_two_step_set_up_page_has_no_inline_script_or_style(client, db):
     newcomer = factories.StaffFactory(email="new.officer@jff.example", mfa=False)
 
-    response = client_for(newcomer).get("/", follow=True)
+    response = sessions.sign_in_with_password_only(client, newcomer).get("/", follow=True)
 
     assert response.redirect_chain[-1][0] == reverse("mfa_activate_totp")
     page = response.content.decode()

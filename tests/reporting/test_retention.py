@@ -34,7 +34,15 @@ def replace_people(submission, actor, *, seed: int) -> Upload:
 
 
 def stored(upload: Upload) -> bool:
-    return default_storage.exists(upload.file.name)
+    """The original, and the annotated workbook where the checks stored one beside it."""
+    names = [upload.file.name, upload.annotated_file.name]
+    return bool(names[0]) and all(default_storage.exists(name) for name in names if name)
+
+
+def stored_any(upload: Upload) -> bool:
+    return any(
+        f.name and default_storage.exists(f.name) for f in (upload.file, upload.annotated_file)
+    )
 
 
 @pytest.fixture
@@ -76,17 +84,17 @@ def test_purge_deletes_only_files_past_retention_and_keeps_accepted_versions_fil
     time_machine.move_to("2025-06-01 03:00 -0400")
     dry = io.StringIO()
     call_command("purge_uploads", "--dry-run", stdout=dry)
-    assert "2 upload(s) past retention; 2 stored file(s) would be deleted" in dry.getvalue()
+    assert "2 upload(s) past retention; 4 stored file(s) would be deleted" in dry.getvalue()
     assert stored(history["superseded"])
     assert stored(history["abandoned"])
     assert not AuditEvent.objects.filter(action=AuditAction.FILES_PURGED).exists()
 
     out = io.StringIO()
     call_command("purge_uploads", stdout=out)
-    assert "2 stored file(s) were deleted" in out.getvalue()
+    assert "4 stored file(s) were deleted" in out.getvalue()
     for gone in (history["superseded"], history["abandoned"]):
         gone.refresh_from_db()
-        assert not stored(gone)
+        assert not stored_any(gone)
         assert gone.purged_at is not None
         assert gone.sha256  # the row, and the history it belongs to, stay
     assert all(stored(u) for u in history["accepted"])
