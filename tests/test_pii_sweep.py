@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 import time_machine
 from django.conf import settings
@@ -58,7 +59,16 @@ IN_PARTICIPANT_ID = "219098810"  # 2025Q3, typed as the participant's ID
 MASKED_IN_STATE_CODE = "***-**-8807"
 
 ACCEPTED_SSNS = [*IN_SSN_COLUMN, *IN_EXTRA_COLUMN, IN_JOB_TITLE]
-DRAFT_SSNS = [DRAFT_SSN_COLUMN, IN_STATE_CODE, IN_ZIP_CODE, DRAFT_EXTRA_COLUMN, IN_PARTICIPANT_ID]
+# 2025Q3's placements, sent as a workbook whose cells hold the SSNs as numbers.
+AS_NUMBERS = {"job_title": 219098811, "participant_id": 219098812, "ssn": 219098813}
+DRAFT_SSNS = [
+    DRAFT_SSN_COLUMN,
+    IN_STATE_CODE,
+    IN_ZIP_CODE,
+    DRAFT_EXTRA_COLUMN,
+    IN_PARTICIPANT_ID,
+    *(str(number) for number in AS_NUMBERS.values()),
+]
 ALL_SSNS = ACCEPTED_SSNS + DRAFT_SSNS
 
 
@@ -185,15 +195,30 @@ def accepted_files() -> tuple[bytes, bytes]:
 
 def draft_files() -> tuple[bytes, bytes]:
     """2025Q3: SSNs shifted into state_code, zip_code and participant_id (errors), one
-    in the ssn column and one in an extra column."""
-    people, placements = synthetic.generate_files(12, seed=92, period="2025Q3")
+    in the ssn column and one in an extra column; the placements are a workbook with
+    SSNs typed as numbers in job_title, participant_id and an extra ``ssn`` column."""
+    people, placements = synthetic.generate_files(20, seed=92, period="2025Q3")
     header, rows = _rows(people)
     rows[0]["ssn"] = DRAFT_SSN_COLUMN
     rows[1]["state_code"] = IN_STATE_CODE
     rows[2]["zip_code"] = IN_ZIP_CODE
     rows[3]["social_security_number"] = DRAFT_EXTRA_COLUMN
     rows[4]["participant_id"] = IN_PARTICIPANT_ID
-    return _csv([*header, "social_security_number"], rows), placements
+    jobs_header, jobs = _rows(placements)
+    assert len(jobs) >= len(AS_NUMBERS), "the synthetic file has placements"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([*jobs_header, "ssn"])
+    for index, job in enumerate(jobs):
+        cells: list[str | int] = [job[name] for name in jobs_header] + [""]
+        if index < len(AS_NUMBERS):
+            name = list(AS_NUMBERS)[index]
+            cells[[*jobs_header, "ssn"].index(name)] = AS_NUMBERS[name]
+        sheet.append(cells)
+    workbook = io.BytesIO()
+    book.save(workbook)
+    return _csv([*header, "social_security_number"], rows), workbook.getvalue()
 
 
 def _committed(callable_):
@@ -204,7 +229,8 @@ def _committed(callable_):
 
 def upload_through_the_page(client: Client, submission: Submission, kind: str, data: bytes):
     payload = io.BytesIO(data)
-    payload.name = f"{kind}-{submission.period.quarter}.csv"
+    extension = "xlsx" if data.startswith(b"PK") else "csv"
+    payload.name = f"{kind}-{submission.period.quarter}.{extension}"
     response = _committed(
         lambda: client.post(
             reverse("reporting:upload", args=[submission.code]), {"kind": kind, "file": payload}
