@@ -255,7 +255,7 @@ CELERY_TASK_ROUTES = {"reporting.tasks.render_export": {"queue": "exports"}}
 # request for an export left "rendering" longer than this starts it again.
 EXPORT_TIME_LIMIT = int(os.environ.get("EXPORT_TIME_LIMIT", "150"))
 
-# -- Security headers, sessions and request limits (docs/security-headers.md) ----------
+# -- Security headers, sessions and request limits (docs/security.md) ----------
 # A signed-in session ends after this many seconds without activity (htmx polls do not
 # count), with a warning a minute before; and, however active, this long after sign-in.
 SESSION_IDLE_TIMEOUT_STAFF = int(os.environ.get("SESSION_IDLE_TIMEOUT_STAFF", "900"))
