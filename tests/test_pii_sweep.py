@@ -38,7 +38,7 @@ from bpij import tenancy
 from bpij.models import StaffRole, User
 from reporting import services
 from reporting.checks import synthetic
-from reporting.models import Export, ExportKind, Submission, SubmissionState, Upload
+from reporting.models import Export, ExportKind, Finding, Submission, SubmissionState, Upload
 from reporting.services import exports
 from tests import builders, factories
 from tests.conftest import build_cast, sign_in
@@ -195,7 +195,7 @@ def accepted_files() -> tuple[bytes, bytes]:
 
 def draft_files() -> tuple[bytes, bytes]:
     """2025Q3: SSNs shifted into state_code, zip_code and participant_id (errors), one
-    in the ssn column and one in an extra column; the placements are a workbook with
+    in the ssn column (twice) and one in an extra column; the placements are a workbook with
     SSNs typed as numbers in job_title, participant_id and an extra ``ssn`` column."""
     people, placements = synthetic.generate_files(20, seed=92, period="2025Q3")
     header, rows = _rows(people)
@@ -204,6 +204,10 @@ def draft_files() -> tuple[bytes, bytes]:
     rows[2]["zip_code"] = IN_ZIP_CODE
     rows[3]["social_security_number"] = DRAFT_EXTRA_COLUMN
     rows[4]["participant_id"] = IN_PARTICIPANT_ID
+    # The same SSN twice in the file (D02 compares SSNs and must not quote them), and
+    # 2025Q2's first SSN given again for another person.
+    rows[5]["ssn"] = DRAFT_SSN_COLUMN
+    rows[6]["ssn"] = IN_SSN_COLUMN[0]
     jobs_header, jobs = _rows(placements)
     assert len(jobs) >= len(AS_NUMBERS), "the synthetic file has placements"
     book = openpyxl.Workbook()
@@ -308,6 +312,9 @@ def build_scenario(log: Recorder, traveller) -> Scenario:
     upload_through_the_page(reporter, draft, "placements", placement_file)
     draft.refresh_from_db()
     assert draft.state == SubmissionState.NEEDS_FIXES, draft.state
+    found = set(Finding.objects.filter(upload__submission=draft).values_list("column", "code"))
+    shifted = {("state_code", "V09"), ("zip_code", "V10"), ("participant_id", "V06")}
+    assert shifted | {("ssn", "D02")} <= found, found
 
     return Scenario(
         people=people,
