@@ -1,4 +1,4 @@
-"""Response headers, session lifetimes and request-size limits (docs/security-headers.md).
+"""Response headers, session lifetimes and request-size limits (docs/security.md).
 
 The MFA and database-scope middlewares live in bpij.middleware; these are the pieces
 that apply to every request whatever its role or tenant.

@@ -163,7 +163,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "bpij.postgresql"
 # On PostgreSQL, DATABASE_URL is the runtime login: requests, tasks and commands run as
 # DB_APP_ROLE, which is no superuser, owns no table and is held to the row-level security
-# policies of the tenant tables (docs/security-db.md). The owner login, which owns the
+# policies of the tenant tables (docs/security.md, "Database roles"). The owner login, which owns the
 # tables, is used by `manage.py migrate` alone. Empty DB_APP_ROLE turns RLS off.
 DB_APP_ROLE = os.environ.get("DB_APP_ROLE", "bpij_app")
 if os.environ.get("DATABASE_OWNER_URL"):
@@ -269,7 +269,7 @@ CELERY_TASK_ROUTES = {"reporting.tasks.render_export": {"queue": "exports"}}
 # request for an export left "rendering" longer than this starts it again.
 EXPORT_TIME_LIMIT = int(os.environ.get("EXPORT_TIME_LIMIT", "150"))
 
-# -- Security headers, sessions and request limits (docs/security-headers.md) ----------
+# -- Security headers, sessions and request limits (docs/security.md) ----------
 # A signed-in session ends after this many seconds without activity (htmx polls do not
 # count), with a warning a minute before; and, however active, this long after sign-in.
 SESSION_IDLE_TIMEOUT_STAFF = int(os.environ.get("SESSION_IDLE_TIMEOUT_STAFF", "900"))

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The hub's two database logins (docs/security-db.md), made by the cluster's superuser.
+# The hub's two database logins (docs/security.md, "Database roles"), made by the cluster's superuser.
 # The postgres image runs this once, when it initialises an empty volume; it is
 # idempotent, so it may be run again by hand (it resets the two passwords):
 #   docker compose exec db sh /docker-entrypoint-initdb.d/10-bpij-logins.sh

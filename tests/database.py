@@ -1,4 +1,4 @@
-"""The test database, set up the way production runs (docs/security-db.md):
+"""The test database, set up the way production runs (docs/security.md, "Database roles"):
 
 - the runtime login (DB_APP_ROLE) is created if missing and stripped of anything that
   would widen it: no superuser, no BYPASSRLS, no CREATEROLE/CREATEDB, no membership;

@@ -341,7 +341,9 @@ def _hours(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 def _text(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     limit = column.max_length or 10_000
-    return text, pl.when(text.str.len_chars() > limit).then(pl.lit("V04:length"))
+    # Free text is kept as typed (employer, job title), but an SSN typed into it is not:
+    # it would be stored in full and shown wherever the record is.
+    return mask_ssns(text), pl.when(text.str.len_chars() > limit).then(pl.lit("V04:length"))
 
 
 _KINDS = {

@@ -1,5 +1,5 @@
 // Behaviour every page shares. The Content-Security-Policy allows no inline script, so
-// what would have been onclick="…" lives here (docs/security-headers.md).
+// what would have been onclick="…" lives here (docs/security.md).
 
 // A button with data-confirm="…" asks before it acts.
 document.addEventListener("click", (event) => {

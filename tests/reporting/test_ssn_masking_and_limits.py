@@ -16,7 +16,7 @@ from grantees.calendar import Quarter
 from reporting import pii, spreadsheets
 from reporting.checks import cli, engine, values
 from reporting.models import Finding, Submission, Upload
-from tests.reporting.checks.cases import PARTICIPANT_HEADER, csv_bytes, person
+from tests.reporting.checks.cases import PARTICIPANT_HEADER, Files, csv_bytes, job, person
 
 # Every spelling of the three SSNs the file below hides outside the ssn column.
 FULL_SSNS = ["123-45-6789", "123456789", "234-56-7890", "234567890", "345-67-8901", "345678901"]
@@ -242,3 +242,18 @@ class TestAHostileFileMakesBoundedWork:
         assert b"".join(first.streaming_content) == stored
         assert b"".join(second.streaming_content) == stored
         assert first["Content-Disposition"] == 'attachment; filename="people-with-errors.xlsx"'
+
+
+def test_an_ssn_typed_into_free_text_is_kept_with_only_its_last_four_digits():
+    """Free text (employer, job title) is kept as typed and stored with the placement,
+    so an SSN typed there would sit in full in the database: it is kept masked."""
+    result = Files(
+        participants=[person(1)],
+        placements=[job(1, job_title="Welder 123-45-6789", employer_name="Acme 234567890")],
+    ).check()
+    assert result.placements is not None
+    kept = result.placements.kept
+    assert kept is not None
+    assert kept.height == 1
+    assert kept.row(0, named=True)["job_title"] == "Welder ***-**-6789"
+    assert kept.row(0, named=True)["employer_name"] == "Acme ***-**-7890"
