@@ -163,8 +163,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "bpij.postgresql"
 # On PostgreSQL, DATABASE_URL is the runtime login: requests, tasks and commands run as
 # DB_APP_ROLE, which is no superuser, owns no table and is held to the row-level security
-# policies of the tenant tables (docs/security.md, "Database roles"). The owner login, which owns the
-# tables, is used by `manage.py migrate` alone. Empty DB_APP_ROLE turns RLS off.
+# policies of the tenant tables (docs/security.md, "Database roles"). The owner login,
+# which owns the tables, is used by `manage.py migrate` alone. Empty DB_APP_ROLE turns RLS off.
 DB_APP_ROLE = os.environ.get("DB_APP_ROLE", "bpij_app")
 if os.environ.get("DATABASE_OWNER_URL"):
     DATABASES["owner"] = dj_database_url.parse(os.environ["DATABASE_OWNER_URL"], conn_max_age=0)
