@@ -159,8 +159,7 @@ def check_runtime_login(app_configs: Any = None, databases: Any = None, **kwargs
             "DATABASE_URL logs in as a superuser, a BYPASSRLS role or the tables' owner: "
             "row-level security does not hold it.",
             hint=(
-                "Log in as the runtime login (DB_APP_ROLE); see docs/security.md, "
-                "'Database roles'."
+                "Log in as the runtime login (DB_APP_ROLE); see docs/security.md, 'Database roles'."
             ),
             id="bpij.W101",
         )
