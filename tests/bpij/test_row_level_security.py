@@ -17,7 +17,7 @@ from grantees import services
 from grantees.models import Coalition, Grant, Membership, Target
 from reporting import records, tasks
 from reporting.models import ParticipantRecord, Submission
-from tests import builders, factories
+from tests import builders, factories, sessions
 
 RUNTIME = settings.DB_APP_ROLE
 TENANT_MODELS = [
@@ -206,7 +206,7 @@ def test_a_request_leaves_nothing_on_the_connection(client):
     with tenancy.system_scope():
         grant = factories.GrantFactory()
         officer = factories.StaffFactory(staff_role=StaffRole.PROGRAM_OFFICER)
-    client.force_login(officer)
+    sessions.sign_in(client, officer)
     code = grant.coalition.code
     assert client.get(reverse("grantees:coalition-detail", args=[code])).status_code == 200
     assert query("SELECT coalesce(current_setting('bpij.scope', true), '')") == ""
