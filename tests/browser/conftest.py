@@ -171,14 +171,17 @@ def _fresh_cache():
 def sign_in(live_server) -> Callable:
     """Put a signed-in session for ``user`` into a browser context, replacing any other
     (no form, no MFA prompt; staff's session is marked as having passed the second step,
-    as allauth marks it)."""
+    as allauth marks it, unless ``second_factor=False``)."""
     from django.test import Client
 
     from tests import sessions
 
-    def sign_in(context, user) -> None:
+    def sign_in(context, user, *, second_factor: bool = True) -> None:
         client = Client()
-        sessions.sign_in(client, user)
+        if second_factor:
+            sessions.sign_in(client, user)
+        else:
+            sessions.sign_in_with_password_only(client, user)
         context.clear_cookies()
         context.add_cookies(
             [
