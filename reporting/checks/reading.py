@@ -30,6 +30,9 @@ FILE_POSITION = -1
 # Columns the file does not have sort after the ones it has, in contract order.
 ABSENT_POSITION = 10_000
 
+# The column the hub's marked-up workbook adds (spreadsheets.py): a grantee who fixes that
+# workbook and sends it back is not warned about the hub's own column.
+ANNOTATION_COLUMN = "errors"
 _BOM = b"\xef\xbb\xbf"
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -454,7 +457,7 @@ def _header_findings(grid: _Grid, kind: str) -> tuple[list[tuple[int, Finding]],
                 f"column {_letters(index)} has values but no header: they are ignored — "
                 "give the column its contract name, or remove it"
             )
-        elif contract.is_other_pirl_element(header):
+        elif contract.is_other_pirl_element(header) or header.lower() == ANNOTATION_COLUMN:
             continue
         else:
             message = (
