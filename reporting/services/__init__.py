@@ -417,7 +417,8 @@ def _stored_ssns(submission: Submission) -> pl.DataFrame:
 
 def _replaced_file_ssns(submission: Submission, *, known: pl.Series) -> pl.DataFrame:
     """The valid SSNs of the participant file the current one replaced, for the
-    participant_ids not in ``known``, encrypted and hashed as records store them."""
+    participant_ids not in ``known``: their last four, and the digits in ``ssn`` for
+    ``_as_stored`` to encrypt should a masked SSN stand for one."""
     empty = records.stored_ssns([]).with_columns(pl.lit(None, pl.Utf8).alias("ssn"))
     replaced = (
         Upload.objects.filter(submission=submission, kind=UploadKind.PARTICIPANTS, is_current=False)
