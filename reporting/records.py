@@ -33,16 +33,59 @@ _TEXT_DEFAULTS = {
 }
 
 
-def _participant_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add the SSN's encrypted form, keyed hash and last four; drop the clear digits."""
+SSN_FIELDS = ["ssn_encrypted", "ssn_hash", "ssn_last4"]
+
+
+def _participant_frame(frame: pl.DataFrame, carried: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Add the SSN's encrypted form, keyed hash and last four; drop the clear digits.
+    A participant in ``carried`` (``stored_ssns``' frame) without an SSN in ``frame``
+    keeps the stored one, as stored."""
     ssns = frame["ssn"].to_list() if "ssn" in frame.columns else [None] * frame.height
     encrypted = [pii.encrypt_ssn(s) if s else "" for s in ssns]
     hashed = [pii.hash_ssn(s) if s else "" for s in ssns]
     last4 = [pii.last4(s) if s else "" for s in ssns]
-    return frame.select(["row", *PARTICIPANT_FIELDS]).with_columns(
+    people = frame.select(["row", *PARTICIPANT_FIELDS]).with_columns(
         pl.Series("ssn_encrypted", encrypted, dtype=pl.Utf8),
         pl.Series("ssn_hash", hashed, dtype=pl.Utf8),
         pl.Series("ssn_last4", last4, dtype=pl.Utf8),
+    )
+    if carried is None or carried.is_empty():
+        return people
+    given = pl.col("ssn_encrypted") != ""
+    return people.join(
+        carried.select("participant_id", *(pl.col(f).alias(f"stored:{f}") for f in SSN_FIELDS)),
+        on="participant_id",
+        how="left",
+        maintain_order="left",
+    ).select(
+        "row",
+        *PARTICIPANT_FIELDS,
+        *(
+            pl.when(given).then(pl.col(f)).otherwise(pl.col(f"stored:{f}").fill_null("")).alias(f)
+            for f in SSN_FIELDS
+        ),
+    )
+
+
+def stored_ssns(submissions: list[Submission]) -> pl.DataFrame:
+    """The SSNs stored for the participants of ``submissions`` (the first holding a
+    participant_id wins), as stored: participant_id, ssn_encrypted, ssn_hash, ssn_last4.
+    Nothing is decrypted."""
+    frames = [
+        pl.DataFrame(
+            list(
+                ParticipantRecord.objects.filter(submission=submission)
+                .exclude(ssn_last4="")
+                .values_list("participant_id", *SSN_FIELDS)
+            ),
+            schema={"participant_id": pl.Utf8} | dict.fromkeys(SSN_FIELDS, pl.Utf8),
+            orient="row",
+        )
+        for submission in submissions
+    ]
+    schema = {"participant_id": pl.Utf8} | dict.fromkeys(SSN_FIELDS, pl.Utf8)
+    return pl.concat([pl.DataFrame(schema=schema), *frames]).unique(
+        "participant_id", keep="first", maintain_order=True
     )
 
 
@@ -53,12 +96,17 @@ def _fill_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def store(
-    submission: Submission, participants: pl.DataFrame, placements: pl.DataFrame
+    submission: Submission,
+    participants: pl.DataFrame,
+    placements: pl.DataFrame,
+    *,
+    carried: pl.DataFrame | None = None,
 ) -> tuple[int, int]:
-    """Replace the submission's records with these kept rows (idempotent)."""
+    """Replace the submission's records with these kept rows (idempotent); participants
+    without an SSN of their own keep the one ``carried`` (``stored_ssns``) holds."""
+    people = _fill_text(_participant_frame(participants, carried))
     ParticipantRecord.objects.filter(submission=submission).delete()
     PlacementRecord.objects.filter(submission=submission).delete()
-    people = _fill_text(_participant_frame(participants))
     jobs = _fill_text(placements.select(["row", *PLACEMENT_FIELDS]))
     if connection.vendor == "postgresql":
         _copy(ParticipantRecord, submission, people)

@@ -27,6 +27,7 @@ from python_calamine import CalamineWorkbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from reporting.checks.reading import ANNOTATION_COLUMN
 from reporting.checks.types import Finding, Severity
 from reporting.checks.values import has_ssn, has_ssns, mask_ssns_in
 from reporting.contract import (
@@ -613,7 +614,7 @@ def _your_file_sheet(
     for col, mark in header_marks.items():
         if col >= len(rows.header):
             sheet.write_blank(0, col, None, styles.header_for(mark))
-    sheet.write_string(0, errors_column, "errors", styles.header)
+    sheet.write_string(0, errors_column, ANNOTATION_COLUMN, styles.header)
     for col, column_findings in sorted(per_column.items()):
         sheet.write_comment(0, col, _header_note(column_findings), {"x_scale": 2.5})
 

@@ -2,7 +2,7 @@
 
 import hashlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import polars as pl
 
@@ -20,6 +20,9 @@ HOPELESS_SHARE = 0.5
 HOPELESS_MIN_ROWS = 1_000
 
 SsnHasher = Callable[[str], str]
+# participant_id → the last four digits of the SSN the hub holds for that participant, or
+# a function giving them (called only when the file has a masked SSN in it).
+StoredSsns = Mapping[str, str] | Callable[[], Mapping[str, str]]
 
 
 def check_submission(
@@ -29,17 +32,26 @@ def check_submission(
     period: Quarter,
     history: History | None = None,
     ssn_hasher: SsnHasher | None = None,
+    stored_ssns: StoredSsns | None = None,
 ) -> CheckResult:
     """Check a participant file (and its placement file) for ``period``.
 
     ``ssn_hasher`` is the keyed hash SSNs are compared by (D02); production passes an
     HMAC. Without one, a plain SHA-256 is used, which is fine for a file checked on a
     command line but must not be what stored hashes are made with.
+
+    ``stored_ssns`` lets an SSN masked by the hub's marked-up workbook (``***-**-0001``)
+    stand for the SSN the hub already holds for that participant_id, when it ends in
+    those four digits: the cell then reads as blank here, and the participant_id is in
+    ``participants.ssn_carried`` for the caller to keep the stored SSN. Any other masked
+    SSN is a V11 that says so.
     """
     hasher = ssn_hasher or _sha256
     p_table = reading.read_table(Source.of(participants), contract.PARTICIPANTS)
+    carried = _carry_masked_ssns(p_table, stored_ssns)
     p_typed, p_found = _check_participants(p_table, period, history, hasher)
     p_result = _file_result(p_table, p_typed, p_found)
+    p_result.ssn_carried = carried
 
     l_result = None
     if placements is not None:
@@ -49,6 +61,28 @@ def check_submission(
         kept_ids = p_result.kept.get_column("participant_id")
         l_result = _file_result(l_table, l_typed, l_found, kept_ids=kept_ids)
     return CheckResult(period=str(period), participants=p_result, placements=l_result)
+
+
+def _carry_masked_ssns(table: Table, stored: StoredSsns | None) -> list[str]:
+    """Blank the masked SSNs of ``table`` that match the stored SSN's last four (in
+    place); the participant_ids whose stored SSN they stand for."""
+    if not table.readable or stored is None or "ssn" not in table.positions:
+        return []
+    masked = pl.col("ssn").str.contains(values.MASKED_SSN).fill_null(False)
+    if not table.frame.select(masked.any()).item():
+        return []
+    known = stored() if callable(stored) else stored
+    lookup = pl.DataFrame(
+        {"participant_id": list(known), "stored:last4": list(known.values())},
+        schema={"participant_id": pl.String, "stored:last4": pl.String},
+    )
+    keep = masked & (pl.col("ssn").str.slice(7, 4) == pl.col("stored:last4")).fill_null(False)
+    joined = table.frame.join(lookup, on="participant_id", how="left", maintain_order="left")
+    carried = joined.filter(keep).get_column("participant_id").to_list()
+    table.frame = joined.with_columns(
+        pl.when(keep).then(pl.lit(None, pl.String)).otherwise(pl.col("ssn")).alias("ssn")
+    ).drop("stored:last4")
+    return carried
 
 
 def _sha256(ssn: str) -> str:

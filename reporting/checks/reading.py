@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from reporting import contract
-from reporting.checks import workbook
+from reporting.checks import values, workbook
 from reporting.checks.types import Finding, Severity
 
 ROW = "row"
@@ -30,6 +30,9 @@ FILE_POSITION = -1
 # Columns the file does not have sort after the ones it has, in contract order.
 ABSENT_POSITION = 10_000
 
+# The column the hub's marked-up workbook adds (spreadsheets.py): a grantee who fixes that
+# workbook and sends it back is not warned about the hub's own column.
+ANNOTATION_COLUMN = "errors"
 _BOM = b"\xef\xbb\xbf"
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -128,7 +131,7 @@ def empty_frame(kind: str) -> pl.DataFrame:
 
 def read_table(source: Source, kind: str) -> Table:
     try:
-        grid, is_csv = _read_grid(source)
+        grid, is_csv = _read_grid(source, kind)
     except Refusal as refusal:
         return _refused(kind, str(refusal))
     return _table_from_grid(grid, kind, is_csv=is_csv)
@@ -139,7 +142,7 @@ def _refused(kind: str, message: str) -> Table:
     return Table(kind, empty_frame(kind), [(FILE_POSITION, finding)], readable=False)
 
 
-def _read_grid(source: Source) -> tuple[_Grid, bool]:
+def _read_grid(source: Source, kind: str) -> tuple[_Grid, bool]:
     limit = contract.MAX_FILE_BYTES
     size = source.size()
     if size > limit:
@@ -152,7 +155,7 @@ def _read_grid(source: Source) -> tuple[_Grid, bool]:
         raise Refusal(f"the file is over {_megabytes(limit)}; files up to 50 MB are accepted")
     name = source.name.lower()
     if data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
-        return _grid_from_rows(workbook.read_first_sheet(data)), False
+        return _grid_from_rows(workbook.read_first_sheet(data), kind), False
     if data.startswith(_OLE2_MAGIC):
         raise Refusal(
             "the file is an old-format Excel workbook (.xls) or a password-protected "
@@ -308,7 +311,7 @@ def _all_blank(names: list[str]) -> pl.Expr:
 # XLSX --------------------------------------------------------------------------------
 
 
-def _grid_from_rows(sheet: workbook.Sheet) -> _Grid:
+def _grid_from_rows(sheet: workbook.Sheet, kind: str) -> _Grid:
     rows = sheet.rows
     if not rows:
         return _Grid(pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)}), [])
@@ -318,6 +321,7 @@ def _grid_from_rows(sheet: workbook.Sheet) -> _Grid:
     header = [_cell_text(value) for value in rows[0]]
     columns = list(zip(*rows[1:], strict=True)) or [() for _ in range(width)]
     names = [f"c{i}" for i in range(width)]
+    digit_columns = _digit_columns(header, kind)
     text = workbook.cell_text
     frame = pl.DataFrame(
         {
@@ -326,12 +330,36 @@ def _grid_from_rows(sheet: workbook.Sheet) -> _Grid:
             for name, values in zip(names, columns, strict=True)
         }
     )
+    if digit_columns:
+        frame = frame.with_columns(
+            values.leading_zeros_restored(
+                pl.col(names[index]),
+                pl.Series([type(v) in (int, float) for v in columns[index]]),
+                kind=digit_columns[index],
+            )
+            for index in digit_columns
+        )
     first = sheet.first_row + 2  # the spreadsheet row of the first data row
     frame = frame.with_columns(
         pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW),
         pl.lit(True).alias("fits"),
     ).with_columns(_all_blank(names).alias("blank"))
     return _Grid(frame, header)
+
+
+def _digit_columns(header: list[str], kind: str) -> dict[int, contract.Kind]:
+    """Where the file's text-of-digits columns are (ssn, zip_code), by index: a
+    spreadsheet program stores what was typed in them as a number, leading zeros lost."""
+    found: dict[int, contract.Kind] = {}
+    seen: set[str] = set()
+    for index, cell in enumerate(header):
+        column = contract.column_for_header(cell.strip(), kind) if cell.strip() else None
+        if column is None or column.name in seen:
+            continue
+        seen.add(column.name)
+        if column.kind in values.DIGIT_TEXT_KINDS:
+            found[index] = column.kind
+    return found
 
 
 def _cell_text(value: object) -> str:
@@ -429,7 +457,7 @@ def _header_findings(grid: _Grid, kind: str) -> tuple[list[tuple[int, Finding]],
                 f"column {_letters(index)} has values but no header: they are ignored — "
                 "give the column its contract name, or remove it"
             )
-        elif contract.is_other_pirl_element(header):
+        elif contract.is_other_pirl_element(header) or header.lower() == ANNOTATION_COLUMN:
             continue
         else:
             message = (

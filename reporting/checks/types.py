@@ -53,6 +53,9 @@ class FileResult:
     readable: bool = True  # False after F01, F02 or F05
     # Rows with an error, omitted findings' rows included (None: count ``findings``).
     rows_with_errors: int | None = None
+    # participant_ids whose masked SSN stands for the one the hub holds (engine's
+    # ``stored_ssns``): their ``ssn`` in ``kept`` is null, the stored one is to be kept.
+    ssn_carried: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -52,6 +52,64 @@ _SSN_IN_TEXT_PY = re.compile(
 )
 
 
+# The contract's text columns of digits with a fixed width and real values that may
+# begin with 0. A spreadsheet program (Excel, LibreOffice Calc) types what is typed into
+# them as a number and drops the zeros: SSN 012345678 becomes 12345678, ZIP 02134 becomes
+# 2134. (naics_code and the O*NET codes are fixed-width digits too, but no NAICS sector
+# or SOC major group starts with 0; participant_id has no fixed width to restore to.)
+DIGIT_TEXT_KINDS = frozenset({Kind.SSN, Kind.ZIP})
+# The hub's marked-up workbook shows an SSN as its last four digits (see spreadsheets).
+MASKED_SSN = r"^\*{3}-\*{2}-([0-9]{4})$"
+
+
+def leading_zeros_restored(text: pl.Expr, numeric: pl.Series | pl.Expr, *, kind: Kind) -> pl.Expr:
+    """``text`` where ``numeric`` (the cell was a number, not text), read back as the
+    digits that were typed: a whole number of 7–9 digits is an SSN, zero-padded to 9; for
+    ZIP, 3–5 digits is a ZIP code padded to 5 (the lowest is 00501) and 7–9 digits a ZIP+4
+    padded to 9 and written 12345-6789 (the lowest is 00501-0000). Any other number (6
+    digits, decimals, negative) is left as it is, for V10/V11 to report."""
+    digits = text.str.len_chars()
+    whole = text.str.contains(r"^[0-9]+$").fill_null(False)
+    restored: pl.Expr
+    if kind is Kind.SSN:
+        restored = pl.when(whole & digits.is_between(7, 9)).then(text.str.zfill(9))
+    else:
+        nine = text.str.zfill(9)
+        restored = (
+            pl.when(whole & digits.is_between(3, 5))
+            .then(text.str.zfill(5))
+            .when(whole & digits.is_between(7, 9))
+            .then(nine.str.slice(0, 5) + pl.lit("-") + nine.str.slice(5, 4))
+        )
+    if isinstance(numeric, pl.Series):
+        numeric = pl.lit(numeric)
+    return pl.when(numeric).then(pl.coalesce(restored, text)).otherwise(text)
+
+
+def dropped_zeros(text: pl.Expr, kind: Kind) -> pl.Expr:
+    """Whether ``text`` reads as a ZIP or SSN whose leading zeros a spreadsheet program
+    dropped (as ``leading_zeros_restored`` would restore them)."""
+    if kind is Kind.SSN:
+        return text.str.contains(r"^[0-9]{7,8}$")
+    return text.str.contains(r"^(?:[0-9]{3,4}|[0-9]{7,8})$")
+
+
+def zeros_restored(text: pl.Expr) -> pl.Expr:
+    """A ZIP whose leading zeros were dropped, as it was typed (5 digits, or ZIP+4)."""
+    nine = text.str.zfill(9)
+    return (
+        pl.when(text.str.len_chars() <= 5)
+        .then(text.str.zfill(5))
+        .otherwise(nine.str.slice(0, 5) + pl.lit("-") + nine.str.slice(5, 4))
+    )
+
+
+def valid_ssn() -> pl.Expr:
+    """The nine digits of column ``ssn`` where it passes V11, else null."""
+    typed, reason = _checks(contract.PARTICIPANTS)["ssn"]
+    return pl.when(reason.is_null()).then(typed)
+
+
 def empty_findings() -> pl.DataFrame:
     return pl.DataFrame(schema=FINDING_SCHEMA)
 
@@ -198,7 +256,16 @@ def _findings(failing: pl.DataFrame, column: Column, position: int) -> pl.DataFr
         return empty_findings()
     text = pl.col(RAW + column.name)
     if column.kind is Kind.SSN:
-        value = masked(text)
+        # The hub's own mask is safe to show as it is, and says more than "(masked)"; an
+        # SSN whose leading zeros were dropped is shown by its last four as a full one is.
+        digits = text.str.replace_all("-", "", literal=True)
+        value = (
+            pl.when(text.str.contains(MASKED_SSN))
+            .then(text)
+            .when(dropped_zeros(digits, Kind.SSN))
+            .then(pl.lit("***-**-") + digits.str.slice(-4))
+            .otherwise(masked(text))
+        )
     elif column.kind is Kind.PARTICIPANT_ID:
         # An ID that is an SSN in any spelling (V06, or V05 with spaces or dots) is shown
         # as an SSN is.
@@ -254,7 +321,11 @@ def _ssn(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     digits = text.str.replace_all("-", "", literal=True)
     area = digits.str.slice(0, 3)
     reason = (
-        pl.when(~digits.str.contains(r"^[0-9]{9}$"))
+        pl.when(text.str.contains(MASKED_SSN))
+        .then(pl.lit("V11:masked"))
+        .when(dropped_zeros(digits, Kind.SSN))
+        .then(pl.lit("V11:zeros"))
+        .when(~digits.str.contains(r"^[0-9]{9}$"))
         .then(pl.lit("V11:digits"))
         .when(area.is_in(["000", "666"]) | area.str.starts_with("9"))
         .then(pl.lit("V11:area"))
@@ -276,6 +347,17 @@ def _pattern(code: str, pattern: str):
         return text, pl.when(~text.str.contains(pattern)).then(pl.lit(code))
 
     return check
+
+
+def _zip(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    reason = (
+        pl.when(text.str.contains(r"^[0-9]{5}(?:-[0-9]{4})?$"))
+        .then(pl.lit(None, pl.String))
+        .when(dropped_zeros(text, Kind.ZIP))
+        .then(pl.lit("V10:zeros"))
+        .otherwise(pl.lit("V10"))
+    )
+    return text, reason
 
 
 def _date(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -350,7 +432,7 @@ _KINDS = {
     Kind.PARTICIPANT_ID: _participant_id,
     Kind.SSN: _ssn,
     Kind.STATE: _state,
-    Kind.ZIP: _pattern("V10", r"^[0-9]{5}(?:-[0-9]{4})?$"),
+    Kind.ZIP: _zip,
     Kind.DATE: _date,
     Kind.CODE: _code,
     Kind.DOLLARS: _dollars,
@@ -417,6 +499,27 @@ def _message(
             f"{name} {{}} is not a ZIP code: write 5 digits or ZIP+4 (12345-6789) — if a "
             "spreadsheet dropped a leading zero, format the column as text",
             quoted,
+        ),
+        "V10:zeros": pl.format(
+            f"{name} {{}} is not a ZIP code: a spreadsheet program may have dropped a "
+            "leading zero — did you mean {}? Type it with its zeros and format the column "
+            "as Text, so that the program keeps them",
+            quoted,
+            zeros_restored(text),
+        ),
+        "V11:zeros": pl.format(
+            f"{name} {{}} has only {{}} digits: a spreadsheet program may have dropped the "
+            "leading zero of an SSN that starts with 0 — type its 9 digits with the leading "
+            "zero and format the column as Text, so that the program keeps it",
+            masked_value,
+            text.str.replace_all("-", "", literal=True).str.len_chars().cast(pl.String),
+        ),
+        "V11:masked": pl.format(
+            f"{name} {{}} is the masked SSN from the hub's marked-up workbook: it can only "
+            "be kept for a participant the hub already has with an SSN ending {} — type "
+            "the full SSN",
+            masked_value,
+            text.str.slice(7, 4),
         ),
         "V11:digits": pl.format(
             f"{name} {{}} is not a Social Security number: write its 9 digits, with or "

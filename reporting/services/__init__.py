@@ -5,6 +5,7 @@ import hashlib
 from datetime import date
 from typing import IO
 
+import polars as pl
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
@@ -17,7 +18,7 @@ from bpij.models import AuditAction, User
 from grantees.calendar import due_date
 from grantees.models import Coalition, Grant, MemberRole
 from reporting import checks, contract, findings, pii, records, selectors, spreadsheets, tasks
-from reporting.checks import engine
+from reporting.checks import engine, reading, values
 from reporting.models import (
     OPEN_STATES,
     ReportingPeriod,
@@ -390,6 +391,83 @@ def _previous_accepted(submission: Submission) -> Submission | None:
     )
 
 
+def _stored_ssns(submission: Submission) -> pl.DataFrame:
+    """The SSNs a masked one in a re-uploaded marked-up workbook may stand for, as
+    ``records.stored_ssns`` gives them, first found first: the version's own records
+    (the rows its last check kept), the participant file it replaced (the rows that
+    check held back: the very rows the grantee was asked to fix), then the coalition's
+    latest accepted version."""
+    own = records.stored_ssns([submission]).with_columns(pl.lit(None, pl.Utf8).alias("ssn"))
+    replaced = _replaced_file_ssns(submission, known=own.get_column("participant_id"))
+    latest_accepted = (
+        Submission.objects.filter(
+            coalition_id=submission.coalition_id, state=SubmissionState.ACCEPTED
+        )
+        .exclude(pk=submission.pk)
+        .order_by("-period__start_date", "-version")
+        .first()
+    )
+    accepted = records.stored_ssns([latest_accepted] if latest_accepted else []).with_columns(
+        pl.lit(None, pl.Utf8).alias("ssn")
+    )
+    return pl.concat([own, replaced, accepted]).unique(
+        "participant_id", keep="first", maintain_order=True
+    )
+
+
+def _replaced_file_ssns(submission: Submission, *, known: pl.Series) -> pl.DataFrame:
+    """The valid SSNs of the participant file the current one replaced, for the
+    participant_ids not in ``known``: their last four, and the digits in ``ssn`` for
+    ``_as_stored`` to encrypt should a masked SSN stand for one."""
+    empty = records.stored_ssns([]).with_columns(pl.lit(None, pl.Utf8).alias("ssn"))
+    replaced = (
+        Upload.objects.filter(submission=submission, kind=UploadKind.PARTICIPANTS, is_current=False)
+        .order_by("-uploaded_at")
+        .first()
+    )
+    if replaced is None:
+        return empty
+    try:
+        with replaced.file.open("rb") as handle:
+            content = handle.read()
+    except (FileNotFoundError, OSError):
+        return empty  # removed by retention: the other sources still count
+    table = reading.read_table(
+        checks.Source(name=replaced.original_name, data=content), contract.PARTICIPANTS
+    )
+    if not table.readable or "ssn" not in table.positions:
+        return empty
+    found = (
+        table.frame.lazy()
+        .select("participant_id", values.valid_ssn().alias("ssn"))
+        # An id on two rows (D01) is ambiguous: neither row's SSN is kept.
+        .filter(pl.col("participant_id").is_unique())
+        .filter(pl.col("ssn").is_not_null() & ~pl.col("participant_id").is_in(known.implode()))
+        .collect()
+    )
+    # Encrypted and hashed later, and only for the SSNs a masked one stands for.
+    return found.select(
+        "participant_id",
+        pl.lit(None, pl.Utf8).alias("ssn_encrypted"),
+        pl.lit(None, pl.Utf8).alias("ssn_hash"),
+        pl.col("ssn").str.slice(5, 4).alias("ssn_last4"),
+        "ssn",
+    )
+
+
+def _as_stored(ssns: pl.DataFrame) -> pl.DataFrame:
+    """``_stored_ssns`` rows with every SSN encrypted and hashed, the clear ones dropped."""
+    clear = ssns.get_column("ssn").to_list()
+    encrypted = [pii.encrypt_ssn(s) if s else None for s in clear]
+    hashed = [pii.hash_ssn(s) if s else None for s in clear]
+    return ssns.select(
+        "participant_id",
+        pl.coalesce(pl.Series(encrypted, dtype=pl.Utf8), "ssn_encrypted").alias("ssn_encrypted"),
+        pl.coalesce(pl.Series(hashed, dtype=pl.Utf8), "ssn_hash").alias("ssn_hash"),
+        "ssn_last4",
+    )
+
+
 def submission_check(*, submission_id: int) -> None:
     """Run every check on the submission's current files, then, in one transaction,
     store findings, counts and kept records and move to `needs_fixes` or `ready`."""
@@ -419,14 +497,26 @@ def submission_check(*, submission_id: int) -> None:
 
     previous = _previous_accepted(submission)
     history = checks.History(records.history_frame(previous)) if previous else None
+    stored: list[pl.DataFrame] = []
+
+    def stored_last4() -> dict[str, str]:
+        # Read only when the file holds a masked SSN (a re-uploaded marked-up workbook).
+        stored.append(_stored_ssns(submission))
+        return dict(stored[0].select("participant_id", "ssn_last4").iter_rows())
+
     result = engine.check_submission(
         source(uploads[UploadKind.PARTICIPANTS]),
         source(uploads[UploadKind.PLACEMENTS]) if UploadKind.PLACEMENTS in uploads else None,
         period=submission.period.as_quarter,
         history=history,
         ssn_hasher=pii.hash_ssn,
+        stored_ssns=stored_last4,
     )
-    if not _store_check(submission, uploads, fingerprint, result):
+    carried = None
+    if stored and result.participants.ssn_carried:
+        ids = pl.Series(result.participants.ssn_carried, dtype=pl.String)
+        carried = _as_stored(stored[0].filter(pl.col("participant_id").is_in(ids.implode())))
+    if not _store_check(submission, uploads, fingerprint, result, carried):
         return
     # The annotated workbooks are built once, here, and served as stored files: a hostile
     # file's workbook took a minute and gigabytes when it was rebuilt on every download.
@@ -448,6 +538,7 @@ def _store_check(
     uploads: dict[str, Upload],
     fingerprint: list[tuple[str, str]],
     result: checks.CheckResult,
+    carried: pl.DataFrame | None = None,
 ) -> bool:
     locked = Submission.objects.select_for_update().get(pk=submission.pk)
     current = sorted(
@@ -479,6 +570,7 @@ def _store_check(
         submission,
         kept_people if kept_people is not None else records.empty(contract.PARTICIPANTS),
         kept_jobs if kept_jobs is not None else records.empty(contract.PLACEMENTS),
+        carried=carried,
     )
     errors, warnings = result.errors, result.warnings
     _transition(

@@ -2,6 +2,8 @@ import pytest
 
 from reporting import services
 from reporting.models import ReportingPeriod
+from tests.reporting.checks.cases import LEADING_ZEROS, csv_bytes
+from tests.spreadsheet_program import saved_as_xlsx
 
 
 @pytest.fixture
@@ -9,3 +11,10 @@ def period_a(cast) -> ReportingPeriod:
     """Coalition A's 2025Q3 period (its grant runs 2023-10-01 .. 2028-06-30)."""
     services.periods_ensure(grant=cast.coalition_a.grants.get())
     return ReportingPeriod.objects.get(coalition=cast.coalition_a, quarter="2025Q3")
+
+
+@pytest.fixture(scope="session")
+def saved_by_libreoffice(tmp_path_factory) -> dict[str, bytes]:
+    """``LEADING_ZEROS`` as LibreOffice Calc saves it as .xlsx (made once per run)."""
+    folder = tmp_path_factory.mktemp("libreoffice")
+    return saved_as_xlsx({"leading_zeros": csv_bytes(LEADING_ZEROS)}, folder)

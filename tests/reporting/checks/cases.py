@@ -64,6 +64,16 @@ def job(number: int = 1, **changes: str) -> dict[str, str]:
     return row | changes
 
 
+# Participants whose SSNs and ZIPs begin with 0, as a grantee types them into a CSV that a
+# spreadsheet program then opens and saves (row 5 is text to the program: it has dashes).
+LEADING_ZEROS = [
+    person(1, ssn="012345678", zip_code="02134"),
+    person(2, ssn="001234567", zip_code="00501"),
+    person(3, ssn="023456789", zip_code="021341234"),
+    person(4, ssn="123-45-6004", zip_code="94110"),
+]
+
+
 def csv_bytes(rows: list[dict[str, str]], header: list[str] | None = None) -> bytes:
     header = header if header is not None else list(rows[0])
     out = io.StringIO()

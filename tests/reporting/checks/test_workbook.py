@@ -82,13 +82,15 @@ def test_only_the_first_worksheet_is_read_and_rows_are_numbered_as_excel_shows_t
 
 
 def test_a_number_in_a_date_column_and_a_fraction_in_a_code_column_are_findings():
-    row = person(1) | {"entry_date": 45000, "sex": 1.5, "zip_code": 2134}
+    # (A ZIP typed as the number 2134 is 02134 with its zero dropped, and is read back as
+    # such: see test_leading_zeros.py. Six digits are neither a ZIP nor a ZIP+4.)
+    row = person(1) | {"entry_date": 45000, "sex": 1.5, "zip_code": 213456}
     result = check(workbook_bytes([PARTICIPANT_HEADER, [row[n] for n in PARTICIPANT_HEADER]]))
 
     assert {(f.code, f.column, f.value) for f in result.findings} == {
         ("V02", "entry_date", "45000"),
         ("V03", "sex", "1.5"),
-        ("V10", "zip_code", "2134"),
+        ("V10", "zip_code", "213456"),
     }
 
 
