@@ -64,7 +64,16 @@ class TodoRow:
 
     @property
     def days_late(self) -> int:
+        """Days past the due date with no version sent yet. Once a version has been sent
+        the report was not late for want of it: a return, or the revision that answers
+        one, counts no days late (the report page's history says when each was sent)."""
+        if self.latest is not None and (self.returned or self.latest.previous_id):
+            return 0
         return max((self.today - self.period.due_date).days, 0)
+
+    @property
+    def urgent(self) -> bool:
+        return bool(self.days_late) or self.returned
 
     @property
     def days_to_due(self) -> int:
@@ -84,7 +93,9 @@ class TodoRow:
 
     @property
     def return_reasons(self) -> list[str]:
-        return [ReturnReason(r).label for r in self.latest.return_reasons] if self.returned else []
+        if self.latest is None or not self.returned:
+            return []
+        return [ReturnReason(r).label for r in self.latest.return_reasons]
 
 
 @dataclass
@@ -115,8 +126,7 @@ def _next_step(
     if state == SubmissionState.RETURNED:
         if uploads:
             return Action("Answer the return", f"{detail}#returned"), (
-                f"Start version {latest.version + 1} from it, fix what JFF asks and certify "
-                "again."
+                f"Start version {latest.version + 1} from it, fix what JFF asks and certify again."
             )
         return None, "A coalition administrator or reporter starts the revised version."
     if state == SubmissionState.NEEDS_FIXES:
@@ -216,4 +226,3 @@ def coalition_page(
         "todo": todo,
         "actuals": coalition_actuals(user=user, coalition=coalition, today=today, targets=targets),
     }
-

@@ -314,7 +314,7 @@ def upload_original(request: AuthedRequest, upload_code) -> HttpResponseBase:
 
 
 @never_cache
-def upload_annotated(request: AuthedRequest, upload_code) -> FileResponse:
+def upload_annotated(request: AuthedRequest, upload_code) -> HttpResponseBase:
     """The grantee's own file back as XLSX with an errors column and the bad cells marked:
     the workbook the checks stored when they finished, streamed."""
     upload = _upload(request, upload_code)

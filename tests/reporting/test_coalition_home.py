@@ -51,9 +51,7 @@ def q2_accepted(cast, q2_sent):
 def home(client_for, user, coalition):
     # Signed in at the moment the page is read: a session from another time has lapsed.
     with at(TODAY):
-        response = client_for(user).get(
-            reverse("grantees:coalition-detail", args=[coalition.code])
-        )
+        response = client_for(user).get(reverse("grantees:coalition-detail", args=[coalition.code]))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -100,6 +98,8 @@ def test_a_returned_report_shows_the_reasons_on_the_home_and_on_the_report_page(
     assert str(ReturnReason.FIGURES.label) in words
     assert "Explain the drop in exits." in words
     assert "Answer the return" in words
+    # Sent on time and returned: the report is not late for want of a version.
+    assert "2026Q2 report Returned for revision Due Aug 14, 2026 · returned Aug 30, 2026" in words
     with at(TODAY):
         page = client_for(cast.admin_a).get(
             reverse("reporting:period-detail", args=[cast.coalition_a.code, "2026Q2"])
@@ -181,7 +181,7 @@ def test_the_federal_project_officer_sees_the_actuals_but_no_reports(
     assert f"{served['A-2']} of 640" in text_of(html)
     assert "from the 2026Q2 report , accepted" in text_of(html)
     assert 'id="todo"' not in html
-    assert "usa-button\" href=\"/coalitions" not in html
+    assert 'usa-button" href="/coalitions' not in html
     assert "Start" not in text_of(html)
 
 
