@@ -1,14 +1,38 @@
 """Read models shaped for one screen each."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Prefetch
 
 from bpij.models import User
 from grantees.calendar import Quarter
-from grantees.models import CoachAssignment, Coalition, CoalitionQuerySet, Grant
+from grantees.models import CoachAssignment, Coalition, CoalitionQuerySet, Grant, Target
+
+# What apps above grantees add to the coalition page. grantees imports none of them
+# (ARCHITECTURE.md "Which way the imports run"), yet the page a grantee lands on must say
+# which reports are late and how far the coalition has come: reporting registers a
+# function here when Django starts (reporting.apps), and the page merges what it returns
+# into its context (docs/decisions.md, issue 11).
+CoalitionPageHook = Callable[..., dict[str, Any]]
+_coalition_page_hooks: list[CoalitionPageHook] = []
+
+
+def register_coalition_page_hook(hook: CoalitionPageHook) -> None:
+    if hook not in _coalition_page_hooks:
+        _coalition_page_hooks.append(hook)
+
+
+def coalition_page_extras(
+    *, user: User, coalition: Coalition, today: date, targets: list[Target]
+) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    for hook in _coalition_page_hooks:
+        extras.update(hook(user=user, coalition=coalition, today=today, targets=targets))
+    return extras
 
 
 @dataclass

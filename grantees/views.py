@@ -68,6 +68,10 @@ def coalition_detail(request: AuthedRequest, code) -> HttpResponse:
     grant = grants[0] if grants else None
     next_report = grant.next_report(today) if grant else None
     context = {
+        # The to-do list of reports and the actuals beside the targets (issue 11).
+        **selectors.coalition_page_extras(
+            user=request.user, coalition=coalition, today=today, targets=targets
+        ),
         "coalition": coalition,
         "grant": grant,
         "grants": grants,

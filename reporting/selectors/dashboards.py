@@ -612,6 +612,27 @@ class CoalitionDashboard:
 TOP_FINDINGS = 8
 
 
+def target_progress(targets: list[Target], rollup: Rollup | None, at: Quarter) -> list[Pace]:
+    """Each target (fetched with its grant) with the grant-to-date actual of ``rollup``
+    and its pace at the end of quarter ``at``, in the measures' order: the coalition
+    dashboard and the coalition page read the same rows."""
+    to_date = _window(rollup.figures if rollup else None, GTD)
+    order = {m: i for i, m in enumerate(Measure.values)}
+    return [
+        Pace(
+            measure=t.measure,
+            label=t.get_measure_display(),
+            target=t.value,
+            actual=to_date.get(t.measure) if rollup else None,
+            grant_start=t.grant.start_date,
+            grant_end=t.grant.end_date,
+            quarter=at,
+            milestone=(t.milestones or {}).get(str(at)),
+        )
+        for t in sorted(targets, key=lambda t: order.get(t.measure, 99))
+    ]
+
+
 def coalition_dashboard(
     *, coalition: Coalition, quarter: str = "", today: date
 ) -> CoalitionDashboard:
@@ -631,21 +652,7 @@ def coalition_dashboard(
     )
     # With no report yet, pace is still measured at the quarter the coalition is in.
     at = Quarter.parse(chosen_text) if chosen_text else Quarter.containing(today)
-    to_date = _window(chosen_rollup.figures if chosen_rollup else None, GTD)
-    order = {m: i for i, m in enumerate(Measure.values)}
-    progress = [
-        Pace(
-            measure=t.measure,
-            label=t.get_measure_display(),
-            target=t.value,
-            actual=to_date.get(t.measure) if chosen_rollup else None,
-            grant_start=t.grant.start_date,
-            grant_end=t.grant.end_date,
-            quarter=at,
-            milestone=(t.milestones or {}).get(str(at)),
-        )
-        for t in sorted(targets, key=lambda t: order.get(t.measure, 99))
-    ]
+    progress = target_progress(targets, chosen_rollup, at)
     shown = [r for r in rollups if r.quarter <= chosen_text]
     latest = None
     annotated = getattr(coalition, "latest_id", None)

@@ -1,0 +1,107 @@
+"""A coalition administrator lands on the coalition page in December 2026 and reads what
+to do (issue 11): JFF's return of 2026Q2 with its reasons, 2026Q3 late and not started,
+2026Q4 next; the targets beside the actuals of the accepted 2026Q1 report. Checked with
+axe-core at desktop width and at 390 px (a phone), where nothing may scroll sideways;
+saved as test-results/screens/home-*.png."""
+
+from datetime import date
+
+import pytest
+import time_machine
+from playwright.sync_api import Page, expect
+
+from reporting import services
+from reporting.models import ReturnReason, Rollup
+from tests import builders
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def reports(cast):
+    grant = cast.coalition_a.grants.get()
+    grant.start_date = date(2026, 1, 1)
+    grant.save(update_fields=["start_date"])
+    with time_machine.travel("2026-04-20 10:00 -0400", tick=False):
+        q1 = builders.submitted_version(
+            builders.period_of(cast.coalition_a, "2026Q1"), cast.admin_a, participants=60
+        )
+    with time_machine.travel("2026-05-08 10:00 -0400", tick=False):
+        services.submission_accept(submission=q1, actor=cast.officer)
+        services.rollup_period(period_id=q1.period_id, program=False)
+    with time_machine.travel("2026-08-10 10:00 -0400", tick=False):
+        q2 = builders.submitted_version(
+            builders.period_of(cast.coalition_a, "2026Q2"), cast.admin_a, participants=70
+        )
+    with time_machine.travel("2026-08-20 10:00 -0400", tick=False):
+        services.submission_return(
+            submission=q2,
+            actor=cast.coach_a,
+            reasons=[ReturnReason.FIGURES],
+            note="Exits fell by half since 2026Q1: explain it in the narrative.",
+        )
+    return Rollup.objects.get(period=q1.period).figures["windows"]["grant_to_date"]
+
+
+@pytest.fixture
+def december_2026():
+    with time_machine.travel("2026-12-07 10:00 -0500", tick=True):
+        yield
+
+
+def no_sideways_scroll(page: Page) -> bool:
+    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_an_administrator_sees_what_is_late_and_how_far_the_coalition_has_come(
+    cast, reports, december_2026, page: Page, sign_in, axe
+):
+    sign_in(page.context, cast.admin_a)
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(cast.coalition_a.name)
+
+    returned = page.get_by_role("region", name="JFF returned the 2026Q2 report (version 1)")
+    expect(returned).to_contain_text(str(ReturnReason.FIGURES.label))
+    expect(returned).to_contain_text("Exits fell by half")
+    expect(returned.get_by_role("link", name="Answer the return")).to_be_visible()
+
+    todo = page.locator(".hub-todo").first.locator("> li")
+    expect(todo).to_have_count(2)
+    expect(todo.nth(0)).to_contain_text("2026Q2 report")
+    expect(todo.nth(1)).to_contain_text("2026Q3 report")
+    expect(todo.nth(1)).to_contain_text("Not started")
+    expect(todo.nth(1)).to_contain_text("24 days late")
+    expect(page.get_by_role("list", name="Next report due")).to_contain_text("2026Q4 report")
+
+    targets = page.get_by_role("region", name="Grant-to-date targets")
+    expect(targets).to_contain_text("from the 2026Q1 report, accepted May 8, 2026")
+    expect(targets).to_contain_text(f"{reports['A-2']} of 640")
+    expect(targets.get_by_role("progressbar")).to_have_count(1)
+    page.screenshot(path="/tmp/home-desktop.png", full_page=True)
+    axe.check(page, "home-admin")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert no_sideways_scroll(page)
+    page.screenshot(path="/tmp/home-390.png", full_page=True)
+    axe.check(page, "home-admin-390")
+
+    # The one next step works from the home: starting 2026Q3 opens its report.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("button", name="Start the 2026Q3 report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("2026Q3 quarterly report")
+    expect(page.locator(".hub-page-head .hub-status")).to_have_text("Draft")
+    axe.assert_no_violations()
+
+
+def test_a_viewer_reads_the_same_list_without_buttons(
+    cast, reports, december_2026, page: Page, sign_in, axe
+):
+    sign_in(page.context, cast.viewer_a)
+    page.goto(f"/coalitions/{cast.coalition_a.code}/")
+    expect(page.locator(".hub-todo").first).to_contain_text("2026Q3 report")
+    expect(page.locator(".hub-todo .usa-button")).to_have_count(0)
+    expect(page.get_by_role("button", name="Start the 2026Q3 report")).to_have_count(0)
+    page.screenshot(path="/tmp/home-viewer.png", full_page=True)
+    axe.check(page, "home-viewer")
+    axe.assert_no_violations()
