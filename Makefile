@@ -45,13 +45,13 @@ check: lint typecheck ## Lint, format and type checks
 
 bench: install ## Print the benchmark figures (see bench/README.md)
 	@$(PY) -m compileall -q bpij grantees reporting coaching
-	@$(PY) bench/run.py $(BENCH_ARGS)
+	@DEBUG=$${DEBUG:-true} $(PY) bench/run.py $(BENCH_ARGS)
 
 bench-dashboards: install ## Seed the full demo into PostgreSQL; roll-up time, queries per page, load run
 	@$(PY) bench/dashboards.py $(BENCH_ARGS)
 
 bench-exports: install ## Seed the demo into PostgreSQL; render time and peak memory of the two PDFs
-	@$(PY) bench/exports.py $(BENCH_ARGS)
+	@DEBUG=$${DEBUG:-true} $(PY) bench/exports.py $(BENCH_ARGS)
 
 bench-hostile: install ## 200,000 rows of =1+1: time and peak memory of check_files and of an upload
-	@$(PY) bench/hostile.py $(BENCH_ARGS)
+	@DEBUG=$${DEBUG:-true} $(PY) bench/hostile.py $(BENCH_ARGS)
