@@ -102,9 +102,18 @@ def _vacuum() -> None:
     from django.conf import settings
     from django.db import connections
 
-    # Only a table's owner may vacuum it.
-    with connections["owner" if "owner" in settings.DATABASES else "default"].cursor() as cursor:
-        cursor.execute(f"VACUUM (ANALYZE) {', '.join(_VACUUMED)}")
+    # Only a table's owner may vacuum it, and never inside a transaction: a connection
+    # holding a tenant scope wraps each statement in one (bpij/postgresql/base.py), so the
+    # scope is put down for the VACUUM and taken up again after it.
+    connection = connections["owner" if "owner" in settings.DATABASES else "default"]
+    set_scope = getattr(connection, "set_tenant_scope", None)
+    held = set_scope(None) if set_scope else None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {', '.join(_VACUUMED)}")
+    finally:
+        if set_scope:
+            set_scope(held)
 
 
 _timings: defaultdict[str, float] = defaultdict(float)
