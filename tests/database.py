@@ -121,7 +121,25 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     yield
     if not keepdb:
         with django_db_blocker.unblock(), owner_login(everywhere=True):
+            _end_stray_sessions()
             teardown_databases(config, verbosity=verbosity)
+
+
+def _end_stray_sessions() -> None:
+    """A thread of a test (the browser tests' live server, the concurrency tests) can
+    leave its connection open until it is collected; DROP DATABASE refuses to run past
+    one, which failed the last test's teardown. End them first: this is the end of the
+    run, and the database is about to go."""
+    from django.db import connection, connections
+
+    name = connection.settings_dict["NAME"]
+    connections.close_all()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
 
 
 def test_code_in_system_scope(request) -> Iterator[None]:

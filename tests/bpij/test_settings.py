@@ -25,6 +25,9 @@ DECIDED = (
     "DATABASE_URL",
     "REDIS_URL",
     "MFA_EXEMPT_DEMO_ACCOUNTS",
+    # pytest-playwright sets it in the test process once a browser test has run; a
+    # deployment never has it (check --deploy refuses it).
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 
