@@ -4,6 +4,11 @@ import sys
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bpij.settings")
+    if not os.environ.get("DATABASE_URL"):
+        # No database named: the embedded default on a laptop (SQLite under var/), where
+        # manage.py works out of the box. Every server names its database, so there
+        # DEBUG stays off unless set (docs/security.md), as it does for gunicorn and Celery.
+        os.environ.setdefault("DEBUG", "true")
     if sys.argv[1:2] == ["check_files"]:
         # Checking files needs no app loaded: skip django.setup() (reporting/checks/cli.py).
         from reporting.checks import cli
