@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from bpij import keys
 from reporting import pii
-from reporting.models import ParticipantRecord, Submission, Upload
+from reporting.models import ParticipantRecord, Upload
 from tests.reporting.checks.cases import csv_bytes, person
 
 
@@ -28,13 +28,6 @@ def in_october_2025(time_machine):
 
 def key(kid: str) -> tuple[str, bytes]:
     return kid, os.urandom(32)
-
-
-@pytest.fixture
-def report(cast, client_for, period_a):
-    client = client_for(cast.admin_a)
-    client.post(reverse("reporting:submission-start", args=[cast.coalition_a.code, "2025Q3"]))
-    return client, Submission.objects.get(period=period_a)
 
 
 def send(client, submission, content: bytes, name="people.csv"):

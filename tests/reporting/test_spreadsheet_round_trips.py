@@ -10,7 +10,7 @@ from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
 from reporting import pii, services
-from reporting.models import Finding, ParticipantRecord, Submission, Upload
+from reporting.models import Finding, ParticipantRecord, Upload
 from tests import builders
 from tests.reporting.checks.cases import csv_bytes, job, person
 
@@ -18,13 +18,6 @@ from tests.reporting.checks.cases import csv_bytes, job, person
 @pytest.fixture(autouse=True)
 def in_october_2025(time_machine):
     time_machine.move_to("2025-10-20 10:00 -0400")
-
-
-@pytest.fixture
-def report(cast, client_for, period_a):
-    client = client_for(cast.admin_a)
-    client.post(reverse("reporting:submission-start", args=[cast.coalition_a.code, "2025Q3"]))
-    return client, Submission.objects.get(period=period_a)
 
 
 @pytest.fixture

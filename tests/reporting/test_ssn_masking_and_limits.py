@@ -15,7 +15,7 @@ from django.urls import reverse
 from grantees.calendar import Quarter
 from reporting import pii, spreadsheets
 from reporting.checks import cli, engine, values
-from reporting.models import Finding, Submission, Upload
+from reporting.models import Finding, Upload
 from tests.reporting.checks.cases import PARTICIPANT_HEADER, Files, csv_bytes, job, person
 
 # Every spelling of the three SSNs the file below hides outside the ssn column.
@@ -26,13 +26,6 @@ SSN_SHAPED = re.compile(r"(?<![0-9])(?:[0-9]{9}|[0-9]{3}-[0-9]{2}-[0-9]{4})(?![0
 @pytest.fixture(autouse=True)
 def in_october_2025(time_machine):
     time_machine.move_to("2025-10-20 10:00 -0400")
-
-
-@pytest.fixture
-def report(cast, client_for, period_a):
-    client = client_for(cast.admin_a)
-    client.post(reverse("reporting:submission-start", args=[cast.coalition_a.code, "2025Q3"]))
-    return client, Submission.objects.get(period=period_a)
 
 
 def send(client, submission, content: bytes, name="people.csv"):

@@ -18,13 +18,6 @@ def in_october_2025(time_machine):
     time_machine.move_to("2025-10-20 10:00 -0400")
 
 
-@pytest.fixture
-def report(cast, client_for, period_a):
-    client = client_for(cast.admin_a)
-    client.post(reverse("reporting:submission-start", args=[cast.coalition_a.code, "2025Q3"]))
-    return client, Submission.objects.get(period=period_a)
-
-
 def send(client, submission, content: bytes, name="people.csv", kind="participants", **extra):
     payload = io.BytesIO(content)
     payload.name = name
