@@ -7,9 +7,13 @@ version that counts, then the program's. Exports are not touched: a stored PDF o
 pack keeps its bytes and SHA-256, and its provenance, which has no definitions key, reads
 as "figures definitions v1" (``reporting.figures.definitions_of``).
 
-This runs the roll-up service of the code being deployed, so it must stay after every
-migration that changes the tables that service reads. Where it cannot run (restoring an
-old dump into a newer schema, say), ``python manage.py rollup`` does the same work.
+The recomputation runs the roll-up service of the code being deployed, which reads the
+tables as that code's models describe them. Run here, in the middle of a plan, it would
+meet the tables before a later migration had added a column the models name. So this step
+only notes that the roll-ups are due; ``reporting.apps`` recomputes them on
+``post_migrate``, once every migration of the run has been applied. Where that cannot run
+(restoring an old dump into a newer schema, say), ``python manage.py rollup`` does the
+same work.
 """
 
 from django.db import migrations
@@ -28,9 +32,9 @@ def recompute_rollups(apps, schema_editor):
         or Submission.objects.filter(state__in=SENT_STATES).exists()
     ):
         return
-    from reporting.services.rollups import rollup_rebuild
+    from reporting import apps as reporting_apps
 
-    rollup_rebuild()
+    reporting_apps.rollups_due(schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):
