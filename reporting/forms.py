@@ -1,12 +1,30 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from reporting.models import UploadKind
 
 
+class UploadFileField(forms.FileField):
+    """Names the file when it is empty: Django's own message does not, and a person who
+    did choose a file must not be told to choose one."""
+
+    def to_python(self, data):
+        if data and getattr(data, "name", "") and not getattr(data, "size", 0):
+            raise ValidationError(
+                "%(name)s is empty (0 bytes), so there is nothing to check. Open it in your "
+                "spreadsheet program, check that it holds the header row and your rows, save "
+                "it again and choose it again. Nothing was changed on the report.",
+                code="empty",
+                params={"name": data.name},
+            )
+        return super().to_python(data)
+
+
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(choices=UploadKind.choices)
-    file = forms.FileField(
+    file = UploadFileField(
         label="File",
+        error_messages={"required": "Choose a CSV or XLSX file to upload."},
         help_text="CSV (UTF-8) or XLSX, up to 50 MB and 200,000 rows; the whole cumulative file.",
     )
 

@@ -114,8 +114,18 @@ def _submission_context(request: AuthedRequest, period, submission) -> dict:
                 }
             ),
             certify_form=forms.CertifyForm(initial={"name": request.user.full_name}),
+            steps=_steps(submission),
         )
     return context
+
+
+def _steps(submission: Submission) -> dict[str, int]:
+    """The numbers of the steps the page shows, counted in order: the findings and the
+    preview appear only once the files have been checked, and the numbering must not
+    jump over them."""
+    checked = bool(submission.checked_at) and submission.state != SubmissionState.CHECKING
+    shown = ["files", *(["findings", "preview"] if checked else []), "narrative", "certify"]
+    return {name: number for number, name in enumerate(shown, start=1)}
 
 
 def _review_context(request: AuthedRequest, submission: Submission) -> dict:
@@ -181,7 +191,7 @@ def upload(request: AuthedRequest, submission_code) -> HttpResponse:
                     "(same SHA-256); it was not stored again.",
                 )
     else:
-        messages.error(request, "Choose a CSV or XLSX file to upload.")
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     if request.htmx:
         # The whole page changes (state, findings, history): reload it, with the
         # message, rather than patching parts of it.

@@ -3,6 +3,7 @@ refused clearly when hostile — and the pages keep a fixed number of queries.""
 
 import hashlib
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -148,3 +149,42 @@ def test_the_check_can_run_inside_the_upload_request(cast, client_for, period_a)
     submission.refresh_from_db()
     assert (submission.state, submission.error_count) == ("needs_fixes", 1)
     assert ParticipantRecord.objects.filter(submission=submission).count() == 1
+
+
+def step_numbers(client, cast) -> list[str]:
+    page = client.get(reverse("reporting:period-detail", args=[cast.coalition_a.code, "2025Q3"]))
+    return re.findall(r'<span class="hub-step">(\d+)</span>\s*([^<]+)</h2>', page.content.decode())
+
+
+def test_the_report_page_numbers_the_steps_it_shows_without_a_gap(
+    report, cast, django_capture_on_commit_callbacks
+):
+    client, submission = report
+    before = step_numbers(client, cast)
+    assert before == [("1", "Files"), ("2", "Narrative"), ("3", "Certify and submit")]
+    with django_capture_on_commit_callbacks(execute=True):
+        send(client, submission, csv_bytes([person(1)]))
+    assert [number for number, _ in step_numbers(client, cast)] == ["1", "2", "3", "4", "5"]
+
+
+def test_an_empty_file_is_named_and_nothing_is_lost(report, django_capture_on_commit_callbacks):
+    client, submission = report
+    with django_capture_on_commit_callbacks(execute=True):
+        send(client, submission, csv_bytes([person(1)]), name="people.csv")
+    kept = Upload.objects.get(submission=submission)
+    response = send(client, submission, b"", name="people-march.csv", follow=True)
+    page = response.content.decode()
+    assert "people-march.csv is empty (0 bytes)" in page
+    assert "save it again and choose it again" in page
+    assert "Choose a CSV or XLSX file" not in page
+    assert list(Upload.objects.filter(submission=submission)) == [kept]
+    kept.refresh_from_db()
+    assert kept.is_current
+
+
+def test_an_upload_without_a_file_asks_for_one(report):
+    client, submission = report
+    response = client.post(
+        reverse("reporting:upload", args=[submission.code]), {"kind": "participants"}, follow=True
+    )
+    assert "Choose a CSV or XLSX file to upload." in response.content.decode()
