@@ -227,11 +227,20 @@ def narrative_save(request: AuthedRequest, submission_code) -> HttpResponse:
                 ta_needs=form.cleaned_data["ta_needs"],
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            problem = " ".join(error.messages)
         else:
-            messages.success(request, "Narrative saved.")
+            problem = ""
     else:
-        messages.error(request, "Each section may have at most 10,000 characters.")
+        problem = "Each section may have at most 10,000 characters."
+    if request.htmx:
+        # Saved as the person types: only the page's "Saved" line changes (a live region),
+        # so the text being typed is left alone.
+        context = {"save_error": problem} if problem else {"saved_at": timezone.localtime()}
+        return render(request, "reporting/period_detail.html#narrative_saved", context)
+    if problem:
+        messages.error(request, problem)
+    else:
+        messages.success(request, "Narrative saved.")
     return redirect(_detail_url(submission.period))
 
 

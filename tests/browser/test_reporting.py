@@ -281,3 +281,28 @@ def test_the_check_runs_inside_the_upload_request(cast, period, page: Page, sign
     page.goto(f"/coalitions/{cast.coalition_a.code}/reports/2025Q3/")
     upload(page, "participants", "participants.csv", WITH_ERRORS)
     expect(page.get_by_role("region", name="What the checks found")).to_be_visible()
+
+
+def test_the_narrative_is_saved_as_the_person_types(cast, period, page: Page, sign_in, axe):
+    """No button pressed: a second after the typing stops, the narrative is stored and the
+    page says so in a live region; the text typed is left as it is. Under the CSP (no
+    inline script), which the live server sends as production does."""
+    submission = services.submission_start(period=period, actor=cast.admin_a)
+    sign_in(page.context, cast.admin_a)
+    page.goto(f"/coalitions/{cast.coalition_a.code}/reports/2025Q3/")
+    page.wait_for_function("() => window.htmx !== undefined")
+    saved = page.locator("#narrative-saved")
+    expect(saved).to_have_attribute("role", "status")
+    expect(saved).to_have_text("")
+    with page.expect_response(re.compile(r"/narrative/$")) as sent:
+        page.get_by_label("Progress this quarter").press_sequentially("Enrolled 12.", delay=20)
+    assert sent.value.status == 200
+    expect(saved).to_have_text(re.compile(r"^Saved at \d{1,2}:\d\d [ap]\.m\.$"))
+    expect(page.get_by_label("Progress this quarter")).to_have_value("Enrolled 12.")
+    submission.refresh_from_db()
+    assert submission.narrative_progress == "Enrolled 12."
+    axe.check(page, "report-narrative-autosaved")
+
+    page.reload()
+    expect(page.get_by_label("Progress this quarter")).to_have_value("Enrolled 12.")
+    axe.assert_no_violations()
