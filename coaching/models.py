@@ -47,6 +47,16 @@ class CoachingSession(models.Model):
         return f"{self.get_kind_display()} with {self.coalition} on {self.held_on}"
 
 
+class ActionItemQuerySet(CoachingQuerySet):
+    def shared_or_staff(self, user: User):
+        """A coalition member reads the items shared with the coalition and, shared or
+        not, every item they own: giving someone a task is telling them about it
+        (docs/coaching.md)."""
+        if user.is_jff_staff:
+            return self
+        return self.filter(models.Q(shared=True) | models.Q(owner_id=user.pk))
+
+
 class ActionStatus(models.TextChoices):
     OPEN = "open", "Open"
     DONE = "done", "Done"
@@ -82,7 +92,7 @@ class ActionItem(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
-    objects = CoachingQuerySet.as_manager()
+    objects = ActionItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["status", "due_on", "id"]

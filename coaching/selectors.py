@@ -4,7 +4,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from bpij.models import User
@@ -90,6 +100,29 @@ def coalition_coaching(*, coalition: Coalition, user: User) -> CoalitionCoaching
         is_staff=is_staff,
         today=timezone.localdate(),
     )
+
+
+HOME_ITEMS = 10
+
+
+def coalition_page(*, user: User, coalition: Coalition, today: date, **_: Any) -> dict[str, Any]:
+    """The coalition's open action items for the home page of one of its members (a hook
+    of grantees.selectors, registered in coaching.apps): theirs first, then the others
+    they may read, each by due date; at most ``HOME_ITEMS``. Staff read coaching on the
+    coalition's dashboard and coaching pages instead, so the page gets nothing for them."""
+    if coalition.role_of(user) is None:
+        return {}
+    items = list(
+        _items(user)
+        .filter(coalition=coalition, status=ActionStatus.OPEN)
+        .annotate(theirs=Case(When(owner_id=user.pk, then=Value(0)), default=Value(1)))
+        .order_by("theirs", "due_on", "id")[: HOME_ITEMS + 1]
+    )
+    return {
+        "coaching_items": items[:HOME_ITEMS],
+        "coaching_items_more": len(items) > HOME_ITEMS,
+        "today": today,  # the rows mark what is overdue
+    }
 
 
 def items_without_session(*, coalition: Coalition, user: User) -> list[ActionItem]:

@@ -2,8 +2,9 @@
 
 Who may write: JFF coaches for the coalitions assigned to them, program officers and JFF
 administrators for every coalition. Coalition members read what a coach shared and change
-nothing, with one exception: the owner of a shared action item may mark it done or reopen
-it, because closing their own task is the point of giving it to them.
+nothing, with one exception: the owner of an action item (who reads it whether or not it
+is shared) may mark it done or reopen it, because closing their own task is the point of
+giving it to them.
 """
 
 from dataclasses import dataclass
@@ -44,7 +45,9 @@ def can_coach(user: User, coalition: Coalition) -> bool:
 def can_close_item(user: User, item: ActionItem) -> bool:
     if can_coach(user, item.coalition):
         return True
-    return item.shared and item.owner_id == user.pk and item.coalition_id in user.coalition_roles
+    # Shared or not: an owner who can read their item (models.ActionItemQuerySet) may
+    # close it.
+    return item.owner_id == user.pk and item.coalition_id in user.coalition_roles
 
 
 def _require_coach(actor: User, coalition: Coalition) -> None:

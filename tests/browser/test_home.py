@@ -4,6 +4,7 @@ to do (issue 11): JFF's return of 2026Q2 with its reasons, 2026Q3 late and not s
 axe-core at desktop width and at 390 px (a phone), where nothing may scroll sideways;
 saved as test-results/screens/home-*.png."""
 
+import re
 from datetime import date
 
 import pytest
@@ -104,4 +105,48 @@ def test_a_viewer_reads_the_same_list_without_buttons(
     expect(page.get_by_role("button", name="Start the 2026Q3 report")).to_have_count(0)
     page.screenshot(path="/tmp/home-viewer.png", full_page=True)
     axe.check(page, "home-viewer")
+    axe.assert_no_violations()
+
+
+def test_a_reporter_finds_the_coaching_items_given_to_them_and_marks_one_done(
+    cast, december_2026, page: Page, sign_in, axe
+):
+    """Issue 11: an item a coach gave the reporter, though not shared with the coalition,
+    is on the reporter's home with "Mark done"; a shared item of someone else's is listed
+    read-only."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from coaching import services as coaching
+
+    def give(title, **owner):
+        return coaching.action_item_create(
+            coalition=cast.coalition_a,
+            item=coaching.ItemInput(
+                title=title, due_on=timezone.localdate() + timedelta(3), **owner
+            ),
+            actor=cast.coach_a,
+        )
+
+    give("Send the employer letters", owner=cast.reporter_a)
+    give("Book the job fair", owner_name="Sam Ortiz (Alpha College)", shared=True)
+    sign_in(page.context, cast.reporter_a)
+    page.goto(f"/coalitions/{cast.coalition_a.code}/")
+    page.wait_for_function("() => window.htmx !== undefined")
+    card = page.get_by_role("region", name="Coaching action items")
+    rows = card.locator("li")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Send the employer letters")
+    expect(rows.nth(1)).to_contain_text("Book the job fair")
+    expect(card.get_by_role("button")).to_have_count(1)
+    axe.check(page, "home-coaching-items")
+
+    card.get_by_role("button", name=re.compile(r"^Mark done\W+Send the employer letters$")).click()
+    expect(rows.nth(0)).to_contain_text("Done")
+    expect(
+        card.get_by_role("button", name=re.compile(r"^Reopen\W+Send the employer letters$"))
+    ).to_be_visible()
+    page.screenshot(path="/tmp/home-coaching.png", full_page=True)
+    axe.check(page, "home-coaching-item-done")
     axe.assert_no_violations()

@@ -176,12 +176,19 @@ def test_other_members_cannot_close_someone_elses_item(cast, who):
         services.action_item_set_status(item=item, status="done", actor=cast[who])
 
 
-def test_the_owner_cannot_close_an_item_that_was_not_shared(cast):
+def test_only_the_owner_closes_an_item_given_to_them_that_was_not_shared(cast):
+    """Issue 11 reversed the earlier rule (owners closed only shared items): an owner
+    reads every item they own, so they may close it; other members still may not."""
     item = services.action_item_create(
         coalition=cast.coalition_a, item=_item(owner=cast.admin_a), actor=cast.coach_a
     )
     with pytest.raises(PermissionDenied):
-        services.action_item_set_status(item=item, status="done", actor=cast.admin_a)
+        services.action_item_set_status(item=item, status="done", actor=cast.reporter_a)
+    with pytest.raises(PermissionDenied):
+        services.action_item_set_status(item=item, status="dropped", actor=cast.admin_a)
+    services.action_item_set_status(item=item, status="done", actor=cast.admin_a)
+    item.refresh_from_db()
+    assert item.status == ActionStatus.DONE
 
 
 def test_an_unknown_status_is_refused_with_the_known_ones(cast):

@@ -498,3 +498,76 @@ def test_the_dashboard_partial_renders_what_the_reader_may_see(
         assert ("Call the board chair" in html) is sees_private
         assert ("Watch the next report closely" in html) is sees_private
         assert reverse("coaching:coalition", args=[cast.coalition_a.code]) in html
+
+
+# -- Items given to a coalition member (issue 11) -------------------------------------------
+
+
+def _give(cast, title: str, *, owner=None, owner_name: str = "", shared: bool, due=None):
+    return services.action_item_create(
+        coalition=cast.coalition_a,
+        item=services.ItemInput(
+            title=title,
+            due_on=due or timezone.localdate() + timedelta(days=10),
+            owner=owner,
+            owner_name=owner_name,
+            shared=shared,
+        ),
+        actor=cast.coach_a,
+    )
+
+
+def test_a_member_reads_and_closes_an_item_given_to_them_though_it_is_not_shared(
+    cast, client_for, private_session
+):
+    """A coach gave the reporter a task and left it staff-only (the session is): the
+    reporter must still see it to do it, and may mark it done; the other members still
+    see nothing of it, nor of the session."""
+    item = private_session.action_items.create(
+        coalition=cast.coalition_a,
+        title="Collect the employer letters",
+        owner=cast.reporter_a,
+        due_on=date(2025, 10, 1),
+        created_by=cast.coach_a,
+    )
+    page = reverse("coaching:coalition", args=[cast.coalition_a.code])
+    theirs = client_for(cast.reporter_a).get(page).content.decode()
+    assert "Collect the employer letters" in theirs
+    assert "leadership turnover" not in theirs, "the staff-only session stays hidden"
+    assert 'Mark done<span class="usa-sr-only">: Collect the employer letters' in theirs
+    others = client_for(cast.viewer_a).get(page).content.decode()
+    assert "Collect the employer letters" not in others
+    status = reverse("coaching:item-status", args=[item.code])
+    assert client_for(cast.viewer_a).post(status, {"status": "done"}).status_code == 404
+    assert client_for(cast.reporter_a).post(status, {"status": "dropped"}).status_code == 403
+    assert client_for(cast.reporter_a).post(status, {"status": "done"}).status_code == 302
+    item.refresh_from_db()
+    assert item.status == ActionStatus.DONE
+
+
+def test_the_coalition_home_lists_the_members_action_items_their_own_first(cast, client_for):
+    soon = timezone.localdate() + timedelta(days=2)
+    _give(cast, "Update the partner list", owner=cast.admin_a, shared=True, due=soon)
+    _give(cast, "Send the wage records", owner=cast.reporter_a, shared=False)
+    _give(cast, "Book the job fair", owner_name="Sam Ortiz (Alpha College)", shared=True)
+    _give(cast, "Call the board chair", owner_name="Board chair", shared=False)
+    closed = _give(cast, "Old task", owner=cast.reporter_a, shared=True)
+    services.action_item_set_status(item=closed, status="done", actor=cast.coach_a)
+    home = reverse("grantees:coalition-detail", args=[cast.coalition_a.code])
+
+    page = client_for(cast.reporter_a).get(home).content.decode()
+    section = page.split('id="coaching-items"')[1].split("</section>")[0]
+    assert section.index("Send the wage records") < section.index("Update the partner list")
+    assert section.index("Update the partner list") < section.index("Book the job fair")
+    assert "Call the board chair" not in section, "staff-only and not theirs"
+    assert "Old task" not in section, "open items only"
+    assert section.count("Mark done") == 1, "only their own item can be closed"
+    assert "Drop" not in section
+    assert "Edit" not in section
+
+    viewer = client_for(cast.viewer_a).get(home).content.decode()
+    assert "Update the partner list" in viewer
+    assert "Send the wage records" not in viewer
+    assert "Mark done" not in viewer
+
+    assert 'id="coaching-items"' not in client_for(cast.coach_a).get(home).content.decode()
