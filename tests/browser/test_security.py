@@ -74,6 +74,14 @@ def test_the_key_pages_run_under_the_csp_without_a_violation(cast, page: Page, s
         )
     found["findings (htmx)"] = violations(page)
 
+    # The narrative saves itself as the person types (htmx, no inline script).
+    page.goto(f"/coalitions/{code}/reports/2025Q4/")
+    page.wait_for_function("() => window.htmx !== undefined")
+    with page.expect_response(re.compile(r"/narrative/$")):
+        page.get_by_label("Challenges").press_sequentially("Snow.", delay=20)
+    expect(page.locator("#narrative-saved")).to_contain_text("Saved at")
+    found["narrative autosave (htmx)"] = violations(page)
+
     # USWDS's JavaScript still runs: the menu button opens the navigation on a small screen.
     page.set_viewport_size({"width": 480, "height": 800})
     page.goto(f"/coalitions/{code}/")
@@ -174,3 +182,18 @@ def test_the_two_step_set_up_page_shows_its_qr_code_under_the_csp(
     assert qr.evaluate("(image) => image.naturalWidth") > 0
     assert violations(page) == []
     assert refused == []
+
+
+def test_the_403_page_says_what_was_refused_and_whom_to_ask(cast, page: Page, sign_in, axe):
+    sign_in(page.context, cast.coach_a)
+    response = page.goto("/coaching/assignments/")
+    assert response is not None
+    assert response.status == 403
+    main = page.get_by_role("main")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your role does not allow this")
+    expect(main).to_contain_text("The hub did not open this page")
+    expect(main).not_to_contain_text("can see this page")
+    expect(main).to_contain_text("JFF's program staff change staff roles")
+    page.screenshot(path="/tmp/403.png", full_page=True)
+    axe.check(page, "error-403")
+    axe.assert_no_violations()
