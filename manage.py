@@ -9,6 +9,12 @@ if __name__ == "__main__":
         # manage.py works out of the box. Every server names its database, so there
         # DEBUG stays off unless set (docs/security.md), as it does for gunicorn and Celery.
         os.environ.setdefault("DEBUG", "true")
+        if sys.argv[1:2] == ["runserver"] and not os.environ.get("SITE_URL"):
+            # E-mail links follow the address served on (bpij/devserver.py).
+            from bpij import devserver
+
+            os.environ["SITE_URL"] = devserver.serving_url(sys.argv[2:])
+            print(f"E-mail links point at {os.environ['SITE_URL']} (set SITE_URL to change it).")
     if sys.argv[1:2] == ["check_files"]:
         # Checking files needs no app loaded: skip django.setup() (reporting/checks/cli.py).
         from reporting.checks import cli
