@@ -14,14 +14,20 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# Each step of `make run` says what it does: the first install takes minutes, and
+# silence then reads as a hang.
 $(VENV)/.synced: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
+		{ echo "Installing uv (the package installer) with pip…"; $(PYTHON) -m pip install --quiet uv; }
+	@echo "Installing the locked dependencies into $(VENV)/ (uv.lock; the first time takes a few minutes)…"
 	@UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet --compile-bytecode
 	@touch $@
 
 install: $(VENV)/.synced ## Install the locked dependencies into .venv/
 
 run: install ## Serve the app on the embedded default (SQLite, tasks in-process, DEBUG on) with demo data
+	@echo "Dependencies ready in $(VENV)/."
+	@echo "Migrating the database (SQLite under $${BPIJ_VAR_DIR:-var}/)…"
 	@env -u DATABASE_URL -u REDIS_URL DEBUG=true $(PY) manage.py migrate --no-input -v0
 	@env -u DATABASE_URL -u REDIS_URL DEBUG=true $(PY) manage.py seed_demo --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"

@@ -245,3 +245,22 @@ def test_if_empty_leaves_a_database_with_coalitions_alone():
     call_command("seed_demo", "--if-empty", stdout=out)
     assert Coalition.objects.count() == 1
     assert "admin@jff.example" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_says_it_is_loading_before_it_loads(seeded):
+    assert seeded.splitlines()[0] == (
+        "Loading the demo data (coalitions and sign-ins); this takes a minute or so…"
+    )
+
+
+@pytest.mark.django_db
+def test_if_empty_says_the_demo_data_is_already_there():
+    from tests.factories import CoalitionFactory
+
+    CoalitionFactory(name="Real Coalition")
+    out = StringIO()
+    call_command("seed_demo", "--if-empty", stdout=out)
+    assert out.getvalue().splitlines()[0] == (
+        "Demo data already there (the database has coalitions): not loaded again."
+    )

@@ -85,10 +85,17 @@ class Command(BaseCommand):
             )
         password = os.environ.get("DEMO_PASSWORD") or demo.DEFAULT_PASSWORD
         if if_empty and Coalition.objects.exists():
-            self.stdout.write("The database already has coalitions; demo data not loaded again.")
+            self.stdout.write(
+                "Demo data already there (the database has coalitions): not loaded again."
+            )
             if not quiet:
                 self._print_sign_ins(password)
             return
+        # Loading takes a minute or so on SQLite: say so before, not only after.
+        what = "coalitions and sign-ins"
+        if not no_reports:
+            what = "coalitions, sign-ins, quarterly reports and coaching record"
+        self.stdout.write(f"Loading the demo data ({what}); this takes a minute or so…")
         result = demo.seed(password, reset_passwords=reset_passwords)
         periods = reporting_services.periods_ensure_all()
         reports = None
