@@ -150,3 +150,32 @@ def test_a_reporter_finds_the_coaching_items_given_to_them_and_marks_one_done(
     page.screenshot(path="/tmp/home-coaching.png", full_page=True)
     axe.check(page, "home-coaching-item-done")
     axe.assert_no_violations()
+
+
+def test_the_coalition_page_does_not_scroll_sideways_at_390_px_with_every_target(
+    cast, reports, december_2026, page: Page, sign_in, axe
+):
+    """Issue 11: at 390 px (a phone) the targets table was 524 px wide and the whole page
+    scrolled sideways. Every measure has a target here, with the long labels and the pace
+    text of an accepted report."""
+    from grantees.models import Measure
+    from tests import factories
+
+    grant = cast.coalition_a.grants.get()
+    for measure in Measure.values:
+        if measure != "A-2":
+            factories.TargetFactory(grant=grant, measure=measure, value=12_345)
+    sign_in(page.context, cast.admin_a)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/coalitions/{cast.coalition_a.code}/")
+    targets = page.get_by_role("region", name="Grant-to-date targets")
+    expect(targets.get_by_role("row")).to_have_count(1 + len(Measure.values))
+    widths = page.evaluate(
+        """() => ({page: document.documentElement.scrollWidth, viewport: window.innerWidth,
+                   table: document.querySelector(".hub-actuals").getBoundingClientRect().width})"""
+    )
+    page.screenshot(path="/tmp/home-390-targets.png", full_page=True)
+    assert widths["page"] <= widths["viewport"], widths
+    assert widths["table"] <= widths["viewport"], widths
+    axe.check(page, "home-390-every-target")
+    axe.assert_no_violations()
