@@ -191,7 +191,7 @@ def upload(request: AuthedRequest, submission_code) -> HttpResponse:
                     "(same SHA-256); it was not stored again.",
                 )
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     if request.htmx:
         # The whole page changes (state, findings, history): reload it, with the
         # message, rather than patching parts of it.
@@ -235,7 +235,9 @@ def narrative_save(request: AuthedRequest, submission_code) -> HttpResponse:
     if request.htmx:
         # Saved as the person types: only the page's "Saved" line changes (a live region),
         # so the text being typed is left alone.
-        context = {"save_error": problem} if problem else {"saved_at": timezone.localtime()}
+        context: dict[str, object] = (
+            {"save_error": problem} if problem else {"saved_at": timezone.localtime()}
+        )
         return render(request, "reporting/period_detail.html#narrative_saved", context)
     if problem:
         messages.error(request, problem)
