@@ -42,7 +42,13 @@ from reporting.contract import (
     normalise_header,
 )
 
-__all__ = ["annotated_workbook", "csv_template", "neutralise", "xlsx_template"]
+__all__ = [
+    "annotated_workbook",
+    "csv_template",
+    "neutralise",
+    "prefilled_template",
+    "xlsx_template",
+]
 
 # ---------------------------------------------------------------------------------------
 # Formula injection
@@ -955,9 +961,71 @@ def _columns(kind: str) -> tuple[Column, ...]:
 def xlsx_template(kind: str) -> bytes:
     """A blank `kind` ("participants" or "placements") workbook: the header row with notes
     and dropdowns, a data dictionary and plain-language instructions."""
-    columns = _columns(kind)
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+    _template_sheets(workbook, kind)
+    workbook.close()
+    return output.getvalue()
+
+
+def prefilled_template(kind: str, rows: pl.DataFrame) -> bytes:
+    """The `kind` template (`xlsx_template`) with `rows` on its first sheet, one per row
+    from row 2: the start of the next cumulative file, built from the stored rows of the
+    coalition's last accepted report.
+
+    `rows` has a string column per contract column, in any order; a missing or null
+    value is an empty cell. The amounts (wages, hours) are written as numbers, the rest
+    as text cells formatted as text, as the template formats its columns, so that a
+    spreadsheet program keeps their leading zeros. Only free-text columns are
+    neutralised (`neutralise`): every other value passed the checks, and a
+    participant_id such as -A1 must come back as it went out. The caller masks the
+    SSNs; nothing here writes one in full unless given it.
+    """
+    columns = _columns(kind)
+    skeleton = io.BytesIO()
+    workbook = xlsxwriter.Workbook(skeleton, {"in_memory": True})
+    as_text = _template_sheets(workbook, kind)
+    workbook.close()
+    text_style = f' s="{as_text.xf_index}"'
+    letters = [_column_letter(index) for index in range(len(columns))]
+    values = [
+        rows.get_column(column.name).to_list() if column.name in rows.columns else None
+        for column in columns
+    ]
+
+    def cell(col: int, number: int, value: str | None) -> str:
+        if value is None or value == "":
+            return ""
+        column = columns[col]
+        ref = f"{letters[col]}{number}"
+        if column.kind in _NUMERIC_KINDS:
+            try:
+                amount = float(value)
+            except ValueError:
+                amount = math.nan
+            if math.isfinite(amount):
+                shown = int(amount) if amount.is_integer() else amount
+                return f'<c r="{ref}"><v>{shown!r}</v></c>'
+        if column.kind is Kind.TEXT:
+            return f'<c r="{ref}"{text_style} {_text_body(value)}'
+        return f'<c r="{ref}"{text_style} t="inlineStr"><is><t>{_escape(value)}</t></is></c>'
+
+    def lines() -> Iterator[str]:
+        for index in range(rows.height):
+            number = index + 2
+            cells = "".join(
+                cell(col, number, column_values[index] if column_values is not None else None)
+                for col, column_values in enumerate(values)
+            )
+            yield f'<row r="{number}">{cells}</row>'
+
+    body = _Body(rows.height, len(columns) - 1, lambda: _chunks(lines()))
+    return _fill_in(skeleton.getvalue(), [body])
+
+
+def _template_sheets(workbook: xlsxwriter.Workbook, kind: str) -> Format:
+    """The template's three sheets; returns the text format of its text columns."""
+    columns = _columns(kind)
     header_formats = {
         Requirement.REQUIRED: workbook.add_format(
             {"bold": True, "bg_color": REQUIRED_FILL, "bottom": 1}
@@ -989,8 +1057,7 @@ def xlsx_template(kind: str) -> bytes:
     _write_dictionary(workbook, columns)
     _write_instructions(workbook, kind)
     sheet.activate()
-    workbook.close()
-    return output.getvalue()
+    return as_text
 
 
 def _column_letter(index: int) -> str:

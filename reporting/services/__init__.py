@@ -379,6 +379,86 @@ def audit_pii_access(
     )
 
 
+def can_download_originals(user: User, coalition: Coalition) -> bool:
+    """The files as sent (full SSNs) and the start-from workbook of the last accepted
+    report: the coalition's people who send files (docs/access.md)."""
+    return coalition.role_of(user) in UPLOAD_ROLES
+
+
+def last_accepted(period: ReportingPeriod) -> Submission | None:
+    """The coalition's latest accepted version of a quarter before ``period``: the report
+    the next cumulative file starts from."""
+    return (
+        Submission.objects.filter(
+            coalition_id=period.coalition_id,
+            state=SubmissionState.ACCEPTED,
+            period__start_date__lt=period.start_date,
+        )
+        .select_related("period", "coalition")
+        .order_by("-period__start_date", "-version")
+        .first()
+    )
+
+
+def _file_rows(submission: Submission, kind: str) -> pl.DataFrame:
+    """The version's stored rows of ``kind`` as the file's text: dates as YYYYMMDD,
+    hourly wages in dollars, and each SSN masked to its last four digits (the checks
+    restore a masked SSN from the stored one, docs/reporting.md)."""
+    if kind == UploadKind.PARTICIPANTS:
+        frame = records.participants_frame(submission)
+        last4 = records.stored_ssns([submission]).select("participant_id", "ssn_last4")
+        frame = frame.join(last4, on="participant_id", how="left", maintain_order="left")
+        frame = frame.with_columns(
+            pl.when(pl.col("ssn_last4").fill_null("") != "")
+            .then(pl.lit("***-**-") + pl.col("ssn_last4"))
+            .alias("ssn")
+        ).drop("ssn_last4")
+    else:
+        frame = records.placements_frame(submission).with_columns(
+            (pl.col("hourly_wage_cents") / 100).round(2).alias("hourly_wage")
+        )
+    frame = frame.sort("row")
+    return frame.select(
+        pl.col(name).dt.strftime("%Y%m%d") if dtype == pl.Date() else pl.col(name).cast(pl.String)
+        for name, dtype in frame.schema.items()
+    )
+
+
+def start_from_workbook(
+    *,
+    period: ReportingPeriod,
+    kind: str,
+    actor: User,
+    request: HttpRequest | None = None,
+) -> tuple[Submission, bytes]:
+    """The ``kind`` template holding the rows of the coalition's last accepted report
+    before ``period``, its SSNs masked: the start of this quarter's cumulative file.
+    Audited as a download of participant-level data."""
+    if kind not in UploadKind.values:
+        raise ValidationError(f"{kind!r} is not a file kind: use participants or placements.")
+    if not can_download_originals(actor, period.coalition):
+        raise PermissionDenied
+    accepted = last_accepted(period)
+    if accepted is None:
+        raise ValidationError(
+            "There is no accepted report before this quarter yet, so there is no file to "
+            "start from: use the blank template."
+        )
+    workbook = spreadsheets.prefilled_template(kind, _file_rows(accepted, kind))
+    platform.audit_record(
+        action=AuditAction.PII_DOWNLOADED,
+        request=request,
+        actor=actor,
+        coalition=period.coalition,
+        target=(
+            f"{UploadKind(kind).label} of the accepted {accepted.period.quarter} report, "
+            f"version {accepted.version} (start-from workbook for {period.quarter})"
+        ),
+        detail={"submission": str(accepted.code), "what": f"start-from {kind}"},
+    )
+    return accepted, workbook
+
+
 def _previous_accepted(submission: Submission) -> Submission | None:
     return (
         Submission.objects.filter(

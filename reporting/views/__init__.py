@@ -95,7 +95,18 @@ def _submission_context(request: AuthedRequest, period, submission) -> dict:
         "can_certify": services.can_certify(request.user, coalition),
         "upload_form": forms.UploadForm(),
         "attestation": services.ATTESTATION,
+        "can_download_originals": services.can_download_originals(request.user, coalition),
     }
+    if context["can_download_originals"]:
+        # The next cumulative file starts from the last accepted report's.
+        accepted = services.last_accepted(period)
+        context.update(
+            last_accepted=accepted,
+            last_accepted_files=sorted(
+                selectors.current_uploads(accepted).values() if accepted else [],
+                key=lambda upload: upload.kind,
+            ),
+        )
     if submission is not None:
         context.update(_review_context(request, submission))
         context.update(
@@ -356,6 +367,33 @@ def preview(request: AuthedRequest, submission_code) -> HttpResponse:
             "rows": selectors.figure_rows(figures, period=submission.period),
         },
     )
+
+
+@never_cache
+def template_from_accepted(request: AuthedRequest, code, quarter: str, kind: str) -> HttpResponse:
+    """The template holding the rows of the coalition's last accepted report before this
+    quarter, SSNs masked: the start of this quarter's cumulative file. For the people who
+    send files (the workbook holds participant-level data)."""
+    period = _period(request, code, quarter)
+    if kind not in ("participants", "placements"):
+        raise Http404
+    if not services.can_download_originals(request.user, period.coalition):
+        raise PermissionDenied
+    try:
+        accepted, workbook = services.start_from_workbook(
+            period=period, kind=kind, actor=request.user, request=request
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(_detail_url(period))
+    response = HttpResponse(
+        workbook,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = attachment(
+        f"bpij-{kind}-{period.quarter}-from-{accepted.period.quarter}.xlsx"
+    )
+    return response
 
 
 def template_download(request: AuthedRequest, kind: str, fmt: str) -> HttpResponse:
