@@ -227,7 +227,15 @@ def upload_receive(
     if size == 0:
         raise ValidationError(f"{name} is empty: choose the file again.")
     current = Upload.objects.filter(submission=submission, kind=kind, is_current=True).first()
-    if current is not None and current.sha256 == sha256:
+    unchecked = (
+        # Its checks failed (submission_check_failed): the same file sent again is stored
+        # again (the stored copy may be what failed) and checked again.
+        current is not None
+        and submission.state == SubmissionState.DRAFT
+        and current.status == UploadStatus.RECEIVED
+        and kind == UploadKind.PARTICIPANTS
+    )
+    if current is not None and current.sha256 == sha256 and not unchecked:
         return current, False
     Upload.objects.filter(submission=submission, kind=kind, is_current=True).update(
         is_current=False
@@ -548,12 +556,14 @@ def _as_stored(ssns: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def submission_check(*, submission_id: int) -> None:
+def submission_check(*, submission_id: int) -> bool:
     """Run every check on the submission's current files, then, in one transaction,
-    store findings, counts and kept records and move to `needs_fixes` or `ready`."""
+    store findings, counts and kept records and move to `needs_fixes` or `ready`.
+    Returns whether this run stored a result (the person who sent the files may then be
+    told: reporting.services.check_notices)."""
     submission = Submission.objects.select_related("period", "coalition").get(pk=submission_id)
     if submission.state != SubmissionState.CHECKING:
-        return
+        return False
     uploads = {u.kind: u for u in Upload.objects.filter(submission=submission, is_current=True)}
     fingerprint = sorted((kind, u.sha256) for kind, u in uploads.items())
     if UploadKind.PARTICIPANTS not in uploads:
@@ -566,7 +576,7 @@ def submission_check(*, submission_id: int) -> None:
                 kind="checked",
                 note="Waiting for the participant file.",
             )
-        return
+        return False
 
     originals: dict[str, bytes] = {}
 
@@ -597,7 +607,7 @@ def submission_check(*, submission_id: int) -> None:
         ids = pl.Series(result.participants.ssn_carried, dtype=pl.String)
         carried = _as_stored(stored[0].filter(pl.col("participant_id").is_in(ids.implode())))
     if not _store_check(submission, uploads, fingerprint, result, carried):
-        return
+        return False
     # The annotated workbooks are built once, here, and served as stored files: a hostile
     # file's workbook took a minute and gigabytes when it was rebuilt on every download.
     # After the commit, so that a slow build holds no lock; a worker lost in between
@@ -610,6 +620,31 @@ def submission_check(*, submission_id: int) -> None:
             upload_annotate(
                 upload=uploads[kind], content=originals[kind], found=file_result.findings
             )
+    return True
+
+
+CHECK_FAILED_NOTE = (
+    "The checks could not finish (a fault in the hub, not in the files). The files are "
+    "kept as sent; upload the participant file again to run the checks again."
+)
+
+
+@transaction.atomic
+def submission_check_failed(*, submission_id: int) -> bool:
+    """A check that raised: the version leaves `checking` for `draft`, with a note saying
+    what happened and what to do, so its page stops waiting and the same file sent again
+    is checked again (``upload_receive``). Returns whether the version was moved."""
+    submission = Submission.objects.filter(pk=submission_id).first()
+    if submission is None:
+        return False
+    return _transition(
+        submission,
+        from_states=(SubmissionState.CHECKING,),
+        to_state=SubmissionState.DRAFT,
+        actor=None,
+        kind="checked",
+        note=CHECK_FAILED_NOTE,
+    )
 
 
 @transaction.atomic

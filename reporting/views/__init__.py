@@ -26,6 +26,7 @@ from reporting.models import (
     Upload,
     UploadStatus,
 )
+from reporting.services import check_notices
 from reporting.views import review
 
 
@@ -79,6 +80,8 @@ def period_detail(request: AuthedRequest, code, quarter: str) -> HttpResponse:
     """The quarter's report: files and their checks, preview, narrative, certification."""
     period = _period(request, code, quarter)
     submission = selectors.latest_submission(period, request.user)
+    if submission is not None and submission.state == SubmissionState.CHECKING:
+        check_notices.page_seen(submission, request.user)
     context = _submission_context(request, period, submission)
     return render(request, "reporting/period_detail.html", context)
 
@@ -172,6 +175,9 @@ def upload(request: AuthedRequest, submission_code) -> HttpResponse:
     submission = _editable_submission(request, submission_code)
     form = forms.UploadForm(request.POST, request.FILES)
     if form.is_valid():
+        # The sender is on the page as the checks start (check_notices: no e-mail while
+        # they stay).
+        check_notices.page_seen(submission, request.user)
         incoming = form.cleaned_data["file"]
         try:
             _, new = services.upload_receive(
@@ -205,6 +211,8 @@ def upload(request: AuthedRequest, submission_code) -> HttpResponse:
 def submission_status(request: AuthedRequest, submission_code) -> HttpResponse:
     """Polled by htmx while the checks run; once they finish, the page reloads."""
     submission = _submission(request, submission_code)
+    # Each poll says the person still has the page open (check_notices).
+    check_notices.page_seen(submission, request.user)
     if submission.state == SubmissionState.CHECKING and request.htmx:
         return render(
             request, "reporting/period_detail.html#check_status", {"submission": submission}
