@@ -5,6 +5,7 @@ masked, which the checks take back unchanged with every SSN kept in full."""
 
 import io
 
+import polars as pl
 import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
@@ -12,7 +13,7 @@ from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from bpij.models import AuditAction, AuditEvent
-from reporting import contract, pii, services
+from reporting import contract, pii, services, spreadsheets
 from reporting.models import Finding, ParticipantRecord, Submission, Upload
 from tests import builders
 
@@ -217,3 +218,29 @@ def test_without_an_accepted_report_only_the_blank_template_is_offered(cast, cli
         "There is no accepted report before this quarter yet, so there is no file to start "
         "from: use the blank template." in response.content.decode()
     )
+
+
+def test_the_start_from_workbook_types_amounts_and_neutralises_only_free_text():
+    rows = pl.DataFrame(
+        {
+            "participant_id": ["-A1", "B&2"],
+            "employer_name": ['=HYPERLINK("http://x")', "Smith & Sons <Wind>"],
+            "start_date": ["20250815", None],
+            "hourly_wage": ["25.5", "30"],
+            "hours_per_week": ["40", ""],
+            "naics_code": ["023456", "237130"],
+        }
+    )
+    workbook = spreadsheets.prefilled_template("placements", rows)
+    sheet = sheet_rows(workbook)
+    header = sheet[0]
+    got = [dict(zip(header, row, strict=False)) for row in sheet[1:]]
+    assert [r["participant_id"] for r in got] == ["-A1", "B&2"]
+    assert [r["employer_name"] for r in got] == [
+        '\'=HYPERLINK("http://x")',
+        "Smith & Sons <Wind>",
+    ]
+    assert [r["start_date"] for r in got] == ["20250815", ""]
+    assert [r["hourly_wage"] for r in got] == [25.5, 30.0]
+    assert [r["hours_per_week"] for r in got] == [40.0, ""]
+    assert [r["naics_code"] for r in got] == ["023456", "237130"]
