@@ -42,7 +42,13 @@ from reporting.contract import (
     normalise_header,
 )
 
-__all__ = ["annotated_workbook", "csv_template", "neutralise", "xlsx_template"]
+__all__ = [
+    "annotated_workbook",
+    "csv_template",
+    "neutralise",
+    "prefilled_template",
+    "xlsx_template",
+]
 
 # ---------------------------------------------------------------------------------------
 # Formula injection
@@ -955,9 +961,79 @@ def _columns(kind: str) -> tuple[Column, ...]:
 def xlsx_template(kind: str) -> bytes:
     """A blank `kind` ("participants" or "placements") workbook: the header row with notes
     and dropdowns, a data dictionary and plain-language instructions."""
-    columns = _columns(kind)
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+    _template_sheets(workbook, kind)
+    workbook.close()
+    return output.getvalue()
+
+
+def prefilled_template(kind: str, rows: pl.DataFrame) -> bytes:
+    """The `kind` template (`xlsx_template`) with `rows` on its first sheet, one per row
+    from row 2: the start of the next cumulative file, built from the stored rows of the
+    coalition's last accepted report.
+
+    `rows` has a string column per contract column, in any order; a missing or null
+    value is an empty cell. The amounts (wages, hours) are written as numbers, the rest
+    as text cells formatted as text, as the template formats its columns, so that a
+    spreadsheet program keeps their leading zeros. Only free-text columns are
+    neutralised (`neutralise`) and escaped cell by cell: every other value passed the
+    checks (codes, digits, dates, IDs: no character XML or Excel treats specially but
+    `&`, `<` and `>`, escaped here), and a participant_id such as -A1 must come back as
+    it went out. The caller masks the SSNs; nothing here writes one in full unless
+    given it. The cells are built by polars, column by column: 100,000 participants
+    take about two seconds, most of it compressing.
+    """
+    columns = _columns(kind)
+    skeleton = io.BytesIO()
+    workbook = xlsxwriter.Workbook(skeleton, {"in_memory": True})
+    as_text = _template_sheets(workbook, kind)
+    workbook.close()
+    text_style = f' s="{as_text.xf_index}"'
+    number = (pl.int_range(pl.len(), dtype=pl.Int64) + 2).cast(pl.String)
+    parts: list[pl.Expr] = [pl.lit('<row r="'), number, pl.lit('">')]
+    for index, column in enumerate(columns):
+        if column.name not in rows.columns:
+            continue
+        value = pl.col(column.name).cast(pl.String)
+        opening = [pl.lit(f'<c r="{_column_letter(index)}'), number]
+        if column.kind is Kind.TEXT:
+            text = value.map_elements(_text_body, return_dtype=pl.String, skip_nulls=True)
+            cell = pl.concat_str([*opening, pl.lit(f'"{text_style} '), text])
+        else:
+            escaped = (
+                value.str.replace_all("&", "&amp;", literal=True)
+                .str.replace_all("<", "&lt;", literal=True)
+                .str.replace_all(">", "&gt;", literal=True)
+            )
+            inline = f'"{text_style} t="inlineStr"><is><t>'
+            cell = pl.concat_str([*opening, pl.lit(inline), escaped, pl.lit("</t></is></c>")])
+        if column.kind in _NUMERIC_KINDS:
+            amount = value.cast(pl.Float64, strict=False)
+            shown = (
+                pl.when(amount == amount.floor())
+                .then(amount.cast(pl.Int64, strict=False).cast(pl.String))
+                .otherwise(amount.cast(pl.String))
+            )
+            cell = (
+                pl.when(amount.is_finite())
+                .then(pl.concat_str([*opening, pl.lit('"><v>'), shown, pl.lit("</v></c>")]))
+                .otherwise(cell)
+            )
+        parts.append(pl.when(value.is_null() | (value == "")).then(pl.lit("")).otherwise(cell))
+    parts.append(pl.lit("</row>"))
+    xml = rows.select(pl.concat_str(parts).alias("xml")).get_column("xml")
+
+    def body() -> Iterator[str]:
+        for offset in range(0, xml.len(), _ROWS_PER_CHUNK):
+            yield "".join(xml.slice(offset, _ROWS_PER_CHUNK).to_list())
+
+    return _fill_in(skeleton.getvalue(), [_Body(rows.height, len(columns) - 1, body)])
+
+
+def _template_sheets(workbook: xlsxwriter.Workbook, kind: str) -> Format:
+    """The template's three sheets; returns the text format of its text columns."""
+    columns = _columns(kind)
     header_formats = {
         Requirement.REQUIRED: workbook.add_format(
             {"bold": True, "bg_color": REQUIRED_FILL, "bottom": 1}
@@ -989,8 +1065,7 @@ def xlsx_template(kind: str) -> bytes:
     _write_dictionary(workbook, columns)
     _write_instructions(workbook, kind)
     sheet.activate()
-    workbook.close()
-    return output.getvalue()
+    return as_text
 
 
 def _column_letter(index: int) -> str:

@@ -3,10 +3,14 @@ the submission, period, reminder or export they are given (tenancy.coalition_of)
 for work that spans coalitions (the program's roll-up, the day's reminders, a program
 export), the trusted system scope."""
 
+import logging
+
 from django.conf import settings
 
 from bpij import tenancy
 from bpij.celery import app
+
+logger = logging.getLogger(__name__)
 
 
 @app.task(acks_late=True)
@@ -19,9 +23,37 @@ def check_submission(submission_id: int) -> None:
     """
     from reporting import services
     from reporting.models import Submission
+    from reporting.services import check_notices
 
     with tenancy.for_coalition(tenancy.coalition_of(Submission, submission_id)):
-        services.submission_check(submission_id=submission_id)
+        try:
+            stored = services.submission_check(submission_id=submission_id)
+        except Exception:
+            # The page would wait for ever: the version goes back to draft with a note,
+            # and the person who sent the files is told what to do. Then the error is
+            # raised as before (logged, SSNs masked).
+            try:
+                if services.submission_check_failed(submission_id=submission_id):
+                    check_notices.submission_send_check_failed(submission_id=submission_id)
+            except Exception:
+                logger.exception(
+                    "Could not record or tell that the check of %s failed", submission_id
+                )
+            raise
+    if stored:
+        send_check_notice.delay(submission_id)
+
+
+@app.task(acks_late=True)
+def send_check_notice(submission_id: int) -> None:
+    """E-mail a finished check's result to the person who set it off, if they have left
+    the report page or a file is long (reporting.services.check_notices). At-least-once:
+    a redelivered task may send the e-mail twice, which is harmless."""
+    from reporting.models import Submission
+    from reporting.services import check_notices
+
+    with tenancy.for_coalition(tenancy.coalition_of(Submission, submission_id)):
+        check_notices.submission_send_check_notice(submission_id=submission_id)
 
 
 @app.task(acks_late=True)

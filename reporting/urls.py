@@ -46,6 +46,11 @@ urlpatterns = [
         views.submission_start,
         name="submission-start",
     ),
+    path(
+        "coalitions/<uuid:code>/reports/<str:quarter>/start-from/<str:kind>.xlsx",
+        views.template_from_accepted,
+        name="template-from-accepted",
+    ),
     path("submissions/<uuid:submission_code>/upload/", views.upload, name="upload"),
     path(
         "submissions/<uuid:submission_code>/status/",

@@ -510,6 +510,24 @@ ROUTES: dict[str, Route] = {
     "reporting:upload-annotated": Route(
         lambda g: {"upload_code": g.upload.code}, get=READ_A_PEOPLE
     ),
+    # The last accepted report's rows (no full SSN, but participant-level): for those who
+    # send files. A quarter with no accepted report before it redirects with a message.
+    "reporting:template-from-accepted": Route(
+        lambda g: {
+            "code": g.coalition.code,
+            "quarter": g.draft.period.quarter,
+            "kind": "participants",
+        },
+        get=row(
+            admin_a=ALLOWED,
+            reporter_a=ALLOWED,
+            viewer_a=403,
+            coach_a=403,
+            staff=403,
+            fpo=404,
+            out=404,
+        ),
+    ),
     "reporting:template-download": Route(
         lambda g: {"kind": "participants", "fmt": "csv"},
         get=row(a=200, coach_a=200, staff=200, fpo=200, out=200),

@@ -227,7 +227,15 @@ def upload_receive(
     if size == 0:
         raise ValidationError(f"{name} is empty: choose the file again.")
     current = Upload.objects.filter(submission=submission, kind=kind, is_current=True).first()
-    if current is not None and current.sha256 == sha256:
+    unchecked = (
+        # Its checks failed (submission_check_failed): the same file sent again is stored
+        # again (the stored copy may be what failed) and checked again.
+        current is not None
+        and submission.state == SubmissionState.DRAFT
+        and current.status == UploadStatus.RECEIVED
+        and kind == UploadKind.PARTICIPANTS
+    )
+    if current is not None and current.sha256 == sha256 and not unchecked:
         return current, False
     Upload.objects.filter(submission=submission, kind=kind, is_current=True).update(
         is_current=False
@@ -379,6 +387,86 @@ def audit_pii_access(
     )
 
 
+def can_download_originals(user: User, coalition: Coalition) -> bool:
+    """The files as sent (full SSNs) and the start-from workbook of the last accepted
+    report: the coalition's people who send files (docs/access.md)."""
+    return coalition.role_of(user) in UPLOAD_ROLES
+
+
+def last_accepted(period: ReportingPeriod) -> Submission | None:
+    """The coalition's latest accepted version of a quarter before ``period``: the report
+    the next cumulative file starts from."""
+    return (
+        Submission.objects.filter(
+            coalition_id=period.coalition_id,
+            state=SubmissionState.ACCEPTED,
+            period__start_date__lt=period.start_date,
+        )
+        .select_related("period", "coalition")
+        .order_by("-period__start_date", "-version")
+        .first()
+    )
+
+
+def _file_rows(submission: Submission, kind: str) -> pl.DataFrame:
+    """The version's stored rows of ``kind`` as the file's text: dates as YYYYMMDD,
+    hourly wages in dollars, and each SSN masked to its last four digits (the checks
+    restore a masked SSN from the stored one, docs/reporting.md)."""
+    if kind == UploadKind.PARTICIPANTS:
+        frame = records.participants_frame(submission)
+        last4 = records.stored_ssns([submission]).select("participant_id", "ssn_last4")
+        frame = frame.join(last4, on="participant_id", how="left", maintain_order="left")
+        frame = frame.with_columns(
+            pl.when(pl.col("ssn_last4").fill_null("") != "")
+            .then(pl.lit("***-**-") + pl.col("ssn_last4"))
+            .alias("ssn")
+        ).drop("ssn_last4")
+    else:
+        frame = records.placements_frame(submission).with_columns(
+            (pl.col("hourly_wage_cents") / 100).round(2).alias("hourly_wage")
+        )
+    frame = frame.sort("row")
+    return frame.select(
+        pl.col(name).dt.strftime("%Y%m%d") if dtype == pl.Date() else pl.col(name).cast(pl.String)
+        for name, dtype in frame.schema.items()
+    )
+
+
+def start_from_workbook(
+    *,
+    period: ReportingPeriod,
+    kind: str,
+    actor: User,
+    request: HttpRequest | None = None,
+) -> tuple[Submission, bytes]:
+    """The ``kind`` template holding the rows of the coalition's last accepted report
+    before ``period``, its SSNs masked: the start of this quarter's cumulative file.
+    Audited as a download of participant-level data."""
+    if kind not in UploadKind.values:
+        raise ValidationError(f"{kind!r} is not a file kind: use participants or placements.")
+    if not can_download_originals(actor, period.coalition):
+        raise PermissionDenied
+    accepted = last_accepted(period)
+    if accepted is None:
+        raise ValidationError(
+            "There is no accepted report before this quarter yet, so there is no file to "
+            "start from: use the blank template."
+        )
+    workbook = spreadsheets.prefilled_template(kind, _file_rows(accepted, kind))
+    platform.audit_record(
+        action=AuditAction.PII_DOWNLOADED,
+        request=request,
+        actor=actor,
+        coalition=period.coalition,
+        target=(
+            f"{UploadKind(kind).label} of the accepted {accepted.period.quarter} report, "
+            f"version {accepted.version} (start-from workbook for {period.quarter})"
+        ),
+        detail={"submission": str(accepted.code), "what": f"start-from {kind}"},
+    )
+    return accepted, workbook
+
+
 def _previous_accepted(submission: Submission) -> Submission | None:
     return (
         Submission.objects.filter(
@@ -468,12 +556,14 @@ def _as_stored(ssns: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def submission_check(*, submission_id: int) -> None:
+def submission_check(*, submission_id: int) -> bool:
     """Run every check on the submission's current files, then, in one transaction,
-    store findings, counts and kept records and move to `needs_fixes` or `ready`."""
+    store findings, counts and kept records and move to `needs_fixes` or `ready`.
+    Returns whether this run stored a result (the person who sent the files may then be
+    told: reporting.services.check_notices)."""
     submission = Submission.objects.select_related("period", "coalition").get(pk=submission_id)
     if submission.state != SubmissionState.CHECKING:
-        return
+        return False
     uploads = {u.kind: u for u in Upload.objects.filter(submission=submission, is_current=True)}
     fingerprint = sorted((kind, u.sha256) for kind, u in uploads.items())
     if UploadKind.PARTICIPANTS not in uploads:
@@ -486,7 +576,7 @@ def submission_check(*, submission_id: int) -> None:
                 kind="checked",
                 note="Waiting for the participant file.",
             )
-        return
+        return False
 
     originals: dict[str, bytes] = {}
 
@@ -517,7 +607,7 @@ def submission_check(*, submission_id: int) -> None:
         ids = pl.Series(result.participants.ssn_carried, dtype=pl.String)
         carried = _as_stored(stored[0].filter(pl.col("participant_id").is_in(ids.implode())))
     if not _store_check(submission, uploads, fingerprint, result, carried):
-        return
+        return False
     # The annotated workbooks are built once, here, and served as stored files: a hostile
     # file's workbook took a minute and gigabytes when it was rebuilt on every download.
     # After the commit, so that a slow build holds no lock; a worker lost in between
@@ -530,6 +620,31 @@ def submission_check(*, submission_id: int) -> None:
             upload_annotate(
                 upload=uploads[kind], content=originals[kind], found=file_result.findings
             )
+    return True
+
+
+CHECK_FAILED_NOTE = (
+    "The checks could not finish (a fault in the hub, not in the files). The files are "
+    "kept as sent; upload the participant file again to run the checks again."
+)
+
+
+@transaction.atomic
+def submission_check_failed(*, submission_id: int) -> bool:
+    """A check that raised: the version leaves `checking` for `draft`, with a note saying
+    what happened and what to do, so its page stops waiting and the same file sent again
+    is checked again (``upload_receive``). Returns whether the version was moved."""
+    submission = Submission.objects.filter(pk=submission_id).first()
+    if submission is None:
+        return False
+    return _transition(
+        submission,
+        from_states=(SubmissionState.CHECKING,),
+        to_state=SubmissionState.DRAFT,
+        actor=None,
+        kind="checked",
+        note=CHECK_FAILED_NOTE,
+    )
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ from reporting.models import (
     Upload,
     UploadStatus,
 )
+from reporting.services import check_notices
 from reporting.views import review
 
 
@@ -79,6 +80,8 @@ def period_detail(request: AuthedRequest, code, quarter: str) -> HttpResponse:
     """The quarter's report: files and their checks, preview, narrative, certification."""
     period = _period(request, code, quarter)
     submission = selectors.latest_submission(period, request.user)
+    if submission is not None and submission.state == SubmissionState.CHECKING:
+        check_notices.page_seen(submission, request.user)
     context = _submission_context(request, period, submission)
     return render(request, "reporting/period_detail.html", context)
 
@@ -95,7 +98,18 @@ def _submission_context(request: AuthedRequest, period, submission) -> dict:
         "can_certify": services.can_certify(request.user, coalition),
         "upload_form": forms.UploadForm(),
         "attestation": services.ATTESTATION,
+        "can_download_originals": services.can_download_originals(request.user, coalition),
     }
+    if context["can_download_originals"]:
+        # The next cumulative file starts from the last accepted report's.
+        accepted = services.last_accepted(period)
+        context.update(
+            last_accepted=accepted,
+            last_accepted_files=sorted(
+                selectors.current_uploads(accepted).values() if accepted else [],
+                key=lambda upload: upload.kind,
+            ),
+        )
     if submission is not None:
         context.update(_review_context(request, submission))
         context.update(
@@ -171,6 +185,9 @@ def upload(request: AuthedRequest, submission_code) -> HttpResponse:
     submission = _editable_submission(request, submission_code)
     form = forms.UploadForm(request.POST, request.FILES)
     if form.is_valid():
+        # The sender is on the page as the checks start (check_notices: no e-mail while
+        # they stay).
+        check_notices.page_seen(submission, request.user)
         incoming = form.cleaned_data["file"]
         try:
             _, new = services.upload_receive(
@@ -204,6 +221,8 @@ def upload(request: AuthedRequest, submission_code) -> HttpResponse:
 def submission_status(request: AuthedRequest, submission_code) -> HttpResponse:
     """Polled by htmx while the checks run; once they finish, the page reloads."""
     submission = _submission(request, submission_code)
+    # Each poll says the person still has the page open (check_notices).
+    check_notices.page_seen(submission, request.user)
     if submission.state == SubmissionState.CHECKING and request.htmx:
         return render(
             request, "reporting/period_detail.html#check_status", {"submission": submission}
@@ -377,6 +396,33 @@ def preview(request: AuthedRequest, submission_code) -> HttpResponse:
             "rows": selectors.figure_rows(figures, period=submission.period),
         },
     )
+
+
+@never_cache
+def template_from_accepted(request: AuthedRequest, code, quarter: str, kind: str) -> HttpResponse:
+    """The template holding the rows of the coalition's last accepted report before this
+    quarter, SSNs masked: the start of this quarter's cumulative file. For the people who
+    send files (the workbook holds participant-level data)."""
+    period = _period(request, code, quarter)
+    if kind not in ("participants", "placements"):
+        raise Http404
+    if not services.can_download_originals(request.user, period.coalition):
+        raise PermissionDenied
+    try:
+        accepted, workbook = services.start_from_workbook(
+            period=period, kind=kind, actor=request.user, request=request
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(_detail_url(period))
+    response = HttpResponse(
+        workbook,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = attachment(
+        f"bpij-{kind}-{period.quarter}-from-{accepted.period.quarter}.xlsx"
+    )
+    return response
 
 
 def template_download(request: AuthedRequest, kind: str, fmt: str) -> HttpResponse:
