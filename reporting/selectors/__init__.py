@@ -87,13 +87,16 @@ def current_uploads(submission: Submission) -> dict[str, Upload]:
 
 
 def findings_summary(submission: Submission) -> list[dict]:
-    """Counts by rule and severity for the submission's current files."""
+    """Counts by rule and severity for the submission's current files: errors first,
+    the participant file first, rules in the contract's order (F, V, D, L, H)."""
     rows = (
         Finding.objects.filter(upload__submission=submission, upload__is_current=True)
         .counted_by("file", "code", "severity")
         .order_by("severity", "file", "code")
     )
-    return list(rows)
+    return sorted(
+        rows, key=lambda r: (r["severity"], r["file"], _group_order(r["file"], r["code"], ""))
+    )
 
 
 def finding_totals(submission: Submission) -> Counter:
@@ -203,12 +206,6 @@ class FileFailure:
         return rules.RULES[code].todo
 
 
-@dataclass
-class FindingsOverview:
-    groups: list[FindingGroup]
-    failures: dict[str, FileFailure]
-
-
 def _group_order(kind: str, code: str, column: str) -> tuple[int, int]:
     order = list(rules.RULES)
     columns = [c.name for c in contract.COLUMNS.get(kind, ())]
@@ -218,14 +215,15 @@ def _group_order(kind: str, code: str, column: str) -> tuple[int, int]:
     )
 
 
-def findings_overview(submission: Submission, rows=None) -> FindingsOverview:
+def finding_groups(submission: Submission, rows=None) -> list[FindingGroup]:
     """The findings of the submission's current files (``rows``: those, filtered), one
-    group per file, rule and column, errors first, with the first rows of each; and the
-    files that failed at file level. Three queries at most, whatever the findings."""
+    group per file, rule and column, errors first, with the first rows of each. A file
+    that failed at file level is not grouped (``file_failures`` says what is wrong with
+    it). Three queries at most, whatever the findings."""
     rows = findings_for(submission) if rows is None else rows
     counts = list(rows.order_by().counted_by("file", "code", "column", "severity"))
     ranked = (
-        rows.exclude(code__in=rules.MASS)
+        rows.exclude(code__in=rules.MASS | rules.FILE_LEVEL)
         .annotate(
             rank=Window(
                 RowNumber(),
@@ -243,14 +241,11 @@ def findings_overview(submission: Submission, rows=None) -> FindingsOverview:
     if any(row["code"] in rules.MASS for row in counts):
         previous = previous_accepted(submission)
         compared_with = previous.period.quarter if previous else ""
-    failures: dict[str, FileFailure] = {}
     groups = []
     for row in counts:
-        key = (row["file"], row["code"], row["column"])
         if row["code"] in rules.FILE_LEVEL:
-            failure = failures.setdefault(row["file"], FileFailure(row["file"], []))
-            failure.findings += examples.get(key, [])
             continue
+        key = (row["file"], row["code"], row["column"])
         groups.append(
             FindingGroup(
                 **row,
@@ -265,7 +260,7 @@ def findings_overview(submission: Submission, rows=None) -> FindingsOverview:
             *_group_order(g.file, g.code, g.column),
         )
     )
-    return FindingsOverview(groups=groups, failures=failures)
+    return groups
 
 
 def file_failures(submission: Submission) -> dict[str, FileFailure]:

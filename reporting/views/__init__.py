@@ -286,7 +286,12 @@ def findings(request: AuthedRequest, submission_code) -> HttpResponse:
         "coalition": submission.coalition,
         "form": form,
         "by_row": by_row,
-        "summary": selectors.findings_summary(submission),
+        # A file-level failure is its banner, not a tile (nor a group).
+        "summary": [
+            row
+            for row in selectors.findings_summary(submission)
+            if row["code"] not in rules.FILE_LEVEL
+        ],
         "uploads": selectors.current_uploads(submission),
         "failures": selectors.file_failures(submission),
         "query_string": query.urlencode(),
@@ -295,7 +300,7 @@ def findings(request: AuthedRequest, submission_code) -> HttpResponse:
     if by_row:
         context["page"] = Paginator(rows, 100).get_page(request.GET.get("page"))
     else:
-        context["groups"] = selectors.findings_overview(submission, rows).groups
+        context["groups"] = selectors.finding_groups(submission, rows)
     template = "reporting/findings.html#results" if request.htmx else "reporting/findings.html"
     return render(request, template, context)
 

@@ -49,7 +49,8 @@ def test_every_rule_code_the_engine_can_emit_has_a_plain_title():
     assert sorted(emitted - set(rules.RULES)) == []
     for code in emitted:
         rule = rules.RULES[code]
-        assert rule.title and rule.title != code
+        assert rule.title
+        assert rule.title != code
         assert rule.todo
         assert str(rule.severity) == ("warning" if code in WARNINGS | {"F06"} else "error")
 
