@@ -269,7 +269,9 @@ def test_a_viewer_reads_the_report_without_the_forms(cast, period, page: Page, s
     expect(h1(page)).to_have_text("2025Q3 quarterly report")
     expect(state_tag(page)).to_have_text("Ready to certify")
     found = page.get_by_role("region", name="What the checks found")
-    expect(found.get_by_role("row", name=re.compile(r"^L16"))).to_contain_text("Warning")
+    expect(
+        found.get_by_role("row", name=re.compile(r"^Wage below federal minimum L16"))
+    ).to_contain_text("Warning")
     # Read-only: the files and the narrative are shown, no form to change them.
     expect(page.locator("main dl.hub-kv").filter(has_text="participants.csv")).to_be_visible()
     expect(page.locator("main form")).to_have_count(0)
