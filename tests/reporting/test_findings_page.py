@@ -294,3 +294,31 @@ def test_a_file_the_checks_could_not_go_through_is_one_banner_without_a_marked_c
     grouped = page(client, findings_url(submission))
     groups = grouped.split('<ol class="hub-groups"')[1].split("</ol>")[0]
     assert "participants file" not in text_of(groups), "the banner, not a group, says it"
+
+
+def test_the_list_download_is_written_to_the_audit_log(missing_six, cast):
+    from bpij.models import AuditEvent
+
+    client, submission = missing_six
+    client.get(reverse("reporting:findings-list", args=[submission.code, "H01"]))
+    event = AuditEvent.objects.filter(action="pii_downloaded").get()
+    assert event.actor == cast.admin_a
+    assert event.detail["what"] == "H01 list"
+
+
+def test_the_groups_are_read_in_three_queries_whatever_the_findings(
+    missing_six, django_assert_max_num_queries
+):
+    _, submission = missing_six
+    # As the page reads it: with its period.
+    submission = Submission.objects.select_related("period").get(pk=submission.pk)
+    with django_assert_max_num_queries(3):
+        groups = selectors.finding_groups(submission)
+        assert [(g.code, g.column, g.count, len(g.examples)) for g in groups] == [
+            ("V03", "sex", 1, 1),
+            ("H01", "participant_id", 6, 0),
+        ]
+        assert groups[1].sentence == (
+            "6 participants in the 2025Q2 report's accepted participant file are missing "
+            "from this one"
+        )
