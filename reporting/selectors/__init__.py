@@ -187,11 +187,22 @@ class FileFailure:
     def missing_columns(self) -> list[str]:
         return [f.column for f in self.findings if f.code == "F02" and f.column]
 
+    def _unreadable(self) -> tuple[str, str]:
+        """F01's message, "<what is wrong>: <what to do>" (or with " — "), in its two
+        parts; the rule's own advice where the message gives none."""
+        message = next(f.message for f in self.findings if f.code == "F01")
+        cuts = [i for i in (message.find(": "), message.find(" — ")) if i > 0]
+        if not cuts:
+            return message, rules.RULES["F01"].todo
+        cut = min(cuts)
+        todo = message[cut:].lstrip(":— ")
+        again = "" if "upload" in todo else " Then upload the file again."
+        return message[:cut], f"{todo[:1].upper()}{todo[1:]}.{again}"
+
     @property
     def problem(self) -> str:
         if "F01" in self.codes:
-            message = next(f.message for f in self.findings if f.code == "F01")
-            return f"It could not be read: {message}."
+            return f"It could not be read: {self._unreadable()[0]}."
         if "F02" in self.codes:
             missing = self.missing_columns
             columns = ", ".join(missing)
@@ -202,7 +213,9 @@ class FileFailure:
 
     @property
     def todo(self) -> str:
-        code = next(c for c in ("F01", "F02", "F05") if c in self.codes)
+        if "F01" in self.codes:
+            return self._unreadable()[1]
+        code = next(c for c in ("F02", "F05") if c in self.codes)
         return rules.RULES[code].todo
 
 

@@ -258,7 +258,13 @@ NO_SEX_NOR_VETERAN = [c for c in PARTICIPANT_HEADER if c not in ("sex", "veteran
             "people.csv",
             "Its header row (row 1) is missing 2 required columns: sex, veteran.",
         ),
-        (b"PK\x03\x04 not really a workbook", "people.xlsx", "It could not be read:"),
+        (
+            b"PK\x03\x04 not really a workbook",
+            "people.xlsx",
+            "It could not be read: the file is a damaged workbook (its zip container cannot "
+            "be read). What to do: Open it in Excel and save it again as an Excel Workbook "
+            "(.xlsx), or save it as CSV UTF-8. Then upload the file again.",
+        ),
         (
             csv_bytes([person(1)])[: csv_bytes([person(1)]).index(b"\r\n") + 2],
             "people.csv",
