@@ -8,6 +8,7 @@ from bpij.models import StaffRole, User
 from coaching.models import ActionStatus, RiskLevel, SessionKind
 from coaching.services import ItemInput
 from grantees.models import CoachAssignment, Coalition, Target
+from reporting.checks import rules
 from reporting.models import Finding, Submission
 
 FINDING_CHOICES = 100
@@ -73,7 +74,7 @@ class ItemChoices:
     def finding_choices(self) -> list[tuple[str, str]]:
         def label(f: Finding) -> str:
             where = f"{f.file} row {f.row}" if f.row else f.file
-            return f"{f.code} ({f.severity}) · {where}: {f.message[:70]}"
+            return f"{rules.label(f.code)} ({f.severity}) · {where}: {f.message[:70]}"
 
         return [("", "— None —"), *[(k, label(f)) for k, f in self.findings.items()]]
 

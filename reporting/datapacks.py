@@ -37,10 +37,10 @@ from django.utils import timezone
 from grantees.calendar import Quarter
 from grantees.models import Coalition, Grant
 from reporting import figures
+from reporting.checks import rules
 from reporting.models import Finding, ProgramRollup, Rollup, Upload
 from reporting.selectors import FIGURES, WINDOWS, dashboards
 from reporting.selectors import board as board_selector
-from reporting.selectors.reports import RULE_TITLES
 from reporting.spreadsheets import neutralise
 
 __all__ = ["data_pack_csv", "data_pack_xlsx"]
@@ -390,7 +390,7 @@ def _findings_table(rollups: list[Rollup]) -> Table:
                 r.submission.version,
                 c["file"],
                 c["code"],
-                RULE_TITLES.get(c["code"], ""),
+                rules.title(c["code"]),
                 c["severity"],
                 c["count"],
             ]

@@ -27,6 +27,7 @@ from python_calamine import CalamineWorkbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from reporting.checks import rules
 from reporting.checks.reading import ANNOTATION_COLUMN
 from reporting.checks.types import Finding, Severity
 from reporting.checks.values import has_ssn, has_ssns, mask_ssns_in
@@ -687,8 +688,8 @@ def _data_rows(
 
 
 def _finding_line(finding: Finding) -> str:
-    where = f" {finding.column}" if finding.column else ""
-    return f"{finding.code}{where}: {_message(finding)}"
+    where = f", {finding.column}" if finding.column else ""
+    return f"{rules.label(finding.code)}{where}: {_message(finding)}"
 
 
 def _message(finding: Finding) -> str:

@@ -64,6 +64,11 @@ urlpatterns = [
     ),
     path("submissions/<uuid:submission_code>/certify/", views.certify, name="certify"),
     path("submissions/<uuid:submission_code>/findings/", views.findings, name="findings"),
+    path(
+        "submissions/<uuid:submission_code>/findings/<str:code>.csv",
+        views.findings_list,
+        name="findings-list",
+    ),
     path("submissions/<uuid:submission_code>/preview/", views.preview, name="preview"),
     path("uploads/<uuid:upload_code>/original/", views.upload_original, name="upload-original"),
     path(

@@ -403,6 +403,10 @@ def downloads(s: Scenario) -> list[str]:
     urls = [reverse("reporting:upload-annotated", args=[u.code]) for u in s.uploads]
     urls += [reverse("reporting:export-download", args=[e.code]) for e in s.exports]
     urls += [reverse("reporting:board-export", args=[fmt]) for fmt in ("csv", "xlsx")]
+    # The list of participants missing since the accepted report (H01).
+    urls += [
+        reverse("reporting:findings-list", args=[v.code, "H01"]) for v in (s.accepted, s.draft)
+    ]
     return urls
 
 

@@ -499,6 +499,11 @@ ROUTES: dict[str, Route] = {
         hx=READ_A_PEOPLE,
     ),
     "reporting:findings": Route(submission("draft"), get=READ_A_PEOPLE),
+    # A mass rule's list (H01's missing participants) reads like the findings it lists.
+    "reporting:findings-list": Route(
+        lambda g: {"submission_code": g.draft.code, "code": "H01"},
+        get=READ_A_PEOPLE,
+    ),
     "reporting:preview": Route(submission("draft"), get=READ_A_PEOPLE),
     # The original carries full SSNs: only for those who send files.
     "reporting:upload-original": Route(

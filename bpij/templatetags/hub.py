@@ -1,5 +1,7 @@
 from django import template
 
+from reporting.checks import rules
+
 register = template.Library()
 
 
@@ -22,3 +24,10 @@ def figure(value):
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+@register.filter
+def rule_title(code):
+    """``{{ finding.code|rule_title }}``: a check rule's plain title (reporting.checks.rules),
+    shown wherever its code is."""
+    return rules.title(str(code))

@@ -5,17 +5,19 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Window
+from django.db.models.functions import RowNumber
 
 from bpij.models import User
 from grantees.calendar import Quarter
 from grantees.models import Coalition
-from reporting import figures, records
+from reporting import contract, figures, records
 from reporting.checks import Finding as CheckFinding
-from reporting.checks import History, Severity
+from reporting.checks import History, Severity, rules
 from reporting.models import (
     SENT_STATES,
     Finding,
+    ParticipantRecord,
     ReportingPeriod,
     Submission,
     SubmissionState,
@@ -85,13 +87,16 @@ def current_uploads(submission: Submission) -> dict[str, Upload]:
 
 
 def findings_summary(submission: Submission) -> list[dict]:
-    """Counts by rule and severity for the submission's current files."""
+    """Counts by rule and severity for the submission's current files: errors first,
+    the participant file first, rules in the contract's order (F, V, D, L, H)."""
     rows = (
         Finding.objects.filter(upload__submission=submission, upload__is_current=True)
         .counted_by("file", "code", "severity")
         .order_by("severity", "file", "code")
     )
-    return list(rows)
+    return sorted(
+        rows, key=lambda r: (r["severity"], r["file"], _group_order(r["file"], r["code"], ""))
+    )
 
 
 def finding_totals(submission: Submission) -> Counter:
@@ -99,6 +104,222 @@ def finding_totals(submission: Submission) -> Counter:
     for row in findings_summary(submission):
         totals[row["severity"]] += row["count"]
     return totals
+
+
+# The grouped findings page (docs/reporting.md, "The findings page"): each rule and
+# column shows its first EXAMPLES_SHOWN rows, and up to EXAMPLES_LISTED behind "show more";
+# the rest are in the row-by-row list.
+EXAMPLES_SHOWN = 5
+EXAMPLES_LISTED = 50
+
+
+@dataclass
+class FindingGroup:
+    """Every finding of one rule in one column of one file."""
+
+    file: str
+    code: str
+    column: str
+    severity: str
+    count: int
+    examples: list[Finding]
+    # For a mass rule (H01): the quarter of the accepted report the file is compared with.
+    compared_with: str = ""
+
+    @property
+    def rule(self) -> rules.Rule | None:
+        return rules.RULES.get(self.code)
+
+    @property
+    def title(self) -> str:
+        return rules.title(self.code)
+
+    @property
+    def todo(self) -> str:
+        return self.rule.todo if self.rule else ""
+
+    @property
+    def mass(self) -> bool:
+        return self.code in rules.MASS
+
+    @property
+    def shown(self) -> list[Finding]:
+        return self.examples[:EXAMPLES_SHOWN]
+
+    @property
+    def more(self) -> list[Finding]:
+        return self.examples[EXAMPLES_SHOWN:]
+
+    @property
+    def unlisted(self) -> int:
+        """Findings of the group in neither list (they are in the row-by-row list)."""
+        return self.count - len(self.examples)
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.file}-{self.code}-{self.column or 'file'}".lower()
+
+    @property
+    def sentence(self) -> str:
+        """A mass finding in words, with its count."""
+        report = f"the {self.compared_with} report" if self.compared_with else "the last report"
+        if self.count == 1:
+            return f"1 participant in {report}'s accepted participant file is missing from this one"
+        return (
+            f"{self.count:,} participants in {report}'s accepted participant file are "
+            "missing from this one"
+        )
+
+
+@dataclass
+class FileFailure:
+    """A file the checks could not go through (F01, F02, F05): what is wrong, in one
+    banner, instead of a list of findings."""
+
+    file: str
+    findings: list[Finding]
+
+    @property
+    def codes(self) -> set[str]:
+        return {f.code for f in self.findings}
+
+    @property
+    def missing_columns(self) -> list[str]:
+        return [f.column for f in self.findings if f.code == "F02" and f.column]
+
+    def _unreadable(self) -> tuple[str, str]:
+        """F01's message, "<what is wrong>: <what to do>" (or with " — "), in its two
+        parts; the rule's own advice where the message gives none."""
+        message = next(f.message for f in self.findings if f.code == "F01")
+        cuts = [i for i in (message.find(": "), message.find(" — ")) if i > 0]
+        if not cuts:
+            return message, rules.RULES["F01"].todo
+        cut = min(cuts)
+        todo = message[cut:].lstrip(":— ")
+        again = "" if "upload" in todo else " Then upload the file again."
+        return message[:cut], f"{todo[:1].upper()}{todo[1:]}.{again}"
+
+    @property
+    def problem(self) -> str:
+        if "F01" in self.codes:
+            return f"It could not be read: {self._unreadable()[0]}."
+        if "F02" in self.codes:
+            missing = self.missing_columns
+            columns = ", ".join(missing)
+            if len(missing) == 1:
+                return f"Its header row (row 1) has no {columns} column, which is required."
+            return f"Its header row (row 1) is missing {len(missing)} required columns: {columns}."
+        return "It has a header row but no data rows under it."
+
+    @property
+    def todo(self) -> str:
+        if "F01" in self.codes:
+            return self._unreadable()[1]
+        code = next(c for c in ("F02", "F05") if c in self.codes)
+        return rules.RULES[code].todo
+
+
+def _group_order(kind: str, code: str, column: str) -> tuple[int, int]:
+    order = list(rules.RULES)
+    columns = [c.name for c in contract.COLUMNS.get(kind, ())]
+    return (
+        order.index(code) if code in order else len(order),
+        columns.index(column) if column in columns else len(columns),
+    )
+
+
+def finding_groups(submission: Submission, rows=None) -> list[FindingGroup]:
+    """The findings of the submission's current files (``rows``: those, filtered), one
+    group per file, rule and column, errors first, with the first rows of each. A file
+    that failed at file level is not grouped (``file_failures`` says what is wrong with
+    it). Three queries at most, whatever the findings."""
+    rows = findings_for(submission) if rows is None else rows
+    counts = list(rows.order_by().counted_by("file", "code", "column", "severity"))
+    ranked = (
+        rows.exclude(code__in=rules.MASS | rules.FILE_LEVEL)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("file"), F("code"), F("column")],
+                order_by=[F("row").asc(nulls_first=True), F("id").asc()],
+            )
+        )
+        .filter(rank__lte=EXAMPLES_LISTED)
+        .order_by("file", "code", "column", "rank")
+    )
+    examples: dict[tuple[str, str, str], list[Finding]] = {}
+    for finding in ranked:
+        examples.setdefault((finding.file, finding.code, finding.column), []).append(finding)
+    compared_with = ""
+    if any(row["code"] in rules.MASS for row in counts):
+        previous = previous_accepted(submission)
+        compared_with = previous.period.quarter if previous else ""
+    groups = []
+    for row in counts:
+        if row["code"] in rules.FILE_LEVEL:
+            continue
+        key = (row["file"], row["code"], row["column"])
+        groups.append(
+            FindingGroup(
+                **row,
+                examples=examples.get(key, []),
+                compared_with=compared_with if row["code"] in rules.MASS else "",
+            )
+        )
+    groups.sort(
+        key=lambda g: (
+            g.severity != "error",
+            g.file != "participants",
+            *_group_order(g.file, g.code, g.column),
+        )
+    )
+    return groups
+
+
+def file_failures(submission: Submission) -> dict[str, FileFailure]:
+    """The current files that failed at file level (F01, F02, F05), by kind: one query."""
+    failures: dict[str, FileFailure] = {}
+    for finding in findings_for(submission).filter(code__in=rules.FILE_LEVEL):
+        failures.setdefault(finding.file, FileFailure(finding.file, [])).findings.append(finding)
+    return failures
+
+
+def previous_accepted(submission: Submission) -> Submission | None:
+    """The coalition's latest accepted version of an earlier quarter: what H01 and H02
+    compared the files with."""
+    return (
+        Submission.objects.filter(
+            coalition_id=submission.coalition_id,
+            state=SubmissionState.ACCEPTED,
+            period__start_date__lt=submission.period.start_date,
+        )
+        .select_related("period")
+        .order_by("-period__start_date", "-version")
+        .first()
+    )
+
+
+def mass_finding_rows(submission: Submission, code: str) -> list[dict]:
+    """A mass rule's findings in the current files, as the downloadable list: the
+    participant_id, what the accepted report had for them, and what the rule found."""
+    found = list(findings_for(submission).filter(code=code).order_by("file", "value", "id"))
+    previous = previous_accepted(submission)
+    entry_dates = {}
+    if previous is not None and found:
+        entry_dates = dict(
+            ParticipantRecord.objects.filter(
+                submission=previous, participant_id__in=[f.value for f in found]
+            ).values_list("participant_id", "entry_date")
+        )
+    return [
+        {
+            "participant_id": f.value,
+            "entry_date": entry_dates.get(f.value),
+            "accepted_report": previous.period.quarter if previous else "",
+            "finding": f,
+        }
+        for f in found
+    ]
 
 
 def accepted_submission(coalition_slug: str, quarter: str) -> Submission | None:

@@ -26,6 +26,7 @@ from django.utils.safestring import SafeString
 from grantees.calendar import Quarter, program_year
 from grantees.models import Coalition, Grant, Measure, Target
 from reporting import charts, figures
+from reporting.checks import rules
 from reporting.models import (
     Finding,
     ProgramRollup,
@@ -50,50 +51,6 @@ KEY_FIGURES = (
     ("D-2", "Training-related"),
     ("E-1", "Employed Q2 after exit (E-1)"),
 )
-
-# What each rule of DATA-CONTRACT.md §3 checks, in a few words, for the data-quality
-# summary (the findings themselves, with their rows and values, stay in the hub).
-RULE_TITLES = {
-    "F01": "File cannot be read",
-    "F02": "Required column missing",
-    "F03": "Unknown column",
-    "F04": "Row has the wrong number of fields",
-    "F05": "No data rows",
-    "F06": "Too many invalid values: duplicate and logic checks not run",
-    "V01": "Required value blank",
-    "V02": "Invalid date",
-    "V03": "Code not allowed",
-    "V04": "Number invalid or out of range",
-    "V05": "Malformed participant_id",
-    "V06": "participant_id looks like an SSN",
-    "V07": "Malformed O*NET code",
-    "V08": "Malformed NAICS code",
-    "V09": "Unknown state code",
-    "V10": "Malformed ZIP code",
-    "V11": "Malformed SSN",
-    "D01": "Duplicate participant_id",
-    "D02": "Same SSN on two participants",
-    "D03": "Duplicate placement",
-    "L01": "Exit before entry",
-    "L02": "Date after the period end",
-    "L03": "Age at entry out of range",
-    "L04": "Training fields inconsistent",
-    "L05": "Training starts before entry",
-    "L06": "Training ends before it starts",
-    "L07": "Training completion inconsistent",
-    "L08": "Credential date inconsistent",
-    "L09": "Exit reason without exit date",
-    "L10": "Outcome reported too early",
-    "L11": "Employed with no wages",
-    "L12": "Incumbent outcome for a non-incumbent",
-    "L13": "Placement of an unknown participant",
-    "L14": "Placement before entry",
-    "L15": "Training-related job without completed training",
-    "L16": "Wage below federal minimum",
-    "H01": "Participant missing since last accepted report",
-    "H02": "Entry date changed since last accepted report",
-}
-
 
 # -- Formatting (DATA-CONTRACT.md §4, §6) ---------------------------------------------
 
@@ -296,7 +253,7 @@ class FindingCount:
 
     @property
     def title(self) -> str:
-        return RULE_TITLES.get(self.code, self.code)
+        return rules.title(self.code)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from datetime import date
 from django.utils import timezone
 
 from bpij.models import User
+from reporting.checks import rules
 from reporting.models import Finding, Submission, SubmissionComment, SubmissionState
 from reporting.selectors import FIGURES, WINDOWS
 
@@ -45,7 +46,7 @@ def finding_by_key(submission: Submission, key: str) -> Finding | None:
 def finding_label(finding: Finding) -> str:
     where = f"{finding.file} row {finding.row}" if finding.row else finding.file
     column = f", column {finding.column}" if finding.column else ""
-    return f"{finding.code} in {where}{column}"
+    return f"{rules.label(finding.code)} in {where}{column}"
 
 
 def comment_pin_label(comment: SubmissionComment) -> str:

@@ -1,3 +1,4 @@
+import csv
 import io
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from bpij.http import AuthedRequest, attachment
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
 from reporting import forms, selectors, services, spreadsheets
+from reporting.checks import rules
 from reporting.models import (
     ReportingPeriod,
     ReturnReason,
@@ -116,6 +118,7 @@ def _submission_context(request: AuthedRequest, period, submission) -> dict:
             uploads=selectors.current_uploads(submission),
             summary=selectors.findings_summary(submission),
             totals=selectors.finding_totals(submission),
+            failures=selectors.file_failures(submission),
             events=submission.events.select_related("actor").order_by("-at", "-id")[:50],
             versions=Submission.objects.visible_to(request.user)
             .filter(period=period)
@@ -302,6 +305,8 @@ def certify(request: AuthedRequest, submission_code) -> HttpResponse:
 
 @never_cache
 def findings(request: AuthedRequest, submission_code) -> HttpResponse:
+    """The findings, grouped by rule and column (the default), or every finding row by
+    row (``view=rows``), both filtered by the same form."""
     submission = _submission(request, submission_code)
     # Every page of findings shows participant-level values, the htmx fragments that
     # filter and page through them included.
@@ -310,20 +315,71 @@ def findings(request: AuthedRequest, submission_code) -> HttpResponse:
     rows = selectors.findings_for(submission)
     if form.is_valid():
         rows = selectors.filter_findings(rows, form.cleaned_data)
+    by_row = request.GET.get("view") == "rows"
     query = request.GET.copy()
     query.pop("page", None)
+    filters = query.copy()
+    filters.pop("view", None)
     context = {
         "submission": submission,
         "period": submission.period,
         "coalition": submission.coalition,
         "form": form,
-        "page": Paginator(rows, 100).get_page(request.GET.get("page")),
-        "summary": selectors.findings_summary(submission),
+        "by_row": by_row,
+        # A file-level failure is its banner, not a tile (nor a group).
+        "summary": [
+            row
+            for row in selectors.findings_summary(submission)
+            if row["code"] not in rules.FILE_LEVEL
+        ],
         "uploads": selectors.current_uploads(submission),
+        "failures": selectors.file_failures(submission),
         "query_string": query.urlencode(),
+        "filter_string": filters.urlencode(),
     }
+    if by_row:
+        context["page"] = Paginator(rows, 100).get_page(request.GET.get("page"))
+    else:
+        context["groups"] = selectors.finding_groups(submission, rows)
     template = "reporting/findings.html#results" if request.htmx else "reporting/findings.html"
     return render(request, template, context)
+
+
+@never_cache
+def findings_list(request: AuthedRequest, submission_code, code: str) -> HttpResponse:
+    """A mass rule's findings (H01: the participants missing since the last accepted
+    report) as a CSV to work through. Participant IDs and what the rule found; never an
+    SSN (stored findings are masked)."""
+    submission = _submission(request, submission_code)
+    if code not in rules.MASS:
+        raise Http404
+    rows = selectors.mass_finding_rows(submission, code)
+    uploads = {row["finding"].upload_id for row in rows}
+    for upload in Upload.objects.filter(pk__in=uploads):
+        services.audit_pii_access(
+            actor=request.user, upload=upload, what=f"{code} list", request=request
+        )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["participant_id", "entry_date_in_accepted_report", "accepted_report", "rule", "finding"]
+    )
+    for row in rows:
+        entry = row["entry_date"]
+        writer.writerow(
+            spreadsheets.neutralise(str(cell))
+            for cell in (
+                row["participant_id"],
+                entry.isoformat() if entry else "",
+                row["accepted_report"],
+                rules.label(code),
+                row["finding"].message,
+            )
+        )
+    response = HttpResponse(out.getvalue().encode("utf-8-sig"), content_type="text/csv")
+    name = f"bpij-{submission.period.quarter}-v{submission.version}-{code}-participants.csv"
+    response["Content-Disposition"] = attachment(name)
+    return response
 
 
 def _upload(request: AuthedRequest, upload_code) -> Upload:

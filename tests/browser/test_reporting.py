@@ -125,26 +125,36 @@ def test_an_administrator_fixes_and_certifies_the_quarterly_report(
     found = page.get_by_role("region", name="What the checks found")
     expect(found).to_contain_text("2 errors to fix before you can certify")
     expect(found.get_by_role("row")).to_have_count(3)  # the header, L01 and V03
-    expect(found.get_by_role("row", name=re.compile(r"^L01"))).to_contain_text("participants")
+    expect(found.get_by_role("row", name=re.compile(r"^Exit before entry L01"))).to_contain_text(
+        "participants"
+    )
     expect(page.get_by_role("region", name="Certify and submit")).to_contain_text(
         "Fix the 2 errors above first"
     )
     expect(page.get_by_role("button", name=re.compile(r"^Certify"))).to_have_count(0)
     axe.check(page, "report-needs-fixes")
 
-    # Every finding, then only L01's.
-    found.get_by_role("link", name="See every finding by row and column").click()
+    # The findings, grouped by rule and column.
+    found.get_by_role("link", name="See every finding, grouped by rule and column").click()
     expect(h1(page)).to_have_text("Findings")
+    groups = page.get_by_role("list", name="Findings grouped by rule and column")
+    expect(groups.get_by_role("heading")).to_have_text(
+        ["Error Code not allowed · sex", "Error Exit before entry · exit_date"]
+    )
+    axe.check(page, "report-findings")
+
+    # Row by row, then only L01's.
+    page.get_by_role("link", name="Every finding, row by row").click()
     rows = page.locator("#results tbody tr")
     expect(rows).to_have_count(2)
-    axe.check(page, "report-findings")
+    axe.check(page, "report-findings-rows")
 
     with page.expect_response(lambda response: "code=L01" in response.url) as filtered:
         page.get_by_role("searchbox", name="Rule").fill("L01")
     assert filtered.value.request.headers.get("hx-request") == "true"
     expect(rows).to_have_count(1)
     l01 = rows.first
-    expect(l01.get_by_role("rowheader")).to_have_text("L01 error")
+    expect(l01.get_by_role("rowheader")).to_have_text("Exit before entry L01 error")
     expect(l01.get_by_role("cell")).to_have_text(
         [
             "participants",
@@ -259,7 +269,9 @@ def test_a_viewer_reads_the_report_without_the_forms(cast, period, page: Page, s
     expect(h1(page)).to_have_text("2025Q3 quarterly report")
     expect(state_tag(page)).to_have_text("Ready to certify")
     found = page.get_by_role("region", name="What the checks found")
-    expect(found.get_by_role("row", name=re.compile(r"^L16"))).to_contain_text("Warning")
+    expect(
+        found.get_by_role("row", name=re.compile(r"^Wage below federal minimum L16"))
+    ).to_contain_text("Warning")
     # Read-only: the files and the narrative are shown, no form to change them.
     expect(page.locator("main dl.hub-kv").filter(has_text="participants.csv")).to_be_visible()
     expect(page.locator("main form")).to_have_count(0)

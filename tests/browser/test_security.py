@@ -67,7 +67,7 @@ def test_the_key_pages_run_under_the_csp_without_a_violation(cast, page: Page, s
 
     # htmx still swaps (no eval, no inline style): the findings filter reloads its table.
     page.goto(f"/coalitions/{code}/reports/2025Q4/")
-    page.get_by_role("link", name="See every finding by row and column").click()
+    page.get_by_role("link", name="See every finding, grouped by rule and column").click()
     with page.expect_response(lambda response: "/findings/" in response.url):
         page.get_by_role("search", name="Filter findings").locator("select").first.select_option(
             index=1

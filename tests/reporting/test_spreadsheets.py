@@ -115,9 +115,10 @@ class TestAnnotatedCsv:
         assert sheet["E1"].value == "errors"
         assert sheet["E1"].font.b
         assert sheet["E2"].value == (
-            "L01 exit_date: exit_date is before entry_date\nL11 sex: sex 1 looks odd"
+            "L01 Exit before entry, exit_date: exit_date is before entry_date\n"
+            "L11 Employed with no wages, sex: sex 1 looks odd"
         )
-        assert sheet["E4"].value == "F04: row 4 is ragged"
+        assert sheet["E4"].value == "F04 Row has the wrong number of fields: row 4 is ragged"
         assert sheet["E3"].value is None
         assert sheet["E6"].value is None
 
@@ -152,7 +153,7 @@ class TestAnnotatedCsv:
         book = load(annotated_workbook("p.csv", content, [unknown, error(2, "sex")]))
         sheet = book["Your file"]
         assert fill(sheet, "B1") == YELLOW
-        assert "F03 shoe_size: unknown column" in sheet["B1"].comment.text
+        assert "F03 Unknown column, shoe_size: unknown column" in sheet["B1"].comment.text
         assert "1 error in this column" in sheet["C1"].comment.text
         assert sheet["A1"].comment is None
         assert sheet.freeze_panes == "A2"
@@ -162,7 +163,7 @@ class TestAnnotatedCsv:
         sheet = load(annotated_workbook("p.csv", b"participant_id\r\nA1\r\n", [error(4, None)]))[
             "Your file"
         ]
-        assert sheet["B4"].value == "V02: is wrong"
+        assert sheet["B4"].value == "V02 Invalid date: is wrong"
 
     def test_a_huge_list_of_findings_on_one_row_is_cut_to_fit_a_cell(self):
         findings = [error(2, "sex", "x" * 100) for _ in range(1_000)]
@@ -190,7 +191,7 @@ class TestAnnotatedXlsx:
             ["participant_id", "entry_date", "wages_q2_after_exit", "sex", "errors"],
             ["A1", date(2024, 5, 2), 1200, "1", None],
             [None, None, None, None, None],
-            ["A2", date(2024, 6, 3), 50.5, 2, "V02 entry_date: is wrong"],
+            ["A2", date(2024, 6, 3), 50.5, 2, "V02 Invalid date, entry_date: is wrong"],
         ]
         assert isinstance(sheet["B2"].value, datetime)
         assert sheet["B2"].number_format == "yyyy-mm-dd"
@@ -212,7 +213,7 @@ class TestAnnotatedXlsx:
         workbook.close()
         book = load(annotated_workbook("p.xlsx", output.getvalue(), [error(4, None)]))
         assert book["Your file"]["B4"].value == "A1"
-        assert book["Your file"]["C4"].value == "V02: is wrong"
+        assert book["Your file"]["C4"].value == "V02 Invalid date: is wrong"
 
 
 INJECTIONS = [
@@ -454,7 +455,7 @@ def test_the_annotated_workbook_reads_back_in_the_checks_own_reader():
     assert sheet.to_python() == [
         ["participant_id", "entry_date", "errors"],
         ["'\r=1", date(2024, 5, 2), ""],
-        ["A_x0041_", 7.0, "V02 entry_date: is wrong"],
+        ["A_x0041_", 7.0, "V02 Invalid date, entry_date: is wrong"],
     ]
 
 
