@@ -58,6 +58,11 @@ urlpatterns = [
         name="narrative-save",
     ),
     path("submissions/<uuid:submission_code>/certify/", views.certify, name="certify"),
+    path(
+        "submissions/<uuid:submission_code>/receipt/",
+        views.submission_receipt,
+        name="submission-receipt",
+    ),
     path("submissions/<uuid:submission_code>/findings/", views.findings, name="findings"),
     path("submissions/<uuid:submission_code>/preview/", views.preview, name="preview"),
     path("uploads/<uuid:upload_code>/original/", views.upload_original, name="upload-original"),

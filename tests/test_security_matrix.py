@@ -492,6 +492,8 @@ ROUTES: dict[str, Route] = {
             out=404,
         ),
     ),
+    # The receipt of a certified version: everyone who reads A's report versions.
+    "reporting:submission-receipt": Route(submission("sent"), get=READ_A_PEOPLE),
     # Polled by htmx while checks run; without htmx it sends the browser to the report.
     "reporting:submission-status": Route(
         submission("draft"),
