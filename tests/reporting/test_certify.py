@@ -311,6 +311,10 @@ def test_a_late_report_asks_why_and_keeps_what_was_typed_when_refused(cast, clie
         assert "The report was due on November 14, 2025 and is 6 days late: say why below." in page
         assert "Why is the report late?" in page
         assert "holds no activity in 2025Q3" in page
+        assert (
+            "Every row passed every check. Before you certify, read the warning under Certify "
+            "and submit: the files may not be up to date for 2025Q3." in page
+        )
         assert "I have looked at the warnings above: these are the files I mean to send." in page
         certify_url = reverse("reporting:certify", args=[submission.code])
         typed = {"name": "Ada Admin", "title": "Director", "agreed": "on"}
