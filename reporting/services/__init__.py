@@ -331,9 +331,11 @@ def submission_certify(
             f"report can be certified from {opens:%B %-d, %Y}. Everything you have done "
             "is kept: come back then to certify."
         )
+    # Everything missing is said at once: a grantee filing late at night fixes it in one go.
+    problems = []
     warnings = certify_selectors.certify_warnings(submission)
     if warnings and not confirmed:
-        raise ValidationError(
+        problems.append(
             " ".join(warnings)
             + " Tick the box to confirm the files are the ones you mean to send, or "
             "upload up-to-date files."
@@ -341,16 +343,18 @@ def submission_certify(
     late = certify_selectors.days_late(period, today)
     late_reason = late_reason.strip() if late else ""
     if late and not late_reason:
-        raise ValidationError(
+        problems.append(
             f"The {period.quarter} report was due on {period.due_date:%B %-d, %Y} and is "
             f"{late} day{'s' if late != 1 else ''} late: say why in a few words "
             "(JFF reads the reason with the report)."
         )
     if len(late_reason) > MAX_LATE_REASON:
-        raise ValidationError(
+        problems.append(
             f"The reason for the late report has {len(late_reason):,} characters; at most "
             f"{MAX_LATE_REASON:,} are allowed."
         )
+    if problems:
+        raise ValidationError(problems)
     if warnings:
         # Before the certification in the history; rolled back with it if it loses.
         _event(submission, "warnings_confirmed", actor=actor, note=" ".join(warnings))

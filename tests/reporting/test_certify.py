@@ -126,6 +126,18 @@ def test_a_late_report_needs_a_reason_which_is_kept_with_the_version(cast, q3):
     assert audit.detail["late_reason"] == "Our data manager was on leave."
 
 
+def test_everything_missing_is_said_at_once(cast, q3):
+    with time_machine.travel("2025-11-17 10:00 -0500", tick=False):
+        submission = ready(q3, cast.admin_a, people=STALE)
+        with pytest.raises(ValidationError) as refused:
+            certify(submission, cast.admin_a)
+        first, second = refused.value.messages
+        assert "holds no activity in 2025Q3" in first
+        assert first.endswith("or upload up-to-date files.")
+        assert "due on November 14, 2025 and is 3 days late" in second
+        unchanged(submission, uploads=2)
+
+
 def test_on_the_due_date_no_reason_is_asked_nor_kept(cast, q3):
     with time_machine.travel("2025-11-14 23:30 -0500", tick=False):
         submission = ready(q3, cast.admin_a)
