@@ -123,4 +123,20 @@ def test_certification_waits_for_the_quarter_asks_why_late_confirms_and_gives_a_
         expect(h1(page)).to_have_text("Submission receipt")
         axe.check(page, "certify-receipt-again", screenshot=False)
 
+        # JFF reads why it was late and what was confirmed, in the queue and the review.
+        sign_in(page.context, cast.coach_a)
+        page.goto("/reviews/")
+        row = page.get_by_role("row", name=re.compile(r"Alpha Wind Coalition"))
+        expect(row).to_contain_text(f"Why late: {REASON}")
+        expect(row).to_contain_text("1 warning confirmed when certifying")
+        row.get_by_role("link").click()
+        expect(h1(page)).to_have_text("2025Q3 report, version 1")
+        details = page.get_by_role("region", name="Details")
+        expect(detail(details, "Receipt")).to_have_text(number)
+        expect(detail(details, "Why late")).to_have_text(REASON)
+        expect(detail(details, "Confirmed when certifying")).to_contain_text(
+            "The participant file participants.csv holds no activity in 2025Q3"
+        )
+        axe.check(page, "certify-review-page")
+
     axe.assert_no_violations()
