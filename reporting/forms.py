@@ -54,12 +54,39 @@ class NarrativeForm(forms.Form):
 
 
 class CertifyForm(forms.Form):
+    """The attestation. ``late_reason`` is asked for only when the report is late and
+    ``confirmed`` only when there are warnings to confirm (the service enforces both,
+    with the message that says what is missing)."""
+
     name = forms.CharField(label="Your full name (your signature)", max_length=150)
     title = forms.CharField(label="Your title", max_length=150, required=False)
+    late_reason = forms.CharField(
+        label="Why is the report late?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+        help_text="JFF reads the reason with the report, and it is printed in the quarterly "
+        "report PDF. At most 2,000 characters.",
+        error_messages={
+            "max_length": "The reason for the late report may have at most 2,000 characters "
+            "(it has %(show_value)d)."
+        },
+    )
+    confirmed = forms.BooleanField(
+        label="I have looked at the warnings above: these are the files I mean to send.",
+        required=False,
+    )
     agreed = forms.BooleanField(
         label="I certify this report as stated above.",
         error_messages={"required": "Tick the box to certify the report."},
     )
+
+    def __init__(self, *args, late: bool = True, warnings: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not late:
+            del self.fields["late_reason"]
+        if not warnings:
+            del self.fields["confirmed"]
 
 
 class FindingFilterForm(forms.Form):

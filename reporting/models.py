@@ -111,6 +111,12 @@ class Submission(models.Model):
     certifier_title = models.CharField(max_length=150, blank=True)
     attestation = models.TextField(blank=True)
     certified_at = models.DateTimeField(null=True, blank=True)
+    # Why a version certified after the period's due date is late, in the certifier's
+    # words (required then, docs/reporting.md); empty when it was on time.
+    late_reason = models.TextField(blank=True)
+    # The warnings the certifier ticked to confirm (a file identical to the last accepted
+    # quarter's, a file with no activity in the quarter): their plain-text messages.
+    confirmed_warnings = models.JSONField(default=list, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     review_started_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
@@ -143,6 +149,15 @@ class Submission(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def receipt_number(self) -> str:
+        """The confirmation number of a certified version: the quarter, the period's
+        number and the version (``BPIJ-2025Q3-00042-V1``). Unique because a period has
+        one version of each number; stable because none of them ever changes."""
+        if not self.certified_at:
+            return ""
+        return f"BPIJ-{self.period.quarter}-{self.period_id:05d}-V{self.version}"
 
 
 class UploadKind(models.TextChoices):
@@ -248,6 +263,7 @@ EVENT_KINDS = [
     ("uploaded", "uploaded a file"),
     ("checking", "checks started"),
     ("checked", "checks finished"),
+    ("warnings_confirmed", "confirmed the warnings before certifying"),
     ("certified", "certified and submitted"),
     ("returned", "returned for revision"),
     ("accepted", "accepted"),

@@ -90,6 +90,17 @@ def send_return_notice(submission_id: int) -> None:
         services.submission_send_return_notice(submission_id=submission_id)
 
 
+@app.task(acks_late=True)
+def send_receipt(submission_id: int) -> None:
+    """E-mail the certifier the receipt of the version they certified. At-least-once: a
+    redelivered task sends the same receipt again, which is harmless."""
+    from reporting.models import Submission
+    from reporting.services import receipts
+
+    with tenancy.for_coalition(tenancy.coalition_of(Submission, submission_id)):
+        receipts.submission_send_receipt(submission_id=submission_id)
+
+
 @app.task
 def send_due_reminders() -> int:
     """Beat, daily: today's scheduled reminders (docs/reminders.md). At-most-once per

@@ -63,6 +63,11 @@ urlpatterns = [
         name="narrative-save",
     ),
     path("submissions/<uuid:submission_code>/certify/", views.certify, name="certify"),
+    path(
+        "submissions/<uuid:submission_code>/receipt/",
+        views.submission_receipt,
+        name="submission-receipt",
+    ),
     path("submissions/<uuid:submission_code>/findings/", views.findings, name="findings"),
     path(
         "submissions/<uuid:submission_code>/findings/<str:code>.csv",

@@ -396,6 +396,7 @@ def start_pages(s: Scenario) -> list[str]:
             reverse("reporting:submission-review", args=[version.code]),
             reverse("reporting:submission-status", args=[version.code]),
         ]
+    pages.append(reverse("reporting:submission-receipt", args=[s.accepted.code]))
     return pages
 
 

@@ -220,7 +220,8 @@ def build_graph() -> Graph:
     )
 
     q3 = builders.period_of(a, "2025Q3")
-    returned = builders.submitted_version(q3, cast.admin_a, participants=8, seed=23)
+    # Eight synthetic participants have no placement dated in 2025Q3: confirmed.
+    returned = builders.submitted_version(q3, cast.admin_a, participants=8, seed=23, confirmed=True)
     thread = services.submission_comment(
         submission=returned, actor=cast.coach_a, body="Why did exits drop?"
     )
@@ -492,6 +493,8 @@ ROUTES: dict[str, Route] = {
             out=404,
         ),
     ),
+    # The receipt of a certified version: everyone who reads A's report versions.
+    "reporting:submission-receipt": Route(submission("sent"), get=READ_A_PEOPLE),
     # Polled by htmx while checks run; without htmx it sends the browser to the report.
     "reporting:submission-status": Route(
         submission("draft"),

@@ -34,6 +34,14 @@ from reporting.models import (
 
 S = SubmissionState
 
+# Why a demo coalition's late report was late, in an administrator's words.
+LATE_REASONS = (
+    "Our data manager left in the fall and the new one needed time to learn the files.",
+    "Two training partners sent their records weeks after the quarter closed.",
+    "We found duplicate participant rows and fixed them before certifying.",
+    "The county's wage records for our placements arrived late.",
+)
+
 
 @dataclass
 class SeedReport:
@@ -166,6 +174,11 @@ class Writer:
             assert state == S.READY, f"{period} v{number} has errors and cannot be sent"
             certified = clock.at(submit_on or now.date(), earliest=now)
             name = cast.admin.full_name or cast.admin.email
+            # Certified after the due date: the administrator says why, as the hub asks.
+            late = (timezone.localdate(certified) - period.due_date).days
+            # (Picked without the shared random stream, so the rest of the demo is as before.)
+            pick = sum(map(ord, f"{self.coalition.slug}{period.quarter}")) % len(LATE_REASONS)
+            late_reason = LATE_REASONS[pick] if late > 0 else ""
             now = self.event(
                 submission,
                 "certified",
@@ -173,7 +186,12 @@ class Writer:
                 cast.admin,
                 S.READY,
                 S.SUBMITTED,
-                f"Certified by {name}, Executive Director",
+                f"Certified by {name}, Executive Director"
+                + (
+                    f". {late} day{'s' if late != 1 else ''} late: {late_reason}"
+                    if late > 0
+                    else ""
+                ),
             )
             state = str(S.SUBMITTED)
             fields |= {
@@ -183,6 +201,7 @@ class Writer:
                 "attestation": services.ATTESTATION,
                 "certified_at": certified,
                 "submitted_at": certified,
+                "late_reason": late_reason,
             }
         if final in (S.IN_REVIEW, S.RETURNED, S.ACCEPTED):
             began = clock.at(now.date() + timedelta(days=self.rng.randint(1, 6)), earliest=now)

@@ -29,6 +29,7 @@ from reporting.models import (
     UploadKind,
     UploadStatus,
 )
+from reporting.selectors import certify as certify_selectors
 
 ATTESTATION = (
     "By submitting this report, I certify to the best of my knowledge and belief that the "
@@ -299,6 +300,9 @@ def submission_save_narrative(
     return submission
 
 
+MAX_LATE_REASON = 2000
+
+
 @transaction.atomic
 def submission_certify(
     *,
@@ -307,11 +311,16 @@ def submission_certify(
     name: str,
     title: str,
     agreed: bool,
+    late_reason: str = "",
+    confirmed: bool = False,
     request: HttpRequest | None = None,
 ) -> Submission:
     """Certify and submit: a coalition administrator attests the report; the version is
-    locked. Only a checked version with zero errors (state `ready`) can be sent; the
-    placement file and the narrative are optional (docs/reporting.md)."""
+    locked. Only a checked version with zero errors (state `ready`) can be sent, and
+    only once its quarter has ended; the placement file and the narrative are optional
+    (docs/reporting.md). A version with warnings to confirm (``certify_warnings``) needs
+    ``confirmed``; one certified after the due date needs a ``late_reason``. Refused,
+    nothing changes: the version, its files and narrative stay as they were."""
     if not can_certify(actor, submission.coalition):
         raise PermissionDenied
     if not agreed:
@@ -321,19 +330,59 @@ def submission_certify(
     if submission.state != SubmissionState.READY:
         raise ValidationError(_not_ready_reason(submission))
     now = timezone.now()
+    today = timezone.localdate(now)
+    period = submission.period
+    opens = certify_selectors.certify_opens(period)
+    if today < opens:
+        raise ValidationError(
+            f"The {period.quarter} quarter runs until {period.end_date:%B %-d, %Y}, so its "
+            f"report can be certified from {opens:%B %-d, %Y}. Everything you have done "
+            "is kept: come back then to certify."
+        )
+    # Everything missing is said at once: a grantee filing late at night fixes it in one go.
+    problems = []
+    warnings = certify_selectors.certify_warnings(submission)
+    if warnings and not confirmed:
+        problems.append(
+            " ".join(warnings)
+            + " Tick the box to confirm the files are the ones you mean to send, or "
+            "upload up-to-date files."
+        )
+    late = certify_selectors.days_late(period, today)
+    late_reason = late_reason.strip() if late else ""
+    if late and not late_reason:
+        problems.append(
+            f"The {period.quarter} report was due on {period.due_date:%B %-d, %Y} and is "
+            f"{late} day{'s' if late != 1 else ''} late: say why in a few words "
+            "(JFF reads the reason with the report)."
+        )
+    if len(late_reason) > MAX_LATE_REASON:
+        problems.append(
+            f"The reason for the late report has {len(late_reason):,} characters; at most "
+            f"{MAX_LATE_REASON:,} are allowed."
+        )
+    if problems:
+        raise ValidationError(problems)
+    if warnings:
+        # Before the certification in the history; rolled back with it if it loses.
+        _event(submission, "warnings_confirmed", actor=actor, note=" ".join(warnings))
+    signed = name.strip() + (f", {title.strip()}" if title.strip() else "")
     won = _transition(
         submission,
         from_states=(SubmissionState.READY,),
         to_state=SubmissionState.SUBMITTED,
         actor=actor,
         kind="certified",
-        note=f"Certified by {name.strip()}" + (f", {title.strip()}" if title.strip() else ""),
+        note=f"Certified by {signed}"
+        + (f". {late} day{'s' if late != 1 else ''} late: {late_reason}" if late else ""),
         certified_by=actor,
         certifier_name=name.strip()[:150],
         certifier_title=title.strip()[:150],
         attestation=ATTESTATION,
         certified_at=now,
         submitted_at=now,
+        late_reason=late_reason,
+        confirmed_warnings=warnings,
     )
     if not won:
         submission.refresh_from_db()
@@ -346,9 +395,16 @@ def submission_certify(
         request=request,
         actor=actor,
         coalition=submission.coalition,
-        target=f"{submission.period.quarter} report, version {submission.version}",
+        target=f"{period.quarter} report, version {submission.version}",
+        detail={
+            "receipt": submission.receipt_number,
+            "days_late": late,
+            "late_reason": late_reason,
+            "confirmed_warnings": warnings,
+        },
     )
     tasks.rollup_period.delay_on_commit(submission.period_id)  # type: ignore[attr-defined]
+    tasks.send_receipt.delay_on_commit(submission.pk)  # type: ignore[attr-defined]
     return submission
 
 

@@ -28,6 +28,7 @@ from reporting.models import (
     Upload,
     UploadStatus,
 )
+from reporting.selectors import certify as certify_selectors
 from reporting.services import check_notices
 from reporting.views import review
 
@@ -88,13 +89,18 @@ def period_detail(request: AuthedRequest, code, quarter: str) -> HttpResponse:
     return render(request, "reporting/period_detail.html", context)
 
 
-def _submission_context(request: AuthedRequest, period, submission) -> dict:
+def _submission_context(
+    request: AuthedRequest, period, submission, certify_form: forms.CertifyForm | None = None
+) -> dict:
     coalition = period.coalition
+    today = timezone.localdate()
     context = {
         "coalition": coalition,
         "period": period,
         "submission": submission,
-        "today": timezone.localdate(),
+        "today": today,
+        "certify_opens": certify_selectors.certify_opens(period),
+        "days_late": certify_selectors.days_late(period, today),
         "can_edit": bool(submission and services.can_edit_submission(request.user, submission))
         or (submission is None and coalition.role_of(request.user) in services.UPLOAD_ROLES),
         "can_certify": services.can_certify(request.user, coalition),
@@ -130,8 +136,19 @@ def _submission_context(request: AuthedRequest, period, submission) -> dict:
                     "ta_needs": submission.narrative_ta_needs,
                 }
             ),
-            certify_form=forms.CertifyForm(initial={"name": request.user.full_name}),
             steps=_steps(submission),
+        )
+        # Only a version that can be certified now has warnings to confirm.
+        can_send = submission.state == SubmissionState.READY and today >= context["certify_opens"]
+        warnings = certify_selectors.certify_warnings(submission) if can_send else []
+        context.update(
+            certify_warnings=warnings,
+            certify_form=certify_form
+            or forms.CertifyForm(
+                initial={"name": request.user.full_name},
+                late=bool(context["days_late"]),
+                warnings=bool(warnings),
+            ),
         )
     return context
 
@@ -276,6 +293,8 @@ def _detail_url(period: ReportingPeriod) -> str:
 
 @require_POST
 def certify(request: AuthedRequest, submission_code) -> HttpResponse:
+    """Certify and submit, then show the receipt. Refused, the page comes back with what
+    was typed (the late reason above all) and the message saying what is missing."""
     submission = _submission(request, submission_code)
     if not services.can_certify(request.user, submission.coalition):
         raise PermissionDenied
@@ -290,6 +309,8 @@ def certify(request: AuthedRequest, submission_code) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 title=form.cleaned_data["title"],
                 agreed=form.cleaned_data["agreed"],
+                late_reason=form.cleaned_data["late_reason"],
+                confirmed=form.cleaned_data["confirmed"],
                 request=request,
             )
         except ValidationError as error:
@@ -298,9 +319,40 @@ def certify(request: AuthedRequest, submission_code) -> HttpResponse:
             messages.success(
                 request,
                 f"Version {submission.version} of the {submission.period.quarter} report was "
-                "certified and submitted to JFF. It is now locked.",
+                "certified and submitted to JFF. It is now locked. Your receipt is below; "
+                "a copy was e-mailed to you.",
             )
-    return redirect(_detail_url(submission.period))
+            return redirect("reporting:submission-receipt", submission_code=submission.code)
+    if submission.state != SubmissionState.READY:
+        return redirect(_detail_url(submission.period))
+    period = submission.period
+    today = timezone.localdate()
+    warnings = certify_selectors.certify_warnings(submission)
+    shown = forms.CertifyForm(
+        request.POST,
+        late=bool(certify_selectors.days_late(period, today)),
+        warnings=bool(warnings),
+    )
+    context = _submission_context(request, period, submission, certify_form=shown)
+    return render(request, "reporting/period_detail.html", context, status=400)
+
+
+@never_cache
+def submission_receipt(request: AuthedRequest, submission_code) -> HttpResponse:
+    """The receipt of a certified version: its confirmation number and what was sent."""
+    submission = _submission(request, submission_code)
+    if not submission.certified_at:
+        raise Http404
+    return render(
+        request,
+        "reporting/receipt.html",
+        {
+            "submission": submission,
+            "period": submission.period,
+            "coalition": submission.coalition,
+            "receipt": certify_selectors.receipt_for(submission),
+        },
+    )
 
 
 @never_cache

@@ -222,10 +222,20 @@ def test_an_administrator_fixes_and_certifies_the_quarterly_report(
     agreed = certify.get_by_role("checkbox", name="I certify this report as stated above.")
     certify.locator(".usa-checkbox").get_by_text("I certify this report as stated above.").click()
     expect(agreed).to_be_checked()
+    # The participant file holds nothing dated in 2025Q3 (its newest date is June 2024):
+    # the administrator confirms it is the file they mean to send.
+    expect(certify).to_contain_text(
+        "The participant file participants-fixed.csv holds no activity in 2025Q3"
+    )
+    confirm = "I have looked at the warnings above: these are the files I mean to send."
+    certify.locator(".usa-checkbox").get_by_text(confirm).click()
     certify.get_by_role("button", name="Certify and submit version 1").click()
+    # The receipt first, then back to the report.
+    expect(h1(page)).to_have_text("Submission receipt")
     expect(page.get_by_role("status").first).to_contain_text(
         "Version 1 of the 2025Q3 report was certified and submitted to JFF. It is now locked."
     )
+    page.get_by_role("link", name="Back to the 2025Q3 report").click()
     expect(state_tag(page)).to_have_text("Submitted")
     expect(certify).to_contain_text(f"Certified by {NAME}, Executive director on October 20, 2025")
     # Locked: no file inputs, no narrative form, no certification form.

@@ -66,7 +66,8 @@ def test_upload_findings_fix_certify_through_a_real_worker(cast, client_for, cel
 
     response = client.post(
         reverse("reporting:certify", args=[submission.code]),
-        {"name": "Avery Admin", "title": "Director", "agreed": "on"},
+        # person()'s rows hold nothing dated in 2025Q3: the administrator confirms them.
+        {"name": "Avery Admin", "title": "Director", "agreed": "on", "confirmed": "on"},
     )
     assert response.status_code == 302
     assert state_of(submission) == "submitted"

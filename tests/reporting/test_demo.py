@@ -154,6 +154,24 @@ def test_timelines_read_true():
 
 
 @pytest.mark.django_db
+def test_demo_reports_are_certified_after_their_quarter_and_late_ones_say_why():
+    seeded(["high-desert-grid", "rio-grande-energy"])  # behind, and often late
+    sent = Submission.objects.filter(certified_at__isnull=False).select_related("period")
+    late = 0
+    for submission in sent:
+        day = timezone.localdate(submission.certified_at)
+        assert day > submission.period.end_date, submission
+        if day > submission.period.due_date:
+            late += 1
+            assert submission.late_reason in demo.timeline.LATE_REASONS, submission
+            event = SubmissionEvent.objects.get(submission=submission, kind="certified")
+            assert event.note.endswith(f"late: {submission.late_reason}")
+        else:
+            assert submission.late_reason == "", submission
+    assert late, "the demo's coalitions that run late should have late reports"
+
+
+@pytest.mark.django_db
 def test_stored_files_records_and_findings_are_what_the_real_check_gives():
     seeded(["high-desert-grid", "sierra-solar"], participants=25)
     sample = Submission.objects.filter(

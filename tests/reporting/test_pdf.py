@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from grantees.calendar import Quarter
 from reporting import figures, pdf, services
-from reporting.models import ProgramRollup, Rollup, SubmissionState
+from reporting.models import ProgramRollup, Rollup, Submission, SubmissionState
 from reporting.selectors import FIGURES
 from tests import builders, factories
 
@@ -135,7 +135,12 @@ def reports(cast):
         ta_needs=NARRATIVE[2],
     )
     services.submission_certify(
-        submission=alpha, actor=cast.admin_a, name="Ada Admin", title="Director", agreed=True
+        submission=alpha,
+        actor=cast.admin_a,
+        name="Ada Admin",
+        title="Director",
+        agreed=True,
+        late_reason=builders.LATE_REASON,  # 2025Q3 is long past due
     )
     alpha.refresh_from_db()
     with TestCase.captureOnCommitCallbacks(execute=False):
@@ -241,6 +246,30 @@ def test_the_report_header_names_the_grant_the_version_and_who_certified_and_acc
             cast.officer.display_name,
         ],
     )
+
+
+def test_a_late_reports_reason_and_its_confirmation_number_are_printed(reports, alpha_pdf):
+    submission = reports["alpha"].submission
+    assert submission.late_reason == builders.LATE_REASON
+    assert_in_order(
+        alpha_pdf.pages[0].extract_text(),
+        ["Certified at", "Reason for late submission", builders.LATE_REASON, "Accepted by"],
+    )
+    assert_in_order(
+        text_of(alpha_pdf),
+        [
+            "Certification",
+            "Ada Admin, Director",
+            f"Confirmation number {submission.receipt_number}",
+        ],
+    )
+    # An on-time report has no such row.
+    bravo = reports["bravo"]
+    Submission.objects.filter(pk=bravo.submission_id).update(late_reason="")
+    on_time = read(
+        pdf.coalition_report_pdf(period_id=bravo.period_id, provenance=provenance_of([bravo]))
+    )
+    assert "Reason for late submission" not in text_of(on_time)
 
 
 def test_the_report_carries_the_narrative_targets_data_quality_and_charts(reports, alpha_pdf):

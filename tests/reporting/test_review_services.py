@@ -22,7 +22,7 @@ from reporting.models import (
     Upload,
 )
 from tests import factories
-from tests.builders import checked_version, period_of, submitted_version
+from tests.builders import LATE_REASON, checked_version, period_of, submitted_version
 
 REASONS = [ReturnReason.DATA_QUALITY, ReturnReason.NARRATIVE]
 
@@ -331,7 +331,12 @@ def test_the_new_draft_after_a_return_starts_from_the_returned_files_and_narrati
     # The returned version itself is untouched, and stays in the record.
     assert Submission.objects.values().get(pk=submitted.pk) == before
     again = services.submission_certify(
-        submission=second, actor=cast.admin_a, name="Ada Admin", title="", agreed=True
+        submission=second,
+        actor=cast.admin_a,
+        name="Ada Admin",
+        title="",
+        agreed=True,
+        late_reason=LATE_REASON,  # 2025Q3 is long past due
     )
     assert again.state == SubmissionState.SUBMITTED
 

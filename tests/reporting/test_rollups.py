@@ -245,7 +245,12 @@ def test_certifying_queues_the_period_and_program_roll_ups(
     version = builders.checked_version(period_a, cast.admin_a, participants=25)
     with django_capture_on_commit_callbacks(execute=True):
         services.submission_certify(
-            submission=version, actor=cast.admin_a, name="Ada Admin", title="", agreed=True
+            submission=version,
+            actor=cast.admin_a,
+            name="Ada Admin",
+            title="",
+            agreed=True,
+            late_reason=builders.LATE_REASON,  # 2025Q3 is long past due
         )
     rollup = Rollup.objects.get(period=period_a)
     assert rollup.submission_id == version.pk

@@ -142,7 +142,11 @@ def test_a_masked_ssn_for_a_participant_the_hub_does_not_have_says_to_type_the_f
 def accepted_2025q2(cast):
     files = (csv_bytes([person(1)]), csv_bytes([job(1)]))
     version = builders.submitted_version(
-        builders.period_of(cast.coalition_a, "2025Q2"), cast.admin_a, files=files
+        # person(1) and job(1) hold nothing dated in 2025Q2: confirmed as they are.
+        builders.period_of(cast.coalition_a, "2025Q2"),
+        cast.admin_a,
+        files=files,
+        confirmed=True,
     )
     services.submission_accept(submission=version, actor=cast.officer)
     return version

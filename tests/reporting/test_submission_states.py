@@ -4,12 +4,20 @@ import threading
 from datetime import date
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from bpij import tenancy
 from reporting import services
 from reporting.models import ReportingPeriod, Submission, SubmissionEvent, SubmissionState
+
+
+@pytest.fixture(autouse=True)
+def october_2025():
+    """2025Q3 has ended and its report (due November 14) is not late yet."""
+    with time_machine.travel("2025-10-20 10:00 -0400", tick=True):
+        yield
 
 
 def ready_submission(period, actor) -> Submission:
