@@ -15,6 +15,7 @@ instead, which is slower but exact.
 import csv
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -322,11 +323,10 @@ def _grid_from_rows(sheet: workbook.Sheet, kind: str) -> _Grid:
     columns = list(zip(*rows[1:], strict=True)) or [() for _ in range(width)]
     names = [f"c{i}" for i in range(width)]
     digit_columns = _digit_columns(header, kind)
-    text = workbook.cell_text
+    texts = _CellTexts()
     frame = pl.DataFrame(
         {
-            # Most cells are text already: convert only the others (numbers, dates).
-            name: pl.Series(name, [v if type(v) is str else text(v) for v in values], pl.String)
+            name: _column_text(name, values, texts)
             for name, values in zip(names, columns, strict=True)
         }
     )
@@ -345,6 +345,31 @@ def _grid_from_rows(sheet: workbook.Sheet, kind: str) -> _Grid:
         pl.lit(True).alias("fits"),
     ).with_columns(_all_blank(names).alias("blank"))
     return _Grid(frame, header)
+
+
+class _CellTexts(dict):
+    """A cell as calamine gives it → ``workbook.cell_text`` of it, each distinct cell
+    written once. A sheet saved by a spreadsheet program holds a million numbers or more
+    but few distinct ones (codes, flags, dates written as 20250315), and a dict lookup
+    per cell (``map``, in C) costs a tenth of a Python-level branch per cell. Keys that
+    compare equal have the same text (1 and 1.0 are "1"), except True and 1, False and 0:
+    a column with truth values in it does not use this."""
+
+    def __missing__(self, value: object) -> str:
+        text = self[value] = value if isinstance(value, str) else workbook.cell_text(value)
+        return text
+
+
+def _column_text(name: str, cells: Sequence[object], texts: _CellTexts) -> pl.Series:
+    """A column's cells as text: as they are when all are text (most columns), else
+    each number, date or truth value written by ``workbook.cell_text``."""
+    kinds = set(map(type, cells))
+    if kinds == {str} or not kinds:
+        return pl.Series(name, cells, pl.String)
+    if bool in kinds:
+        text = workbook.cell_text
+        return pl.Series(name, [text(cell) for cell in cells], pl.String)
+    return pl.Series(name, list(map(texts.__getitem__, cells)), pl.String)
 
 
 def _digit_columns(header: list[str], kind: str) -> dict[int, contract.Kind]:
