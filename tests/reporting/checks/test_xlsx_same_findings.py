@@ -19,7 +19,7 @@ import xlsxwriter
 from bench.agreement import fuzz_files
 from reporting import spreadsheets
 from reporting.checks import engine, reading, synthetic, workbook
-from tests.reporting.checks.cases import PARTICIPANT_HEADER, person
+from tests.reporting.checks.cases import PARTICIPANT_HEADER, csv_bytes, person
 from tests.reporting.checks.test_workbook import PERIOD
 from tests.spreadsheet_program import saved_as_xlsx
 
@@ -95,9 +95,35 @@ def saved_by_calc(tmp_path_factory) -> dict[str, bytes]:
     p_csv, l_csv = synthetic.generate_files(1_500, seed=5, error_rate=0.05)
     p_fuzz, l_fuzz = fuzz_files(1_000, seed=6)
     return saved_as_xlsx(
-        {"p": p_csv, "l": l_csv, "p_fuzz": p_fuzz, "l_fuzz": l_fuzz},
+        {
+            "p": p_csv,
+            "l": l_csv,
+            "p_fuzz": p_fuzz,
+            "l_fuzz": l_fuzz,
+            "typed": csv_bytes(typed_by_calc()),
+        },
         tmp_path_factory.mktemp("calc"),
     )
+
+
+def typed_by_calc() -> list[dict[str, str]]:
+    """Rows whose values Calc types when it opens the CSV: SSNs and ZIPs of digits
+    (leading zeros and all) become numbers, ISO dates become dates, TRUE and FALSE
+    numbers shown as truth values; some cells are blank."""
+    rows = []
+    for i in range(1, 41):
+        rows.append(
+            person(
+                i,
+                ssn=["012345678", "123456789", f"123-45-{6000 + i:04d}", ""][i % 4],
+                zip_code=["02134", "00501", "021341234", "94110", "", "2134"][i % 6],
+                entry_date=["2024-01-15", "20240115", "2024-01-15 08:30", ""][i % 4],
+                training_end_date=["2024-06-01", "20240601"][i % 2],
+                disability=["0", "1", "TRUE", "FALSE", ""][i % 5],
+                low_income=["1", "0", "1.0", "-0", "1e0"][i % 5],
+            )
+        )
+    return rows
 
 
 def test_synthetic_files_saved_by_libreoffice_give_the_same_findings(monkeypatch, saved_by_calc):
@@ -119,8 +145,21 @@ def test_fuzzed_files_saved_by_libreoffice_give_the_same_findings(monkeypatch, s
     assert_same(new, old)
 
 
+def test_cells_libreoffice_typed_give_the_same_findings(monkeypatch, saved_by_calc):
+    rows = workbook.read_first_sheet(saved_by_calc["typed"]).rows
+    ssn = PARTICIPANT_HEADER.index("ssn")
+    assert {str, float} <= typed_cells(rows)
+    assert typed_cells(rows) & {date, datetime}  # ISO dates became date cells
+    assert float in {type(row[ssn]) for row in rows[1:]}  # and 012345678 a number
+
+    new, old = both_ways(monkeypatch, saved_by_calc["typed"])
+
+    assert new.findings
+    assert_same(new, old)
+
+
 def test_libreoffice_grids_are_the_same_cell_for_cell(monkeypatch, saved_by_calc):
-    for name in ("p", "p_fuzz"):
+    for name in ("p", "p_fuzz", "typed"):
         new, old = grids_both_ways(monkeypatch, saved_by_calc[name])
         assert new.equals(old)
 
