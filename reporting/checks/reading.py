@@ -17,7 +17,9 @@ import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -320,21 +322,14 @@ def _grid_from_rows(sheet: workbook.Sheet, kind: str) -> _Grid:
     if any(len(row) != width for row in rows):
         rows = [row + [""] * (width - len(row)) for row in rows]
     header = [_cell_text(value) for value in rows[0]]
-    columns = list(zip(*rows[1:], strict=True)) or [() for _ in range(width)]
     names = [f"c{i}" for i in range(width)]
     digit_columns = _digit_columns(header, kind)
-    texts = _CellTexts()
-    frame = pl.DataFrame(
-        {
-            name: _column_text(name, values, texts)
-            for name, values in zip(names, columns, strict=True)
-        }
-    )
+    frame = _text_frame(rows[1:], names)
     if digit_columns:
         frame = frame.with_columns(
             values.leading_zeros_restored(
                 pl.col(names[index]),
-                pl.Series([type(v) in (int, float) for v in columns[index]]),
+                pl.Series([type(row[index]) in (int, float) for row in rows[1:]], dtype=pl.Boolean),
                 kind=digit_columns[index],
             )
             for index in digit_columns
@@ -345,6 +340,56 @@ def _grid_from_rows(sheet: workbook.Sheet, kind: str) -> _Grid:
         pl.lit(True).alias("fits"),
     ).with_columns(_all_blank(names).alias("blank"))
     return _Grid(frame, header)
+
+
+def _text_frame(rows: list[list[Any]], names: list[str]) -> pl.DataFrame:
+    """The data rows' cells as text columns c0..cN, each cell as ``workbook.cell_text``
+    writes it.
+
+    Most sheets hold only text and numbers: polars then builds the columns from the rows
+    itself, writing a whole number without ".0" as ``cell_text`` does, and the few cells
+    it may write otherwise (a fraction, -0, a very long number, TRUE/FALSE, inf, NaN)
+    are found by their text and written again from the cell. A sheet with dates or
+    times in it is read column by column."""
+    kinds = set(map(type, chain.from_iterable(rows)))
+    if not rows or not kinds <= _ROW_KINDS:
+        return _frame_by_columns(rows, names)
+    schema = dict.fromkeys(names, pl.String())
+    try:
+        frame = pl.DataFrame(rows, schema=schema, orient="row", strict=True)
+    except (pl.exceptions.PolarsError, TypeError, ValueError):
+        return _frame_by_columns(rows, names)
+    if kinds <= {str}:
+        return frame
+    redo = frame.select(pl.all().str.contains(_RENDERED_DIFFERENTLY).fill_null(False))
+    text = workbook.cell_text
+    for index, name in enumerate(names):
+        positions = redo.get_column(name).arg_true().to_list()
+        if positions:
+            written = [text(rows[position][index]) for position in positions]
+            frame = frame.with_columns(
+                frame.get_column(name).scatter(positions, pl.Series(written, dtype=pl.String))
+            )
+    return frame
+
+
+def _frame_by_columns(rows: list[list[Any]], names: list[str]) -> pl.DataFrame:
+    columns = list(zip(*rows, strict=True)) or [() for _ in names]
+    texts = _CellTexts()
+    return pl.DataFrame(
+        {name: _column_text(name, cells, texts) for name, cells in zip(names, columns, strict=True)}
+    )
+
+
+# The cells polars may write other than ``workbook.cell_text`` does (it writes a whole
+# number of up to 15 digits the same): truth values, -0, infinities and NaN, fractions,
+# exponents and numbers of 16 digits or more. Text that looks like one is written again
+# too, which changes nothing.
+_ROW_KINDS = frozenset({str, float, int, bool})
+_RENDERED_DIFFERENTLY = (
+    r"^(?:true|false|-0|[-+]?inf|-?NaN|nan|-?[0-9]*\.[0-9]*(?:[eE][-+]?[0-9]+)?"
+    r"|-?[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+|-?[0-9]{16,})$"
+)
 
 
 class _CellTexts(dict):
