@@ -40,6 +40,10 @@ GOALS = {
     "peak_mb": 500.0,
 }
 OUT = ROOT / "bench" / "out" / "latest.json"
+# Issue 11: the participant file alone, whole command, 100k rows, as grantees send it.
+FORMAT_GOALS = {"csv": 0.45, "xlsx": 1.5}
+# LibreOffice takes a while to convert 100k rows: its workbooks are kept here between runs.
+CALC_CACHE = Path(tempfile.gettempdir()) / "bpij-bench-calc"
 
 
 # Measuring ------------------------------------------------------------------------------
@@ -196,6 +200,96 @@ def bench_startup(directory: Path, runs: int) -> dict:
     }
 
 
+def participant_workbooks(directory: Path, files: dict) -> dict[str, Path]:
+    """The participant file of ``files`` as grantees send it: the CSV, the workbook the
+    hub writes (its marked-up file, which a grantee fixes and sends back) and the
+    workbook LibreOffice Calc saves when it opens the CSV (numbers typed as numbers)."""
+    from grantees.calendar import Quarter
+    from reporting import spreadsheets
+    from reporting.checks import engine
+
+    csv_path = Path(files["participants"])
+    content = csv_path.read_bytes()
+    found = engine.check_submission(csv_path, period=Quarter.parse(PERIOD), keep=False)
+    hub = directory / f"participants-{files['rows']}-hub.xlsx"
+    hub.write_bytes(
+        spreadsheets.annotated_workbook(
+            csv_path.name, content, found.participants.findings, kind="participants"
+        )
+    )
+    made = {"csv": csv_path, "xlsx by the hub": hub}
+    calc = _saved_by_calc(content, files["rows"])
+    if calc is not None:
+        made["xlsx by LibreOffice"] = calc
+    return made
+
+
+def _saved_by_calc(content: bytes, rows: int) -> Path | None:
+    """The CSV opened and saved as .xlsx by LibreOffice (cached by the CSV's digest)."""
+    import hashlib
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        return None
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    cached = CALC_CACHE / f"participants-{rows}-{digest}.xlsx"
+    if cached.is_file():
+        return cached
+    work = Path(tempfile.mkdtemp(prefix="bpij-calc-"))
+    try:
+        source = work / cached.with_suffix(".csv").name
+        source.write_bytes(content)
+        subprocess.run(
+            [
+                soffice,
+                f"-env:UserInstallation={(work / 'profile').as_uri()}",
+                "--headless",
+                "--convert-to",
+                "xlsx",
+                "--outdir",
+                str(work),
+                str(source),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+        CALC_CACHE.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(source.with_suffix(".xlsx")), cached)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return cached
+
+
+def bench_formats(directory: Path, files: dict, runs: int) -> dict:
+    """``check_files`` on the participant file alone, as CSV and as the two workbooks,
+    interleaved: whole-command wall time and peak RSS."""
+    made = participant_workbooks(directory, files)
+    python = sys.executable
+    results: dict[str, list[dict]] = {name: [] for name in made}
+    outputs = {name: directory / f"format-{index}.json" for index, name in enumerate(made)}
+    for _ in range(runs):
+        for name, path in made.items():
+            command = [python, "manage.py", "check_files", "--participants", str(path)]
+            command += ["--period", PERIOD, "--format", "json"]
+            results[name].append(run_command(command, outputs[name]))
+    for name, runs_of in results.items():
+        bad = [r for r in runs_of if r["status"] not in (0, 1)]
+        if bad:
+            raise SystemExit(f"check_files on {name} failed:\n{bad[0]['stderr']}")
+    keys = {name: finding_keys(path) for name, path in outputs.items()}
+    return {
+        "rows": files["rows"],
+        "bytes": {name: path.stat().st_size for name, path in made.items()},
+        "command_s": {name: [r["seconds"] for r in runs_of] for name, runs_of in results.items()},
+        "command_max_rss_mb": {
+            name: [r["max_rss_mb"] for r in runs_of] for name, runs_of in results.items()
+        },
+        "findings": {name: sum(found.values()) for name, found in keys.items()},
+        "same_as_csv": {name: found == keys["csv"] for name, found in keys.items()},
+    }
+
+
 def bench_ingest(directory: Path, files: dict, runs: int) -> dict:
     env = dict(os.environ, DATABASE_URL=ingest.database_url(), MEDIA_ROOT=str(directory / "media"))
     script = [sys.executable, "bench/ingest.py"]
@@ -244,34 +338,7 @@ def verdict(ok: bool | None) -> str:
     return {True: "PASS", False: "FAIL", None: "not judged"}[ok]
 
 
-def report(results: dict) -> tuple[str, list[dict]]:
-    lines: list[str] = []
-    add = lines.append
-    machine = results["machine"]
-    add(f"BPIJ Reporting Hub benchmark — {results['started']}, code {results['code']}")
-    add(
-        f"{machine['cpus']} CPUs, Python {machine['python']}, polars {machine['polars']}; "
-        f"medians of {results['runs']} runs (min–max in brackets)"
-    )
-    load = machine["load_at_start"]
-    add(
-        f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1, 5, 15 min); "
-        f"at end: {machine['load_at_end'][0]:.2f}"
-        + ("  ← busy machine: figures are noisy" if load[0] >= 1.5 else "")
-    )
-    add(
-        f"CPU yardstick (sum(range(30_000_000))): {machine['cpu_yardstick_s_at_start']:.2f} s "
-        f"at start, {machine['cpu_yardstick_s_at_end']:.2f} s at end (lower is faster)"
-    )
-    add("")
-    add(f"Files: seeded synthetic (reporting.checks.synthetic), error_rate {ERROR_RATE}, {PERIOD}")
-    for files in results["files"]:
-        add(
-            f"  {files['rows']:>7,} participants + {files['placement_rows']:,} placements, "
-            f"{files['bytes'] / 1e6:.1f} MB"
-        )
-    add("")
-    checks = results["checks"]
+def _check_table(results: dict, checks: list[dict], add) -> None:
     width = 26
     head = f"{'check_files':<40}" + "".join(f"{c['rows']:>{width},}" for c in checks)
     add(head)
@@ -324,55 +391,8 @@ def report(results: dict) -> tuple[str, list[dict]]:
             add(f"  {c['rows']:,}: baseline only {c['only_baseline']}")
     add("")
 
-    ingest_result = results.get("ingest")
-    largest = checks[-1]
-    if ingest_result and "skipped" not in ingest_result:
-        s = ingest_result["seconds"]
-        commit = s.get("commit", [0.0] * len(s["total"]))
-        rest = [
-            total - sum(parts)
-            for total, *parts in zip(
-                s["submission_check"],
-                s["check"],
-                s["store_findings"],
-                s["store_records"],
-                commit,
-                strict=True,
-            )
-        ]
-        database = ingest_result["database"]
-        add(f"Full ingest of {largest['rows']:,} participants (PostgreSQL database {database})")
-        add("-" * 66)
-        peaks = ingest_result.get("peak_rss_mb_by_part", {})
-        ingest_rows = [
-            ("check (engine.check_submission)", s["check"], "check"),
-            ("store findings (findings.replace, COPY)", s["store_findings"], "store_findings"),
-            ("store records (records.store, COPY)", s["store_records"], "store_records"),
-            ("  of which SSNs encrypted + hashed", s["store_records_ssn"], "store_records_ssn"),
-            ("COMMIT (deferred constraint checks)", commit, "commit"),
-            ("rest: files read, queries, state change", rest, "other"),
-            ("submission_check, total", s["submission_check"], None),
-            ("figures_for: records read back", s["load_records"], "load_records"),
-            ("figures_for: compute_figures", s["compute_figures"], "compute_figures"),
-            ("figures_for, total", s["figures_for"], None),
-            ("ingest total", s["total"], None),
-        ]
-        add(f"  {'':<42}{'time':>24}{'peak RSS':>12}")
-        for label, values, part in ingest_rows:
-            peak = f"{peaks[part]:.0f} MB" if part in peaks else ""
-            add(f"  {label:<42}{spread(values):>24}{peak:>12}")
-        add(f"  {'peak RSS of the ingest process':<42}{max(ingest_result['max_rss_mb']):>21.0f} MB")
-        facts = ingest_result["facts"]
-        add(
-            f"  stored {facts['participant_records']:,} participant and "
-            f"{facts['placement_records']:,} placement records, {facts['errors']:,} errors"
-        )
-    else:
-        reason = ingest_result["skipped"] if ingest_result else "--no-ingest"
-        add(f"Full ingest: not measured ({reason})")
-    add("")
 
-    judged = largest["rows"] >= GOAL_ROWS
+def _check_goals(largest: dict, ingest_result: dict | None, judged: bool) -> list[dict]:
     command = median(largest["command_s"]["engine"])
     speedup = median(largest["command_s"]["baseline"]) / command
     command_rss = max(largest["command_max_rss_mb"]["engine"])
@@ -413,6 +433,122 @@ def report(results: dict) -> tuple[str, list[dict]]:
                 "ok": ingest_rss < GOALS["peak_mb"] if judged else None,
             }
         )
+    return goals
+
+
+def report(results: dict) -> tuple[str, list[dict]]:
+    lines: list[str] = []
+    add = lines.append
+    machine = results["machine"]
+    add(f"BPIJ Reporting Hub benchmark — {results['started']}, code {results['code']}")
+    add(
+        f"{machine['cpus']} CPUs, Python {machine['python']}, polars {machine['polars']}; "
+        f"medians of {results['runs']} runs (min–max in brackets)"
+    )
+    load = machine["load_at_start"]
+    add(
+        f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1, 5, 15 min); "
+        f"at end: {machine['load_at_end'][0]:.2f}"
+        + ("  ← busy machine: figures are noisy" if load[0] >= 1.5 else "")
+    )
+    add(
+        f"CPU yardstick (sum(range(30_000_000))): {machine['cpu_yardstick_s_at_start']:.2f} s "
+        f"at start, {machine['cpu_yardstick_s_at_end']:.2f} s at end (lower is faster)"
+    )
+    add("")
+    add(f"Files: seeded synthetic (reporting.checks.synthetic), error_rate {ERROR_RATE}, {PERIOD}")
+    for files in results["files"]:
+        add(
+            f"  {files['rows']:>7,} participants + {files['placement_rows']:,} placements, "
+            f"{files['bytes'] / 1e6:.1f} MB"
+        )
+    add("")
+    checks = results.get("checks") or []
+    if checks:
+        _check_table(results, checks, add)
+    formats = results.get("formats")
+    if formats:
+        add(
+            f"check_files on the participant file alone ({formats['rows']:,} rows), "
+            "as grantees send it"
+        )
+        add("-" * 78)
+        add(f"  {'file':<22}{'size':>9}{'whole command':>24}{'peak RSS':>10}{'findings':>13}")
+        for name, seconds in formats["command_s"].items():
+            size = formats["bytes"][name] / 1e6
+            peak = max(formats["command_max_rss_mb"][name])
+            same = "" if name == "csv" else (" =csv" if formats["same_as_csv"][name] else "")
+            add(
+                f"  {name:<22}{size:>6.1f} MB{spread(seconds):>24}{peak:>7.0f} MB"
+                f"{formats['findings'][name]:>8,}{same}"
+            )
+        if "xlsx by LibreOffice" not in formats["command_s"]:
+            add("  xlsx by LibreOffice: not measured (soffice is not installed)")
+        add("")
+
+    ingest_result = results.get("ingest")
+    if ingest_result and "skipped" not in ingest_result:
+        largest = checks[-1]
+        s = ingest_result["seconds"]
+        commit = s.get("commit", [0.0] * len(s["total"]))
+        rest = [
+            total - sum(parts)
+            for total, *parts in zip(
+                s["submission_check"],
+                s["check"],
+                s["store_findings"],
+                s["store_records"],
+                commit,
+                strict=True,
+            )
+        ]
+        database = ingest_result["database"]
+        add(f"Full ingest of {largest['rows']:,} participants (PostgreSQL database {database})")
+        add("-" * 66)
+        peaks = ingest_result.get("peak_rss_mb_by_part", {})
+        ingest_rows = [
+            ("check (engine.check_submission)", s["check"], "check"),
+            ("store findings (findings.replace, COPY)", s["store_findings"], "store_findings"),
+            ("store records (records.store, COPY)", s["store_records"], "store_records"),
+            ("  of which SSNs encrypted + hashed", s["store_records_ssn"], "store_records_ssn"),
+            ("COMMIT (deferred constraint checks)", commit, "commit"),
+            ("rest: files read, queries, state change", rest, "other"),
+            ("submission_check, total", s["submission_check"], None),
+            ("figures_for: records read back", s["load_records"], "load_records"),
+            ("figures_for: compute_figures", s["compute_figures"], "compute_figures"),
+            ("figures_for, total", s["figures_for"], None),
+            ("ingest total", s["total"], None),
+        ]
+        add(f"  {'':<42}{'time':>24}{'peak RSS':>12}")
+        for label, values, part in ingest_rows:
+            peak = f"{peaks[part]:.0f} MB" if part in peaks else ""
+            add(f"  {label:<42}{spread(values):>24}{peak:>12}")
+        add(f"  {'peak RSS of the ingest process':<42}{max(ingest_result['max_rss_mb']):>21.0f} MB")
+        facts = ingest_result["facts"]
+        add(
+            f"  stored {facts['participant_records']:,} participant and "
+            f"{facts['placement_records']:,} placement records, {facts['errors']:,} errors"
+        )
+    elif checks:
+        reason = ingest_result["skipped"] if ingest_result else "--no-ingest"
+        add(f"Full ingest: not measured ({reason})")
+    add("")
+
+    goals: list[dict] = []
+    judged = max(files["rows"] for files in results["files"]) >= GOAL_ROWS
+    if checks:
+        goals += _check_goals(checks[-1], ingest_result, judged)
+    if formats:
+        format_judged = formats["rows"] >= GOAL_ROWS
+        for name, seconds in formats["command_s"].items():
+            goal = FORMAT_GOALS["csv" if name == "csv" else "xlsx"]
+            goals.append(
+                {
+                    "goal": f"participants only, {name} ≤ {goal:.2f} s",
+                    "measured": f"{median(seconds):.2f} s",
+                    "ok": median(seconds) <= goal if format_judged else None,
+                }
+            )
     add(
         "Goals"
         + ("" if judged else f" (not judged: the largest file has fewer than {GOAL_ROWS:,} rows)")
@@ -429,6 +565,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="runs per measurement (default 5, quick 3)")
     parser.add_argument("--sizes", type=int, nargs="+", help="participants per file")
     parser.add_argument("--no-ingest", action="store_true", help="skip the PostgreSQL ingest")
+    parser.add_argument(
+        "--no-xlsx", action="store_true", help="skip the participant file as CSV and XLSX"
+    )
+    parser.add_argument(
+        "--formats-only",
+        action="store_true",
+        help="only the participant file as CSV and XLSX (no baseline, no ingest)",
+    )
     parser.add_argument("--out", type=Path, default=OUT, help="where the JSON goes")
     options = parser.parse_args(argv)
     runs = options.runs or (3 if options.quick else 5)
@@ -452,13 +596,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"generating {', '.join(f'{n:,}' for n in sizes)} participants …", flush=True)
         results["files"] = [generate(directory, rows) for rows in sizes]
-        print("Django and baseline start-up …", flush=True)
-        results["startup"] = bench_startup(directory, runs)
-        results["checks"] = []
-        for files in results["files"]:
-            print(f"checking {files['rows']:,} participants, {runs} runs …", flush=True)
-            results["checks"].append(bench_checks(directory, files, runs))
-        if not options.no_ingest:
+        if not options.formats_only:
+            print("Django and baseline start-up …", flush=True)
+            results["startup"] = bench_startup(directory, runs)
+            results["checks"] = []
+            for files in results["files"]:
+                print(f"checking {files['rows']:,} participants, {runs} runs …", flush=True)
+                results["checks"].append(bench_checks(directory, files, runs))
+        if not options.no_xlsx:
+            largest = results["files"][-1]
+            print(
+                f"the {largest['rows']:,}-row participant file as CSV and XLSX, {runs} runs "
+                "(LibreOffice's workbook is made once and cached) …",
+                flush=True,
+            )
+            results["formats"] = bench_formats(directory, largest, runs)
+        if not options.no_ingest and not options.formats_only:
             print(
                 f"ingesting {sizes[-1]:,} participants into PostgreSQL, {runs} runs …", flush=True
             )

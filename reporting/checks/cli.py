@@ -70,6 +70,7 @@ def check(options: dict, history: History | None = None) -> tuple[str, CheckResu
         period=period,
         history=history,
         ssn_hasher=_ssn_hasher(),
+        keep=False,  # the output lists findings; the kept rows are for storing
     )
     if options.get("format") == "text":
         return as_text(result), result

@@ -33,6 +33,7 @@ def check_submission(
     history: History | None = None,
     ssn_hasher: SsnHasher | None = None,
     stored_ssns: StoredSsns | None = None,
+    keep: bool = True,
 ) -> CheckResult:
     """Check a participant file (and its placement file) for ``period``.
 
@@ -45,12 +46,17 @@ def check_submission(
     those four digits: the cell then reads as blank here, and the participant_id is in
     ``participants.ssn_carried`` for the caller to keep the stored SSN. Any other masked
     SSN is a V11 that says so.
+
+    ``keep=False`` leaves out the kept frames (``FileResult.kept`` is None): a caller
+    that only reports the findings, like ``manage.py check_files``, saves building them.
     """
     hasher = ssn_hasher or _sha256
     p_table = reading.read_table(Source.of(participants), contract.PARTICIPANTS)
     carried = _carry_masked_ssns(p_table, stored_ssns)
     p_typed, p_found = _check_participants(p_table, period, history, hasher)
-    p_result = _file_result(p_table, p_typed, p_found)
+    # The placements' kept rows are those of kept participants: their ids are needed
+    # even when the frames are not.
+    p_result = _file_result(p_table, p_typed, p_found, keep=keep or placements is not None)
     p_result.ssn_carried = carried
 
     l_result = None
@@ -59,7 +65,9 @@ def check_submission(
         l_typed, l_found = _check_placements(l_table, period, p_table, p_typed)
         assert p_result.kept is not None
         kept_ids = p_result.kept.get_column("participant_id")
-        l_result = _file_result(l_table, l_typed, l_found, kept_ids=kept_ids)
+        if not keep:
+            p_result.kept = None
+        l_result = _file_result(l_table, l_typed, l_found, kept_ids=kept_ids, keep=keep)
     return CheckResult(period=str(period), participants=p_result, placements=l_result)
 
 
@@ -178,6 +186,7 @@ def _file_result(
     found: list[pl.DataFrame],
     *,
     kept_ids: pl.Series | None = None,
+    keep: bool = True,
 ) -> FileResult:
     file_level = pl.DataFrame(
         [
@@ -229,10 +238,10 @@ def _file_result(
         findings=findings,
         data_rows=table.data_rows,
         readable=table.readable,
-        kept=pl.DataFrame(schema=kept_schema(table.kind)),
+        kept=pl.DataFrame(schema=kept_schema(table.kind)) if keep else None,
         rows_with_errors=error_rows.len(),
     )
-    if typed is None:
+    if typed is None or not keep:
         return result
     held_back = error_rows.to_frame(ROW)
     kept = kept_frame(table.kind, typed.lazy()).join(held_back.lazy(), on=ROW, how="anti")

@@ -15,8 +15,11 @@ instead, which is slower but exact.
 import csv
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -319,22 +322,14 @@ def _grid_from_rows(sheet: workbook.Sheet, kind: str) -> _Grid:
     if any(len(row) != width for row in rows):
         rows = [row + [""] * (width - len(row)) for row in rows]
     header = [_cell_text(value) for value in rows[0]]
-    columns = list(zip(*rows[1:], strict=True)) or [() for _ in range(width)]
     names = [f"c{i}" for i in range(width)]
     digit_columns = _digit_columns(header, kind)
-    text = workbook.cell_text
-    frame = pl.DataFrame(
-        {
-            # Most cells are text already: convert only the others (numbers, dates).
-            name: pl.Series(name, [v if type(v) is str else text(v) for v in values], pl.String)
-            for name, values in zip(names, columns, strict=True)
-        }
-    )
+    frame = _text_frame(rows[1:], names)
     if digit_columns:
         frame = frame.with_columns(
             values.leading_zeros_restored(
                 pl.col(names[index]),
-                pl.Series([type(v) in (int, float) for v in columns[index]]),
+                pl.Series([type(row[index]) in (int, float) for row in rows[1:]], dtype=pl.Boolean),
                 kind=digit_columns[index],
             )
             for index in digit_columns
@@ -345,6 +340,81 @@ def _grid_from_rows(sheet: workbook.Sheet, kind: str) -> _Grid:
         pl.lit(True).alias("fits"),
     ).with_columns(_all_blank(names).alias("blank"))
     return _Grid(frame, header)
+
+
+def _text_frame(rows: list[list[Any]], names: list[str]) -> pl.DataFrame:
+    """The data rows' cells as text columns c0..cN, each cell as ``workbook.cell_text``
+    writes it.
+
+    Most sheets hold only text and numbers: polars then builds the columns from the rows
+    itself, writing a whole number without ".0" as ``cell_text`` does, and the few cells
+    it may write otherwise (a fraction, -0, a very long number, TRUE/FALSE, inf, NaN)
+    are found by their text and written again from the cell. A sheet with dates or
+    times in it is read column by column."""
+    kinds = set(map(type, chain.from_iterable(rows)))
+    if not rows or not kinds <= _ROW_KINDS:
+        return _frame_by_columns(rows, names)
+    schema = dict.fromkeys(names, pl.String())
+    try:
+        frame = pl.DataFrame(rows, schema=schema, orient="row", strict=True)
+    except (pl.exceptions.PolarsError, TypeError, ValueError):
+        return _frame_by_columns(rows, names)
+    if kinds <= {str}:
+        return frame
+    redo = frame.select(pl.all().str.contains(_RENDERED_DIFFERENTLY).fill_null(False))
+    text = workbook.cell_text
+    for index, name in enumerate(names):
+        positions = redo.get_column(name).arg_true().to_list()
+        if positions:
+            written = [text(rows[position][index]) for position in positions]
+            frame = frame.with_columns(
+                frame.get_column(name).scatter(positions, pl.Series(written, dtype=pl.String))
+            )
+    return frame
+
+
+def _frame_by_columns(rows: list[list[Any]], names: list[str]) -> pl.DataFrame:
+    columns = list(zip(*rows, strict=True)) or [() for _ in names]
+    texts = _CellTexts()
+    return pl.DataFrame(
+        {name: _column_text(name, cells, texts) for name, cells in zip(names, columns, strict=True)}
+    )
+
+
+# The cells polars may write other than ``workbook.cell_text`` does (it writes a whole
+# number of up to 15 digits the same): truth values, -0, infinities and NaN, fractions,
+# exponents and numbers of 16 digits or more. Text that looks like one is written again
+# too, which changes nothing.
+_ROW_KINDS = frozenset({str, float, int, bool})
+_RENDERED_DIFFERENTLY = (
+    r"^(?:true|false|-0|[-+]?inf|-?NaN|nan|-?[0-9]*\.[0-9]*(?:[eE][-+]?[0-9]+)?"
+    r"|-?[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+|-?[0-9]{16,})$"
+)
+
+
+class _CellTexts(dict):
+    """A cell as calamine gives it → ``workbook.cell_text`` of it, each distinct cell
+    written once. A sheet saved by a spreadsheet program holds a million numbers or more
+    but few distinct ones (codes, flags, dates written as 20250315), and a dict lookup
+    per cell (``map``, in C) costs a tenth of a Python-level branch per cell. Keys that
+    compare equal have the same text (1 and 1.0 are "1"), except True and 1, False and 0:
+    a column with truth values in it does not use this."""
+
+    def __missing__(self, value: object) -> str:
+        text = self[value] = value if isinstance(value, str) else workbook.cell_text(value)
+        return text
+
+
+def _column_text(name: str, cells: Sequence[object], texts: _CellTexts) -> pl.Series:
+    """A column's cells as text: as they are when all are text (most columns), else
+    each number, date or truth value written by ``workbook.cell_text``."""
+    kinds = set(map(type, cells))
+    if kinds == {str} or not kinds:
+        return pl.Series(name, cells, pl.String)
+    if bool in kinds:
+        text = workbook.cell_text
+        return pl.Series(name, [text(cell) for cell in cells], pl.String)
+    return pl.Series(name, list(map(texts.__getitem__, cells)), pl.String)
 
 
 def _digit_columns(header: list[str], kind: str) -> dict[int, contract.Kind]:

@@ -87,3 +87,23 @@ def test_without_a_placement_file_there_is_no_placement_result():
 
     assert result.placements is None
     assert result.summary()["placement_rows"] == 0
+
+
+def test_leaving_the_kept_frames_out_changes_no_finding():
+    # manage.py check_files only prints findings and asks for no kept frames (issue 11's
+    # speed work); the placements' kept rows still depend on the kept participants.
+    from bench.agreement import fuzz_files
+    from grantees.calendar import Quarter
+
+    period = Quarter.parse("2025Q3")
+    participants, placements = fuzz_files(1_000, seed=9)
+
+    full = engine.check_submission(participants, placements, period=period)
+    bare = engine.check_submission(participants, placements, period=period, keep=False)
+
+    assert bare.participants.kept is None
+    assert bare.placements is not None
+    assert bare.placements.kept is None
+    assert [f.as_dict() for f in bare.findings] == [f.as_dict() for f in full.findings]
+    assert bare.summary() == full.summary()
+    assert len({f.code for f in full.findings}) > 10
