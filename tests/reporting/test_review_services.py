@@ -377,7 +377,10 @@ def test_a_comment_can_be_pinned_to_one_of_the_versions_findings(cast, submitted
         submission=submitted, actor=cast.officer, body="What is this column?", finding_key=key
     )
     assert comment.finding == warnings[0]["finding"]
-    assert review_selectors.comment_pin_label(comment) == "F03 in participants row 1, column notes"
+    assert (
+        review_selectors.comment_pin_label(comment)
+        == "F03 Unknown column in participants row 1, column notes"
+    )
     with pytest.raises(ValidationError, match="not one of this version's findings"):
         services.submission_comment(
             submission=submitted, actor=cast.officer, body="?", finding_key="participants:9:V01:sex"

@@ -381,28 +381,3 @@ def test_the_rollup_command_rebuilds_one_coalition(three_reports, cast):
 def test_the_rollup_command_says_what_is_wrong_with_its_arguments(cast, options, message):
     with pytest.raises(CommandError, match=message.replace("(", r"\(")):
         call_command("rollup", **options)
-
-
-def test_the_figures_v2_migration_recomputes_once_every_migration_has_run(three_reports):
-    """0010 only marks the roll-ups due: run mid-plan, today's roll-up code would read
-    tables a later migration had not yet altered. post_migrate does the work."""
-    import importlib
-
-    from django.apps import apps as django_apps
-    from django.core.management.sql import emit_post_migrate_signal
-    from django.db import connection
-
-    migration = importlib.import_module("reporting.migrations.0010_figures_definitions_v2")
-    Rollup.objects.all().delete()
-    ProgramRollup.objects.all().delete()
-    with connection.schema_editor() as editor:
-        migration.recompute_rollups(django_apps, editor)
-    assert not Rollup.objects.exists(), "nothing is recomputed in the middle of a plan"
-
-    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
-    assert Rollup.objects.filter(quarter="2025Q3").count() == 2
-    assert segment("program").coalitions_reported == 2
-
-    Rollup.objects.all().delete()
-    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
-    assert not Rollup.objects.exists(), "a later migrate with nothing due recomputes nothing"

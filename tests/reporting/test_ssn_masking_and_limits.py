@@ -210,10 +210,13 @@ class TestAHostileFileMakesBoundedWork:
         assert upload.error_count == 5_000 * len(PARTICIPANT_HEADER)
         assert upload.kept_rows == 0
 
-        page = client.get(
-            reverse("reporting:findings", args=[submission.code]),
-            {"code": "V05", "page": 10},
-        ).content.decode()
+        url = reverse("reporting:findings", args=[submission.code])
+        # The grouped view (the page's first view) gives the whole count and says how many
+        # are listed; the row-by-row list ends on the line that stands for the rest.
+        grouped = client.get(url, {"code": "V05"}).content.decode()
+        assert "All 5,000, row by row" in grouped
+        assert "the first 1,000 are listed" in grouped
+        page = client.get(url, {"code": "V05", "page": 10, "view": "rows"}).content.decode()
         assert "5,000" in page  # the rule's count in the summary
         assert "and 4,000 more like this" in page
 
