@@ -104,7 +104,7 @@ def test_a_coach_returns_a_report_and_the_fix_comes_back(cast, page: Page, sign_
     returned = page.get_by_role("region", name="JFF returned version 1 for revision")
     expect(returned).to_contain_text("Narrative is missing or incomplete")
     expect(returned).to_contain_text("Please explain why enrollment fell, in the narrative.")
-    comments = page.get_by_role("region", name="JFF's comments on version 1")
+    comments = page.get_by_role("region", name="JFF's review of 2025Q3, every version")
     expect(comments).to_contain_text("Participants served looks low against 640.")
     axe.check(page, "review-grantee-returned")
 
