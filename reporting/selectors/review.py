@@ -263,12 +263,14 @@ class RowChange:
 
 
 @dataclass
-class FigureChange:
+class FigureCell:
     key: str
-    label: str
-    window: str
     before: Any
     after: Any
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
 
     @property
     def before_text(self) -> str:
@@ -277,6 +279,21 @@ class FigureChange:
     @property
     def after_text(self) -> str:
         return format_value(self.key, self.after)
+
+
+@dataclass
+class FigureChange:
+    """A figure with a value that moved in at least one window: before and after in each."""
+
+    key: str
+    label: str
+    section: str
+    cells: list[FigureCell]
+
+    @property
+    def headline(self) -> bool:
+        # Participants' characteristics (section B) are detail; the rest is the headline.
+        return not self.key.startswith("B-")
 
 
 @dataclass
@@ -303,6 +320,15 @@ class Changes:
     rows: list[RowChange]
     figures: list[FigureChange]
     unchanged_figures: int
+
+    @property
+    def headline_figures(self) -> list[FigureChange]:
+        return [f for f in self.figures if f.headline]
+
+    @property
+    def detail_figures(self) -> list[FigureChange]:
+        return [f for f in self.figures if not f.headline]
+
     findings: list[RuleChange]
 
 
@@ -354,16 +380,22 @@ def _finding_changes(before: Submission, after: Submission) -> list[RuleChange]:
 
 
 def _figure_changes(before: dict, after: dict) -> tuple[list[FigureChange], int]:
-    """Each figure and window whose value moved, in report order, and how many stayed."""
+    """Each figure whose value moved in a window, in report order, and how many stayed
+    the same in every window."""
     changes, unchanged = [], 0
-    for key, label, _ in FIGURES:
-        for window, window_label in WINDOWS:
-            old = before["windows"].get(window, {}).get(key)
-            new = after["windows"].get(window, {}).get(key)
-            if old == new:
-                unchanged += 1
-            else:
-                changes.append(FigureChange(key, label, window_label, old, new))
+    for key, label, section in FIGURES:
+        cells = [
+            FigureCell(
+                key,
+                before["windows"].get(window, {}).get(key),
+                after["windows"].get(window, {}).get(key),
+            )
+            for window, _ in WINDOWS
+        ]
+        if any(cell.changed for cell in cells):
+            changes.append(FigureChange(key, label, section, cells))
+        else:
+            unchanged += 1
     return changes, unchanged
 
 
