@@ -93,20 +93,6 @@ class Thread:
         return f"thread-{self.first.code}"
 
 
-def comment_threads(submission: Submission) -> list[Thread]:
-    """The version's review conversation, oldest thread first, in one query."""
-    comments = SubmissionComment.objects.filter(submission=submission).select_related(
-        "author", "finding"
-    )
-    threads: dict[int, Thread] = {}
-    for comment in comments.order_by("created_at", "id"):
-        if comment.parent_id is None:
-            threads[comment.pk] = Thread(first=comment)
-        elif comment.parent_id in threads:
-            threads[comment.parent_id].replies.append(comment)
-    return list(threads.values())
-
-
 def pins_by_figure(threads: list[Thread]) -> Counter:
     return Counter(t.first.figure_key for t in threads if t.first.figure_key)
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from bpij.http import AuthedRequest
 from bpij.tenancy import get_visible_or_404
-from reporting import forms, selectors, services
+from reporting import figures, forms, selectors, services
 from reporting.models import (
     SENT_STATES,
     ReturnReason,
@@ -108,7 +108,8 @@ def version_figures(submission: Submission, rollup: Rollup | None = None) -> dic
     if submission.state not in SENT_STATES:
         return selectors.figures_for(submission)
     checked = submission.checked_at.timestamp() if submission.checked_at else 0
-    key = f"reporting:version-figures:{submission.code}:{checked}"
+    # The definitions are in the key: figures cached under the previous ones never show.
+    key = f"reporting:version-figures:{figures.DEFINITIONS}:{submission.code}:{checked}"
     result = cache.get(key)
     if result is None:
         result = selectors.figures_for(submission)

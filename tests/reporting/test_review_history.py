@@ -171,6 +171,22 @@ def test_what_changed_from_the_previous_version(cast, client_for, history):
     assert not re.search(r"\b\d{3}-?\d{2}-?\d{4}\b", changes)
 
 
+def test_an_earlier_versions_figures_are_computed_once_not_on_every_view(cast, client_for, history):
+    """Version 1 has no roll-up (it was returned): its figures are computed from its
+    records the first time and kept; a later view reads them without the records."""
+    first, second = history
+    client = client_for(cast.coach_a)
+    before = selectors.figures_for(first)["windows"]["current_quarter"]["A-2"]
+    page_of(client, review_url(second))
+    ParticipantRecord.objects.filter(submission=first).delete()
+    assert selectors.figures_for(first)["windows"]["current_quarter"]["A-2"] == 0
+    changes = section(page_of(client, review_url(second)), "changes")
+    row = re.search(r"A-2</span> Participants served</th>(.*?)</tr>", changes).group(1)
+    assert re.sub(r"<[^>]+>", "", re.findall(r"<td[^>]*>(.*?)</td>", row)[0]).startswith(
+        f"{before:,} →"
+    )
+
+
 def test_findings_fixed_and_new_by_rule(cast):
     """Counted per rule over each version's current files, named by the rule's title."""
     period = period_of(cast.coalition_a, QUARTER)
