@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from reporting import selectors, services
-from reporting.checks import rules
+from reporting.checks import rules, synthetic
 from reporting.models import (
     Finding,
     ParticipantRecord,
@@ -52,7 +52,12 @@ def history(cast):
     cast.coach_a.full_name = "Cora Coach"
     cast.coach_a.save(update_fields=["full_name"])
     period = period_of(cast.coalition_a, QUARTER)
-    first = submitted_version(period, cast.admin_a, participants=20, seed=1)
+    # Version 1's participant file has a column the contract does not know: a warning
+    # (F03) that version 2's file no longer has.
+    people, jobs = synthetic.generate_files(20, seed=1, period=QUARTER)
+    lines = people.decode().splitlines()
+    people = "\n".join([lines[0] + ",notes", *(line + "," for line in lines[1:])]) + "\n"
+    first = submitted_version(period, cast.admin_a, files=(people.encode(), jobs))
     thread = services.submission_comment(
         submission=first, actor=cast.coach_a, body="Exits look low against the plan."
     )
@@ -167,6 +172,12 @@ def test_what_changed_from_the_previous_version(cast, client_for, history):
     row = re.search(r"A-2</span> Participants served</th>(.*?)</tr>", changes).group(1)
     current_quarter = re.findall(r'<td class="hub-num">(.*?)</td>', row)[0]
     assert re.sub(r"<[^>]+>", "", current_quarter) == f"{before:,} →to {after:,}"
+    # Findings by rule: version 1's unknown column is fixed, named by the rule's title.
+    assert Finding.objects.filter(upload__submission=first, code="F03").count() == 1
+    assert not Finding.objects.filter(upload__submission=second, upload__is_current=True).exists()
+    row = re.search(rf"<th scope=\"row\">{rules.title('F03')} (.*?)</tr>", changes).group(1)
+    assert "F03 · warning" in row
+    assert re.findall(r'<td class="hub-num">(\d+)</td>', row) == ["1", "0", "1", "0"]
     # No SSN reaches the page, in full or in part.
     assert not re.search(r"\b\d{3}-?\d{2}-?\d{4}\b", changes)
 
