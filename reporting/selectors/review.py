@@ -2,14 +2,28 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
+from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from bpij.models import User
 from reporting.checks import rules
-from reporting.models import Finding, Submission, SubmissionComment, SubmissionState
+from reporting.models import (
+    SENT_STATES,
+    Finding,
+    ParticipantRecord,
+    PlacementRecord,
+    ReturnReason,
+    Submission,
+    SubmissionComment,
+    SubmissionState,
+    Upload,
+)
 from reporting.selectors import FIGURES, WINDOWS
+from reporting.selectors.reports import format_value
 
 FIGURE_LABELS = {key: label for key, label, _ in FIGURES}
 WINDOW_LABELS = dict(WINDOWS)
@@ -65,6 +79,10 @@ def comment_pin_label(comment: SubmissionComment) -> str:
 class Thread:
     first: SubmissionComment
     replies: list[SubmissionComment] = field(default_factory=list)
+    # Across versions: the version the thread was started on, and whether the viewer
+    # may still reply to it (the version is sent and they take part in the conversation).
+    version: Submission | None = None
+    can_reply: bool = True
 
     @property
     def pin(self) -> str:
@@ -73,20 +91,6 @@ class Thread:
     @property
     def anchor(self) -> str:
         return f"thread-{self.first.code}"
-
-
-def comment_threads(submission: Submission) -> list[Thread]:
-    """The version's review conversation, oldest thread first, in one query."""
-    comments = SubmissionComment.objects.filter(submission=submission).select_related(
-        "author", "finding"
-    )
-    threads: dict[int, Thread] = {}
-    for comment in comments.order_by("created_at", "id"):
-        if comment.parent_id is None:
-            threads[comment.pk] = Thread(first=comment)
-        elif comment.parent_id in threads:
-            threads[comment.parent_id].replies.append(comment)
-    return list(threads.values())
 
 
 def pins_by_figure(threads: list[Thread]) -> Counter:
@@ -134,3 +138,273 @@ def review_queue(user: User, *, today: date, state: str = "") -> list[QueueRow]:
         .order_by("submitted_at", "id")
     )
     return [QueueRow(submission=s, today=today) for s in rows]
+
+
+# -- The period's history across versions (docs/review.md, "The history of the period") --
+
+
+def period_versions(submission: Submission, user: User) -> list[Submission]:
+    """Every version of the submission's period the user may see, oldest first: one query."""
+    return list(
+        Submission.objects.visible_to(user)
+        .filter(period_id=submission.period_id)
+        .select_related("reviewed_by", "accepted_by", "certified_by")
+        .order_by("version")
+    )
+
+
+@dataclass
+class Entry:
+    """One step of the period's conversation: a version sent, returned or accepted, or a
+    comment thread (with its replies), labelled with the version it belongs to."""
+
+    kind: str  # "submitted", "returned", "accepted" or "thread"
+    at: datetime
+    version: Submission
+    thread: Thread | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        if self.thread is not None:
+            return self.thread.anchor
+        return f"v{self.version.version}-{self.kind}"
+
+
+def period_conversation(
+    versions: list[Submission], *, can_reply: bool, can_review: bool
+) -> list[Entry]:
+    """The whole review conversation of the period, in time order: each version's
+    sending, its comment threads (replies inside, oldest first), its return (reasons and
+    note) or acceptance. One query for the comments of every version; the decisions come
+    from the versions themselves. A thread takes a reply while its version is sent."""
+    by_id = {v.pk: v for v in versions}
+    comments = (
+        SubmissionComment.objects.filter(submission_id__in=list(by_id))
+        .select_related("author", "finding")
+        .order_by("created_at", "id")
+    )
+    threads: dict[int, Thread] = {}
+    for comment in comments:
+        if comment.parent_id is None:
+            version = by_id[comment.submission_id]
+            threads[comment.pk] = Thread(
+                first=comment,
+                version=version,
+                can_reply=version.state in SENT_STATES and (can_reply or can_review),
+            )
+        elif comment.parent_id in threads:
+            threads[comment.parent_id].replies.append(comment)
+    entries = [Entry("thread", t.first.created_at, t.version or versions[0], thread=t)
+               for t in threads.values()]  # fmt: skip
+    for version in versions:
+        if version.submitted_at:
+            entries.append(Entry("submitted", version.submitted_at, version))
+        if version.returned_at and version.state == SubmissionState.RETURNED:
+            reasons = [ReturnReason(r).label for r in version.return_reasons]
+            entries.append(Entry("returned", version.returned_at, version, reasons=reasons))
+        if version.accepted_at and version.state == SubmissionState.ACCEPTED:
+            entries.append(Entry("accepted", version.accepted_at, version))
+    order = {"submitted": 0, "thread": 1, "returned": 2, "accepted": 2}
+    entries.sort(key=lambda e: (e.at, order[e.kind]))
+    return entries
+
+
+def previous_version(submission: Submission, versions: list[Submission]) -> Submission | None:
+    """The version this one was started from (else the one numbered just before it)."""
+    earlier = [v for v in versions if v.version < submission.version]
+    for version in earlier:
+        if version.pk == submission.previous_id:
+            return version
+    return earlier[-1] if earlier else None
+
+
+@dataclass
+class FileChange:
+    kind: str
+    before: Upload | None
+    after: Upload | None
+
+    @property
+    def replaced(self) -> bool:
+        before = self.before.sha256 if self.before else ""
+        after = self.after.sha256 if self.after else ""
+        return before != after
+
+    @property
+    def pair(self) -> tuple[Upload | None, Upload | None]:
+        return self.before, self.after
+
+
+@dataclass
+class RowChange:
+    """How a file's kept rows moved between versions, counted by participant ID (never
+    by SSN): IDs present only before or only after, and the row totals."""
+
+    kind: str
+    rows_before: int
+    rows_after: int
+    ids_added: int
+    ids_removed: int
+
+
+@dataclass
+class FigureCell:
+    key: str
+    before: Any
+    after: Any
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    @property
+    def before_text(self) -> str:
+        return format_value(self.key, self.before)
+
+    @property
+    def after_text(self) -> str:
+        return format_value(self.key, self.after)
+
+
+@dataclass
+class FigureChange:
+    """A figure with a value that moved in at least one window: before and after in each."""
+
+    key: str
+    label: str
+    section: str
+    cells: list[FigureCell]
+
+    @property
+    def headline(self) -> bool:
+        # Participants' characteristics (section B) are detail; the rest is the headline.
+        return not self.key.startswith("B-")
+
+
+@dataclass
+class RuleChange:
+    code: str
+    title: str
+    severity: str
+    before: int
+    after: int
+
+    @property
+    def fixed(self) -> int:
+        return max(self.before - self.after, 0)
+
+    @property
+    def new(self) -> int:
+        return max(self.after - self.before, 0)
+
+
+@dataclass
+class Changes:
+    previous: Submission
+    files: list[FileChange]
+    rows: list[RowChange]
+    figures: list[FigureChange]
+    unchanged_figures: int
+
+    @property
+    def headline_figures(self) -> list[FigureChange]:
+        return [f for f in self.figures if f.headline]
+
+    @property
+    def detail_figures(self) -> list[FigureChange]:
+        return [f for f in self.figures if not f.headline]
+
+    findings: list[RuleChange]
+
+
+_ROWS_SQL = """
+    SELECT coalesce(sum(n_before), 0), coalesce(sum(n_after), 0),
+           count(*) FILTER (WHERE n_before = 0), count(*) FILTER (WHERE n_after = 0)
+    FROM (
+        SELECT participant_id,
+               count(*) FILTER (WHERE submission_id = %(before)s) AS n_before,
+               count(*) FILTER (WHERE submission_id = %(after)s) AS n_after
+        FROM {table}
+        WHERE submission_id IN (%(before)s, %(after)s)
+        GROUP BY participant_id
+    ) AS per_id
+"""
+
+
+def _row_changes(before: Submission, after: Submission) -> list[RowChange]:
+    """One statement per file: rows of each version and the participant IDs found in only
+    one of them (in the database, so 100,000 rows never travel to Python)."""
+    changes = []
+    for kind, model in (("participants", ParticipantRecord), ("placements", PlacementRecord)):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _ROWS_SQL.format(table=connection.ops.quote_name(model._meta.db_table)),
+                {"before": before.pk, "after": after.pk},
+            )
+            rows_before, rows_after, added, removed = cursor.fetchone()
+        changes.append(RowChange(kind, int(rows_before), int(rows_after), added, removed))
+    return changes
+
+
+def _finding_changes(before: Submission, after: Submission) -> list[RuleChange]:
+    counts: dict[tuple[str, str], list[int]] = {}
+    rows = (
+        Finding.objects.filter(upload__submission__in=(before, after), upload__is_current=True)
+        .values("upload__submission_id", "code", "severity")
+        .annotate(count=Count("id"))
+    )
+    for row in rows:
+        pair = counts.setdefault((row["code"], row["severity"]), [0, 0])
+        pair[row["upload__submission_id"] == after.pk] += row["count"]
+    changes = [
+        RuleChange(code, rules.title(code), severity, n_before, n_after)
+        for (code, severity), (n_before, n_after) in counts.items()
+        if n_before != n_after
+    ]
+    return sorted(changes, key=lambda c: (c.severity, c.code))
+
+
+def _figure_changes(before: dict, after: dict) -> tuple[list[FigureChange], int]:
+    """Each figure whose value moved in a window, in report order, and how many stayed
+    the same in every window."""
+    changes, unchanged = [], 0
+    for key, label, section in FIGURES:
+        cells = [
+            FigureCell(
+                key,
+                before["windows"].get(window, {}).get(key),
+                after["windows"].get(window, {}).get(key),
+            )
+            for window, _ in WINDOWS
+        ]
+        if any(cell.changed for cell in cells):
+            changes.append(FigureChange(key, label, section, cells))
+        else:
+            unchanged += 1
+    return changes, unchanged
+
+
+def version_changes(
+    previous: Submission, current: Submission, *, figures_before: dict, figures_after: dict
+) -> Changes:
+    """What changed from ``previous`` to ``current``: files replaced, rows added or
+    removed, each figure before and after, findings fixed and new by rule. Four queries
+    (files, two row counts, findings) whatever the sizes."""
+    uploads: dict[tuple[int, str], Upload] = {
+        (u.submission_id, u.kind): u
+        for u in Upload.objects.filter(submission__in=(previous, current), is_current=True)
+    }
+    files = [
+        FileChange(kind, uploads.get((previous.pk, kind)), uploads.get((current.pk, kind)))
+        for kind in ("participants", "placements")
+    ]
+    moved, unchanged = _figure_changes(figures_before, figures_after)
+    return Changes(
+        previous=previous,
+        files=files,
+        rows=_row_changes(previous, current),
+        figures=moved,
+        unchanged_figures=unchanged,
+        findings=_finding_changes(previous, current),
+    )

@@ -126,7 +126,10 @@ def _submission_context(
             totals=selectors.finding_totals(submission),
             failures=selectors.file_failures(submission),
             events=submission.events.select_related("actor").order_by("-at", "-id")[:50],
-            versions=Submission.objects.visible_to(request.user)
+            # The conversation read the period's versions already (oldest first).
+            versions=list(reversed(context["versions"]))
+            if "versions" in context
+            else Submission.objects.visible_to(request.user)
             .filter(period=period)
             .order_by("-version"),
             narrative_form=forms.NarrativeForm(

@@ -3,6 +3,7 @@ page, and the changes made from it (start, comment, return, accept). Comments ar
 posted from the grantee's period page, where the coalition replies."""
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from bpij.http import AuthedRequest
 from bpij.tenancy import get_visible_or_404
-from reporting import forms, selectors, services
+from reporting import figures, forms, selectors, services
 from reporting.models import (
     SENT_STATES,
     ReturnReason,
@@ -87,23 +88,54 @@ def review_queue(request: AuthedRequest) -> HttpResponse:
     )
 
 
-def _figures(submission: Submission) -> dict:
-    """The roll-up's figures when it was computed from this version, else computed now."""
+def _rollup(submission: Submission) -> Rollup | None:
     try:
-        rollup = submission.period.rollup  # joined by _submission(): no query of its own
+        return submission.period.rollup  # joined by _submission(): no query of its own
     except Rollup.DoesNotExist:
-        rollup = None
+        return None
+
+
+# A sent version's figures do not change (its records are locked), so when no roll-up holds
+# them they are computed once and kept in the cache, not on every view of the page.
+FIGURES_CACHED_FOR = 7 * 24 * 3600
+
+
+def version_figures(submission: Submission, rollup: Rollup | None = None) -> dict:
+    """The figures of a version: the roll-up's when it was computed from this version,
+    else the cache's, else computed from its records (and cached when it was sent)."""
     if rollup is not None and rollup.submission_id == submission.pk and rollup.figures:
         return rollup.figures if "windows" in rollup.figures else {"windows": rollup.figures}
-    return selectors.figures_for(submission)
+    if submission.state not in SENT_STATES:
+        return selectors.figures_for(submission)
+    checked = submission.checked_at.timestamp() if submission.checked_at else 0
+    # The definitions are in the key: figures cached under the previous ones never show.
+    key = f"reporting:version-figures:{figures.DEFINITIONS}:{submission.code}:{checked}"
+    result = cache.get(key)
+    if result is None:
+        result = selectors.figures_for(submission)
+        cache.set(key, result, FIGURES_CACHED_FOR)
+    return result
 
 
 def comments_context(
-    request: AuthedRequest, submission: Submission, *, form: forms.CommentForm | None = None
+    request: AuthedRequest,
+    submission: Submission,
+    *,
+    form: forms.CommentForm | None = None,
+    versions: list[Submission] | None = None,
 ) -> dict:
-    """What the comment threads need, on the review page and on the grantee's page; a
-    reviewer also gets the form for a new thread, with the findings it may pin."""
-    reviewer = services.can_review(request.user, submission)
+    """What the conversation needs, on the review page and on the grantee's page: every
+    version of the period with its sending, threads, replies and decision, in time order
+    (review_selectors.period_conversation). A reviewer also gets the form for a new thread
+    on ``submission``, with the findings it may pin."""
+    user = request.user
+    reviewer = services.can_review(user, submission)
+    replier = services.can_reply(user, submission)
+    if versions is None:
+        versions = review_selectors.period_versions(submission, user)
+    conversation = review_selectors.period_conversation(
+        versions, can_reply=replier, can_review=reviewer
+    )
     initial = {
         "figure_key": request.GET.get("figure", ""),
         "figure_window": request.GET.get("window", ""),
@@ -112,8 +144,10 @@ def comments_context(
     return {
         "submission": submission,
         "commented": submission,
-        "threads": review_selectors.comment_threads(submission),
-        "can_comment": services.can_comment(request.user, submission),
+        "versions": versions,
+        "conversation": conversation,
+        "threads": [e.thread for e in conversation if e.thread is not None],
+        "can_comment": services.can_comment(user, submission),
         "is_reviewer": reviewer,
         "can_start_thread": reviewer and submission.state in SENT_STATES,
         "warnings": review_selectors.review_warnings(submission) if reviewer else [],
@@ -138,9 +172,21 @@ def _render_review(
 ) -> HttpResponse:
     user = request.user
     context = comments_context(request, submission)
-    threads = context["threads"]
+    # The figure column counts this version's threads; earlier versions' are in the history.
+    threads = [t for t in context["threads"] if t.first.submission_id == submission.pk]
     pins = review_selectors.pins_by_figure(threads)
-    rows = selectors.figure_rows(_figures(submission), period=submission.period)
+    rollup = _rollup(submission)
+    figures_now = version_figures(submission, rollup)
+    rows = selectors.figure_rows(figures_now, period=submission.period)
+    previous = review_selectors.previous_version(submission, context["versions"])
+    changes = None
+    if previous is not None:
+        changes = review_selectors.version_changes(
+            previous,
+            submission,
+            figures_before=version_figures(previous, rollup),
+            figures_after=figures_now,
+        )
     for row in rows:
         row["comments"] = pins.get(row["key"], 0)
     reviewable = submission.state in (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW)
@@ -151,6 +197,7 @@ def _render_review(
         days_after_due=days_after_due,
         days_early=-days_after_due,
         rows=rows,
+        changes=changes,
         summary=selectors.findings_summary(submission),
         events=submission.events.select_related("actor").order_by("-at", "-id")[:100],
         can_start=submission.state == SubmissionState.SUBMITTED,
@@ -254,11 +301,14 @@ def comment_post(request: AuthedRequest, submission_code) -> HttpResponse:
             error = " ".join(exc.messages)
     else:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    # A reply to an earlier version's thread is posted from a later version's page: the
+    # answer (and the redirect) is that page's, the version it names in ``viewing``.
+    page = _viewing(request, submission)
     if request.htmx:
-        submission.refresh_from_db(fields=["state"])
+        page.refresh_from_db(fields=["state"])
         # A failed post keeps what was typed; a successful one gets an empty form.
         reply = bool(request.POST.get("parent"))
-        context = comments_context(request, submission, form=form if error and not reply else None)
+        context = comments_context(request, page, form=form if error and not reply else None)
         context["comment_error"] = error
         context["posted"] = comment
         return render(request, "reporting/submission_review.html#comments", context)
@@ -267,6 +317,19 @@ def comment_post(request: AuthedRequest, submission_code) -> HttpResponse:
     else:
         messages.success(request, "Comment posted.")
     anchor = f"thread-{(comment.parent or comment).code}" if comment else "comments"
-    if services.can_review(request.user, submission):
-        return redirect(_review_url(submission, anchor))
-    return redirect(_period_url(submission, anchor))
+    if services.can_review(request.user, page) and not page.is_open:
+        return redirect(_review_url(page, anchor))
+    return redirect(_period_url(page, anchor))
+
+
+def _viewing(request: AuthedRequest, submission: Submission) -> Submission:
+    """The version whose page the post came from: another version of the same period the
+    user may see, else the one commented on."""
+    code = request.POST.get("viewing", "")
+    if not code or code == str(submission.code):
+        return submission
+    try:
+        page = _submission(request, code)
+    except (Http404, ValidationError):
+        return submission
+    return page if page.period_id == submission.period_id else submission

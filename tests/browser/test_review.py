@@ -104,7 +104,7 @@ def test_a_coach_returns_a_report_and_the_fix_comes_back(cast, page: Page, sign_
     returned = page.get_by_role("region", name="JFF returned version 1 for revision")
     expect(returned).to_contain_text("Narrative is missing or incomplete")
     expect(returned).to_contain_text("Please explain why enrollment fell, in the narrative.")
-    comments = page.get_by_role("region", name="JFF's comments on version 1")
+    comments = page.get_by_role("region", name="JFF's review of 2025Q3, every version")
     expect(comments).to_contain_text("Participants served looks low against 640.")
     axe.check(page, "review-grantee-returned")
 
@@ -150,4 +150,65 @@ def test_a_coach_returns_a_report_and_the_fix_comes_back(cast, page: Page, sign_
     versions = dict(Submission.objects.filter(period=period).values_list("version", "state"))
     assert versions == {1: "returned", 2: "accepted"}
     assert Submission.objects.get(pk=first.pk).return_reasons == ["narrative"]
+    axe.assert_no_violations()
+
+
+def test_version_2s_review_remembers_version_1(cast, page: Page, sign_in, axe):
+    """The coach opens version 2 and reads version 1's comment, the coalition's reply and
+    why it was returned; sees what changed; follows the link back to version 1."""
+    from reporting import services
+    from reporting.models import ReturnReason
+
+    cast.coach_a.full_name = "Cora Coach"
+    cast.coach_a.save(update_fields=["full_name"])
+    period = period_of(cast.coalition_a, "2025Q3")
+    first = submitted_version(period, cast.admin_a, participants=20, seed=1)
+    thread = services.submission_comment(
+        submission=first, actor=cast.coach_a, body="Exits look low against the plan."
+    )
+    services.submission_comment(
+        submission=first, actor=cast.admin_a, body="Two exits were missing.", parent=thread
+    )
+    services.submission_return(
+        submission=first,
+        actor=cast.coach_a,
+        reasons=[ReturnReason.FIGURES],
+        note="Add the missing exits.",
+    )
+    second = submitted_version(period, cast.admin_a, participants=28, seed=2)
+
+    sign_in(page.context, cast.coach_a)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"/submissions/{second.code}/review/")
+    expect(h1(page)).to_have_text("2025Q3 report, version 2")
+    comments = page.get_by_role("region", name="Comments")
+    expect(comments).not_to_contain_text("No comments on this version")
+    earlier = comments.get_by_role("article", name="Comment by Cora Coach, version 1")
+    expect(earlier).to_contain_text("Exits look low against the plan.")
+    expect(earlier.get_by_role("list", name="Replies")).to_contain_text("Two exits were missing.")
+    returned = comments.get_by_role("group", name="Version 1 returned")
+    expect(returned).to_contain_text(ReturnReason.FIGURES.label)
+    expect(returned).to_contain_text("Add the missing exits.")
+
+    changes = page.get_by_role("region", name="What changed from version 1")
+    expect(changes.get_by_role("table").first).to_contain_text("Replaced")
+    expect(changes).to_contain_text("Participants served")
+    axe.check(page, "review-history-v2")
+
+    versions = page.get_by_role("region", name="Versions of 2025Q3")
+    expect(versions).to_contain_text("Version 2 (this page)")
+    versions.get_by_role("link", name="Version 1").click()
+    expect(h1(page)).to_have_text("2025Q3 report, version 1")
+    expect(page.get_by_role("region", name="Versions of 2025Q3").get_by_role(
+        "link", name="Version 2"
+    )).to_be_visible()  # fmt: skip
+    axe.check(page, "review-history-v1")
+
+    # The coalition reads the same conversation on its report page.
+    sign_in(page.context, cast.admin_a)
+    page.goto(f"/coalitions/{cast.coalition_a.code}/reports/2025Q3/")
+    conversation = page.get_by_role("region", name="JFF's review of 2025Q3, every version")
+    expect(conversation).to_contain_text("Exits look low against the plan.")
+    expect(conversation).to_contain_text("Add the missing exits.")
+    axe.check(page, "review-history-grantee")
     axe.assert_no_violations()
