@@ -166,6 +166,10 @@ class Trend:
     def headers(self) -> list[str]:
         return [LABELS[key] for key in TREND_KEYS]
 
+    @property
+    def has_partial(self) -> bool:
+        return any(self.partial)
+
     @cached_property
     def chart(self) -> SafeString:
         return charts.line_chart(

@@ -123,3 +123,27 @@ def test_a_partial_quarter_is_marked_and_names_who_has_not_reported(
         path="/tmp/honest/partial-states.png"
     )
     axe.assert_no_violations()
+
+
+def test_the_federal_project_officer_reads_a_coalition_dashboard_of_figures_only(
+    cast, reports, page: Page, sign_in, axe
+):
+    """From the coalition page to the aggregates-only dashboard: figures, no latest
+    report, findings, coaching or risk, and no link to the report pages."""
+    fpo = factories.StaffFactory(email="fpo@dol.example", staff_role="funder_viewer")
+    sign_in(page.context, fpo)
+    page.goto(f"/coalitions/{cast.coalition_a.code}/")
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    expect(page.get_by_role("heading", name="Progress to targets, with pace")).to_be_visible()
+    expect(page.get_by_role("heading", name="Quarter-over-quarter trends")).to_be_visible()
+    expect(page.get_by_role("heading", name="Data quality")).to_be_visible()
+    expect(page.get_by_text("awaiting JFF's acceptance").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Latest report")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Coaching")).to_have_count(0)
+    expect(page.get_by_text("Placements lag")).to_have_count(0)
+    expect(page.get_by_text("Employer partnerships for the spring cohort")).to_have_count(0)
+    expect(page.get_by_role("link", name="Quarterly reports")).to_have_count(0)
+    axe.check(page, "dashboard-coalition-fpo")
+    page.screenshot(path="/tmp/honest/fpo-dashboard.png", full_page=True)
+    axe.assert_no_violations()

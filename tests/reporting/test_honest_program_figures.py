@@ -178,3 +178,12 @@ def test_quality_rows_use_the_one_definition():
     )
     # Rounded half up to one decimal, as every rate of the reports.
     assert row.on_time_rate == 66.7
+
+
+def test_a_trend_of_complete_quarters_says_nothing_about_partial_ones(
+    cast, client_for, partial_quarter
+):
+    _, page = program_page(client_for(cast.officer), quarter="2025Q3")
+    assert "A quarter marked <strong>partial</strong>" not in page
+    _, page = program_page(client_for(cast.officer), quarter="2025Q4")
+    assert "A quarter marked <strong>partial</strong>" in page
