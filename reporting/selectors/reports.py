@@ -493,7 +493,12 @@ class SegmentTable:
         rows = self.breakdown.rows
         return charts.grouped_bar_chart(
             [r.label for r in rows],
-            [charts.Series(dashboards.LABELS["A-2"], [r.values[0] for r in rows])],
+            [
+                charts.Series(
+                    dashboards.LABELS["A-2"],
+                    [None if r.not_reported else r.values[0] for r in rows],
+                )
+            ],
             chart_id=f"summary-breakdown-{self.breakdown.kind}",
             title=f"Participants served grant to date by {self.title.lower()}, through "
             f"{self.breakdown.quarter}",
@@ -502,16 +507,18 @@ class SegmentTable:
                 "several counts in each. The table gives every figure."
             ),
             width=500,
+            missing="not reported",
         )
 
     @property
     def rows(self) -> list[dict[str, Any]]:
+        # A segment none of whose coalitions has reported has no figures, not zeros.
         return [
             {
                 "label": r.label,
                 "reported": f"{r.reported} of {r.total}",
-                "values": [format_count(v) for v in r.values],
-                "rate": format_rate(r.employment_rate),
+                "values": ["not reported" if r.not_reported else format_count(v) for v in r.values],
+                "rate": "not reported" if r.not_reported else format_rate(r.employment_rate),
             }
             for r in self.breakdown.rows
         ]

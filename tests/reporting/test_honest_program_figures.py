@@ -187,3 +187,13 @@ def test_a_trend_of_complete_quarters_says_nothing_about_partial_ones(
     assert "A quarter marked <strong>partial</strong>" not in page
     _, page = program_page(client_for(cast.officer), quarter="2025Q4")
     assert "A quarter marked <strong>partial</strong>" in page
+
+
+def test_the_pdf_summary_says_not_reported_for_a_state_nobody_has_reported(cast, partial_quarter):
+    reader = PdfReader(
+        io.BytesIO(pdf.program_summary_pdf(quarter="2025Q4", provenance=provenance_of()))
+    )
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    texas = [line for line in text.splitlines() if line.startswith("Texas 0 of 1")]
+    assert texas, text
+    assert texas[-1].startswith("Texas 0 of 1 not reported not reported not reported")
