@@ -347,3 +347,14 @@ def test_the_coalition_dashboard_reads_a_fixed_number_of_queries(
         )
     after = count_queries(client, url, django_assert_max_num_queries)
     assert after == before
+
+
+def test_the_federal_project_officers_coalition_dashboard_reads_a_fixed_number_of_queries(
+    cast, client_for, reports, funder, django_assert_max_num_queries
+):
+    client = client_for(funder)
+    url = coalition_url(cast.coalition_a)
+    before = count_queries(client, url, django_assert_max_num_queries)
+    more_data(cast)
+    after = count_queries(client, url, django_assert_max_num_queries)
+    assert after == before
