@@ -197,3 +197,20 @@ def test_the_pdf_summary_says_not_reported_for_a_state_nobody_has_reported(cast,
     texas = [line for line in text.splitlines() if line.startswith("Texas 0 of 1")]
     assert texas, text
     assert texas[-1].startswith("Texas 0 of 1 not reported not reported not reported")
+
+
+def test_the_migration_recounts_stored_program_roll_ups_after_migrate(cast, timeliness_quarter):
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from reporting import apps as reporting_apps
+
+    # As the old code stored it: only the reports that count (Bravo, late) were counted.
+    ProgramRollup.objects.filter(quarter="2025Q3").update(submitted_on_time=0)
+    migration = import_module("reporting.migrations.0012_honest_on_time_recount")
+    migration.recount(apps, SimpleNamespace(connection=connection))
+    reporting_apps._recompute_due_rollups(sender=None, using=connection.alias)
+    assert ProgramRollup.objects.get(quarter="2025Q3", segment="program").submitted_on_time == 1
