@@ -9,6 +9,7 @@ alone: series are named in a legend and drawn with different marker shapes, and 
 progress chart writes each value beside its bar.
 """
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -216,6 +217,21 @@ def progress_chart(
     return _svg(chart_id, title, description, height, body, width=width)
 
 
+def _polyline(points: list[tuple[float, float]], colour: str, *, dashed: bool = False) -> list[str]:
+    if len(points) < 2:
+        return []
+    return [
+        _el(
+            "polyline",
+            points=" ".join(f"{_r(x)},{_r(y)}" for x, y in points),
+            fill="none",
+            stroke=colour,
+            stroke_width=2,
+            stroke_dasharray="5 4" if dashed else None,
+        )
+    ]
+
+
 def line_chart(
     categories: Sequence[str],
     series: Sequence[Series],
@@ -225,10 +241,19 @@ def line_chart(
     description: str = "",
     formatter: Formatter = count,
     max_value: float | None = None,
+    partial: Sequence[str | None] = (),
 ) -> SafeString:
     """Quarter-over-quarter lines, one per series, each point marked with the series'
-    own shape; a missing value breaks the line."""
+    own shape; a missing value breaks the line.
+
+    ``partial`` gives, per category, a note for a point that stands for part of the
+    whole (a quarter some coalitions have not reported yet, "1 of 2 coalitions") or
+    None: such a point is drawn hollow, the line into it dashed, "partial" is written
+    under its label, and the description names it, so nobody reads the drop as one."""
+    notes = list(partial) + [None] * (len(categories) - len(partial))
     left, right, top, bottom, plot_height = 60, 16, 40, 34, 180
+    if any(notes):
+        bottom += 14
     height = top + plot_height + bottom
     values = [v for s in series for v in s.values if v is not None]
     ceiling = max_value if max_value is not None else nice_ceiling(max(values, default=0))
@@ -242,6 +267,16 @@ def line_chart(
         return top + plot_height - plot_height * min(value, ceiling) / ceiling
 
     body = _legend(series, 16, lines=True)
+    if any(notes):
+        description = " ".join(
+            [
+                description,
+                "Partial quarters, drawn with hollow markers and a dashed line: "
+                + "; ".join(f"{c} ({n})" for c, n in zip(categories, notes, strict=True) if n)
+                + ". Their figures are lower than the quarter's will be once every report "
+                "counts.",
+            ]
+        ).strip()
     # Five intervals: a fifth of 1, 2, 2.5, 5 or 10 × 10^k is a round number too.
     for tick in range(6):
         value = ceiling * tick / 5
@@ -250,23 +285,36 @@ def line_chart(
         body.append(_text(left - 6, y + 4, formatter(value), text_anchor="end", fill=MUTED))
     every = max(1, math.ceil(len(categories) / 10))
     for index, category in enumerate(categories):
-        if index % every == 0 or index == len(categories) - 1:
-            body.append(_text(x_of(index), height - 12, category, text_anchor="middle", fill=MUTED))
+        label_y = top + plot_height + 22
+        if index % every == 0 or index == len(categories) - 1 or notes[index]:
+            body.append(_text(x_of(index), label_y, category, text_anchor="middle", fill=MUTED))
+        if notes[index]:
+            body.append(_text(x_of(index), label_y + 14, "partial", text_anchor="middle", fill=INK))
     for number, each in enumerate(series):
         colour, shape = COLOURS[number % len(COLOURS)], MARKERS[number % len(MARKERS)]
-        runs: list[list[tuple[float, float]]] = [[]]
+        runs: list[list[tuple[int, float, float]]] = [[]]
         for index, point in enumerate(each.values):
             if point is None:
                 runs.append([])
                 continue
-            runs[-1].append((x_of(index), y_of(point)))
+            runs[-1].append((index, x_of(index), y_of(point)))
         for run in runs:
-            if len(run) > 1:
-                points = " ".join(f"{_r(x)},{_r(y)}" for x, y in run)
-                body.append(
-                    _el("polyline", points=points, fill="none", stroke=colour, stroke_width=2)
-                )
-            body.extend(_marker(shape, x, y, colour) for x, y in run)
+            # Solid between complete quarters, dashed into or out of a partial one.
+            solid: list[tuple[float, float]] = []
+            for (i1, x1, y1), (i2, x2, y2) in itertools.pairwise(run):
+                if notes[i1] or notes[i2]:
+                    body.extend(_polyline(solid, colour))
+                    solid = []
+                    body.extend(_polyline([(x1, y1), (x2, y2)], colour, dashed=True))
+                else:
+                    solid = solid or [(x1, y1)]
+                    solid.append((x2, y2))
+            body.extend(_polyline(solid, colour))
+            for index, x, y in run:
+                body.append(_marker(shape, x, y, colour))
+                if notes[index]:
+                    # Hollow: a white centre inside the series' own shape.
+                    body.append(_marker(shape, x, y, "#ffffff", 2.5))
     if not values:
         body.append(
             _text(
@@ -286,9 +334,11 @@ def grouped_bar_chart(
     formatter: Formatter = count,
     max_value: float | None = None,
     width: int = WIDTH,
+    missing: str = "n/a",
 ) -> SafeString:
     """Horizontal bars grouped by category (a sector, a state, an indicator), one bar
-    per series, each with its value written at its end."""
+    per series, each with its value written at its end; a missing value is written
+    ``missing`` ("n/a", or "not reported" for a state no coalition has reported)."""
     label_width, bar_left, top, bar_height, gap = 150, 160, 34, 14, 12
     bar_width = width - bar_left - 80
     group_height = bar_height * len(series) + gap
@@ -306,7 +356,7 @@ def grouped_bar_chart(
             bar_y = y + number * bar_height
             colour = COLOURS[number % len(COLOURS)]
             if value is None:
-                body.append(_text(bar_left + 4, bar_y + 11, "n/a", fill=MUTED, font_size=11))
+                body.append(_text(bar_left + 4, bar_y + 11, missing, fill=MUTED, font_size=11))
                 continue
             length = bar_width * min(value, ceiling) / ceiling if ceiling else 0
             body.append(

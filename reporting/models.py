@@ -8,7 +8,7 @@ from bpij.models import User
 from bpij.tenancy import TenantQuerySet
 from grantees.calendar import Quarter
 from grantees.models import Coalition, Grant
-from reporting import figures
+from reporting import figures, timeliness
 
 
 class PeriodQuerySet(TenantQuerySet["ReportingPeriod"]):
@@ -507,7 +507,8 @@ class Rollup(models.Model):
 
     @property
     def on_time(self) -> bool:
-        return timezone.localdate(self.submitted_at) <= self.due_date
+        """First certified by the due date (reporting.timeliness)."""
+        return timeliness.status(self.submitted_at, self.due_date) == timeliness.ON_TIME
 
 
 class ProgramRollup(models.Model):

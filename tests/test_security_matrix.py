@@ -612,8 +612,9 @@ ROUTES: dict[str, Route] = {
             out=404,
         ),
     ),
+    # The Federal Project Officer reads the aggregates-only dashboard (issue 12).
     "coaching:coalition-dashboard": Route(
-        coalition, get=row(a=200, coach_a=200, staff=200, fpo=403, out=404)
+        coalition, get=row(a=200, coach_a=200, staff=200, fpo=200, out=404)
     ),
 }
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from bpij.models import User
 from grantees.calendar import Quarter
 from grantees.models import CoachAssignment, Coalition
+from reporting import timeliness
 from reporting.models import SENT_STATES, Reminder, ReportingPeriod, Submission
 from reporting.services import reminders
 
@@ -133,6 +134,8 @@ class Board:
     total: int
     coaches: list[User] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # Of every report due that quarter among the person's coalitions, filters aside.
+    on_time: timeliness.Timeliness = field(default_factory=lambda: timeliness.count([]))
 
 
 # Sort keys; None sorts last whichever the direction.
@@ -211,6 +214,13 @@ def board(
         total=len(all_rows),
         coaches=sorted(coaches.values(), key=lambda c: c.display_name.lower()),
         counts=counts,
+        on_time=timeliness.count(
+            (
+                row.first_sent.submitted_at if row.first_sent else None,
+                row.period.due_date,
+            )
+            for row in all_rows
+        ),
     )
 
 

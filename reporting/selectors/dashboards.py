@@ -24,8 +24,15 @@ from bpij import tenancy
 from bpij.models import User
 from grantees.calendar import Quarter, program_year
 from grantees.models import US_STATES, Coalition, Measure, Sector, Target, Track
-from reporting import charts, figures
-from reporting.models import Finding, ProgramRollup, Rollup, Submission, SubmissionState
+from reporting import charts, figures, timeliness
+from reporting.models import (
+    Finding,
+    ProgramRollup,
+    ReportingPeriod,
+    Rollup,
+    Submission,
+    SubmissionState,
+)
 from reporting.selectors import FIGURES
 
 CQ, R4, GTD = figures.WINDOW_NAMES
@@ -144,17 +151,24 @@ class Trend:
     values: dict[str, list[int | None]]  # key -> one value per quarter
     subject: str
     chart_id: str = "trend"
+    # Per quarter: "1 of 2 coalitions" where only some reports count yet, else None.
+    partial: list[str | None] = field(default_factory=list)
 
     @property
-    def rows(self) -> list[tuple[str, list[int | None]]]:
+    def rows(self) -> list[tuple[str, list[int | None], str | None]]:
+        notes = self.partial or [None] * len(self.quarters)
         return [
-            (quarter, [self.values[key][i] for key in TREND_KEYS])
+            (quarter, [self.values[key][i] for key in TREND_KEYS], notes[i])
             for i, quarter in enumerate(self.quarters)
         ]
 
     @property
     def headers(self) -> list[str]:
         return [LABELS[key] for key in TREND_KEYS]
+
+    @property
+    def has_partial(self) -> bool:
+        return any(self.partial)
 
     @cached_property
     def chart(self) -> SafeString:
@@ -168,6 +182,7 @@ class Trend:
                 "training and entered employment (Current Quarter figures); a gap is a "
                 "quarter without figures. The table beside the chart gives every number."
             ),
+            partial=self.partial,
         )
 
 
@@ -184,14 +199,21 @@ def _fill(rows: list[tuple[str, dict | None]]) -> list[tuple[str, dict | None]]:
     ]
 
 
-def _trend(rows: list[tuple[str, dict | None]], *, subject: str, chart_id: str) -> Trend:
+def _trend(
+    rows: list[tuple[str, dict | None]],
+    *,
+    subject: str,
+    chart_id: str,
+    partial: dict[str, str] | None = None,
+) -> Trend:
     rows = _fill(rows)
     values: dict[str, list[int | None]] = {key: [] for key in TREND_KEYS}
     for _, figures_json in rows:
         current = _window(figures_json, CQ)
         for key in TREND_KEYS:
             values[key].append(current.get(key))
-    return Trend([q for q, _ in rows], values, subject, chart_id)
+    notes = [(partial or {}).get(q) for q, _ in rows]
+    return Trend([q for q, _ in rows], values, subject, chart_id, notes)
 
 
 @dataclass
@@ -284,7 +306,9 @@ class QualityRow:
 
     @property
     def on_time_rate(self) -> float | None:
-        return 100 * self.on_time / self.total if self.total else None
+        """Reports first certified by the due date over every report due (for the
+        program, ``on_time`` is the roll-up's count; reporting.timeliness)."""
+        return timeliness.Timeliness(on_time=self.on_time, due=self.total).rate
 
     @property
     def not_yet_due(self) -> bool:
@@ -339,6 +363,16 @@ class SegmentRow:
     values: list[int]  # BREAKDOWN_KEYS, grant to date
     employment_rate: dict | None  # E-1, grant to date
 
+    @property
+    def not_reported(self) -> bool:
+        """No coalition of the segment has a report that counts: its zeros are not
+        figures (a state would show 0 served)."""
+        return self.reported == 0
+
+    @property
+    def partial(self) -> bool:
+        return 0 < self.reported < self.total
+
 
 @dataclass
 class Breakdown:
@@ -356,17 +390,36 @@ class Breakdown:
         return charts.grouped_bar_chart(
             [r.label for r in self.rows],
             [
-                charts.Series(LABELS[key], [r.values[i] for r in self.rows])
+                charts.Series(
+                    LABELS[key], [None if r.not_reported else r.values[i] for r in self.rows]
+                )
                 for i, key in enumerate(BREAKDOWN_KEYS)
             ],
             chart_id=f"breakdown-{self.kind}",
             title=f"Grant to date by {self.title.lower()}, through {self.quarter}",
-            description=(
-                f"Participants served, completed training and entered employment for each "
-                f"{self.title.lower()}. A coalition with several counts in each of them."
+            description=" ".join(
+                [
+                    f"Participants served, completed training and entered employment for "
+                    f"each {self.title.lower()}. A coalition with several counts in each of "
+                    "them.",
+                    *self.caveats,
+                ]
             ),
             width=500,
+            missing="not reported",
         )
+
+    @property
+    def caveats(self) -> list[str]:
+        """What the chart's text alternative says about segments not fully reported."""
+        out = []
+        missing = [r.label for r in self.rows if r.not_reported]
+        if missing:
+            out.append(f"No coalition has reported yet for: {', '.join(missing)}.")
+        partial = [f"{r.label} ({r.reported} of {r.total})" for r in self.rows if r.partial]
+        if partial:
+            out.append(f"Only some coalitions have reported for: {', '.join(partial)}.")
+        return out
 
 
 def segment_label(segment: str) -> str:
@@ -389,10 +442,18 @@ class ProgramDashboard:
     indicators: list[Indicator]
     quality: list[QualityRow]
     asked_for: str = ""
+    # The coalitions with a report due for the quarter whose report does not count.
+    not_reported: list["NotReported"] = field(default_factory=list)
 
     @property
     def asked_unknown(self) -> bool:
         return bool(self.asked_for) and self.asked_for != str(self.quarter)
+
+    @property
+    def partial(self) -> bool:
+        """Some, not all, coalitions' reports count for the quarter: its figures are
+        those of the ones that do, and the page says so."""
+        return bool(self.program) and self.pending > 0
 
     @cached_property
     def progress_chart(self) -> SafeString:
@@ -412,6 +473,56 @@ class ProgramDashboard:
         return (
             self.program.coalitions_total - self.program.coalitions_reported if self.program else 0
         )
+
+
+@dataclass
+class NotReported:
+    """A coalition with a report due for the quarter that has no version counting
+    (not sent, being fixed, or returned): aggregate facts only."""
+
+    name: str
+    code: Any
+    states: list[str]
+    due: date
+    today: date
+    linked: bool  # the reader may open its dashboard
+
+    @property
+    def overdue(self) -> bool:
+        return self.due < self.today
+
+
+def _not_reported(user: User, quarter: str, today: date) -> list[NotReported]:
+    """The quarter's coalitions without a report that counts, read like the targets (a
+    coach's program figures are the whole program's, so is this list: names, states and
+    due dates only). Two queries."""
+    periods = (
+        ReportingPeriod.objects.filter(quarter=quarter, rollup__isnull=True)
+        .select_related("coalition")
+        .order_by("coalition__name")
+    )
+    if tenancy.scope_for(user).sees_every_row(aggregate=True):
+        rows = list(periods)
+    else:
+        with tenancy.aggregates_scope():
+            rows = list(periods)
+    ids = [p.coalition_id for p in rows]
+    visible = (
+        set(Coalition.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+        if ids
+        else set()
+    )
+    return [
+        NotReported(
+            name=p.coalition.name,
+            code=p.coalition.code,
+            states=list(p.coalition.states_served),
+            due=p.due_date,
+            today=today,
+            linked=p.coalition_id in visible,
+        )
+        for p in rows
+    ]
 
 
 def _program_targets(user: User, quarter: str) -> dict[str, dict[str, Any]]:
@@ -507,10 +618,16 @@ def program_dashboard(*, user: User, quarter: str = "", today: date) -> ProgramD
         program=program,
         progress=progress,
         trend=_trend(
-            # A quarter no coalition's report counts for yet is a gap, not zeros.
+            # A quarter no coalition's report counts for yet is a gap, not zeros; one
+            # some have not reported is marked partial, not drawn as a drop.
             [(row.quarter, row.figures if row.coalitions_reported else None) for row in trend_rows],
             subject="all coalitions",
             chart_id="program-trend",
+            partial={
+                row.quarter: f"{row.coalitions_reported} of {row.coalitions_total} coalitions"
+                for row in trend_rows
+                if 0 < row.coalitions_reported < row.coalitions_total
+            },
         ),
         breakdowns=breakdowns,
         indicators=indicators(program.figures if program else None, chosen) if chosen else [],
@@ -528,6 +645,7 @@ def program_dashboard(*, user: User, quarter: str = "", today: date) -> ProgramD
             for row in trend_rows
         ],
         asked_for=asked,
+        not_reported=_not_reported(user, chosen_text, today) if program else [],
     )
 
 

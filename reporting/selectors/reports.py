@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString
 
 from grantees.calendar import Quarter, program_year
 from grantees.models import Coalition, Grant, Measure, Target
-from reporting import charts, figures
+from reporting import charts, figures, timeliness
 from reporting.checks import rules
 from reporting.models import (
     Finding,
@@ -446,15 +446,11 @@ class CoalitionRow:
 
     @property
     def timeliness_key(self) -> str:
-        if self.first_sent is None:
-            return "not_sent"
-        return "on_time" if timezone.localdate(self.first_sent) <= self.due else "late"
+        return timeliness.status(self.first_sent, self.due)
 
     @property
     def timeliness(self) -> str:
-        return {"not_sent": "Not yet sent", "on_time": "On time", "late": "Late"}[
-            self.timeliness_key
-        ]
+        return timeliness.LABELS[self.timeliness_key]
 
     @property
     def first_sent_text(self) -> str:
@@ -497,7 +493,12 @@ class SegmentTable:
         rows = self.breakdown.rows
         return charts.grouped_bar_chart(
             [r.label for r in rows],
-            [charts.Series(dashboards.LABELS["A-2"], [r.values[0] for r in rows])],
+            [
+                charts.Series(
+                    dashboards.LABELS["A-2"],
+                    [None if r.not_reported else r.values[0] for r in rows],
+                )
+            ],
             chart_id=f"summary-breakdown-{self.breakdown.kind}",
             title=f"Participants served grant to date by {self.title.lower()}, through "
             f"{self.breakdown.quarter}",
@@ -506,16 +507,18 @@ class SegmentTable:
                 "several counts in each. The table gives every figure."
             ),
             width=500,
+            missing="not reported",
         )
 
     @property
     def rows(self) -> list[dict[str, Any]]:
+        # A segment none of whose coalitions has reported has no figures, not zeros.
         return [
             {
                 "label": r.label,
                 "reported": f"{r.reported} of {r.total}",
-                "values": [format_count(v) for v in r.values],
-                "rate": format_rate(r.employment_rate),
+                "values": ["not reported" if r.not_reported else format_count(v) for v in r.values],
+                "rate": "not reported" if r.not_reported else format_rate(r.employment_rate),
             }
             for r in self.breakdown.rows
         ]
@@ -575,9 +578,14 @@ class ProgramSummary:
     def not_sent(self) -> int:
         return self._count("not_sent")
 
+    @cached_property
+    def timeliness_counts(self) -> timeliness.Timeliness:
+        """The one definition of on time (reporting.timeliness), over every report due."""
+        return timeliness.count((r.first_sent, r.due) for r in self.rows)
+
     @property
     def on_time_rate(self) -> str:
-        return format_rate(figures.rate(self.on_time, self.total))
+        return self.timeliness_counts.rate_text
 
     @property
     def findings_per_thousand(self) -> str:

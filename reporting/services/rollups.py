@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from grantees.calendar import Quarter
 from grantees.models import Coalition
-from reporting import figures, records, tasks
+from reporting import figures, records, tasks, timeliness
 from reporting.models import (
     SENT_STATES,
     ProgramRollup,
@@ -267,10 +267,23 @@ def _program_rows(report_quarter: Quarter) -> list[ProgramRollup]:
             ),
         )
         rollups[rollup.coalition_id] = rollup
+    # Timeliness is about every report due, not only those that count now: a report
+    # certified on time and then returned was still sent on time (reporting.timeliness).
+    first_certified = dict(
+        Submission.objects.filter(
+            period__quarter=quarter, state__in=SENT_STATES, submitted_at__isnull=False
+        )
+        .order_by()
+        .values("period__coalition_id")
+        .annotate(first=Min("submitted_at"))
+        .values_list("period__coalition_id", "first")
+    )
+    due = {period.coalition_id: period.due_date for period in periods}
     now = timezone.now()
     out = []
     for segment, coalition_ids in sorted(members.items()):
         reported = [rollups[c] for c in coalition_ids if c in rollups]
+        on_time = timeliness.count((first_certified.get(c), due[c]) for c in coalition_ids)
         out.append(
             ProgramRollup(
                 quarter=quarter,
@@ -282,7 +295,7 @@ def _program_rows(report_quarter: Quarter) -> list[ProgramRollup]:
                 rows_checked=sum(r.rows_checked for r in reported),
                 errors_found=sum(r.errors_found for r in reported),
                 warnings_found=sum(r.warnings_found for r in reported),
-                submitted_on_time=sum(1 for r in reported if r.on_time),
+                submitted_on_time=on_time.on_time,
                 computed_at=now,
             )
         )

@@ -76,10 +76,16 @@ def _list_context(request: AuthedRequest, coalition: Coalition | None) -> dict:
     kinds = services.kinds_for(request.user, coalition=coalition)
     exports = Export.objects.visible_to(request.user)
     exports = exports.filter(coalition=coalition) if coalition else exports.filter(coalition=None)
+    quarters = services.exportable_quarters(request.user, coalition=coalition)
+    asked = request.GET.get("quarter", "").strip().upper()
     return {
         "coalition": coalition,
         "kinds": kinds,
-        "quarters": services.exportable_quarters(request.user, coalition=coalition),
+        "quarters": quarters,
+        # A link may name the quarter to export (the coalition dashboard's): it is chosen
+        # in the form when offered, and the page says so when it is not.
+        "asked_quarter": asked,
+        "asked_unavailable": bool(asked) and asked not in quarters,
         "page": _page(request, exports, kinds),
         # Earlier files stay as they were made: the table says under which definitions.
         "definitions": sorted(figures.DEFINITIONS_TEXT.items()),

@@ -91,10 +91,14 @@ def test_a_coach_sees_only_the_dashboards_of_assigned_coalitions(cast, client_fo
     assert client.get(coalition_url(cast.coalition_b)).status_code == 404
 
 
-def test_the_federal_project_officer_does_not_see_a_coalition_dashboard(
+def test_the_federal_project_officer_sees_a_coalition_dashboard_of_aggregates_only(
     cast, client_for, reports, funder
 ):
-    assert client_for(funder).get(coalition_url(cast.coalition_a)).status_code == 403
+    response = client_for(funder).get(coalition_url(cast.coalition_a))
+    assert response.status_code == 200
+    assert response.context["aggregates_only"]
+    assert response.context["coaching"] is None
+    assert response.context["dashboard"].latest is None
 
 
 def test_coaching_notes_on_the_dashboard_are_staff_only_unless_shared(cast, client_for, reports):
@@ -341,5 +345,16 @@ def test_the_coalition_dashboard_reads_a_fixed_number_of_queries(
             shared=True,
             created_by=cast.coach_a,
         )
+    after = count_queries(client, url, django_assert_max_num_queries)
+    assert after == before
+
+
+def test_the_federal_project_officers_coalition_dashboard_reads_a_fixed_number_of_queries(
+    cast, client_for, reports, funder, django_assert_max_num_queries
+):
+    client = client_for(funder)
+    url = coalition_url(cast.coalition_a)
+    before = count_queries(client, url, django_assert_max_num_queries)
+    more_data(cast)
     after = count_queries(client, url, django_assert_max_num_queries)
     assert after == before
