@@ -161,7 +161,12 @@ class ItemStatusForm(forms.Form):
 
 
 class RiskFlagForm(forms.Form):
-    level = forms.ChoiceField(choices=RiskLevel.choices, label="Risk level")
+    # The blank first choice is what a coalition never assessed shows: a select that
+    # opened on "On track" would state a judgement nobody made. A flagged coalition's
+    # form opens on its current level (the view passes it as the initial value).
+    level = forms.ChoiceField(
+        choices=[("", "- Select a level -"), *RiskLevel.choices], label="Risk level"
+    )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         min_length=10,

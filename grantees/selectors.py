@@ -35,12 +35,27 @@ def coalition_page_extras(
     return extras
 
 
+# The same for the coalition list: a hook takes the coalitions shown and returns, by
+# coalition primary key, what their row says of reporting (reporting's to-do list: what
+# is overdue or returned comes before the next report due).
+CoalitionListHook = Callable[..., dict[int, Any]]
+_coalition_list_hooks: list[CoalitionListHook] = []
+
+
+def register_coalition_list_hook(hook: CoalitionListHook) -> None:
+    if hook not in _coalition_list_hooks:
+        _coalition_list_hooks.append(hook)
+
+
 @dataclass
 class CoalitionRow:
     coalition: Coalition
     grant: Grant | None
     next_report: Quarter | None
     coaches: list[User] = field(default_factory=list)
+    # What a list hook said of the coalition's reports (reporting's to-do list), or None
+    # when no hook answered for it: the row then shows the calendar's next due date.
+    reports: Any = None
 
     @property
     def days_to_due(self) -> int | None:
@@ -53,7 +68,8 @@ def coalition_rows(
     user: User, *, today: date, filters: dict[str, str] | None = None
 ) -> list[CoalitionRow]:
     """The coalitions ``user`` may see with their first grant, next report and coaches,
-    in three queries whatever their number."""
+    in three queries whatever their number (and what the list hooks add: two more for
+    reporting's to-do lists)."""
     grants = Prefetch("grants", queryset=Grant.objects.order_by("start_date"))
     coaches = Prefetch(
         "coach_assignments",
@@ -82,6 +98,11 @@ def coalition_rows(
                 today=today,
             )
         )
+    shown = [row.coalition for row in rows]
+    for hook in _coalition_list_hooks:
+        reports = hook(user=user, coalitions=shown, today=today)
+        for row in rows:
+            row.reports = reports.get(row.coalition.pk, row.reports)
     return rows
 
 

@@ -29,12 +29,13 @@ class ReportingConfig(AppConfig):
     verbose_name = "Quarterly reporting"
 
     def ready(self) -> None:
-        # The coalition page lives in grantees, which may not import reporting: hand it
-        # the to-do list and the actuals through its hook instead.
+        # The coalition page and list live in grantees, which may not import reporting:
+        # hand them the to-do lists and the actuals through its hooks instead.
         from grantees import selectors as grantee_selectors
         from reporting.selectors import home
 
         grantee_selectors.register_coalition_page_hook(home.coalition_page)
+        grantee_selectors.register_coalition_list_hook(home.coalition_list_todos)
         post_migrate.connect(
             _recompute_due_rollups, sender=self, dispatch_uid="reporting.rollups_due"
         )

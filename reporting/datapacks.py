@@ -30,7 +30,7 @@ from typing import Any
 
 import xlsxwriter
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import Min, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -38,8 +38,8 @@ from grantees.calendar import Quarter
 from grantees.models import Coalition, Grant
 from reporting import figures, timeliness
 from reporting.checks import rules
-from reporting.models import Finding, ProgramRollup, Rollup, Upload
-from reporting.selectors import FIGURES, WINDOWS, dashboards
+from reporting.models import Finding, ProgramRollup, Rollup
+from reporting.selectors import FIGURES, WINDOWS, dashboards, quality
 from reporting.selectors import board as board_selector
 from reporting.spreadsheets import neutralise
 
@@ -244,9 +244,13 @@ def _quality_table(rollups: list[Rollup]) -> Table:
         sheet="Data quality",
         file="data_quality.csv",
         about=(
-            "Per coalition and quarter: the version that counts, its rows and findings, "
-            "and the quarter's data-quality counters over every file checked for it (all "
-            "versions), from the roll-up."
+            "Per coalition and quarter: the version that counts, and the rows and findings "
+            "of its current files, the files its figures come from (the Findings sheet "
+            "counts the same findings by rule: its counts add up to these errors and "
+            "warnings). Rows kept are the rows counted in the figures (a row with an error "
+            "is held back). The last columns are how much checking the quarter took: every "
+            "file checked for it, drafts and earlier versions included, from the roll-up; "
+            "they are not the report's findings."
         ),
         columns=[
             Column("Coalition", width=32),
@@ -260,19 +264,20 @@ def _quality_table(rollups: list[Rollup]) -> Table:
             Column("Rows in the version's files", INT),
             Column("Version errors", INT),
             Column("Version warnings", INT),
+            Column("Findings per 1,000 rows of the version's files", RATE),
             Column("Versions", INT),
-            Column("Rows checked (all versions)", INT),
-            Column("Errors found (all versions)", INT),
-            Column("Warnings found (all versions)", INT),
-            Column("Findings per 1,000 rows checked", RATE),
+            Column("Rows checked, every upload (drafts included)", INT),
+            Column("Errors found, every upload (drafts included)", INT),
+            Column("Warnings found, every upload (drafts included)", INT),
             Column("Due date", DATE),
             Column(f"Submitted at ({settings.TIME_ZONE})", DATETIME, width=20),
             Column("On time", YESNO),
         ],
     )
-    rows_in_files = _rows_in_current_files([r.submission_id for r in rollups])
+    files = quality.counted_files(r.submission_id for r in rollups)
     for r in rollups:
-        findings = r.errors_found + r.warnings_found
+        version = files.get(r.submission_id, quality.FilesQuality())
+        rate = version.per_thousand
         table.rows.append(
             [
                 r.coalition.name,
@@ -283,14 +288,14 @@ def _quality_table(rollups: list[Rollup]) -> Table:
                 r.accepted,
                 r.participant_rows,
                 r.placement_rows,
-                rows_in_files.get(r.submission_id, 0),
-                r.submission.error_count,
-                r.submission.warning_count,
+                version.rows,
+                version.errors,
+                version.warnings,
+                round(rate, 1) if rate is not None else None,
                 r.versions,
                 r.rows_checked,
                 r.errors_found,
                 r.warnings_found,
-                round(1000 * findings / r.rows_checked, 1) if r.rows_checked else None,
                 r.due_date,
                 r.submitted_at,
                 r.on_time,
@@ -299,24 +304,18 @@ def _quality_table(rollups: list[Rollup]) -> Table:
     return table
 
 
-def _rows_in_current_files(submission_ids: list[int]) -> dict[int, int]:
-    totals: dict[int, int] = {}
-    for submission_id, rows in Upload.objects.filter(
-        submission_id__in=submission_ids, is_current=True
-    ).values_list("submission_id", "data_rows"):
-        totals[submission_id] = totals.get(submission_id, 0) + rows
-    return totals
-
-
 def _program_quality_table(program: list[ProgramRollup]) -> Table:
     table = Table(
         sheet="Program data quality",
         file="program_data_quality.csv",
         about=(
-            "Program-wide data-quality counters per quarter and segment, from the roll-ups. "
-            "Certified on time: the coalitions whose report's first version was certified "
-            "by the due date, returned or not since; the on-time rate is that over every "
-            "coalition with a report due (docs/dashboards.md)."
+            "Program-wide checking counters per quarter and segment, from the roll-ups: "
+            "every file checked for the quarter, drafts and earlier versions included (how "
+            "much checking the quarter took, not the reports' findings: those are on the "
+            "Data quality and Findings sheets). Certified on time: the coalitions whose "
+            "report's first version was certified by the due date, returned or not since; "
+            "the on-time rate is that over every coalition with a report due "
+            "(docs/dashboards.md)."
         ),
         columns=[
             Column("Quarter", width=9),
@@ -327,9 +326,9 @@ def _program_quality_table(program: list[ProgramRollup]) -> Table:
             Column("Certified on time", INT),
             Column("On-time rate (%)", RATE),
             Column("Participant rows kept", INT),
-            Column("Rows checked (all versions)", INT),
-            Column("Errors found (all versions)", INT),
-            Column("Warnings found (all versions)", INT),
+            Column("Rows checked, every upload (drafts included)", INT),
+            Column("Errors found, every upload (drafts included)", INT),
+            Column("Warnings found, every upload (drafts included)", INT),
         ],
     )
     for row in program:
@@ -357,7 +356,11 @@ def _findings_table(rollups: list[Rollup]) -> Table:
         file="findings.csv",
         about=(
             "The counted version's findings (its current files) counted by file, rule and "
-            "severity, per coalition and quarter. Counts only: the rows and values the "
+            "severity, per coalition and quarter: per coalition and quarter they add up to "
+            "the Data quality sheet's version errors and warnings (a version with no "
+            "findings has no row here). The checks store the first 1,000 findings of each "
+            "rule and column and count the rest: Findings counts them all, 'Not stored' "
+            "says how many of them are counted only. Counts only: the rows and values the "
             "findings point at stay in the hub."
         ),
         columns=[
@@ -370,6 +373,7 @@ def _findings_table(rollups: list[Rollup]) -> Table:
             Column("What the rule checks", width=44),
             Column("Severity", width=9),
             Column("Findings", INT),
+            Column("Not stored (over the 1,000 kept per rule and column)", INT),
         ],
     )
     by_version = {r.submission_id: r for r in rollups}
@@ -378,6 +382,7 @@ def _findings_table(rollups: list[Rollup]) -> Table:
     counts = sorted(
         Finding.objects.filter(upload__submission_id__in=by_version, upload__is_current=True)
         .counted_by("upload__submission_id", "file", "code", "severity")
+        .annotate(not_stored=Sum("omitted"))
         .order_by(),
         key=lambda c: (
             order[c["upload__submission_id"]],
@@ -400,6 +405,7 @@ def _findings_table(rollups: list[Rollup]) -> Table:
                 rules.title(c["code"]),
                 c["severity"],
                 c["count"],
+                c["not_stored"],
             ]
         )
     table.rows = rows

@@ -76,7 +76,8 @@ def _coalition_page(
             "sessions": sessions,
             "loose_items": loose_items,
             "can_coach": can_coach,
-            "risk_form": risk_form or forms.RiskFlagForm(),
+            "risk_form": risk_form
+            or forms.RiskFlagForm(initial={"level": flags[0].level} if flags else None),
             "today": timezone.localdate(),
         },
         status=status,

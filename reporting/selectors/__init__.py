@@ -86,6 +86,17 @@ def current_uploads(submission: Submission) -> dict[str, Upload]:
     }
 
 
+def current_uploads_of(submissions: list[Submission]) -> dict[int, dict[str, Upload]]:
+    """``current_uploads`` of several versions in one query, by submission id (every
+    version given has an entry, empty when it has no file yet)."""
+    found: dict[int, dict[str, Upload]] = {s.pk: {} for s in submissions}
+    for upload in Upload.objects.filter(
+        submission_id__in=list(found), is_current=True
+    ).select_related("uploaded_by"):
+        found[upload.submission_id][upload.kind] = upload
+    return found
+
+
 def findings_summary(submission: Submission) -> list[dict]:
     """Counts by rule and severity for the submission's current files: errors first,
     the participant file first, rules in the contract's order (F, V, D, L, H)."""
@@ -100,10 +111,26 @@ def findings_summary(submission: Submission) -> list[dict]:
 
 
 def finding_totals(submission: Submission) -> Counter:
+    return totals_of(findings_summary(submission))
+
+
+def totals_of(summary: list[dict]) -> Counter:
+    """Errors and warnings in all, from a ``findings_summary`` already read."""
     totals: Counter = Counter()
-    for row in findings_summary(submission):
+    for row in summary:
         totals[row["severity"]] += row["count"]
     return totals
+
+
+def period_versions(period: ReportingPeriod, user: User) -> list[Submission]:
+    """Every version of the period ``user`` may see, newest first, with the people the
+    report page names (who started, certified, reviewed and accepted each)."""
+    return list(
+        Submission.objects.visible_to(user)
+        .filter(period=period)
+        .select_related("certified_by", "created_by", "reviewed_by", "accepted_by")
+        .order_by("-version")
+    )
 
 
 # The grouped findings page (docs/reporting.md, "The findings page"): each rule and

@@ -5,7 +5,7 @@ they were not brought up to date, and the receipt of what was sent."""
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 
 from reporting import pii
 from reporting.models import (
@@ -57,44 +57,79 @@ def _last_accepted(submission: Submission) -> Submission | None:
     )
 
 
-def _newest(model, submission: Submission, fields: tuple[str, ...]) -> date | None:
-    found = model.objects.filter(submission=submission).aggregate(
-        **{name: Max(name) for name in fields}
-    )
-    dates = [value for value in found.values() if value is not None]
-    return max(dates) if dates else None
+def _newest_activity(submission: Submission) -> dict[str, date | None]:
+    """The newest activity date of the version's participant and placement records, by
+    file kind, in one query (a subquery per date column)."""
+
+    def newest(model, name: str) -> Subquery:
+        return Subquery(
+            model.objects.filter(submission_id=OuterRef("pk"))
+            .order_by()
+            .values("submission_id")
+            .annotate(newest=Max(name))
+            .values("newest")[:1]
+        )
+
+    kinds: dict[str, str] = {}  # column alias -> file kind
+    columns: dict[str, Subquery] = {}
+    for kind, model, fields in (
+        (UploadKind.PARTICIPANTS.value, ParticipantRecord, PARTICIPANT_ACTIVITY_DATES),
+        (UploadKind.PLACEMENTS.value, PlacementRecord, PLACEMENT_ACTIVITY_DATES),
+    ):
+        for name in fields:
+            alias = f"newest_{len(columns)}"
+            kinds[alias], columns[alias] = kind, newest(model, name)
+    found = Submission.objects.filter(pk=submission.pk).values(**columns).first() or {}
+    by_kind: dict[str, date | None] = dict.fromkeys(set(kinds.values()))
+    for alias, value in found.items():
+        current = by_kind[kinds[alias]]
+        if isinstance(value, date) and (current is None or value > current):
+            by_kind[kinds[alias]] = value
+    return by_kind
 
 
-def certify_warnings(submission: Submission) -> list[str]:
+def certify_warnings(
+    submission: Submission,
+    *,
+    uploads: dict[str, Upload] | None = None,
+    previous: tuple[Submission | None, dict[str, Upload]] | None = None,
+) -> list[str]:
     """What the certifier must confirm before sending: a current file byte-identical
     (same SHA-256) to the file of its kind in the coalition's last accepted quarter,
     and a file whose newest activity date is before the quarter starts. Plain-text
-    messages, in file order; empty when there is nothing to confirm."""
-    uploads = {u.kind: u for u in Upload.objects.filter(submission=submission, is_current=True)}
-    previous = _last_accepted(submission)
-    before = (
-        {u.kind: u for u in Upload.objects.filter(submission=previous, is_current=True)}
-        if previous
-        else {}
-    )
+    messages, in file order; empty when there is nothing to confirm.
+
+    A caller that has already read them passes the version's current ``uploads`` (by
+    kind) and ``previous``: the last accepted version of an earlier quarter and its
+    current uploads (the report page reads both for its own use)."""
+    if uploads is None:
+        uploads = {u.kind: u for u in Upload.objects.filter(submission=submission, is_current=True)}
+    if previous is None:
+        last = _last_accepted(submission)
+        before = (
+            {u.kind: u for u in Upload.objects.filter(submission=last, is_current=True)}
+            if last
+            else {}
+        )
+    else:
+        last, before = previous
+    previous_version = last
     period = submission.period
     warnings = []
-    for kind, model, fields in (
-        (UploadKind.PARTICIPANTS, ParticipantRecord, PARTICIPANT_ACTIVITY_DATES),
-        (UploadKind.PLACEMENTS, PlacementRecord, PLACEMENT_ACTIVITY_DATES),
-    ):
+    newest_dates = _newest_activity(submission) if uploads else {}
+    for kind in (UploadKind.PARTICIPANTS, UploadKind.PLACEMENTS):
         upload = uploads.get(kind)
         if upload is None:
             continue
         label = UploadKind(kind).label.lower()
         old = before.get(kind)
-        if previous is not None and old is not None and old.sha256 == upload.sha256:
+        if previous_version is not None and old is not None and old.sha256 == upload.sha256:
             warnings.append(
                 f"The {label} {upload.original_name} is the same file, byte for byte "
-                f"(same SHA-256), as the one in the accepted {previous.period.quarter} "
+                f"(same SHA-256), as the one in the accepted {previous_version.period.quarter} "
                 f"report: nothing in it changed since then."
             )
-        newest = _newest(model, submission, fields)
+        newest = newest_dates[kind]
         if newest is None or newest < period.start_date:
             since = f"its newest date is {newest:%B %-d, %Y}" if newest else "it has no dates"
             warnings.append(

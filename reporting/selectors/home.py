@@ -12,6 +12,7 @@ periods, their versions (one prefetch, with the reviewer of a returned one), and
 latest roll-up.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -150,17 +151,16 @@ def _next_step(
     )
 
 
-def coalition_todo(*, user: User, coalition: Coalition, today: date) -> Todo:
-    """The coalition's reports that need something done, then the next one due. Staff
-    see the same list without the buttons (the steps are the coalition's)."""
-    versions = Submission.objects.select_related("reviewed_by").order_by("-version")
-    periods = (
-        ReportingPeriod.objects.filter(coalition=coalition, start_date__lte=today)
-        .select_related("coalition")
-        .prefetch_related(Prefetch("submissions", queryset=versions))
-        .order_by("due_date")
+def _versions() -> Prefetch:
+    return Prefetch(
+        "submissions",
+        queryset=Submission.objects.select_related("reviewed_by").order_by("-version"),
     )
-    role = coalition.role_of(user)
+
+
+def _todo(periods: Iterable[ReportingPeriod], role: str | None, today: date) -> Todo:
+    """The to-do list of one coalition's periods (started by ``today``, oldest due date
+    first, each with its versions prefetched newest first)."""
     rows: list[TodoRow] = []
     next_due: TodoRow | None = None
     for period in periods:
@@ -177,6 +177,42 @@ def coalition_todo(*, user: User, coalition: Coalition, today: date) -> Todo:
         else:
             rows.append(row)
     return Todo(rows=rows, next_due=next_due)
+
+
+def coalition_todo(*, user: User, coalition: Coalition, today: date) -> Todo:
+    """The coalition's reports that need something done, then the next one due. Staff
+    see the same list without the buttons (the steps are the coalition's)."""
+    periods = (
+        ReportingPeriod.objects.filter(coalition=coalition, start_date__lte=today)
+        .select_related("coalition")
+        .prefetch_related(_versions())
+        .order_by("due_date")
+    )
+    return _todo(periods, coalition.role_of(user), today)
+
+
+def coalition_list_todos(
+    *, user: User, coalitions: list[Coalition], today: date
+) -> dict[int, Todo]:
+    """The to-do list of each of ``coalitions`` (by primary key), as the coalition page
+    shows it, for the coalition list (grantees' hook, reporting.apps): two queries
+    whatever the number of coalitions, quarters or versions. Nothing for those who read
+    no report version (the Federal Project Officer): the list then shows the calendar's
+    next due date, as before."""
+    if not coalitions or not Submission.objects.table_visible_to(user):
+        return {}
+    by_id = {c.pk: c for c in coalitions}
+    periods = (
+        ReportingPeriod.objects.filter(coalition_id__in=by_id, start_date__lte=today)
+        .prefetch_related(_versions())
+        .order_by("coalition_id", "due_date")
+    )
+    grouped: dict[int, list[ReportingPeriod]] = {pk: [] for pk in by_id}
+    for period in periods:
+        period.coalition = by_id[period.coalition_id]
+        grouped[period.coalition_id].append(period)
+    # The list is read by JFF staff, who take none of the coalition's steps: no buttons.
+    return {pk: _todo(grouped[pk], None, today) for pk in by_id}
 
 
 @dataclass

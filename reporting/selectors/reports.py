@@ -35,7 +35,7 @@ from reporting.models import (
     Submission,
     SubmissionState,
 )
-from reporting.selectors import FIGURES, WINDOWS, board, dashboards
+from reporting.selectors import FIGURES, WINDOWS, board, dashboards, quality
 
 CQ, R4, GTD = figures.WINDOW_NAMES
 SECTIONS = list(dict.fromkeys(section for _, _, section in FIGURES))
@@ -268,6 +268,9 @@ class CoalitionReport:
     progress: list[dashboards.Pace]
     findings: list[FindingCount]
     provenance: Provenance
+    # The rows and findings of the version's current files (not every upload of the
+    # quarter: drafts and test uploads are not the report's data quality).
+    files: quality.FilesQuality = field(default_factory=quality.FilesQuality)
 
     @property
     def quarter(self) -> Quarter:
@@ -302,10 +305,7 @@ class CoalitionReport:
 
     @property
     def findings_per_thousand(self) -> str:
-        r = self.rollup
-        if not r.rows_checked:
-            return "n/a"
-        return f"{1000 * (r.errors_found + r.warnings_found) / r.rows_checked:,.1f}"
+        return quality.per_thousand_text(self.files)
 
     @property
     def version_errors(self) -> int:
@@ -424,6 +424,9 @@ def coalition_report(*, period_id: int, provenance: dict) -> CoalitionReport:
         progress=progress,
         findings=findings,
         provenance=Provenance(provenance),
+        files=quality.counted_files([rollup.submission_id]).get(
+            rollup.submission_id, quality.FilesQuality()
+        ),
     )
 
 
@@ -536,6 +539,9 @@ class ProgramSummary:
     progress: list[dashboards.Pace]
     provenance: Provenance
     headers: list[str] = field(default_factory=lambda: [label for _, label in KEY_FIGURES])
+    # The rows and findings of the current files of every version that counts for the
+    # quarter (the reports the figures come from; drafts and test uploads left out).
+    files: quality.FilesQuality = field(default_factory=quality.FilesQuality)
 
     @property
     def title(self) -> str:
@@ -589,10 +595,7 @@ class ProgramSummary:
 
     @property
     def findings_per_thousand(self) -> str:
-        p = self.program
-        if not p or not p.rows_checked:
-            return "n/a"
-        return f"{1000 * (p.errors_found + p.warnings_found) / p.rows_checked:,.1f}"
+        return quality.per_thousand_text(self.files)
 
     @cached_property
     def progress_chart(self) -> SafeString:
@@ -642,8 +645,14 @@ def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
     )
     rollups = {
         r.period_id: r
-        for r in Rollup.objects.filter(quarter=str(chosen)).only("period_id", "figures")
+        for r in Rollup.objects.filter(quarter=str(chosen)).only(
+            "period_id", "submission_id", "figures"
+        )
     }
+    files = sum(
+        quality.counted_files(r.submission_id for r in rollups.values()).values(),
+        quality.FilesQuality(),
+    )
     rows = []
     for period in periods:
         status = board.BoardRow(
@@ -715,4 +724,5 @@ def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
         breakdowns=breakdowns,
         progress=progress,
         provenance=stamp,
+        files=files,
     )

@@ -82,18 +82,30 @@ def period_list(request: AuthedRequest, code) -> HttpResponse:
 def period_detail(request: AuthedRequest, code, quarter: str) -> HttpResponse:
     """The quarter's report: files and their checks, preview, narrative, certification."""
     period = _period(request, code, quarter)
-    submission = selectors.latest_submission(period, request.user)
+    # Every version of the quarter in one query: the newest is the one the page is about,
+    # all of them are the "Versions" list (the page's query budget: docs/reporting.md).
+    versions = selectors.period_versions(period, request.user)
+    submission = versions[0] if versions else None
     if submission is not None and submission.state == SubmissionState.CHECKING:
         check_notices.page_seen(submission, request.user)
-    context = _submission_context(request, period, submission)
+    context = _submission_context(request, period, submission, versions=versions)
     return render(request, "reporting/period_detail.html", context)
 
 
 def _submission_context(
-    request: AuthedRequest, period, submission, certify_form: forms.CertifyForm | None = None
+    request: AuthedRequest,
+    period,
+    submission,
+    certify_form: forms.CertifyForm | None = None,
+    *,
+    versions: list[Submission] | None = None,
 ) -> dict:
     coalition = period.coalition
     today = timezone.localdate()
+    if submission is not None:
+        # The page's period (with its coalition and grant) is the submission's: reading
+        # them through the submission would fetch them again.
+        submission.period, submission.coalition = period, coalition
     context = {
         "coalition": coalition,
         "period": period,
@@ -108,26 +120,38 @@ def _submission_context(
         "attestation": services.ATTESTATION,
         "can_download_originals": services.can_download_originals(request.user, coalition),
     }
+    accepted: Submission | None = None
+    accepted_files: dict = {}
+    # The current files of the version and of the last accepted report, in one query.
+    files = selectors.current_uploads_of([submission]) if submission is not None else {}
     if context["can_download_originals"]:
         # The next cumulative file starts from the last accepted report's.
         accepted = services.last_accepted(period)
+        if accepted is not None:
+            files = selectors.current_uploads_of([s for s in (submission, accepted) if s])
+            accepted_files = files.get(accepted.pk, {})
         context.update(
             last_accepted=accepted,
-            last_accepted_files=sorted(
-                selectors.current_uploads(accepted).values() if accepted else [],
-                key=lambda upload: upload.kind,
-            ),
+            last_accepted_files=sorted(accepted_files.values(), key=lambda upload: upload.kind),
         )
     if submission is not None:
-        context.update(_review_context(request, submission))
+        context.update(_review_context(request, submission, versions=versions))
+        uploads = files.get(submission.pk, {})
+        summary = selectors.findings_summary(submission)
         context.update(
-            uploads=selectors.current_uploads(submission),
-            summary=selectors.findings_summary(submission),
-            totals=selectors.finding_totals(submission),
-            failures=selectors.file_failures(submission),
+            uploads=uploads,
+            summary=summary,
+            totals=selectors.totals_of(summary),
+            # The file-level failures are read only when the counts show there are some.
+            failures=selectors.file_failures(submission)
+            if any(row["code"] in rules.FILE_LEVEL for row in summary)
+            else {},
             events=submission.events.select_related("actor").order_by("-at", "-id")[:50],
-            # The conversation read the period's versions already (oldest first).
-            versions=list(reversed(context["versions"]))
+            # The page read the period's versions already (newest first); else the
+            # conversation did (oldest first).
+            versions=versions
+            if versions is not None
+            else list(reversed(context["versions"]))
             if "versions" in context
             else Submission.objects.visible_to(request.user)
             .filter(period=period)
@@ -141,9 +165,22 @@ def _submission_context(
             ),
             steps=_steps(submission),
         )
-        # Only a version that can be certified now has warnings to confirm.
-        can_send = submission.state == SubmissionState.READY and today >= context["certify_opens"]
-        warnings = certify_selectors.certify_warnings(submission) if can_send else []
+        # Only a version that can be certified now has warnings to confirm, and only
+        # those who certify or upload its files are asked to look at them.
+        can_send = (
+            submission.state == SubmissionState.READY
+            and today >= context["certify_opens"]
+            and (context["can_certify"] or context["can_edit"])
+        )
+        warnings = (
+            certify_selectors.certify_warnings(
+                submission,
+                uploads=uploads,
+                previous=(accepted, accepted_files) if context["can_download_originals"] else None,
+            )
+            if can_send
+            else []
+        )
         context.update(
             certify_warnings=warnings,
             certify_form=certify_form
@@ -165,12 +202,26 @@ def _steps(submission: Submission) -> dict[str, int]:
     return {name: number for number, name in enumerate(shown, start=1)}
 
 
-def _review_context(request: AuthedRequest, submission: Submission) -> dict:
+def _review_context(
+    request: AuthedRequest, submission: Submission, *, versions: list[Submission] | None = None
+) -> dict:
     """JFF's side of the report, as the coalition sees it: the conversation on the
     latest sent version and its decision (why it was returned, or who accepted it).
-    While a new draft is open after a return, that is the returned version's."""
+    While a new draft is open after a return, that is the returned version's (taken from
+    ``versions``, the period's versions the page has read, when given)."""
     reviewed: Submission | None = submission
-    if submission.is_open:
+    if submission.is_open and versions is not None:
+        reviewed = next(
+            (
+                v
+                for v in versions
+                if v.pk == submission.previous_id and v.state == SubmissionState.RETURNED
+            ),
+            None,
+        )
+        if reviewed is not None:
+            reviewed.period, reviewed.coalition = submission.period, submission.coalition
+    elif submission.is_open:
         reviewed = (
             Submission.objects.visible_to(request.user)
             .filter(pk=submission.previous_id, state=SubmissionState.RETURNED)

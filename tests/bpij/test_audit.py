@@ -153,6 +153,34 @@ def test_the_audit_page_filters_by_action_person_and_coalition(cast, client_for)
     assert "viewer@alpha.example" not in page
 
 
+def test_the_audit_page_writes_lists_and_objects_in_words_with_ssns_masked(cast, client_for):
+    services.audit_record(
+        action=AuditAction.REMINDER_SENT,
+        coalition=cast.coalition_a,
+        target="Due reminder, 2026Q3 report",
+        detail={
+            "kind": "due",
+            "to": ["admin@alpha.example", "reporter@alpha.example"],
+            "cc": [],
+        },
+    )
+    services.audit_record(
+        action=AuditAction.PII_VIEWED,
+        actor=cast.coach_a,
+        coalition=cast.coalition_a,
+        target="findings of the 2026Q3 report, version 1",
+        detail={"query": "q=123-45-6789", "htmx": True, "filters": {"rule": "E12", "page": 2}},
+    )
+    page = client_for(cast.officer).get(reverse("audit-log")).content.decode()
+    results = page[page.index('id="results"') :]
+    assert "[&#x27;" not in results
+    assert "{&#x27;" not in results
+    assert "admin@alpha.example, reporter@alpha.example" in results
+    assert "page: 2; rule: E12" in results  # jsonb keeps an object's keys sorted
+    assert "123-45-6789" not in page
+    assert "***-**-6789" in results
+
+
 def test_the_audit_page_explains_a_backwards_date_range(cast, client_for):
     response = client_for(cast.officer).get(
         reverse("audit-log"), {"since": "2026-05-01", "until": "2026-04-01"}

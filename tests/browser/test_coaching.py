@@ -99,3 +99,25 @@ def test_a_coach_logs_a_session_and_flags_risk_and_the_officer_finds_it(
     axe.check(page, "coaching-coalition-member")
 
     axe.assert_no_violations()
+
+
+def test_the_risk_form_opens_on_the_current_flag(cast, page: Page, sign_in, axe):
+    """Issue 12, item 8: the select opened on "On track" for a coalition at risk."""
+    from coaching import services as coaching_services
+
+    sign_in(page.context, cast.coach_a)
+    page.goto(f"/coaching/coalitions/{cast.coalition_a.code}/")
+    # Never assessed: no level is chosen for the coach.
+    expect(page.get_by_label("Risk level")).to_have_value("")
+    coaching_services.risk_flag_set(
+        coalition=cast.coalition_a, level="high", reason="Two quarters behind on placements",
+        actor=cast.coach_a,
+    )  # fmt: skip
+    page.reload()
+    select = page.get_by_label("Risk level")
+    expect(select).to_have_value("high")
+    assert select.evaluate("s => s.options[s.selectedIndex].text") == "At risk"
+    page.locator("#risk-heading").scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/smaller-risk.png")
+    axe.check(page, "coaching-risk-current")
+    axe.assert_no_violations()

@@ -108,6 +108,33 @@ def test_a_viewer_reads_the_same_list_without_buttons(
     axe.assert_no_violations()
 
 
+def test_the_coalition_list_shows_the_late_reports_before_the_next_one_due(
+    cast, reports, december_2026, page: Page, sign_in, axe
+):
+    """Issue 12, item 8: a program officer's coalition list said "Next report due Feb 12,
+    2027" for a coalition whose 2026Q3 report is late and whose 2026Q2 was returned."""
+    sign_in(page.context, cast.officer)
+    page.goto("/coalitions/")
+    row = page.get_by_role("row").filter(has_text=cast.coalition_a.name)
+    cell = row.locator("td").nth(4)
+    expect(cell).to_contain_text("2026Q2 report")
+    expect(cell).to_contain_text("Returned for revision")
+    expect(cell).to_contain_text("2026Q3 report")
+    expect(cell).to_contain_text("24 days late")
+    expect(cell).to_contain_text("Next: 2026Q4 report, due Feb 12, 2027")
+    text = cell.inner_text()
+    assert text.index("2026Q2") < text.index("2026Q3") < text.index("2026Q4")
+    cell.get_by_role("link", name="2026Q3 report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("2026Q3 quarterly report")
+    page.go_back()
+    page.screenshot(path="/tmp/smaller-coalition-list.png", full_page=True)
+    axe.check(page, "coalition-list-officer")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    axe.check(page, "coalition-list-officer-390")
+    axe.assert_no_violations()
+
+
 def test_a_reporter_finds_the_coaching_items_given_to_them_and_marks_one_done(
     cast, december_2026, page: Page, sign_in, axe
 ):

@@ -197,3 +197,26 @@ def test_the_403_page_says_what_was_refused_and_whom_to_ask(cast, page: Page, si
     page.screenshot(path="/tmp/403.png", full_page=True)
     axe.check(page, "error-403")
     axe.assert_no_violations()
+
+
+def test_the_audit_log_writes_details_in_words(cast, page: Page, sign_in, axe):
+    """Issue 12, item 8: a reminder's recipients showed as Python's ['admin@…']."""
+    from bpij import services as platform
+    from bpij.models import AuditAction
+
+    platform.audit_record(
+        action=AuditAction.REMINDER_SENT,
+        coalition=cast.coalition_a,
+        target="Due reminder, 2026Q3 report",
+        detail={"kind": "due", "to": ["admin@alpha.example", "reporter@alpha.example"], "cc": []},
+    )
+    sign_in(page.context, cast.officer)
+    page.goto("/audit/")
+    row = page.get_by_role("row").filter(has_text="Due reminder, 2026Q3 report")
+    details = row.locator(".hub-audit-detail")
+    expect(details).to_contain_text("to: admin@alpha.example, reporter@alpha.example")
+    expect(details).to_contain_text("kind: due")
+    expect(details).not_to_contain_text("[")
+    page.screenshot(path="/tmp/smaller-audit.png", full_page=True)
+    axe.check(page, "audit-log-details")
+    axe.assert_no_violations()

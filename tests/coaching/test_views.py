@@ -2,6 +2,7 @@
 coalition member reads only what was shared and writes nothing, another coalition's
 records are 404."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -571,3 +572,28 @@ def test_the_coalition_home_lists_the_members_action_items_their_own_first(cast,
     assert "Mark done" not in viewer
 
     assert 'id="coaching-items"' not in client_for(cast.coach_a).get(home).content.decode()
+
+
+def _selected_levels(page: str) -> list[str]:
+    """The values the level select opens on (a browser shows the first option when none
+    is marked selected)."""
+    select = re.search(r'<select[^>]*name="level".*?</select>', page, re.S)
+    assert select, "the risk form has a level select"
+    chosen = re.findall(r'<option value="([^"]*)" selected>', select.group(0))
+    return chosen or re.findall(r'<option value="([^"]*)"', select.group(0))[:1]
+
+
+def test_the_risk_form_opens_on_the_coalitions_current_flag(cast, client_for):
+    url = reverse("coaching:coalition", args=[cast.coalition_a.code])
+    client = client_for(cast.coach_a)
+    # Never assessed: no level is chosen for the coach ("On track" would be a judgement).
+    assert _selected_levels(client.get(url).content.decode()) == [""]
+    services.risk_flag_set(
+        coalition=cast.coalition_a, level="low", reason="Started the year on plan.",
+        actor=cast.coach_a,
+    )  # fmt: skip
+    services.risk_flag_set(
+        coalition=cast.coalition_a, level="high", reason="Two quarters behind on placements",
+        actor=cast.coach_a,
+    )  # fmt: skip
+    assert _selected_levels(client.get(url).content.decode()) == ["high"]

@@ -207,3 +207,60 @@ def test_the_page_reads_a_fixed_number_of_queries_however_many_reports(
         )
         services.submission_start(period=sent.period, actor=cast.admin_a)
     assert count() == before
+
+
+# --- The coalition list (issue 12, item 8): the same to-do list, one row a coalition -----
+
+
+def coalition_list_row(client_for, user, coalition) -> str:
+    with at(TODAY):
+        response = client_for(user).get(reverse("grantees:coalition-list"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    start = html.index(coalition.name)
+    return text_of(html[start : html.index("</tr>", start)])
+
+
+def test_the_coalition_list_shows_the_overdue_report_before_the_next_one_due(
+    cast, client_for, q2_accepted
+):
+    words = coalition_list_row(client_for, cast.officer, cast.coalition_a)
+    assert f"2026Q3 report Not started {Q3_DAYS_LATE} days late (due Nov 13, 2026)" in words
+    assert "Next: 2026Q4 report, due Feb 12, 2027" in words
+    assert words.index("2026Q3 report") < words.index("2026Q4 report")
+    assert "2026Q2" not in words
+
+
+def test_the_coalition_list_shows_a_returned_report_as_the_home_does(cast, client_for, q2_sent):
+    with at(datetime(2026, 8, 30, 15, tzinfo=UTC)):
+        services.submission_return(
+            submission=q2_sent, actor=cast.coach_a, reasons=[ReturnReason.OTHER], note="Check."
+        )
+    words = coalition_list_row(client_for, cast.jff_admin, cast.coalition_a)
+    assert "2026Q2 report Returned for revision returned Aug 30, 2026" in words
+    assert f"2026Q3 report Not started {Q3_DAYS_LATE} days late" in words
+
+
+def test_the_coalition_list_reads_a_fixed_number_of_queries_however_many_reports(
+    cast, client_for, q2_accepted, django_assert_max_num_queries
+):
+    url = reverse("grantees:coalition-list")
+
+    def count() -> int:
+        with at(TODAY):
+            client = client_for(cast.officer)
+            client.get(url)
+            with django_assert_max_num_queries(10) as captured:
+                assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    before = count()
+    with at(datetime(2026, 11, 2, 15, tzinfo=UTC)):
+        sent = submitted_version(period_of(cast.coalition_a, "2026Q3"), cast.admin_a, seed=2)
+        services.submission_return(
+            submission=sent, actor=cast.coach_a, reasons=[ReturnReason.OTHER], note="Check."
+        )
+        services.submission_start(period=sent.period, actor=cast.admin_a)
+    for _ in range(5):
+        factories.GrantFactory()
+    assert count() == before

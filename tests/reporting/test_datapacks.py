@@ -13,6 +13,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.db.models import Count
+from django.test import TestCase
 
 from grantees.calendar import Quarter
 from reporting import datapacks, figures, services
@@ -26,6 +27,7 @@ from reporting.models import (
     ProgramRollup,
     Rollup,
     SubmissionState,
+    Upload,
 )
 from reporting.selectors import FIGURES, WINDOWS
 from reporting.selectors import board as board_selector
@@ -261,8 +263,12 @@ def test_a_program_pack_carries_the_program_rollups_by_segment(cast, reports, fm
     for row in ProgramRollup.objects.all():
         shown = quality[row.quarter, row.segment]
         assert plain(shown["Coalitions reported"]) == plain(row.coalitions_reported)
-        assert plain(shown["Rows checked (all versions)"]) == plain(row.rows_checked)
-        assert plain(shown["Warnings found (all versions)"]) == plain(row.warnings_found)
+        assert plain(shown["Rows checked, every upload (drafts included)"]) == plain(
+            row.rows_checked
+        )
+        assert plain(shown["Warnings found, every upload (drafts included)"]) == plain(
+            row.warnings_found
+        )
 
 
 @FORMATS
@@ -329,13 +335,90 @@ def test_the_data_quality_counters_are_the_rollups(cast, reports, fmt):
         assert plain(row["Participant rows kept"]) == plain(rollup.participant_rows)
         assert plain(row["Placement rows kept"]) == plain(rollup.placement_rows)
         assert plain(row["Version warnings"]) == plain(version.warning_count)
-        assert plain(row["Rows checked (all versions)"]) == plain(rollup.rows_checked)
-        assert plain(row["Errors found (all versions)"]) == plain(rollup.errors_found)
-        assert plain(row["Warnings found (all versions)"]) == plain(rollup.warnings_found)
+        assert plain(row["Rows checked, every upload (drafts included)"]) == plain(
+            rollup.rows_checked
+        )
+        assert plain(row["Errors found, every upload (drafts included)"]) == plain(
+            rollup.errors_found
+        )
+        assert plain(row["Warnings found, every upload (drafts included)"]) == plain(
+            rollup.warnings_found
+        )
         assert plain(row["Due date"]) == rollup.due_date.isoformat()
         assert row["Accepted"] == ("yes" if rollup.accepted else "no")
     assert plain(rows["alpha", "2025Q3"]["Version warnings"]) == plain(reports["a3"].warning_count)
     assert reports["a3"].warning_count >= 3
+
+
+def wages_below_minimum(quarter: str, participants: int, seed: int) -> tuple[bytes, bytes]:
+    """Synthetic files in which every placement's wage is below the federal minimum: one
+    L16 warning per placement, more than the 1,000 the checks store of a rule and column."""
+    people, jobs = synthetic.generate_files(participants, seed=seed, period=quarter)
+    rows = list(csv.DictReader(io.StringIO(jobs.decode())))
+    for row in rows:
+        row["hourly_wage"] = "5.00"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return people, out.getvalue().encode()
+
+
+@pytest.fixture
+def fixed_then_sent(cast):
+    """Bravo's 2025Q3 version: first uploaded with many errors, its files then replaced by
+    files with no error but over a thousand warnings of one rule, certified and rolled
+    up. The quarter's every-upload counters hold the draft files' errors."""
+    period = builders.period_of(cast.coalition_b, "2025Q3")
+    version = builders.checked_version(
+        period, cast.outsider_b, participants=80, seed=7, error_rate=0.3
+    )
+    assert version.state == SubmissionState.NEEDS_FIXES
+    people, jobs = wages_below_minimum("2025Q3", 2400, seed=9)
+    for kind, data in (("participants", people), ("placements", jobs)):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            services.upload_receive(
+                submission=version, kind=kind, stream=io.BytesIO(data), name=f"{kind}.csv",
+                actor=cast.outsider_b,
+            )  # fmt: skip
+    version.refresh_from_db()
+    assert version.state == SubmissionState.READY, version.state
+    services.submission_certify(
+        submission=version, actor=cast.outsider_b, name="Bo Admin", title="Director",
+        agreed=True, late_reason=builders.LATE_REASON,
+    )  # fmt: skip
+    services.rollup_period(period_id=period.pk, program=False)
+    rollup = Rollup.objects.get(period=period)
+    assert rollup.errors_found > 0
+    return version
+
+
+@FORMATS
+def test_the_findings_sheet_adds_up_to_the_data_quality_sheet(cast, fixed_then_sent, fmt):
+    tables = pack(fmt, coalition=cast.coalition_b)
+    (quality,) = tables["Data quality"]
+    findings = tables["Findings"]
+    assert findings, "the counted version's findings are listed"
+    by_severity = Counter()
+    for r in findings:
+        by_severity[r["Severity"]] += int(plain(r["Findings"]))
+    assert int(plain(quality["Version errors"])) == by_severity["error"] == 0
+    assert int(plain(quality["Version warnings"])) == by_severity["warning"]
+    current = Upload.objects.filter(submission=fixed_then_sent, is_current=True)
+    rows = sum(u.data_rows for u in current)
+    assert int(plain(quality["Rows in the version's files"])) == rows
+    assert plain(quality["Findings per 1,000 rows of the version's files"]) == plain(
+        round(1000 * by_severity["warning"] / rows, 1)
+    )
+    # The draft's errors are the quarter's checking effort, said to be so.
+    assert int(plain(quality["Errors found, every upload (drafts included)"])) > 0
+    # Over a thousand L16 warnings: 1,000 stored, the rest counted and said to be.
+    (wages,) = [r for r in findings if r["Rule"] == "L16"]
+    stored = Finding.objects.filter(upload__in=current, code="L16").count()
+    assert stored == 1000
+    assert int(plain(wages["Findings"])) == current.get(kind="placements").warning_count
+    not_stored = int(plain(wages["Not stored (over the 1,000 kept per rule and column)"]))
+    assert not_stored == int(plain(wages["Findings"])) - stored > 0
 
 
 @FORMATS

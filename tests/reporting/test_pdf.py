@@ -14,7 +14,8 @@ from pypdf import PdfReader
 
 from grantees.calendar import Quarter
 from reporting import figures, pdf, services
-from reporting.models import ProgramRollup, Rollup, Submission, SubmissionState
+from reporting.checks import synthetic
+from reporting.models import ProgramRollup, Rollup, Submission, SubmissionState, Upload
 from reporting.selectors import FIGURES
 from tests import builders, factories
 
@@ -294,8 +295,7 @@ def test_the_report_carries_the_narrative_targets_data_quality_and_charts(report
             "Data quality",
             "Participant rows counted",
             f"{rollup.participant_rows:,}",
-            "Rows checked this quarter",
-            f"{rollup.rows_checked:,}",
+            "Rows in the version's files",
         ],
     )
     # The dashboards' SVG charts, drawn as vector graphics with their labels as text.
@@ -493,3 +493,70 @@ def test_the_summary_lists_the_versions_used_and_stamps_every_page(reports, summ
     assert "/StructTreeRoot" in catalog
     assert catalog["/Lang"] == "en-US"
     assert summary_pdf.metadata.title == "BPIJ program-wide summary, 2025Q3"
+
+
+# -- Data quality: the version's files, not every upload (issue 12, item 7) ---------------
+
+
+@pytest.fixture
+def fixed_then_sent(cast):
+    """Alpha's 2025Q3 version: first uploaded with many errors, the files then replaced
+    by clean ones, certified and rolled up. The quarter's every-upload counters hold the
+    draft files' errors; the version's files have none."""
+    period = builders.period_of(cast.coalition_a, QUARTER)
+    draft = builders.checked_version(period, cast.admin_a, participants=60, seed=7, error_rate=0.3)
+    assert draft.state == SubmissionState.NEEDS_FIXES
+    people, placements = synthetic.generate_files(60, seed=8, period=QUARTER)
+    for kind, data in (("participants", people), ("placements", placements)):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            services.upload_receive(
+                submission=draft, kind=kind, stream=io.BytesIO(data), name=f"{kind}.csv",
+                actor=cast.admin_a,
+            )  # fmt: skip
+    draft.refresh_from_db()
+    assert draft.state == SubmissionState.READY, draft.state
+    services.submission_certify(
+        submission=draft, actor=cast.admin_a, name="Ada Admin", title="Director",
+        agreed=True, late_reason=builders.LATE_REASON,
+    )  # fmt: skip
+    services.rollup_period(period_id=period.pk, program=False)
+    services.rollup_program(quarter=QUARTER)
+    rollup = Rollup.objects.select_related("submission", "coalition").get(period=period)
+    assert rollup.errors_found > 0  # the draft files' errors, in the every-upload counter
+    current = Upload.objects.filter(submission=rollup.submission, is_current=True)
+    rows = sum(u.data_rows for u in current)
+    warnings = sum(u.warning_count for u in current)
+    assert sum(u.error_count for u in current) == 0
+    return rollup, rows, warnings
+
+
+def _quality_box(text: str) -> str:
+    flat = squeeze(text)
+    start = flat.index(squeeze("Data quality"), flat.index(squeeze("Narrative")))
+    return flat[start : start + 400]
+
+
+def test_the_reports_data_quality_box_counts_only_the_versions_files(fixed_then_sent):
+    rollup, rows, warnings = fixed_then_sent
+    text = text_of(
+        read(
+            pdf.coalition_report_pdf(period_id=rollup.period_id, provenance=provenance_of([rollup]))
+        )
+    )
+    box = _quality_box(text)
+    rate = f"{1000 * warnings / rows:,.1f}"
+    assert squeeze(f"Rows in the version's files {rows:,}") in box
+    assert squeeze(f"Findings per 1,000 rows {rate} (0 errors, {warnings:,} warnings)") in box
+    assert squeeze(f"({rollup.errors_found:,} errors") not in box
+
+
+def test_the_summarys_data_quality_box_counts_only_the_reports_files(fixed_then_sent):
+    rollup, rows, warnings = fixed_then_sent
+    text = text_of(
+        read(pdf.program_summary_pdf(quarter=QUARTER, provenance=provenance_of([rollup])))
+    )
+    flat = squeeze(text)
+    box = flat[flat.index(squeeze(f"Data quality, {QUARTER}")) :][:400]
+    assert squeeze(f"Rows in the reports' files {rows:,}") in box
+    assert squeeze(f"Findings 0 errors, {warnings:,} warnings") in box
+    assert squeeze(f"Findings per 1,000 rows {1000 * warnings / rows:,.1f}") in box

@@ -121,7 +121,7 @@ def test_the_report_and_findings_pages_keep_a_fixed_number_of_queries(
 
     def measure(url):
         client.get(url)
-        with django_assert_max_num_queries(20) as captured:
+        with django_assert_max_num_queries(12) as captured:
             assert client.get(url).status_code == 200
         return len(captured.captured_queries)
 
