@@ -108,9 +108,8 @@ document.addEventListener("click", (event) => {
 // it, USWDS opens the modal named by aria-controls and the button does not post; the
 // modal's own button posts "confirmed". The modals stay hidden until this shows them.
 document.querySelectorAll(".hub-confirm-modal[hidden]").forEach((modal) => {
-  modal.hidden = false;
+  modal.hidden = false; // USWDS keeps it in its hidden wrapper until it is opened
 });
 document.addEventListener("click", (event) => {
-  const button = event.target.closest("button[type=submit][data-open-modal]");
-  if (button) event.preventDefault();
+  if (event.target.closest("button[type=submit][data-open-modal]")) event.preventDefault();
 });
