@@ -345,7 +345,9 @@ def waiting_for(user: User, *, today: date) -> list[WaitingRow]:
         .exclude(Exists(sent_again))
         .select_related("coalition", "period", "reviewed_by")
     )
-    rows = [WaitingRow(submission=s, since=s.submitted_at, today=today) for s in sent]
+    rows = [
+        WaitingRow(submission=s, since=s.submitted_at or s.created_at, today=today) for s in sent
+    ]
     rows += [
         WaitingRow(
             submission=s,
