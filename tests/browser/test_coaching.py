@@ -61,7 +61,11 @@ def test_a_coach_logs_a_session_and_flags_risk_and_the_officer_finds_it(
     assert session.action_items.count() == 2
     axe.check(page, "coaching-session")
 
-    page.get_by_role("link", name="Coaching", exact=True).click()
+    # Back to the coalition's coaching page by the breadcrumb (the navigation's
+    # "Coaching" is the overview).
+    page.get_by_role("navigation", name="Breadcrumbs").get_by_role(
+        "link", name="Coaching", exact=True
+    ).click()
     page.get_by_label("Risk level").select_option("high")
     page.get_by_label("Reason").fill("Lead employer may withdraw; placements at risk.")
     page.get_by_role("button", name="Set flag").click()
