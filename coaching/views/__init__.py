@@ -8,8 +8,9 @@ from coaching import selectors
 
 
 def home(request: AuthedRequest) -> HttpResponse:
-    """A coach's home: who is at risk, open action items (overdue first), and each
-    coalition's current report with its status, soonest due first."""
+    """A coach's home: what waits for them (versions sent for review, returns the
+    coalition answered; oldest first), who is at risk, open action items (overdue first),
+    and the report that needs each coalition's attention now, soonest due first."""
     if not request.user.is_coach:
         raise PermissionDenied
     today = timezone.localdate()
@@ -25,6 +26,7 @@ def home(request: AuthedRequest) -> HttpResponse:
             "rows": by_due,
             "at_risk": [r for r in rows if r.at_risk],
             "items": selectors.open_items_for(request.user),
+            "waiting": selectors.waiting_for(request.user, today=today),
             "today": today,
         },
     )

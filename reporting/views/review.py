@@ -163,6 +163,68 @@ def submission_review(request: AuthedRequest, submission_code) -> HttpResponse:
     return _render_review(request, submission)
 
 
+CONFIRMED = "yes"
+
+
+def decision_text(submission: Submission) -> dict[str, dict[str, str]]:
+    """What Accept and Return will do and who is told, in the words the confirmation
+    (the modal on the review page, and the confirm page without JavaScript) shows."""
+    coalition = submission.coalition.name
+    version = submission.version
+    quarter = submission.period.quarter
+    return {
+        "accept": {
+            "question": f"Accept version {version} of {coalition}'s {quarter} report?",
+            "what": (
+                f"Version {version} becomes the coalition's report of record for {quarter}: "
+                "its figures count as accepted on the program dashboard, in the exports and "
+                "in the summaries made for DOL. An accepted version cannot be returned."
+            ),
+            "who": (
+                "No e-mail is sent; the coalition sees the acceptance on its report page, "
+                "and the version's history records who accepted it."
+            ),
+            "button": f"Yes, accept version {version}",
+        },
+        "return": {
+            "question": f"Return version {version} to {coalition}?",
+            "what": (
+                f"Version {version} stays as it was sent, and the coalition may start "
+                f"version {version + 1} from it, with its files and narrative."
+            ),
+            "who": ("Its administrators and reporters are e-mailed the reasons and your note."),
+            "button": f"Yes, return version {version}",
+        },
+    }
+
+
+def _unconfirmed(request: AuthedRequest, submission: Submission) -> bool:
+    """A decision that could be made but was not confirmed (a version already decided
+    goes straight to the service, which says why nothing can be done)."""
+    decidable = submission.state in (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW)
+    return decidable and request.POST.get("confirmed") != CONFIRMED
+
+
+def _confirm(
+    request: AuthedRequest, submission: Submission, decision: str, *, form=None
+) -> HttpResponse:
+    """A decision posted without ``confirmed`` (no JavaScript, so no modal) is not made:
+    the person gets a page saying what will happen and who will be told, with the same
+    form to post again, confirmed."""
+    context = {
+        "submission": submission,
+        "coalition": submission.coalition,
+        "period": submission.period,
+        "decision": decision,
+        "text": decision_text(submission)[decision],
+        "return_form": form,
+        "return_reasons": (
+            [ReturnReason(r).label for r in form.cleaned_data["reasons"]] if form else []
+        ),
+    }
+    return render(request, "reporting/decision_confirm.html", context)
+
+
 def _render_review(
     request: AuthedRequest,
     submission: Submission,
@@ -205,6 +267,7 @@ def _render_review(
         can_accept=reviewable and services.can_accept(user, submission),
         return_form=return_form or forms.ReturnForm(),
         return_reasons=[ReturnReason(r).label for r in submission.return_reasons],
+        decision_text=decision_text(submission),
     )
     return render(request, "reporting/submission_review.html", context, status=status)
 
@@ -225,6 +288,11 @@ def review_start(request: AuthedRequest, submission_code) -> HttpResponse:
 def submission_return(request: AuthedRequest, submission_code) -> HttpResponse:
     submission = _reviewable(request, submission_code)
     form = forms.ReturnForm(request.POST)
+    if form.is_valid() and request.POST.get("confirmed") == "edit":
+        # Back from the confirm page: the review page with what they wrote, to change it.
+        return _render_review(request, submission, return_form=form)
+    if form.is_valid() and _unconfirmed(request, submission):
+        return _confirm(request, submission, "return", form=form)
     if form.is_valid():
         try:
             services.submission_return(
@@ -251,6 +319,8 @@ def submission_accept(request: AuthedRequest, submission_code) -> HttpResponse:
     submission = _reviewable(request, submission_code)
     if not services.can_accept(request.user, submission):
         raise PermissionDenied
+    if _unconfirmed(request, submission):
+        return _confirm(request, submission, "accept")
     try:
         services.submission_accept(submission=submission, actor=request.user, request=request)
     except ValidationError as error:

@@ -102,3 +102,14 @@ document.addEventListener("click", (event) => {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
+
+// Decisions that ask first (Accept and Return on the review page): their button is a
+// real submit button, so without JavaScript the server's confirm page asks instead. With
+// it, USWDS opens the modal named by aria-controls and the button does not post; the
+// modal's own button posts "confirmed". The modals stay hidden until this shows them.
+document.querySelectorAll(".hub-confirm-modal[hidden]").forEach((modal) => {
+  modal.hidden = false; // USWDS keeps it in its hidden wrapper until it is opened
+});
+document.addEventListener("click", (event) => {
+  if (event.target.closest("button[type=submit][data-open-modal]")) event.preventDefault();
+});

@@ -61,7 +61,11 @@ def test_a_coach_logs_a_session_and_flags_risk_and_the_officer_finds_it(
     assert session.action_items.count() == 2
     axe.check(page, "coaching-session")
 
-    page.get_by_role("link", name="Coaching", exact=True).click()
+    # Back to the coalition's coaching page by the breadcrumb (the navigation's
+    # "Coaching" is the overview).
+    page.get_by_role("navigation", name="Breadcrumbs").get_by_role(
+        "link", name="Coaching", exact=True
+    ).click()
     page.get_by_label("Risk level").select_option("high")
     page.get_by_label("Reason").fill("Lead employer may withdraw; placements at risk.")
     page.get_by_role("button", name="Set flag").click()
@@ -120,4 +124,69 @@ def test_the_risk_form_opens_on_the_current_flag(cast, page: Page, sign_in, axe)
     page.locator("#risk-heading").scroll_into_view_if_needed()
     page.screenshot(path="/tmp/smaller-risk.png")
     axe.check(page, "coaching-risk-current")
+    axe.assert_no_violations()
+
+
+def test_the_coach_home_shows_what_waits_and_the_report_still_open(cast, page: Page, sign_in, axe):
+    """Issue 12: a returned quarter the coalition replied to, and a version submitted to
+    the coach, wait for them on their home; the coalition's row shows the open quarter."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reporting.models import Submission, SubmissionComment, SubmissionState
+
+    reporting_services.periods_ensure(grant=cast.coalition_a.grants.get())
+    reporting_services.periods_ensure(grant=cast.coalition_b.grants.get())
+    today = timezone.localdate()
+    periods = list(cast.coalition_a.periods.filter(start_date__lte=today).order_by("start_date"))
+    *earlier, last_closed, under_way = periods
+    now = timezone.now()
+    for i, period in enumerate(earlier[:-1]):
+        Submission.objects.create(
+            coalition=cast.coalition_a, period=period, version=1, created_by=cast.admin_a,
+            state=SubmissionState.ACCEPTED, submitted_at=now - timedelta(days=400 - i),
+        )  # fmt: skip
+    Submission.objects.create(
+        coalition=cast.coalition_a, period=earlier[-1], version=1, created_by=cast.admin_a,
+        state=SubmissionState.SUBMITTED, submitted_at=now - timedelta(days=6),
+    )  # fmt: skip
+    returned = Submission.objects.create(
+        coalition=cast.coalition_a, period=last_closed, version=1, created_by=cast.admin_a,
+        state=SubmissionState.RETURNED, submitted_at=now - timedelta(days=9),
+        returned_at=now - timedelta(days=3), reviewed_by=cast.coach_a,
+    )  # fmt: skip
+    SubmissionComment.objects.create(
+        coalition=cast.coalition_a, submission=returned, author=cast.admin_a,
+        body="We re-counted the exits; see the note.", created_at=now - timedelta(days=1),
+    )  # fmt: skip
+    sign_in(page.context, cast.coach_a)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto("/coaching/")
+    waiting = page.locator("#waiting")
+    expect(waiting.get_by_role("heading", level=2)).to_have_text("Waiting for you (2)")
+    rows = waiting.locator("tbody tr")
+    expect(rows.nth(0)).to_contain_text(f"{earlier[-1].quarter} · version 1")
+    expect(rows.nth(0)).to_contain_text("6 days")
+    expect(rows.nth(1)).to_contain_text(f"{last_closed.quarter} · version 1")
+    expect(rows.nth(1)).to_contain_text("replied to the return")
+    # The coalition's report is the oldest one not accepted, not the quarter under way.
+    report = page.locator(
+        "section[aria-labelledby='reports-heading'] tr", has_text=cast.coalition_a.name
+    )
+    expect(report).to_contain_text(f"{earlier[-1].quarter} · Submitted")
+    expect(report).not_to_contain_text(under_way.quarter)
+    nav = page.get_by_role("navigation", name="Primary navigation")
+    expect(nav.get_by_role("link", name="Coaching", exact=True)).to_be_visible()
+    expect(nav.get_by_role("link", name="Assignments")).to_have_count(0)
+    axe.check(page, "coaching-home-waiting")
+    rows.nth(1).get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("version 1")
+
+    sign_in(page.context, cast.officer)
+    page.goto("/coaching/overview/")
+    nav = page.get_by_role("navigation", name="Primary navigation")
+    nav.get_by_role("link", name="Assignments").click()
+    expect(page).to_have_url(re.compile(r"/coaching/assignments/$"))
+    axe.check(page, "coaching-assignments-nav")
     axe.assert_no_violations()

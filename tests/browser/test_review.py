@@ -1,8 +1,9 @@
 """A coach reviews a submitted report in the browser: finds it in the review queue,
 comments on a figure (htmx), tries to return it without reasons, returns it with a
-reason and a note. The coalition's administrator sees why on their report page, replies,
-starts version 2 from the returned one and certifies it; the program officer finds the
-fix in the queue and accepts it.
+reason and a note, confirming in the USWDS modal with the keyboard. The coalition's
+administrator sees why on their report page, replies, starts version 2 from the returned
+one and certifies it; the program officer finds the fix in the queue and accepts it (the
+modal again). Without JavaScript, a decision asks on a confirm page instead.
 
 Every page on the way is checked with axe-core (WCAG 2.1 A and AA) and saved as
 test-results/screens/review-*.png.
@@ -76,8 +77,16 @@ def test_a_coach_returns_a_report_and_the_fix_comes_back(cast, page: Page, sign_
     page.reload()
     expect(state_tag(page)).to_have_text("In review")
 
-    # Returning needs a reason and a note.
-    decision.get_by_role("button", name="Return version 1").click()
+    # Returning asks first, in a USWDS modal, opened and confirmed with the keyboard;
+    # it needs a reason and a note, which the server checks after the confirmation.
+    decision.get_by_role("button", name="Return version 1").focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Return version 1 to Alpha Wind Coalition (test)?")
+    # (The USWDS wrapper has no box of its own: its heading is what shows.)
+    expect(dialog.get_by_role("heading")).to_be_visible()
+    expect(dialog).to_contain_text("Its administrators and reporters are e-mailed the reasons")
+    expect(dialog.get_by_role("button", name="Yes, return version 1")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.get_by_role("alert").filter(has_text="Choose at least one reason")).to_be_visible()
     expect(page.get_by_role("alert").filter(has_text="Write a note")).to_be_visible()
     expect(state_tag(page)).to_have_text("In review")
@@ -87,7 +96,18 @@ def test_a_coach_returns_a_report_and_the_fix_comes_back(cast, page: Page, sign_
     decision.get_by_label("Note to the coalition").fill(
         "Please explain why enrollment fell, in the narrative."
     )
-    decision.get_by_role("button", name="Return version 1").click()
+    return_button = decision.get_by_role("button", name="Return version 1")
+    return_button.click()
+    expect(dialog.get_by_role("heading")).to_be_visible()
+    axe.check(page, "review-return-modal")
+    # Escape closes it without deciding, and focus goes back to the button.
+    page.keyboard.press("Escape")
+    expect(dialog.get_by_role("heading")).to_be_hidden()
+    expect(return_button).to_be_focused()
+    expect(state_tag(page)).to_have_text("In review")
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("button", name="Yes, return version 1")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.get_by_role("status").first).to_contain_text(
         "Version 1 was returned to Alpha Wind Coalition (test)"
     )
@@ -144,6 +164,13 @@ def test_a_coach_returns_a_report_and_the_fix_comes_back(cast, page: Page, sign_
         "Two cohorts start in October; 30 enrolled."
     )
     page.get_by_role("button", name="Accept version 2").click()
+    accept = page.get_by_role(
+        "dialog", name="Accept version 2 of Alpha Wind Coalition (test)'s 2025Q3 report?"
+    )
+    expect(accept).to_contain_text("No e-mail is sent")
+    expect(state_tag(page)).to_have_text("Submitted")
+    axe.check(page, "review-accept-modal")
+    page.keyboard.press("Enter")
     expect(state_tag(page)).to_have_text("Accepted")
     axe.check(page, "review-accepted")
 
@@ -211,4 +238,39 @@ def test_version_2s_review_remembers_version_1(cast, page: Page, sign_in, axe):
     expect(conversation).to_contain_text("Exits look low against the plan.")
     expect(conversation).to_contain_text("Add the missing exits.")
     axe.check(page, "review-history-grantee")
+    axe.assert_no_violations()
+
+
+def test_without_javascript_a_decision_asks_on_a_page_of_its_own(
+    cast, new_context, page: Page, sign_in, axe
+):
+    """No JavaScript, no modal: Accept posts unconfirmed, the server asks on a confirm
+    page (nothing decided yet), and its button decides. (axe needs JavaScript, so the
+    confirm page is checked in a page with it, reached by posting the form unconfirmed.)"""
+    period = period_of(cast.coalition_a, "2025Q3")
+    version = submitted_version(period, cast.admin_a, participants=20)
+    url = f"/submissions/{version.code}/review/"
+    question = "Accept version 1 of Alpha Wind Coalition (test)'s 2025Q3 report?"
+
+    sign_in(page.context, cast.officer)
+    page.goto(url)
+    page.evaluate("document.querySelector('#decision form[action$=\"/accept/\"]').submit()")
+    expect(h1(page)).to_have_text(question)
+    axe.check(page, "review-accept-confirm-page")
+
+    context = new_context(java_script_enabled=False)
+    sign_in(context, cast.officer)
+    nojs = context.new_page()
+    nojs.goto(url)
+    expect(h1(nojs)).to_have_text("2025Q3 report, version 1")
+    # The modals' text is not on the page for a reader without JavaScript.
+    expect(nojs.get_by_text("Yes, accept version 1")).to_be_hidden()
+    nojs.get_by_role("button", name="Accept version 1").click()
+    expect(h1(nojs)).to_have_text(question)
+    expect(nojs.locator("main")).to_contain_text("No e-mail is sent")
+    version.refresh_from_db()
+    assert version.state == "submitted"
+    nojs.screenshot(path="/tmp/coachq-nojs-confirm.png", full_page=True)
+    nojs.get_by_role("button", name="Yes, accept version 1").click()
+    expect(state_tag(nojs)).to_have_text("Accepted")
     axe.assert_no_violations()

@@ -14,6 +14,7 @@ from bpij.models import AuditAction, AuditEvent, StaffRole
 from coaching import selectors, services
 from coaching.models import ActionItem, ActionStatus, CoachingSession, RiskFlag
 from reporting import services as reporting_services
+from reporting.models import Submission, SubmissionComment, SubmissionState
 from tests import factories
 
 CAST = ["admin_a", "reporter_a", "viewer_a", "coach_a", "officer", "jff_admin", "outsider_b"]
@@ -597,3 +598,203 @@ def test_the_risk_form_opens_on_the_coalitions_current_flag(cast, client_for):
         actor=cast.coach_a,
     )  # fmt: skip
     assert _selected_levels(client.get(url).content.decode()) == ["high"]
+
+
+# --- The report that needs attention now, and what waits for the coach (issue 12) ---------
+
+
+def _quarters(coalition) -> list:
+    """The coalition's begun periods, oldest first: the last is the quarter under way."""
+    reporting_services.periods_ensure(grant=coalition.grants.get())
+    today = timezone.localdate()
+    return list(coalition.periods.filter(start_date__lte=today).order_by("start_date"))
+
+
+def _version(period, actor, state, *, version=1, days_ago=3, previous=None, **extra):
+    """A version in the given state, as the review workflow would have left it."""
+    at = timezone.now() - timedelta(days=days_ago)
+    return Submission.objects.create(
+        coalition=period.coalition, period=period, version=version, state=state,
+        created_by=actor, certified_at=at, submitted_at=at, previous=previous, **extra,
+    )  # fmt: skip
+
+
+def _all_accepted_before(coalition, actor, period) -> None:
+    for earlier in _quarters(coalition):
+        if earlier.start_date < period.start_date:
+            _version(earlier, actor, SubmissionState.ACCEPTED, days_ago=400)
+
+
+def _report_cell(page: str, name: str) -> str:
+    """The row of the coalition's name, up to the end of its table row."""
+    start = page.index(name, page.index("reports-heading") if "reports-heading" in page else 0)
+    return page[start : page.index("</tr>", start)]
+
+
+@pytest.mark.parametrize(
+    ("state", "label", "reviewer"),
+    [
+        (SubmissionState.RETURNED, "Returned for revision", None),
+        (SubmissionState.IN_REVIEW, "In review", "coach_a"),
+        (SubmissionState.SUBMITTED, "Submitted", None),
+    ],
+)
+def test_the_coach_home_and_overview_show_the_quarter_still_open_not_the_next(
+    cast, client_for, state, label, reviewer
+):
+    # Every quarter before the last closed one is accepted; the last closed one is
+    # returned, or in review by this very coach, or waiting: that is the report to show,
+    # not the quarter under way, which nobody has started.
+    *_, last_closed, under_way = _quarters(cast.coalition_a)
+    _all_accepted_before(cast.coalition_a, cast.admin_a, last_closed)
+    extra = {"reviewed_by": cast[reviewer]} if reviewer else {}
+    if state == SubmissionState.RETURNED:
+        extra.update(returned_at=timezone.now(), reviewed_by=cast.coach_a)
+    _version(last_closed, cast.admin_a, state, **extra)
+    for who, url in (("coach_a", "coaching:home"), ("officer", "coaching:overview")):
+        row = _report_cell(client_for(cast[who]).get(reverse(url)).content.decode(), "Alpha Wind")
+        assert f"{last_closed.quarter} · " in row, who
+        assert label in row, who
+        assert under_way.quarter not in row, who
+        assert "Not started" not in row, who
+
+
+def test_the_quarter_under_way_shows_once_every_earlier_one_is_accepted(cast, client_for):
+    *_, under_way = _quarters(cast.coalition_a)
+    _all_accepted_before(cast.coalition_a, cast.admin_a, under_way)
+    row = _report_cell(
+        client_for(cast.coach_a).get(reverse("coaching:home")).content.decode(), "Alpha Wind"
+    )
+    assert f"{under_way.quarter} · " in row
+    assert "Not started" in row
+
+
+def test_a_draft_of_a_returned_quarter_shows_as_in_progress(cast, client_for):
+    *_, last_closed, _under_way = _quarters(cast.coalition_a)
+    _all_accepted_before(cast.coalition_a, cast.admin_a, last_closed)
+    v1 = _version(last_closed, cast.admin_a, SubmissionState.RETURNED, returned_at=timezone.now())
+    _version(last_closed, cast.admin_a, SubmissionState.DRAFT, version=2, previous=v1)
+    row = _report_cell(
+        client_for(cast.coach_a).get(reverse("coaching:home")).content.decode(), "Alpha Wind"
+    )
+    assert f"{last_closed.quarter} · " in row
+    assert "Draft" in row
+
+
+def _reply(submission, author, body, *, minutes_ago=0):
+    return SubmissionComment.objects.create(
+        coalition=submission.coalition, submission=submission, author=author, body=body,
+        created_at=timezone.now() - timedelta(minutes=minutes_ago),
+    )  # fmt: skip
+
+
+def _waiting(page: str) -> str:
+    start = page.index('id="waiting"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_coach_home_lists_what_waits_for_the_coach_oldest_first(cast, client_for):
+    quarters = _quarters(cast.coalition_a)
+    q_old, q_mid, q_ret, q_quiet, q_answered = quarters[:5]
+    _version(q_old, cast.admin_a, SubmissionState.SUBMITTED, days_ago=9)
+    _version(q_mid, cast.admin_a, SubmissionState.IN_REVIEW, days_ago=5, reviewed_by=cast.coach_a)
+    # Returned, and the coalition replied after the return: waits for the coach.
+    returned = _version(
+        q_ret, cast.admin_a, SubmissionState.RETURNED, days_ago=20,
+        returned_at=timezone.now() - timedelta(days=2), reviewed_by=cast.coach_a,
+    )  # fmt: skip
+    first = _reply(returned, cast.coach_a, "Please explain the drop.", minutes_ago=60 * 24 * 2)
+    SubmissionComment.objects.create(
+        coalition=returned.coalition, submission=returned, author=cast.admin_a, parent=first,
+        body="The employer closed its plant.", created_at=timezone.now() - timedelta(days=1),
+    )  # fmt: skip
+    # Returned with no reply, and returned with a reply the coach has answered: not waiting.
+    _version(
+        q_quiet, cast.admin_a, SubmissionState.RETURNED, days_ago=30,
+        returned_at=timezone.now() - timedelta(days=3),
+    )  # fmt: skip
+    answered = _version(
+        q_answered, cast.admin_a, SubmissionState.RETURNED, days_ago=30,
+        returned_at=timezone.now() - timedelta(days=3),
+    )  # fmt: skip
+    _reply(answered, cast.admin_a, "Which rows?", minutes_ago=60)
+    _reply(answered, cast.coach_a, "Rows 4 to 9.", minutes_ago=30)
+
+    page = client_for(cast.coach_a).get(reverse("coaching:home")).content.decode()
+    waiting = _waiting(page)
+    assert "Waiting for you (3)" in waiting
+    positions = [waiting.index(f"{q.quarter} · version 1") for q in (q_old, q_mid, q_ret)]
+    assert positions == sorted(positions)  # oldest first
+    assert "9 days" in waiting
+    assert "5 days" in waiting
+    assert "1 day<" in waiting
+    assert "by you" in waiting
+    assert "replied to the return" in waiting
+    assert q_quiet.quarter + " · version" not in waiting
+    assert q_answered.quarter + " · version" not in waiting
+    assert reverse("reporting:submission-review", args=[returned.code]) + "#comments" in waiting
+
+
+def test_a_resubmitted_version_waits_and_its_returned_predecessor_does_not(cast, client_for):
+    period = _quarters(cast.coalition_a)[0]
+    v1 = _version(
+        period, cast.admin_a, SubmissionState.RETURNED, days_ago=10,
+        returned_at=timezone.now() - timedelta(days=8),
+    )  # fmt: skip
+    _reply(v1, cast.admin_a, "Fixed, sending again.", minutes_ago=60 * 24 * 4)
+    _version(period, cast.admin_a, SubmissionState.SUBMITTED, version=2, days_ago=4, previous=v1)
+    waiting = _waiting(client_for(cast.coach_a).get(reverse("coaching:home")).content.decode())
+    assert "Waiting for you (1)" in waiting
+    assert "version 2" in waiting
+    assert "resubmitted after a return" in waiting
+
+
+def test_the_waiting_list_is_only_the_coachs_coalitions(cast, client_for):
+    _version(_quarters(cast.coalition_b)[0], cast.admin_a, SubmissionState.SUBMITTED)
+    waiting = _waiting(client_for(cast.coach_a).get(reverse("coaching:home")).content.decode())
+    assert "Waiting for you (0)" in waiting
+    assert "Bravo Broadband" not in waiting
+
+
+def test_the_coach_home_stays_within_its_query_budget_as_versions_wait(
+    cast, client_for, django_assert_max_num_queries
+):
+    quarters = _quarters(cast.coalition_a)
+    client = client_for(cast.coach_a)
+    url = reverse("coaching:home")
+    client.get(url)
+
+    def wait_in(period, i):
+        v = _version(period, cast.admin_a, SubmissionState.RETURNED, days_ago=20 + i,
+                     returned_at=timezone.now() - timedelta(days=10))  # fmt: skip
+        _reply(v, cast.admin_a, f"Reply {i}")
+        _version(period, cast.admin_a, SubmissionState.SUBMITTED, version=2, days_ago=i,
+                 previous=v, reviewed_by=cast.coach_a)  # fmt: skip
+
+    wait_in(quarters[0], 1)
+    with django_assert_max_num_queries(12) as small:
+        page = client.get(url).content.decode()
+    assert "Waiting for you (1)" in page
+    for i, period in enumerate(quarters[1:8], start=2):
+        wait_in(period, i)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = client.get(url).content.decode()
+    assert "Waiting for you (8)" in page
+
+
+@pytest.mark.parametrize(
+    ("who", "overview", "assignments"),
+    [
+        ("coach_a", True, False),
+        ("officer", True, True),
+        ("jff_admin", True, True),
+        ("admin_a", False, False),
+    ],
+)
+def test_the_navigation_links_the_coaching_pages_for_those_who_may_use_them(
+    cast, client_for, who, overview, assignments
+):
+    page = client_for(cast[who]).get("/", follow=True).content.decode()
+    nav = page[page.index('aria-label="Primary navigation"') : page.index("</nav>")]
+    assert (f'href="{reverse("coaching:overview")}"' in nav) is overview
+    assert (f'href="{reverse("coaching:assignments")}"' in nav) is assignments

@@ -58,7 +58,11 @@ def test_return_fix_and_accept_through_a_real_worker(cast, client_for, celery_wo
     coach = client_for(cast.coach_a)
     response = coach.post(
         reverse("reporting:submission-return", args=[first.code]),
-        {"reasons": ["figures"], "note": "Completions dropped from last quarter; explain."},
+        {
+            "reasons": ["figures"],
+            "note": "Completions dropped from last quarter; explain.",
+            "confirmed": "yes",  # the review page's modal posts it
+        },
     )
     assert response.status_code == 302
     assert state_of(first) == "returned"
@@ -82,7 +86,9 @@ def test_return_fix_and_accept_through_a_real_worker(cast, client_for, celery_wo
     wait_for(lambda: Rollup.objects.filter(period=period, submission=second).exists(), log=log)
 
     officer = client_for(cast.officer)
-    response = officer.post(reverse("reporting:submission-accept", args=[second.code]))
+    response = officer.post(
+        reverse("reporting:submission-accept", args=[second.code]), {"confirmed": "yes"}
+    )
     assert response.status_code == 302
     assert state_of(second) == "accepted"
     wait_for(lambda: Rollup.objects.filter(period=period, accepted=True).exists(), log=log)

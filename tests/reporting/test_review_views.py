@@ -2,6 +2,8 @@
 each page shows, htmx comment posting, the grantee's side (reasons, replies, the revised
 version) and the query budgets."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -115,7 +117,7 @@ def test_starting_a_review(client_for, person, submitted, who, status):
 def test_returning_a_version(client_for, person, submitted, who, status):
     response = client_for(person(who)).post(
         review_url(submitted, "submission-return"),
-        {"reasons": ["narrative", "figures"], "note": "Explain the exits."},
+        {"reasons": ["narrative", "figures"], "note": "Explain the exits.", "confirmed": "yes"},
     )
     assert response.status_code == status
     submitted.refresh_from_db()
@@ -132,7 +134,9 @@ def test_returning_a_version(client_for, person, submitted, who, status):
     ),
 )  # fmt: skip
 def test_accepting_a_version(client_for, person, submitted, who, status):
-    response = client_for(person(who)).post(review_url(submitted, "submission-accept"))
+    response = client_for(person(who)).post(
+        review_url(submitted, "submission-accept"), {"confirmed": "yes"}
+    )
     assert response.status_code == status
     submitted.refresh_from_db()
     assert (submitted.state == SubmissionState.ACCEPTED) is (status == 302)
@@ -394,3 +398,86 @@ def test_the_grantees_page_with_comments_keeps_a_fixed_number_of_queries(
         )
         services.submission_comment(submission=submitted, actor=cast.officer, body=f"New {n}")
     assert measure() == few
+
+
+# -- Confirmation on decisions (issue 12) ----------------------------------------------------
+
+
+def test_the_review_page_carries_a_modal_saying_what_each_decision_does_and_who_is_told(
+    cast, client_for, submitted
+):
+    page = client_for(cast.officer).get(review_url(submitted)).content.decode()
+    accept = page[page.index('id="confirm-accept"') :]
+    accept = accept[: accept.index('id="confirm-accept-description"') + 600]
+    assert "Accept version 1 of Alpha Wind Coalition (test)&#x27;s 2025Q3 report?" in accept
+    assert "No e-mail is sent" in accept
+    assert 'data-open-modal aria-controls="confirm-accept"' in page
+    assert 'data-open-modal aria-controls="confirm-return"' in page
+    ret = page[page.index('id="confirm-return"') :]
+    assert "Return version 1 to Alpha Wind Coalition (test)?" in ret
+    assert "administrators and reporters are e-mailed the reasons" in ret
+    assert 'form="return-form" name="confirmed" value="yes"' in ret
+    # Without JavaScript the modals stay hidden; the page's buttons post unconfirmed.
+    assert re.search(r'class="usa-modal hub-confirm-modal" id="confirm-accept"[^>]* hidden>', page)
+
+
+def test_an_unconfirmed_accept_decides_nothing_and_asks_first(cast, client_for, submitted):
+    client = client_for(cast.officer)
+    response = client.post(review_url(submitted, "submission-accept"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Accept version 1 of Alpha Wind Coalition (test)&#x27;s 2025Q3 report?" in page
+    assert "No e-mail is sent" in page
+    assert 'name="confirmed" value="yes"' in page
+    submitted.refresh_from_db()
+    assert submitted.state == SubmissionState.SUBMITTED
+    assert not submitted.events.filter(to_state=SubmissionState.ACCEPTED).exists()
+    # The confirm page's own button decides.
+    response = client.post(review_url(submitted, "submission-accept"), {"confirmed": "yes"})
+    assert response.status_code == 302
+    submitted.refresh_from_db()
+    assert submitted.state == SubmissionState.ACCEPTED
+
+
+def test_an_unconfirmed_return_decides_nothing_and_shows_what_will_be_sent(
+    cast, client_for, submitted, mailoutbox
+):
+    client = client_for(cast.coach_a)
+    data = {"reasons": ["narrative"], "note": "Explain the drop in exits <b>please</b>."}
+    response = client.post(review_url(submitted, "submission-return"), data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Return version 1 to Alpha Wind Coalition (test)?" in page
+    assert "Its administrators and reporters are e-mailed the reasons and your note." in page
+    assert "Narrative is missing or incomplete" in page
+    # What was written is carried, escaped, to the confirm step: nothing is lost.
+    assert 'name="note" value="Explain the drop in exits &lt;b&gt;please&lt;/b&gt;."' in page
+    assert '<input type="hidden" name="reasons" value="narrative">' in page
+    submitted.refresh_from_db()
+    assert submitted.state == SubmissionState.SUBMITTED
+    assert not [m for m in mailoutbox if "returned" in m.subject]
+
+    # "Change the reasons or note" goes back to the review page with the form filled in.
+    back = client.post(review_url(submitted, "submission-return"), {**data, "confirmed": "edit"})
+    assert back.status_code == 200
+    assert (
+        "Explain the drop in exits &lt;b&gt;please&lt;/b&gt;.</textarea>" in back.content.decode()
+    )
+    submitted.refresh_from_db()
+    assert submitted.state == SubmissionState.SUBMITTED
+
+    response = client.post(review_url(submitted, "submission-return"), {**data, "confirmed": "yes"})
+    assert response.status_code == 302
+    submitted.refresh_from_db()
+    assert submitted.state == SubmissionState.RETURNED
+    assert submitted.return_note == data["note"]
+
+
+def test_an_invalid_return_is_refused_before_any_confirmation(cast, client_for, submitted):
+    response = client_for(cast.coach_a).post(
+        review_url(submitted, "submission-return"), {"note": "x", "confirmed": "yes"}
+    )
+    assert response.status_code == 400
+    assert "Choose at least one reason" in response.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.state == SubmissionState.SUBMITTED
