@@ -121,15 +121,14 @@ def _submission_context(
         "can_download_originals": services.can_download_originals(request.user, coalition),
     }
     accepted: Submission | None = None
-    accepted_files: dict = {}
-    # The current files of the version and of the last accepted report, in one query.
-    files = selectors.current_uploads_of([submission]) if submission is not None else {}
     if context["can_download_originals"]:
         # The next cumulative file starts from the last accepted report's.
         accepted = services.last_accepted(period)
-        if accepted is not None:
-            files = selectors.current_uploads_of([s for s in (submission, accepted) if s])
-            accepted_files = files.get(accepted.pk, {})
+    # The current files of the version and of the last accepted report, in one query.
+    wanted = [s for s in (submission, accepted) if s is not None]
+    files = selectors.current_uploads_of(wanted) if wanted else {}
+    if context["can_download_originals"]:
+        accepted_files = files.get(accepted.pk, {}) if accepted is not None else {}
         context.update(
             last_accepted=accepted,
             last_accepted_files=sorted(accepted_files.values(), key=lambda upload: upload.kind),
