@@ -101,6 +101,18 @@ def send_receipt(submission_id: int) -> None:
         receipts.submission_send_receipt(submission_id=submission_id)
 
 
+@app.task(acks_late=True)
+def notify_staff(submission_id: int, event: str) -> None:
+    """E-mail the staff concerned that a version was certified or returned
+    (reporting.services.staff_notices). At-least-once: a redelivered task may send the
+    e-mails again, which is harmless; a version no longer in that state sends nothing."""
+    from reporting.models import Submission
+    from reporting.services import staff_notices
+
+    with tenancy.for_coalition(tenancy.coalition_of(Submission, submission_id)):
+        staff_notices.submission_notify_staff(submission_id=submission_id, event=event)
+
+
 @app.task
 def send_due_reminders() -> int:
     """Beat, daily: today's scheduled reminders (docs/reminders.md). At-most-once per

@@ -405,6 +405,7 @@ def submission_certify(
     )
     tasks.rollup_period.delay_on_commit(submission.period_id)  # type: ignore[attr-defined]
     tasks.send_receipt.delay_on_commit(submission.pk)  # type: ignore[attr-defined]
+    tasks.notify_staff.delay_on_commit(submission.pk, "certified")  # type: ignore[attr-defined]
     return submission
 
 

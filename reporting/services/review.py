@@ -289,6 +289,7 @@ def submission_return(
         detail={"reasons": reasons},
     )
     tasks.send_return_notice.delay_on_commit(submission.pk)  # type: ignore[attr-defined]
+    tasks.notify_staff.delay_on_commit(submission.pk, "returned")  # type: ignore[attr-defined]
     tasks.rollup_period.delay_on_commit(submission.period_id)  # type: ignore[attr-defined]
     return submission
 

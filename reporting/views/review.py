@@ -192,7 +192,11 @@ def decision_text(submission: Submission) -> dict[str, dict[str, str]]:
                 f"Version {version} stays as it was sent, and the coalition may start "
                 f"version {version + 1} from it, with its files and narrative."
             ),
-            "who": ("Its administrators and reporters are e-mailed the reasons and your note."),
+            "who": (
+                "Its administrators and reporters are e-mailed the reasons and your note; "
+                "JFF's program officers (other than you) are e-mailed that it was returned, with "
+                "the reasons."
+            ),
             "button": f"Yes, return version {version}",
         },
     }

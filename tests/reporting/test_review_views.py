@@ -448,7 +448,8 @@ def test_an_unconfirmed_return_decides_nothing_and_shows_what_will_be_sent(
     assert response.status_code == 200
     page = response.content.decode()
     assert "Return version 1 to Alpha Wind Coalition (test)?" in page
-    assert "Its administrators and reporters are e-mailed the reasons and your note." in page
+    assert "Its administrators and reporters are e-mailed the reasons and your note;" in page
+    assert "program officers (other than you) are e-mailed that it was returned" in page
     assert "Narrative is missing or incomplete" in page
     # What was written is carried, escaped, to the confirm step: nothing is lost.
     assert 'name="note" value="Explain the drop in exits &lt;b&gt;please&lt;/b&gt;."' in page

@@ -1,0 +1,129 @@
+"""JFF's staff are e-mailed when a report moves (docs/review.md, "Who is told"): a
+certified version tells the coalition's coaches and the program officers, a returned one
+tells the program officers; one e-mail per person and event, with a link to the review
+page and no participant data."""
+
+import pytest
+from django.core import mail
+
+from bpij.models import StaffRole
+from reporting import services
+from reporting.checks import synthetic
+from reporting.models import ReturnReason
+from reporting.services import staff_notices
+from tests import factories
+from tests.builders import LATE_REASON, checked_version, period_of, submitted_version
+
+
+@pytest.fixture
+def rollups(monkeypatch) -> list[int]:
+    ran: list[int] = []
+    monkeypatch.setattr(services, "rollup_period", lambda *, period_id: ran.append(period_id))
+    return ran
+
+
+@pytest.fixture
+def period(cast):
+    return period_of(cast.coalition_a, "2025Q3")
+
+
+def addressed(subject_part: str) -> list[str]:
+    return sorted(m.to[0] for m in mail.outbox if subject_part in m.subject)
+
+
+def test_certifying_emails_the_coalitions_coach_and_the_program_officers_once_each(
+    cast, period, rollups, django_capture_on_commit_callbacks
+):
+    # Someone who is gone is not written to; another coalition's coach is not told.
+    factories.StaffFactory(
+        email="gone@jff.example", staff_role=StaffRole.PROGRAM_OFFICER, is_active=False
+    )
+    other_coach = factories.StaffFactory(email="coach-b@jff.example", staff_role=StaffRole.COACH)
+    factories.CoachAssignmentFactory(coalition=cast.coalition_b, coach=other_coach)
+    submission = checked_version(period, cast.admin_a)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submission_certify(
+            submission=submission,
+            actor=cast.admin_a,
+            name="Ada Admin",
+            title="Director",
+            agreed=True,
+            late_reason=LATE_REASON,
+        )
+    subject = "Alpha Wind Coalition (test) certified its 2025Q3 report (version 1)"
+    assert addressed(subject) == ["coach@jff.example", "officer@jff.example"]
+    message = next(m for m in mail.outbox if subject in m.subject)
+    html = message.alternatives[0][0]
+    assert message.alternatives[0][1] == "text/html"
+    for text in (message.body, html):
+        assert f"/submissions/{submission.code}/review/" in text
+        assert text.count("http://") + text.count("https://") >= 1
+        assert "Ada Admin" in text
+    # The receipt still goes to the certifier, and nobody else is written to.
+    assert sorted({m.to[0] for m in mail.outbox}) == [
+        "admin@alpha.example", "coach@jff.example", "officer@jff.example",
+    ]  # fmt: skip
+
+
+def test_a_coachs_return_emails_the_program_officers_and_the_coalition(
+    cast, period, rollups, django_capture_on_commit_callbacks
+):
+    submission = submitted_version(period, cast.admin_a)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submission_return(
+            submission=submission,
+            actor=cast.coach_a,
+            reasons=[ReturnReason.NARRATIVE],
+            note="Explain the drop in enrollment.",
+        )
+    assert addressed("was returned") == [
+        "admin@alpha.example", "officer@jff.example", "reporter@alpha.example",
+    ]  # fmt: skip
+    officers = [m for m in mail.outbox if m.to == ["officer@jff.example"]]
+    assert len(officers) == 1
+    message = officers[0]
+    assert "Alpha Wind Coalition (test)'s 2025Q3 report (version 1) was returned" in message.subject
+    for text in (message.body, message.alternatives[0][0]):
+        assert "Narrative is missing or incomplete" in text
+        assert f"/submissions/{submission.code}/review/" in text
+    # The coach who returned it is not told of their own decision.
+    assert not [m for m in mail.outbox if m.to == ["coach@jff.example"]]
+
+
+def test_an_officer_who_returns_a_report_is_not_emailed_about_it(cast, period, rollups):
+    other = factories.StaffFactory(email="other@jff.example", staff_role=StaffRole.PROGRAM_OFFICER)
+    submission = submitted_version(period, cast.admin_a)
+    services.submission_return(
+        submission=submission, actor=cast.officer, reasons=[ReturnReason.OTHER], note="See."
+    )
+    mail.outbox.clear()
+    assert staff_notices.submission_notify_staff(submission_id=submission.pk, event="returned") == 1
+    assert [m.to for m in mail.outbox] == [[other.email]]
+
+
+def test_staff_emails_carry_no_participant_data(cast, period, rollups):
+    people, jobs = synthetic.generate_files(30, seed=4, period="2025Q3")
+    submission = submitted_version(period, cast.admin_a, files=(people, jobs))
+    services.submission_return(
+        submission=submission, actor=cast.coach_a, reasons=[ReturnReason.OTHER], note="See."
+    )
+    mail.outbox.clear()
+    staff_notices.submission_notify_staff(submission_id=submission.pk, event="certified")
+    staff_notices.submission_notify_staff(submission_id=submission.pk, event="returned")
+    assert mail.outbox
+    header, *rows = people.decode().splitlines()
+    columns = header.split(",")
+    values = [
+        row.split(",")[columns.index(column)]
+        for row in rows
+        for column in ("ssn", "participant_id", "date_of_birth")
+        if row.split(",")[columns.index(column)]
+    ]
+    assert len(values) > 60
+    assert all(len(v) > 4 for v in values)
+    for message in mail.outbox:
+        for text in (message.subject, message.body, message.alternatives[0][0]):
+            for value in values:
+                assert value not in text
