@@ -255,6 +255,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "reporting.tasks.send_due_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
+    # Each person's digest of the day's report events (certified, returned), at the end of
+    # JFF's working day (reporting.services.staff_notices).
+    "send-staff-digests": {
+        "task": "reporting.tasks.send_staff_digests",
+        "schedule": crontab(hour=17, minute=30),
+    },
     # Stored files past the retention rule (reporting.services.retention), at night.
     "purge-uploads": {
         "task": "reporting.tasks.purge_uploads",

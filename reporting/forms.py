@@ -158,3 +158,25 @@ class CommentForm(forms.Form):
         widget=forms.Select(attrs={"class": "usa-select"}),
     )
     finding = forms.CharField(label="Finding", required=False, max_length=100)
+
+
+from reporting.models import NotificationKind, NotificationMode  # noqa: E402
+
+
+class NotificationSettingsForm(forms.Form):
+    """One choice per kind of staff e-mail: each e-mail, a daily digest, or off."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, label in NotificationKind.choices:
+            self.fields[kind] = forms.ChoiceField(
+                label=label,
+                choices=NotificationMode.choices,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": f"Choose how to hear that {label[0].lower()}{label[1:]}: "
+                    "each e-mail, daily digest or off.",
+                    "invalid_choice": f"“%(value)s” is not a choice for “{label}”: choose "
+                    "each e-mail, daily digest or off.",
+                },
+            )

@@ -667,3 +667,64 @@ class Export(models.Model):
     @property
     def figures_definitions(self) -> str:
         return figures.definitions_of(self.provenance)
+
+
+class NotificationKind(models.TextChoices):
+    """The e-mails JFF's staff can choose how to receive (docs/review.md, "Who is told")."""
+
+    CERTIFIED = "certified", "A report is certified"
+    RETURNED = "returned", "A report is returned"
+
+
+class NotificationMode(models.TextChoices):
+    EACH = "each", "Each e-mail"
+    DIGEST = "digest", "Daily digest"
+    OFF = "off", "Off"
+
+
+class NotificationSetting(models.Model):
+    """How one person wants one kind of staff e-mail. No row: the default, "each e-mail"
+    (reporting.services.staff_notices.DEFAULT_MODE). A person's own setting, not a
+    coalition's, so not under row-level security."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_settings")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    mode = models.CharField(max_length=10, choices=NotificationMode.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_notification_setting")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} {self.mode}"
+
+
+class StaffNoticeQuerySet(TenantQuerySet["StaffNotice"]):
+    pass
+
+
+class StaffNotice(models.Model):
+    """An event kept for a person's daily digest: one row per person, kind and version,
+    so an event is in at most one digest (claimed by setting ``digested_at`` before the
+    digest is sent)."""
+
+    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    digested_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffNoticeQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "submission"], name="one_staff_notice_per_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} {self.submission}"

@@ -114,6 +114,17 @@ def notify_staff(submission_id: int, event: str) -> None:
 
 
 @app.task
+def send_staff_digests() -> int:
+    """Beat, daily: each person's digest of the day's report events
+    (reporting.services.staff_notices). At-most-once per event: events are claimed
+    before the e-mail is sent."""
+    from reporting.services import staff_notices
+
+    with tenancy.system_scope():
+        return staff_notices.digests_send()
+
+
+@app.task
 def send_due_reminders() -> int:
     """Beat, daily: today's scheduled reminders (docs/reminders.md). At-most-once per
     reminder: each is claimed by inserting its row (one per period and kind) before it

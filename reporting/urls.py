@@ -4,12 +4,17 @@ from reporting import views
 from reporting.views import board as board_views
 from reporting.views import dashboards as dashboard_views
 from reporting.views import exports as export_views
-from reporting.views import review
+from reporting.views import notifications, review
 
 app_name = "reporting"
 
 urlpatterns = [
     path("reviews/", review.review_queue, name="review-queue"),
+    path(
+        "notifications/",
+        notifications.notification_settings,
+        name="notification-settings",
+    ),
     path(
         "submissions/<uuid:submission_code>/review/",
         review.submission_review,

@@ -387,6 +387,11 @@ ROUTES: dict[str, Route] = {
         get=row(a=200, coach_a=200, staff=200, fpo=200, out=200),
         post=row(a=200, coach_a=200, staff=200, fpo=200, out=200),
     ),
+    # A person's own notification settings: JFF's staff, who receive the staff e-mails.
+    "reporting:notification-settings": Route(
+        get=BOARD,
+        post=row(a=403, coach_a=ALLOWED, coach_b=ALLOWED, staff=ALLOWED, fpo=403, outsider_b=403),
+    ),
     # grantees
     "grantees:coalition-list": Route(get=row(a=200, coach_a=200, staff=200, fpo=200, out=200)),
     "grantees:coalition-detail": Route(coalition, get=READ_A),

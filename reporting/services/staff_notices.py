@@ -7,18 +7,53 @@ quarter, the version, who certified or returned it, the return reasons (their la
 a link to the review page, built from SITE_URL.
 """
 
+import datetime
+from collections import defaultdict
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
-from bpij.models import StaffRole, User
+from bpij.models import JFF_STAFF_ROLES, StaffRole, User
 from grantees.models import CoachAssignment
-from reporting.models import ReturnReason, Submission, SubmissionState
+from reporting.models import (
+    NotificationKind,
+    NotificationMode,
+    NotificationSetting,
+    ReturnReason,
+    StaffNotice,
+    Submission,
+    SubmissionState,
+)
 
-CERTIFIED = "certified"
-RETURNED = "returned"
+CERTIFIED = NotificationKind.CERTIFIED.value
+RETURNED = NotificationKind.RETURNED.value
 EVENTS = (CERTIFIED, RETURNED)
+# A person who never chose gets each e-mail as it happens: these e-mails are what a
+# reviewer acts on, and a new coach should not miss the first report sent to them.
+DEFAULT_MODE = NotificationMode.EACH.value
+
+
+def may_choose(user: User) -> bool:
+    """JFF's staff (coaches, program officers, JFF administrators) receive these e-mails
+    and so have a settings page; grantees and the FPO receive none of them."""
+    return user.staff_role in JFF_STAFF_ROLES
+
+
+def modes_of(user: User) -> dict[str, str]:
+    """{kind: mode} for every kind, defaults filled in."""
+    chosen = dict(NotificationSetting.objects.filter(user=user).values_list("kind", "mode"))
+    return {kind: chosen.get(kind, DEFAULT_MODE) for kind in NotificationKind.values}
+
+
+def settings_save(*, user: User, modes: dict[str, str]) -> None:
+    for kind, mode in modes.items():
+        NotificationSetting.objects.update_or_create(
+            user=user, kind=NotificationKind(kind), defaults={"mode": NotificationMode(mode)}
+        )
 
 
 def _reachable(users) -> list[User]:
@@ -98,8 +133,26 @@ def submission_notify_staff(*, submission_id: int, event: str) -> int:
         return 0
     context = event_context(submission, event)
     subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject_of(submission, event)
+    people = recipients(submission, event)
+    chosen = dict(
+        NotificationSetting.objects.filter(user__in=people, kind=event).values_list(
+            "user_id", "mode"
+        )
+    )
     messages = []
-    for person in recipients(submission, event):
+    for person in people:
+        mode = chosen.get(person.pk, DEFAULT_MODE)
+        if mode == NotificationMode.OFF:
+            continue
+        if mode == NotificationMode.DIGEST:
+            # Kept for the day's digest; a redelivered task finds the row already there.
+            StaffNotice.objects.get_or_create(
+                user=person,
+                kind=event,
+                submission=submission,
+                defaults={"coalition_id": submission.coalition_id},
+            )
+            continue
         personal = {"person": person, **context}
         message = EmailMultiAlternatives(
             subject=subject,
@@ -113,3 +166,68 @@ def submission_notify_staff(*, submission_id: int, event: str) -> int:
     if messages:
         get_connection().send_messages(messages)
     return len(messages)
+
+
+def _claim(user_id: int, now: datetime.datetime) -> list[StaffNotice]:
+    """Take a person's waiting events for one digest: marked before the e-mail is sent,
+    under a row lock that a concurrent run skips, so each event is in at most one."""
+    with transaction.atomic():
+        ids = list(
+            StaffNotice.objects.filter(user_id=user_id, digested_at=None)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        StaffNotice.objects.filter(pk__in=ids).update(digested_at=now)
+    return list(
+        StaffNotice.objects.filter(pk__in=ids)
+        .select_related("submission__period", "submission__reviewed_by", "coalition")
+        .order_by("created_at", "pk")
+    )
+
+
+def digests_send(*, now: datetime.datetime | None = None) -> int:
+    """Beat, daily: one e-mail per person with the events kept for their digest since
+    the last one. Returns how many digests were sent. At-most-once per event."""
+    now = now or timezone.now()
+    waiting = (
+        StaffNotice.objects.filter(digested_at=None).values_list("user_id", flat=True).distinct()
+    )
+    sent = 0
+    for user_id in sorted(set(waiting)):
+        notices = _claim(user_id, now)
+        person = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
+        if not notices or person is None:
+            continue
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for notice in notices:
+            submission = notice.submission
+            groups[notice.kind].append(
+                {
+                    "summary": subject_of(submission, notice.kind),
+                    "at": notice.created_at,
+                    **event_context(submission, notice.kind),
+                }
+            )
+        context = {
+            "person": person,
+            "sections": [
+                {"label": NotificationKind(kind).label, "events": groups[kind]}
+                for kind in NotificationKind.values
+                if groups[kind]
+            ],
+            "count": len(notices),
+            "settings_link": settings.SITE_URL + reverse("reporting:notification-settings"),
+        }
+        count = len(notices)
+        message = EmailMultiAlternatives(
+            subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+            + f"Daily digest: {count} report event{'' if count == 1 else 's'}",
+            body=render_to_string("email/staff_digest.txt", context),
+            to=[person.email],
+        )
+        message.attach_alternative(
+            render_to_string("email/staff_digest.html", context), "text/html"
+        )
+        message.send()
+        sent += 1
+    return sent

@@ -7,9 +7,9 @@ import pytest
 from django.core import mail
 
 from bpij.models import StaffRole
-from reporting import services
+from reporting import services, tasks
 from reporting.checks import synthetic
-from reporting.models import ReturnReason
+from reporting.models import NotificationSetting, ReturnReason, StaffNotice
 from reporting.services import staff_notices
 from tests import factories
 from tests.builders import LATE_REASON, checked_version, period_of, submitted_version
@@ -127,3 +127,94 @@ def test_staff_emails_carry_no_participant_data(cast, period, rollups):
         for text in (message.subject, message.body, message.alternatives[0][0]):
             for value in values:
                 assert value not in text
+
+
+# -- Settings and the daily digest --------------------------------------------------------
+
+SETTINGS_URL = "/notifications/"
+
+
+def certified(cast, period):
+    submission = submitted_version(period, cast.admin_a)
+    mail.outbox.clear()
+    return submission
+
+
+def test_a_person_chooses_per_kind_and_the_choice_is_kept(cast, client_for):
+    client = client_for(cast.officer)
+    page = client.get(SETTINGS_URL).content.decode()
+    # Never chosen: each e-mail, for every kind.
+    assert page.count('value="each" checked') == 2
+    response = client.post(SETTINGS_URL, {"certified": "digest", "returned": "off"})
+    assert response.status_code == 302
+    assert staff_notices.modes_of(cast.officer) == {"certified": "digest", "returned": "off"}
+    page = client.get(SETTINGS_URL).content.decode()
+    assert "Your notification settings are saved." in page
+    assert 'value="digest" checked' in page
+    assert 'value="off" checked' in page
+    # Another person's settings are their own.
+    assert staff_notices.modes_of(cast.coach_a) == {"certified": "each", "returned": "each"}
+
+
+def test_a_bad_choice_is_refused_with_what_would_be_right_and_nothing_saved(cast, client_for):
+    client = client_for(cast.coach_a)
+    response = client.post(SETTINGS_URL, {"certified": "weekly"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "is not a choice for “A report is certified”" in page
+    assert "each e-mail, daily digest or off" in page
+    assert "Choose how to hear that a report is returned" in page
+    assert not NotificationSetting.objects.filter(user=cast.coach_a).exists()
+
+
+def test_grantees_and_the_fpo_have_no_settings_page(cast, client_for):
+    fpo = factories.StaffFactory(email="fpo@dol.example", staff_role=StaffRole.FUNDER_VIEWER)
+    for person in (cast.admin_a, fpo):
+        assert client_for(person).get(SETTINGS_URL).status_code == 403
+
+
+def test_the_navigation_links_the_settings_page_for_staff_only(cast, client_for):
+    assert 'href="/notifications/"' in client_for(cast.coach_a).get("/reviews/").content.decode()
+    page = client_for(cast.admin_a).get(f"/coalitions/{cast.coalition_a.code}/reports/")
+    assert 'href="/notifications/"' not in page.content.decode()
+
+
+def test_off_sends_nothing_and_digest_keeps_the_event_for_the_days_digest(cast, period, rollups):
+    NotificationSetting.objects.create(user=cast.coach_a, kind="certified", mode="off")
+    NotificationSetting.objects.create(user=cast.officer, kind="certified", mode="digest")
+    submission = certified(cast, period)
+    assert (
+        staff_notices.submission_notify_staff(submission_id=submission.pk, event="certified") == 0
+    )
+    # A redelivered task keeps the event once.
+    staff_notices.submission_notify_staff(submission_id=submission.pk, event="certified")
+    assert not mail.outbox
+    assert StaffNotice.objects.filter(user=cast.officer, digested_at=None).count() == 1
+
+    services.submission_return(
+        submission=submission, actor=cast.coach_a, reasons=[ReturnReason.TARGETS], note="See."
+    )
+    # The return: each e-mail (never chosen otherwise).
+    assert staff_notices.submission_notify_staff(submission_id=submission.pk, event="returned") == 1
+    mail.outbox.clear()
+
+    assert tasks.send_staff_digests.delay().get() == 1
+    [digest] = mail.outbox
+    assert digest.to == ["officer@jff.example"]
+    assert "Daily digest: 1 report event" in digest.subject
+    for text in (digest.body, digest.alternatives[0][0]):
+        assert "Alpha Wind Coalition (test) certified its 2025Q3 report (version 1)" in text
+        assert f"/submissions/{submission.code}/review/" in text
+        assert "/notifications/" in text
+    # Each event at most once: the next run has nothing to send.
+    mail.outbox.clear()
+    assert tasks.send_staff_digests.delay().get() == 0
+    assert not mail.outbox
+
+
+def test_the_digest_runs_from_celery_beat_daily():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["send-staff-digests"]
+    assert entry["task"] == "reporting.tasks.send_staff_digests"
+    assert entry["schedule"].hour == {17}
