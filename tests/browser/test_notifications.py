@@ -30,7 +30,9 @@ def test_a_program_officer_chooses_how_to_be_told(cast, page: Page, sign_in, axe
     name = page.locator(".hub-nav-user__name").bounding_box()
     signout = page.get_by_role("button", name="Sign out").bounding_box()
     link = page.locator(".hub-nav-user__link").bounding_box()
-    assert name and signout and link
+    assert name is not None
+    assert signout is not None
+    assert link is not None
     assert abs(name["y"] - signout["y"]) < 8
     assert abs(link["y"] - signout["y"]) < 8
     axe.check(page, "notifications-settings")
