@@ -261,6 +261,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "reporting.tasks.send_staff_digests",
         "schedule": crontab(hour=17, minute=30),
     },
+    # Reports waiting in review too long remind the coaches, then the program officers
+    # (reporting.services.staff_notices.review_reminders_send), with the grantee reminders.
+    "send-review-reminders": {
+        "task": "reporting.tasks.send_review_reminders",
+        "schedule": crontab(hour=9, minute=15),
+    },
     # Stored files past the retention rule (reporting.services.retention), at night.
     "purge-uploads": {
         "task": "reporting.tasks.purge_uploads",
@@ -274,6 +280,11 @@ CELERY_TASK_ROUTES = {"reporting.tasks.render_export": {"queue": "exports"}}
 # Seconds an export may render before its worker kills it (soft limit 30 s earlier); a
 # request for an export left "rendering" longer than this starts it again.
 EXPORT_TIME_LIMIT = int(os.environ.get("EXPORT_TIME_LIMIT", "150"))
+# A version waiting in review (submitted or in review) more than this many days reminds
+# the coalition's coaches; more than REVIEW_ESCALATION_DAYS, the program officers too
+# (docs/reminders.md, "Reviewer reminders"). Each reminder once per version.
+REVIEW_REMINDER_DAYS = int(os.environ.get("REVIEW_REMINDER_DAYS", "5"))
+REVIEW_ESCALATION_DAYS = int(os.environ.get("REVIEW_ESCALATION_DAYS", "10"))
 
 # -- Security headers, sessions and request limits (docs/security.md) ----------
 # A signed-in session ends after this many seconds without activity (htmx polls do not

@@ -674,6 +674,7 @@ class NotificationKind(models.TextChoices):
 
     CERTIFIED = "certified", "A report is certified"
     RETURNED = "returned", "A report is returned"
+    REVIEW_WAITING = "review_waiting", "A report waits too long for review"
 
 
 class NotificationMode(models.TextChoices):
@@ -728,3 +729,36 @@ class StaffNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.kind} {self.submission}"
+
+
+class ReviewReminderStage(models.TextChoices):
+    COACH = "coach", "To the coalition's coaches"
+    OFFICERS = "officers", "To the program officers"
+
+
+class ReviewReminderQuerySet(TenantQuerySet["ReviewReminder"]):
+    pass
+
+
+class ReviewReminder(models.Model):
+    """A reminder that a version has waited in review too long (docs/reminders.md,
+    "Reviewer reminders"). Claimed by inserting this row — one per version and stage —
+    before anything is sent: at most once, like the grantee reminders."""
+
+    coalition = models.ForeignKey(Coalition, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=10, choices=ReviewReminderStage.choices)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    recipients = models.JSONField(default=list)
+
+    objects = ReviewReminderQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "stage"], name="one_review_reminder_per_stage"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} about {self.submission}"

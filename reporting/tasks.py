@@ -125,6 +125,17 @@ def send_staff_digests() -> int:
 
 
 @app.task
+def send_review_reminders() -> int:
+    """Beat, daily: remind reviewers of reports waiting in review too long
+    (docs/reminders.md, "Reviewer reminders"). At-most-once per version and stage: each
+    is claimed by inserting its row before it is sent."""
+    from reporting.services import staff_notices
+
+    with tenancy.system_scope():
+        return len(staff_notices.review_reminders_send())
+
+
+@app.task
 def send_due_reminders() -> int:
     """Beat, daily: today's scheduled reminders (docs/reminders.md). At-most-once per
     reminder: each is claimed by inserting its row (one per period and kind) before it

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,8 @@ from reporting.models import (
     NotificationMode,
     NotificationSetting,
     ReturnReason,
+    ReviewReminder,
+    ReviewReminderStage,
     StaffNotice,
     Submission,
     SubmissionState,
@@ -31,6 +33,7 @@ from reporting.models import (
 
 CERTIFIED = NotificationKind.CERTIFIED.value
 RETURNED = NotificationKind.RETURNED.value
+REVIEW_WAITING = NotificationKind.REVIEW_WAITING.value
 EVENTS = (CERTIFIED, RETURNED)
 # A person who never chose gets each e-mail as it happens: these e-mails are what a
 # reviewer acts on, and a new coach should not miss the first report sent to them.
@@ -111,6 +114,7 @@ def event_context(submission: Submission, event: str) -> dict:
         "period": period,
         "coalition": submission.coalition,
         "reasons": [ReturnReason(r).label for r in submission.return_reasons or []],
+        "days": waiting_days(submission),
         "link": settings.SITE_URL + reverse("reporting:submission-review", args=[submission.code]),
     }
 
@@ -120,6 +124,12 @@ def subject_of(submission: Submission, event: str) -> str:
     name = submission.coalition.name
     if event == CERTIFIED:
         return f"{name} certified its {quarter} report (version {submission.version})"
+    if event == REVIEW_WAITING:
+        days = waiting_days(submission)
+        return (
+            f"{name}'s {quarter} report (version {submission.version}) has waited "
+            f"{days} day{'' if days == 1 else 's'} for review"
+        )
     return f"{name}'s {quarter} report (version {submission.version}) was returned"
 
 
@@ -131,11 +141,16 @@ def submission_notify_staff(*, submission_id: int, event: str) -> int:
     submission = _submission(submission_id, event)
     if submission is None:
         return 0
-    context = event_context(submission, event)
-    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject_of(submission, event)
-    people = recipients(submission, event)
+    return deliver(submission, event, recipients(submission, event))
+
+
+def deliver(submission: Submission, kind: str, people: list[User]) -> int:
+    """Tell ``people`` of ``kind`` on ``submission`` as each has chosen: an e-mail now,
+    a row kept for their digest, or nothing. Returns how many e-mails were sent."""
+    context = event_context(submission, kind)
+    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject_of(submission, kind)
     chosen = dict(
-        NotificationSetting.objects.filter(user__in=people, kind=event).values_list(
+        NotificationSetting.objects.filter(user__in=people, kind=kind).values_list(
             "user_id", "mode"
         )
     )
@@ -148,7 +163,7 @@ def submission_notify_staff(*, submission_id: int, event: str) -> int:
             # Kept for the day's digest; a redelivered task finds the row already there.
             StaffNotice.objects.get_or_create(
                 user=person,
-                kind=event,
+                kind=kind,
                 submission=submission,
                 defaults={"coalition_id": submission.coalition_id},
             )
@@ -156,16 +171,70 @@ def submission_notify_staff(*, submission_id: int, event: str) -> int:
         personal = {"person": person, **context}
         message = EmailMultiAlternatives(
             subject=subject,
-            body=render_to_string(f"email/staff_{event}.txt", personal),
+            body=render_to_string(f"email/staff_{kind}.txt", personal),
             to=[person.email],
         )
         message.attach_alternative(
-            render_to_string(f"email/staff_{event}.html", personal), "text/html"
+            render_to_string(f"email/staff_{kind}.html", personal), "text/html"
         )
         messages.append(message)
     if messages:
         get_connection().send_messages(messages)
     return len(messages)
+
+
+def waiting_days(submission: Submission, now: datetime.datetime | None = None) -> int:
+    if submission.submitted_at is None:
+        return 0
+    return ((now or timezone.now()) - submission.submitted_at).days
+
+
+def review_reminders_send(*, now: datetime.datetime | None = None) -> list[ReviewReminder]:
+    """Beat, daily: remind the coaches of every version waiting in review (submitted or
+    in review) for more than REVIEW_REMINDER_DAYS, and the program officers of one
+    waiting more than REVIEW_ESCALATION_DAYS. At most once per version and stage: each
+    reminder is claimed by inserting its row (one per version and stage) before it is
+    sent, and committed first, so a second run or one running at once cannot send it
+    again; a failure after the claim is not retried."""
+    now = now or timezone.now()
+    first = now - datetime.timedelta(days=settings.REVIEW_REMINDER_DAYS)
+    second = now - datetime.timedelta(days=settings.REVIEW_ESCALATION_DAYS)
+    waiting = list(
+        Submission.objects.filter(
+            state__in=(SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW),
+            submitted_at__lt=first,
+        )
+        .select_related("coalition", "period", "reviewed_by")
+        .order_by("submitted_at", "pk")
+    )
+    claimed = set(
+        ReviewReminder.objects.filter(submission__in=waiting).values_list("submission_id", "stage")
+    )
+    done = []
+    for submission in waiting:
+        assert submission.submitted_at is not None  # a sent version always has one
+        stages = [ReviewReminderStage.COACH]
+        if submission.submitted_at < second:
+            stages.append(ReviewReminderStage.OFFICERS)
+        for stage in stages:
+            if (submission.pk, stage) in claimed:
+                continue
+            try:
+                with transaction.atomic():
+                    reminder = ReviewReminder.objects.create(
+                        coalition_id=submission.coalition_id, submission=submission, stage=stage
+                    )
+            except IntegrityError:
+                continue  # Another run claimed it between our read and our insert.
+            if stage == ReviewReminderStage.COACH:
+                people = coaches_of(submission.coalition_id)
+            else:
+                people = program_officers()
+            reminder.recipients = [p.email for p in people]
+            reminder.save(update_fields=["recipients"])
+            deliver(submission, REVIEW_WAITING, people)
+            done.append(reminder)
+    return done
 
 
 def _claim(user_id: int, now: datetime.datetime) -> list[StaffNotice]:

@@ -20,6 +20,10 @@ DESCRIPTIONS = {
     NotificationKind.RETURNED: (
         "A reviewer returns a version for revision (program officers; not the one who returned it)."
     ),
+    NotificationKind.REVIEW_WAITING: (
+        "A report has waited in review more than the set number of days: coaches are "
+        "reminded first, program officers some days later (once per version each)."
+    ),
 }
 
 

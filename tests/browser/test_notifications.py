@@ -45,7 +45,11 @@ def test_a_program_officer_chooses_how_to_be_told(cast, page: Page, sign_in, axe
     expect(certified.get_by_role("radio", name="Daily digest")).to_be_checked()
     expect(returned.get_by_role("radio", name="Off")).to_be_checked()
     axe.check(page, "notifications-saved")
-    assert staff_notices.modes_of(cast.officer) == {"certified": "digest", "returned": "off"}
+    assert staff_notices.modes_of(cast.officer) == {
+        "certified": "digest",
+        "returned": "off",
+        "review_waiting": "each",
+    }
 
     # A choice the page does not offer (a hand-made request) is refused, saying why.
     page.evaluate(
@@ -60,4 +64,8 @@ def test_a_program_officer_chooses_how_to_be_told(cast, page: Page, sign_in, axe
     expect(page.locator("main")).to_contain_text("is not a choice for “A report is certified”")
     axe.check(page, "notifications-refused")
     axe.assert_no_violations()
-    assert staff_notices.modes_of(cast.officer) == {"certified": "digest", "returned": "off"}
+    assert staff_notices.modes_of(cast.officer) == {
+        "certified": "digest",
+        "returned": "off",
+        "review_waiting": "each",
+    }

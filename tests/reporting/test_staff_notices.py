@@ -9,7 +9,13 @@ from django.core import mail
 from bpij.models import StaffRole
 from reporting import services, tasks
 from reporting.checks import synthetic
-from reporting.models import NotificationSetting, ReturnReason, StaffNotice
+from reporting.models import (
+    NotificationSetting,
+    ReturnReason,
+    ReviewReminder,
+    StaffNotice,
+    Submission,
+)
 from reporting.services import staff_notices
 from tests import factories
 from tests.builders import LATE_REASON, checked_version, period_of, submitted_version
@@ -144,16 +150,22 @@ def test_a_person_chooses_per_kind_and_the_choice_is_kept(cast, client_for):
     client = client_for(cast.officer)
     page = client.get(SETTINGS_URL).content.decode()
     # Never chosen: each e-mail, for every kind.
-    assert page.count('value="each" checked') == 2
-    response = client.post(SETTINGS_URL, {"certified": "digest", "returned": "off"})
+    assert page.count('value="each" checked') == 3
+    response = client.post(
+        SETTINGS_URL, {"certified": "digest", "returned": "off", "review_waiting": "each"}
+    )
     assert response.status_code == 302
-    assert staff_notices.modes_of(cast.officer) == {"certified": "digest", "returned": "off"}
+    assert staff_notices.modes_of(cast.officer) == {
+        "certified": "digest", "returned": "off", "review_waiting": "each",
+    }  # fmt: skip
     page = client.get(SETTINGS_URL).content.decode()
     assert "Your notification settings are saved." in page
     assert 'value="digest" checked' in page
     assert 'value="off" checked' in page
     # Another person's settings are their own.
-    assert staff_notices.modes_of(cast.coach_a) == {"certified": "each", "returned": "each"}
+    assert staff_notices.modes_of(cast.coach_a) == {
+        "certified": "each", "returned": "each", "review_waiting": "each",
+    }  # fmt: skip
 
 
 def test_a_bad_choice_is_refused_with_what_would_be_right_and_nothing_saved(cast, client_for):
@@ -218,3 +230,98 @@ def test_the_digest_runs_from_celery_beat_daily():
     entry = settings.CELERY_BEAT_SCHEDULE["send-staff-digests"]
     assert entry["task"] == "reporting.tasks.send_staff_digests"
     assert entry["schedule"].hour == {17}
+
+
+# -- Reviewer reminders -------------------------------------------------------------------
+
+
+def waited(submission, days: float):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    Submission.objects.filter(pk=submission.pk).update(
+        submitted_at=timezone.now() - timedelta(days=days)
+    )
+
+
+def reminders_to() -> list[str]:
+    return sorted(m.to[0] for m in mail.outbox if "for review" in m.subject)
+
+
+def test_a_report_waiting_in_review_reminds_the_coach_then_the_officers_once_each(
+    cast, period, rollups, settings
+):
+    settings.REVIEW_REMINDER_DAYS = 5
+    settings.REVIEW_ESCALATION_DAYS = 10
+    submission = certified(cast, period)
+    waited(submission, 4.9)
+    assert tasks.send_review_reminders.delay().get() == 0
+    assert not mail.outbox
+
+    waited(submission, 6)
+    assert tasks.send_review_reminders.delay().get() == 1
+    assert reminders_to() == ["coach@jff.example"]
+    [message] = mail.outbox
+    assert "Alpha Wind Coalition (test)'s 2025Q3 report (version 1) has waited 6 days" in (
+        message.subject
+    )
+    for text in (message.body, message.alternatives[0][0]):
+        assert f"/submissions/{submission.code}/review/" in text
+        assert "not yet taken up" in text
+    # Once per version: the next day's run does not remind the coach again.
+    mail.outbox.clear()
+    waited(submission, 7)
+    assert tasks.send_review_reminders.delay().get() == 0
+    assert not mail.outbox
+
+    # Taken into review but still undecided past the second threshold: the officers.
+    services.submission_review_start(submission=submission, actor=cast.coach_a)
+    waited(submission, 11)
+    assert tasks.send_review_reminders.delay().get() == 1
+    assert reminders_to() == ["officer@jff.example"]
+    assert "in review" in mail.outbox[0].body
+    mail.outbox.clear()
+    assert tasks.send_review_reminders.delay().get() == 0
+    assert not mail.outbox
+    assert sorted(
+        ReviewReminder.objects.filter(submission=submission).values_list("stage", "recipients")
+    ) == [("coach", ["coach@jff.example"]), ("officers", ["officer@jff.example"])]
+
+
+def test_a_decided_report_reminds_nobody(cast, period, rollups, settings):
+    settings.REVIEW_REMINDER_DAYS = 5
+    settings.REVIEW_ESCALATION_DAYS = 10
+    submission = certified(cast, period)
+    services.submission_return(
+        submission=submission, actor=cast.coach_a, reasons=[ReturnReason.OTHER], note="See."
+    )
+    waited(submission, 30)
+    mail.outbox.clear()
+    assert tasks.send_review_reminders.delay().get() == 0
+    assert not mail.outbox
+
+
+def test_a_long_wait_found_late_sends_both_and_the_setting_is_read(cast, period, rollups, settings):
+    settings.REVIEW_REMINDER_DAYS = 2
+    settings.REVIEW_ESCALATION_DAYS = 3
+    submission = certified(cast, period)
+    waited(submission, 3.5)
+    assert tasks.send_review_reminders.delay().get() == 2
+    assert reminders_to() == ["coach@jff.example", "officer@jff.example"]
+
+
+def test_a_reviewer_reminder_follows_the_persons_setting(cast, period, rollups, settings):
+    settings.REVIEW_REMINDER_DAYS = 5
+    NotificationSetting.objects.create(user=cast.coach_a, kind="review_waiting", mode="digest")
+    submission = certified(cast, period)
+    waited(submission, 6)
+    tasks.send_review_reminders.delay().get()
+    assert not mail.outbox
+    assert tasks.send_staff_digests.delay().get() == 1
+    assert "has waited 6 days for review" in mail.outbox[0].body
+
+
+def test_reviewer_reminders_run_from_celery_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["send-review-reminders"]
+    assert entry["task"] == "reporting.tasks.send_review_reminders"
