@@ -325,3 +325,48 @@ def test_a_reviewer_reminder_follows_the_persons_setting(cast, period, rollups, 
 def test_reviewer_reminders_run_from_celery_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["send-review-reminders"]
     assert entry["task"] == "reporting.tasks.send_review_reminders"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_remind_the_coach_once_and_digest_each_event_once(cast, settings):
+    """Beat's reminder run and a second one (a redelivery, a second beat) at the same
+    moment: the claim row decides, so the coach is reminded once; two digest runs at
+    once put the event in one digest."""
+    import threading
+
+    from django.db import connection
+
+    from bpij import tenancy
+
+    settings.REVIEW_REMINDER_DAYS = 5
+    period = period_of(cast.coalition_a, "2025Q3")
+    submission = submitted_version(period, cast.admin_a, participants=10)
+    NotificationSetting.objects.create(user=cast.officer, kind="certified", mode="digest")
+    staff_notices.submission_notify_staff(submission_id=submission.pk, event="certified")
+    waited(submission, 6)
+    mail.outbox.clear()
+
+    def twice(run) -> list[int]:
+        barrier = threading.Barrier(2)
+        results: list[int] = []
+
+        def act():
+            try:
+                with tenancy.system_scope():
+                    barrier.wait(5)
+                    results.append(run())
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=act) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(15)
+        return sorted(results)
+
+    assert twice(lambda: len(staff_notices.review_reminders_send())) == [0, 1]
+    assert reminders_to() == ["coach@jff.example"]
+    mail.outbox.clear()
+    assert twice(staff_notices.digests_send) == [0, 1]
+    assert [m.to for m in mail.outbox] == [["officer@jff.example"]]
