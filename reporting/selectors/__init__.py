@@ -311,19 +311,25 @@ def file_failures(submission: Submission) -> dict[str, FileFailure]:
     return failures
 
 
-def previous_accepted(submission: Submission) -> Submission | None:
-    """The coalition's latest accepted version of an earlier quarter: what H01 and H02
-    compared the files with."""
+def accepted_before(period) -> Submission | None:
+    """The coalition's latest accepted version of a quarter before ``period``: what H01
+    and H02 compare the files with, what certification compares them with, and the
+    report the next cumulative file starts from."""
     return (
         Submission.objects.filter(
-            coalition_id=submission.coalition_id,
+            coalition_id=period.coalition_id,
             state=SubmissionState.ACCEPTED,
-            period__start_date__lt=submission.period.start_date,
+            period__start_date__lt=period.start_date,
         )
-        .select_related("period")
+        .select_related("period", "coalition")
         .order_by("-period__start_date", "-version")
         .first()
     )
+
+
+def previous_accepted(submission: Submission) -> Submission | None:
+    """The coalition's latest accepted version of a quarter before the version's."""
+    return accepted_before(submission.period)
 
 
 def mass_finding_rows(submission: Submission, code: str) -> list[dict]:

@@ -7,13 +7,12 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Max, OuterRef, Subquery
 
-from reporting import pii
+from reporting import pii, selectors
 from reporting.models import (
     ParticipantRecord,
     PlacementRecord,
     ReportingPeriod,
     Submission,
-    SubmissionState,
     Upload,
     UploadKind,
 )
@@ -41,20 +40,6 @@ def certify_opens(period: ReportingPeriod) -> date:
 def days_late(period: ReportingPeriod, today: date) -> int:
     """Days after the due date (0 on or before it)."""
     return max((today - period.due_date).days, 0)
-
-
-def _last_accepted(submission: Submission) -> Submission | None:
-    """The coalition's latest accepted version of an earlier quarter."""
-    return (
-        Submission.objects.filter(
-            coalition_id=submission.coalition_id,
-            state=SubmissionState.ACCEPTED,
-            period__start_date__lt=submission.period.start_date,
-        )
-        .select_related("period")
-        .order_by("-period__start_date", "-version")
-        .first()
-    )
 
 
 def _newest_activity(submission: Submission) -> dict[str, date | None]:
@@ -105,7 +90,7 @@ def certify_warnings(
     if uploads is None:
         uploads = {u.kind: u for u in Upload.objects.filter(submission=submission, is_current=True)}
     if previous is None:
-        last = _last_accepted(submission)
+        last = selectors.previous_accepted(submission)
         before = (
             {u.kind: u for u in Upload.objects.filter(submission=last, is_current=True)}
             if last

@@ -451,18 +451,8 @@ def can_download_originals(user: User, coalition: Coalition) -> bool:
 
 
 def last_accepted(period: ReportingPeriod) -> Submission | None:
-    """The coalition's latest accepted version of a quarter before ``period``: the report
-    the next cumulative file starts from."""
-    return (
-        Submission.objects.filter(
-            coalition_id=period.coalition_id,
-            state=SubmissionState.ACCEPTED,
-            period__start_date__lt=period.start_date,
-        )
-        .select_related("period", "coalition")
-        .order_by("-period__start_date", "-version")
-        .first()
-    )
+    """The report the next cumulative file starts from (``selectors.accepted_before``)."""
+    return selectors.accepted_before(period)
 
 
 def _file_rows(submission: Submission, kind: str) -> pl.DataFrame:
@@ -522,18 +512,6 @@ def start_from_workbook(
         detail={"submission": str(accepted.code), "what": f"start-from {kind}"},
     )
     return accepted, workbook
-
-
-def _previous_accepted(submission: Submission) -> Submission | None:
-    return (
-        Submission.objects.filter(
-            coalition_id=submission.coalition_id,
-            state=SubmissionState.ACCEPTED,
-            period__start_date__lt=submission.period.start_date,
-        )
-        .order_by("-period__start_date", "-version")
-        .first()
-    )
 
 
 def _stored_ssns(submission: Submission) -> pl.DataFrame:
@@ -642,7 +620,7 @@ def submission_check(*, submission_id: int) -> bool:
             originals[upload.kind] = handle.read()
         return upload.original_name, originals[upload.kind]
 
-    previous = _previous_accepted(submission)
+    previous = selectors.previous_accepted(submission)
     history = checks.History(records.history_frame(previous)) if previous else None
     stored: list[pl.DataFrame] = []
 
