@@ -4,10 +4,15 @@ the contract's format), beside each indicator its cohort, with the header fields
 provenance stamp on every page, and the PDF tagged for accessibility."""
 
 import io
+import os
 import re
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings
 from django.test import TestCase
 from django.utils import timezone
 from pypdf import PdfReader
@@ -347,6 +352,74 @@ def test_the_report_is_a_tagged_pdf_with_language_title_and_author(alpha_pdf, ca
     }
     assert fonts
     assert all("Liberation" in name or "DejaVu" in name for name in fonts)
+
+
+# A fresh interpreter prints the page: fontconfig reads its configuration once per
+# process, so each font set needs a process of its own. (reporting.services first: it
+# settles the selectors' import cycle, as Django's app loading does in the app.)
+RENDER = (
+    "import sys, django; django.setup(); import reporting.services; "
+    "from reporting.pdf import render_pdf; "
+    "sys.stdout.buffer.write(render_pdf(open(sys.argv[1], encoding='utf-8').read()))"
+)
+
+
+def _render_elsewhere(html_path, fontconfig_file=None) -> PdfReader:
+    env = dict(os.environ)
+    env.pop("FONTCONFIG_FILE", None)
+    if fontconfig_file is not None:
+        env["FONTCONFIG_FILE"] = str(fontconfig_file)
+    done = subprocess.run(
+        [sys.executable, "-c", RENDER, str(html_path)],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+    return read(done.stdout)
+
+
+def _embedded_fonts(reader: PdfReader) -> set[str]:
+    # "/ABCDEF+BPIJ-Liberation-Sans-Bold": the subset tag differs from run to run.
+    return {
+        str(font.get_object()["/BaseFont"]).split("+", 1)[-1]
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+
+
+def test_the_same_report_prints_the_same_on_a_machine_with_other_fonts(reports, tmp_path):
+    """A host with another font set (here only DejaVu Sans) prints the same text in the
+    same embedded fonts as this one: the PDF uses only the font shipped with the app."""
+    rollups = [reports["alpha"], reports["bravo"]]
+    pages = {
+        "report": pdf.coalition_report_html(
+            period_id=reports["alpha"].period_id, provenance=provenance_of(rollups[:1])
+        ),
+        "summary": pdf.program_summary_html(quarter=QUARTER, provenance=provenance_of(rollups)),
+    }
+    other_fonts = tmp_path / "fonts"
+    other_fonts.mkdir()
+    shutil.copy("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", other_fonts)
+    shutil.copy("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", other_fonts)
+    other_host = tmp_path / "fonts.conf"
+    other_host.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f"<dir>{other_fonts}</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>"
+    )
+    for name, html in pages.items():
+        page = tmp_path / f"{name}.html"
+        page.write_text(html, encoding="utf-8")
+        here, there = _render_elsewhere(page), _render_elsewhere(page, other_host)
+        assert text_of(here).encode() == text_of(there).encode(), name
+        assert _embedded_fonts(here) == _embedded_fonts(there), name
+        assert _embedded_fonts(here), name
+        assert all(font.startswith("BPIJ-Liberation-Sans") for font in _embedded_fonts(here)), (
+            name,
+            _embedded_fonts(here),
+        )
+        assert len(here.pages) == len(there.pages), name
 
 
 def test_a_period_without_a_version_that_counts_cannot_be_reported(reports):
