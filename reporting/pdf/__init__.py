@@ -60,7 +60,7 @@ def coalition_report_html(*, period_id: int, provenance: dict) -> str:
     report = reports.coalition_report(period_id=period_id, provenance=provenance)
     return render_to_string(
         "reporting/pdf/coalition_report.html",
-        {"report": report, "provenance": report.provenance},
+        {"report": report, "provenance": report.provenance, "form": reports.FORM},
     )
 
 
@@ -75,7 +75,7 @@ def program_summary_html(*, quarter: str, provenance: dict) -> str:
     summary = reports.program_summary(quarter=quarter, provenance=provenance)
     return render_to_string(
         "reporting/pdf/program_summary.html",
-        {"summary": summary, "provenance": summary.provenance},
+        {"summary": summary, "provenance": summary.provenance, "form": reports.FORM},
     )
 
 

@@ -41,16 +41,94 @@ CQ, R4, GTD = figures.WINDOW_NAMES
 SECTIONS = list(dict.fromkeys(section for _, _, section in FIGURES))
 RATE_KEYS = {"E-1", "E-3", "E-4", "E-5"}
 INDICATOR_KEYS = ("E-1", "E-2", "E-3", "E-4", "E-5")
-# The program summary's one row per coalition: grant-to-date key figures.
-KEY_FIGURES = (
-    ("A-2", "Served"),
-    ("C-1", "Began training"),
-    ("C-3", "Completed training"),
-    ("C-4", "Earned a credential"),
-    ("D-1", "Entered employment"),
-    ("D-2", "Training-related"),
-    ("E-1", "Employed Q2 after exit (E-1)"),
+# Every figure's line of the ETA-9173-H1B quarterly performance report as the PDFs print
+# it: line number and caption, in DOL's wording (docs/exports.md). DATA-CONTRACT.md §4
+# numbers the lines of sections A, C, D and E; section B lists its categories without
+# numbers, so they are numbered B-1 to B-25 in the contract's order.
+_B_LINES = {
+    "B-sex-male": "Male",
+    "B-sex-female": "Female",
+    "B-sex-unknown": "Sex: did not self-identify",
+    "B-hispanic": "Hispanic/Latino",
+    "B-race-american-indian": "American Indian or Alaska Native",
+    "B-race-asian": "Asian",
+    "B-race-black": "Black or African American",
+    "B-race-pacific-islander": "Native Hawaiian or Other Pacific Islander",
+    "B-race-white": "White",
+    "B-race-multiple": "More than one race",
+    "B-age-17-29": "Age at entry 17–29 (youth and young adults)",
+    "B-age-30-44": "Age at entry 30–44",
+    "B-age-45-54": "Age at entry 45–54",
+    "B-age-55-plus": "Age at entry 55 and over",
+    "B-veteran": "Eligible veteran status",
+    "B-disability": "Individual with a disability",
+    "B-low-income": "Low-income individual",
+    "B-incumbent": "Incumbent worker",
+    "B-employed-at-entry": "Employment status at entry: employed",
+    "B-unemployed-at-entry": "Employment status at entry: unemployed",
+    "B-not-in-labor-force": "Employment status at entry: not in the labor force",
+    "B-edu-none": "Highest education: no secondary credential",
+    "B-edu-secondary": "Highest education: secondary diploma or equivalent",
+    "B-edu-postsecondary": "Highest education: postsecondary below a bachelor's degree",
+    "B-edu-bachelors-plus": "Highest education: bachelor's degree or beyond",
+}
+DOL_LINES: dict[str, tuple[str, str]] = {
+    "A-1": ("A-1", "Total exiters"),
+    "A-2": ("A-2", "Total participants served"),
+    "A-3": ("A-3", "Total new participants"),
+    **{key: (f"B-{n}", caption) for n, (key, caption) in enumerate(_B_LINES.items(), 1)},
+    "C-1": ("C-1", "Total participants who began training"),
+    "C-2": ("C-2", "Total participants who began registered apprenticeship training"),
+    "C-3": ("C-3", "Total participants who completed training"),
+    "C-4": ("C-4", "Total participants who earned a credential"),
+    "D-1": ("D-1", "Total participants who entered employment"),
+    "D-2": ("D-2", "Total participants who entered training-related employment"),
+    "D-3": ("D-3", "Median hourly wage at placement"),
+    "D-4": ("D-4", "Incumbent workers retained"),
+    "D-5": ("D-5", "Incumbent workers advanced"),
+    "E-1": ("E-1", "Employment rate — 2nd quarter after exit"),
+    "E-2": ("E-2", "Median earnings — 2nd quarter after exit"),
+    "E-3": ("E-3", "Employment rate — 4th quarter after exit"),
+    "E-4": ("E-4", "Credential attainment rate"),
+    "E-5": ("E-5", "Measurable skill gains rate (program year to date)"),
+}
+
+
+def line_label(key: str) -> str:
+    """A figure's line as the form prints it: "A-2 Total participants served"."""
+    line, caption = DOL_LINES[key]
+    return f"{line} {caption}"
+
+
+# The form: its number, the OMB control number printed in its corner, and the funding
+# acknowledgement DOL asks of every grant-funded product (docs/exports.md).
+FORM_NUMBER = "ETA-9173-H1B"
+FORM_TITLE = "H-1B Skills Training Grants Quarterly Performance Report"
+OMB_CONTROL_NUMBER = "1205-0521"
+FUNDING_ACKNOWLEDGEMENT = (
+    "This workforce product was funded by a grant awarded by the U.S. Department of "
+    "Labor's Employment and Training Administration. The product was created by the "
+    "grantee and does not necessarily reflect the official position of the U.S. "
+    "Department of Labor. The Department of Labor makes no guarantees, warranties, or "
+    "assurances of any kind, express or implied, with respect to such information, "
+    "including any information on linked sites and including, but not limited to, "
+    "accuracy of the information or its completeness, timeliness, usefulness, adequacy, "
+    "continued availability, or ownership."
 )
+
+
+@dataclass(frozen=True)
+class Form:
+    number: str = FORM_NUMBER
+    title: str = FORM_TITLE
+    omb_control_number: str = OMB_CONTROL_NUMBER
+    funding_acknowledgement: str = FUNDING_ACKNOWLEDGEMENT
+
+
+FORM = Form()
+
+# The program summary's one row per coalition: grant-to-date key figures.
+KEY_FIGURES = ("A-2", "C-1", "C-3", "C-4", "D-1", "D-2", "E-1")
 
 # -- Formatting (DATA-CONTRACT.md §4, §6) ---------------------------------------------
 
@@ -192,7 +270,8 @@ class Column:
 @dataclass
 class FigureRow:
     key: str
-    label: str
+    line: str  # the form's line number, "B-5"
+    label: str  # its caption as the form prints it
     values: list[str]
     # E indicators: the cohort each window's value covers; empty for A–D.
     cohorts: list[str] = field(default_factory=list)
@@ -230,11 +309,13 @@ def sections_for(figures_json: dict, quarter: Quarter, grant_start: date) -> lis
     windows = figures_json["windows"]
     cohorts = figures.cohort_periods(quarter, grant_start)
     sections: dict[str, list[FigureRow]] = {title: [] for title in SECTIONS}
-    for key, label, section in FIGURES:
+    for key, _, section in FIGURES:
+        line, caption = DOL_LINES[key]
         sections[section].append(
             FigureRow(
                 key=key,
-                label=label,
+                line=line,
+                label=caption,
                 values=[format_value(key, windows[w].get(key)) for w in figures.WINDOW_NAMES],
                 cohorts=[format_cohort(key, cohorts[w].get(key)) for w in figures.WINDOW_NAMES]
                 if key.startswith("E-")
@@ -279,6 +360,15 @@ class CoalitionReport:
     @property
     def title(self) -> str:
         return f"Quarterly performance report, {self.coalition.name}, {self.period.quarter}"
+
+    @property
+    def period_text(self) -> str:
+        """The reporting period as the form's title block prints it."""
+        return f"{self.period.quarter} ({self.columns[0].span})"
+
+    @property
+    def reporter(self) -> str:
+        return f"{self.coalition.name}, grant {self.grant.award_number}"
 
     @property
     def state_label(self) -> str:
@@ -481,7 +571,11 @@ class SegmentTable:
 
     @property
     def headers(self) -> list[str]:
-        return self.breakdown.headers
+        return [line_label(key) for key in dashboards.BREAKDOWN_KEYS]
+
+    @property
+    def rate_header(self) -> str:
+        return line_label("E-1")
 
     @property
     def is_long(self) -> bool:
@@ -538,7 +632,7 @@ class ProgramSummary:
     breakdowns: list[SegmentTable]
     progress: list[dashboards.Pace]
     provenance: Provenance
-    headers: list[str] = field(default_factory=lambda: [label for _, label in KEY_FIGURES])
+    headers: list[str] = field(default_factory=lambda: [line_label(key) for key in KEY_FIGURES])
     # The rows and findings of the current files of every version that counts for the
     # quarter (the reports the figures come from; drafts and test uploads left out).
     files: quality.FilesQuality = field(default_factory=quality.FilesQuality)
@@ -546,6 +640,14 @@ class ProgramSummary:
     @property
     def title(self) -> str:
         return f"BPIJ program-wide summary, {self.quarter}"
+
+    @property
+    def heading(self) -> str:
+        return f"Program-wide Summary, {self.quarter}"
+
+    @property
+    def period_text(self) -> str:
+        return f"{self.quarter} ({self.columns[0].span})"
 
     @property
     def due(self) -> date:
@@ -628,7 +730,7 @@ class ProgramSummary:
 
 def _key_values(figures_json: dict) -> list[str]:
     to_date = figures_json["windows"][GTD]
-    return [format_value(key, to_date.get(key)) for key, _ in KEY_FIGURES]
+    return [format_value(key, to_date.get(key)) for key in KEY_FIGURES]
 
 
 def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:

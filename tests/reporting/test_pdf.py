@@ -22,6 +22,7 @@ from reporting import figures, pdf, services
 from reporting.checks import synthetic
 from reporting.models import ProgramRollup, Rollup, Submission, SubmissionState, Upload
 from reporting.selectors import FIGURES
+from reporting.selectors import reports as reports_selectors
 from tests import builders, factories
 
 QUARTER = "2025Q3"
@@ -88,12 +89,12 @@ def cohort(key: str, span) -> str:
 
 
 def figure_rows(result: dict, quarter: Quarter, grant_start) -> list[list[str]]:
-    """One list of expected strings per figure key, in report order: item, measure, and
-    each window's value (and cohort for the E indicators)."""
+    """One list of expected strings per figure key, in report order: the form's line and
+    caption, and each window's value (and cohort for the E indicators)."""
     cohorts = figures.cohort_periods(quarter, grant_start)
     rows = []
-    for key, label, _ in FIGURES:
-        row = [key, label]
+    for key, _, _ in FIGURES:
+        row = list(reports_selectors.DOL_LINES[key])
         for window in figures.WINDOW_NAMES:
             row.append(shown(key, result["windows"][window][key]))
             if key.startswith("E-"):
@@ -200,6 +201,89 @@ def test_the_report_prints_every_figure_of_every_section_and_window_as_the_roll_
     for row in rows:
         assert_in_order(text, row)
     assert_in_order(text, [" ".join(row) for row in rows])
+
+
+# Section B's categories in the contract's order (DATA-CONTRACT.md §4), as the form's
+# lines B-1 to B-25 print them.
+B_LINES = [
+    "Male", "Female", "Sex: did not self-identify", "Hispanic/Latino",
+    "American Indian or Alaska Native", "Asian", "Black or African American",
+    "Native Hawaiian or Other Pacific Islander", "White", "More than one race",
+    "Age at entry 17–29 (youth and young adults)", "Age at entry 30–44",
+    "Age at entry 45–54", "Age at entry 55 and over", "Eligible veteran status",
+    "Individual with a disability", "Low-income individual", "Incumbent worker",
+    "Employment status at entry: employed", "Employment status at entry: unemployed",
+    "Employment status at entry: not in the labor force",
+    "Highest education: no secondary credential",
+    "Highest education: secondary diploma or equivalent",
+    "Highest education: postsecondary below a bachelor's degree",
+    "Highest education: bachelor's degree or beyond",
+]  # fmt: skip
+
+
+def _assert_form_lines(text: str) -> None:
+    assert not re.search(r"\b[A-E]-[a-z]", text), "an internal figure slug is printed"
+    assert_in_order(
+        text,
+        [
+            "A-1 Total exiters",
+            "A-2 Total participants served",
+            "A-3 Total new participants",
+            *(f"B-{n} {caption}" for n, caption in enumerate(B_LINES, 1)),
+            "C-1 Total participants who began training",
+            "C-2 Total participants who began registered apprenticeship training",
+            "C-3 Total participants who completed training",
+            "C-4 Total participants who earned a credential",
+            "D-1 Total participants who entered employment",
+            "D-2 Total participants who entered training-related employment",
+            "D-3 Median hourly wage at placement",
+            "E-1 Employment rate — 2nd quarter after exit",
+        ],
+    )
+
+
+def _assert_form_title_and_funding(text: str) -> None:
+    assert_in_order(
+        text,
+        [
+            "U.S. DEPARTMENT OF LABOR · EMPLOYMENT AND TRAINING ADMINISTRATION",  # small caps
+            "OMB Control No. 1205-0521",
+            "Form ETA-9173-H1B",
+            "Reporting period: 2025Q3 (Jul 1 – Sep 30, 2025)",
+            "Funding acknowledgement",
+            "This workforce product was funded by a grant awarded by the U.S. Department of "
+            "Labor's Employment and Training Administration.",
+        ],
+    )
+
+
+def test_the_report_labels_every_figure_with_its_form_line_under_the_forms_title_block(
+    alpha_pdf,
+):
+    text = text_of(alpha_pdf)
+    _assert_form_lines(text)
+    _assert_form_title_and_funding(text)
+    assert_in_order(text, ["Quarterly Performance Report", "Reporting period"])
+
+
+def test_the_summary_labels_every_figure_with_its_form_line_under_the_forms_title_block(
+    summary_pdf,
+):
+    text = text_of(summary_pdf)
+    _assert_form_lines(text)
+    _assert_form_title_and_funding(text)
+    # The coalition table's and the breakdowns' columns name their lines too.
+    assert_in_order(
+        text,
+        [
+            "Every coalition's key figures",
+            "A-2 Total participants served",
+            "E-1 Employment rate — 2nd quarter after exit",
+            "By sector",
+            "A-2 Total participants served",
+            "D-1 Total participants who entered employment",
+        ],
+    )
 
 
 def test_the_report_shows_rates_with_their_parts_and_n_a_for_an_empty_cohort(reports, alpha_pdf):
