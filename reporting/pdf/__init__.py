@@ -70,16 +70,25 @@ def coalition_report_pdf(*, period_id: int, provenance: dict) -> bytes:
     return render_pdf(coalition_report_html(period_id=period_id, provenance=provenance))
 
 
-def program_summary_html(*, quarter: str, provenance: dict) -> str:
-    """The page the program summary PDF is printed from."""
-    summary = reports.program_summary(quarter=quarter, provenance=provenance)
+def program_summary_html(*, quarter: str, provenance: dict, accepted_only: bool = False) -> str:
+    """The page the program summary PDF is printed from; ``accepted_only``: the summary
+    made for DOL, whose figures count accepted reports only."""
+    from reporting.services.rollups import accepted_program_rows
+
+    summary = reports.program_summary(
+        quarter=quarter,
+        provenance=provenance,
+        accepted_segments=accepted_program_rows(quarter=quarter) if accepted_only else None,
+    )
     return render_to_string(
         "reporting/pdf/program_summary.html",
         {"summary": summary, "provenance": summary.provenance, "form": reports.FORM},
     )
 
 
-def program_summary_pdf(*, quarter: str, provenance: dict) -> bytes:
+def program_summary_pdf(*, quarter: str, provenance: dict, accepted_only: bool = False) -> bytes:
     """Every coalition's key figures for the quarter, the program totals, breakdowns by
     sector, state and track, and submission timeliness."""
-    return render_pdf(program_summary_html(quarter=quarter, provenance=provenance))
+    return render_pdf(
+        program_summary_html(quarter=quarter, provenance=provenance, accepted_only=accepted_only)
+    )

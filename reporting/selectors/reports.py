@@ -532,10 +532,23 @@ class CoalitionRow:
     version: int | None
     due: date
     first_sent: datetime | None
+    # The version that counts (submitted, in review or accepted) and whether JFF has
+    # accepted it; a summary for DOL counts only accepted ones.
+    counts: bool = False
+    accepted: bool = False
 
     @property
     def reported(self) -> bool:
         return bool(self.values)
+
+    @property
+    def standing(self) -> str:
+        """Which reports the summary's figures rest on, in words."""
+        if self.accepted:
+            return "Accepted"
+        if self.counts:
+            return "Submitted, not yet accepted"
+        return "No report that counts"
 
     @property
     def timeliness_key(self) -> str:
@@ -633,6 +646,8 @@ class ProgramSummary:
     progress: list[dashboards.Pace]
     provenance: Provenance
     headers: list[str] = field(default_factory=lambda: [line_label(key) for key in KEY_FIGURES])
+    # Made for DOL: the figures count accepted reports only.
+    accepted_only: bool = False
     # The rows and findings of the current files of every version that counts for the
     # quarter (the reports the figures come from; drafts and test uploads left out).
     files: quality.FilesQuality = field(default_factory=quality.FilesQuality)
@@ -669,7 +684,32 @@ class ProgramSummary:
 
     @property
     def accepted(self) -> int:
-        return sum(1 for r in self.rows if r.status == board.STATE_LABELS["accepted"])
+        return len(self.accepted_rows)
+
+    @property
+    def accepted_rows(self) -> list[CoalitionRow]:
+        return [r for r in self.rows if r.accepted]
+
+    @property
+    def submitted_rows(self) -> list[CoalitionRow]:
+        """Reports that count as submitted (sent, in review) but are not yet accepted."""
+        return [r for r in self.rows if r.counts and not r.accepted]
+
+    @property
+    def basis(self) -> str:
+        """Which reports the figures count, in one sentence."""
+        if self.accepted_only:
+            waiting = len(self.submitted_rows)
+            return (
+                f"Made for the U.S. Department of Labor: the figures count accepted reports "
+                f"only ({self.accepted}); {waiting} submitted but not yet accepted "
+                f"{'is' if waiting == 1 else 'are'} listed without figures."
+            )
+        return (
+            f"The figures count every report that counts: {self.accepted} accepted and "
+            f"{len(self.submitted_rows)} submitted but not yet accepted (JFF's review may "
+            "still change them)."
+        )
 
     def _count(self, key: str) -> int:
         return sum(1 for r in self.rows if r.timeliness_key == key)
@@ -733,11 +773,25 @@ def _key_values(figures_json: dict) -> list[str]:
     return [format_value(key, to_date.get(key)) for key in KEY_FIGURES]
 
 
-def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
-    """Every coalition with a period in ``quarter``, and the program's roll-ups."""
+def program_summary(
+    *,
+    quarter: str,
+    provenance: dict,
+    accepted_segments: list[ProgramRollup] | None = None,
+) -> ProgramSummary:
+    """Every coalition with a period in ``quarter``, and the program's roll-ups.
+
+    With ``accepted_segments`` (the program roll-up of the accepted reports only,
+    ``services.rollups.accepted_program_rows``) the summary is the one made for DOL:
+    its figures, targets and data quality count accepted reports only."""
     chosen = Quarter.parse(quarter)
     stamp = Provenance(provenance)
-    segments = list(ProgramRollup.objects.filter(quarter=str(chosen)).order_by("segment"))
+    accepted_only = accepted_segments is not None
+    segments = (
+        sorted(accepted_segments, key=lambda s: s.segment)
+        if accepted_segments is not None
+        else list(ProgramRollup.objects.filter(quarter=str(chosen)).order_by("segment"))
+    )
     program = next((s for s in segments if s.segment == "program"), None)
     periods = (
         ReportingPeriod.objects.filter(quarter=str(chosen))
@@ -745,12 +799,13 @@ def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
         .prefetch_related(Prefetch("submissions", queryset=Submission.objects.order_by("-version")))
         .order_by("coalition__name")
     )
-    rollups = {
+    counting = {
         r.period_id: r
         for r in Rollup.objects.filter(quarter=str(chosen)).only(
-            "period_id", "submission_id", "figures"
+            "period_id", "submission_id", "figures", "accepted"
         )
     }
+    rollups = {k: r for k, r in counting.items() if r.accepted or not accepted_only}
     files = sum(
         quality.counted_files(r.submission_id for r in rollups.values()).values(),
         quality.FilesQuality(),
@@ -775,6 +830,8 @@ def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
                 version=status.version,
                 due=period.due_date,
                 first_sent=first.submitted_at if first else None,
+                counts=period.pk in counting,
+                accepted=period.pk in counting and counting[period.pk].accepted,
             )
         )
     breakdowns = []
@@ -827,4 +884,5 @@ def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
         progress=progress,
         provenance=stamp,
         files=files,
+        accepted_only=accepted_only,
     )

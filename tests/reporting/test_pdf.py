@@ -717,3 +717,66 @@ def test_the_summarys_data_quality_box_counts_only_the_reports_files(fixed_then_
     assert squeeze(f"Rows in the reports' files {rows:,}") in box
     assert squeeze(f"Findings 0 errors, {warnings:,} warnings") in box
     assert squeeze(f"Findings per 1,000 rows {1000 * warnings / rows:,.1f}") in box
+
+
+# -- Accepted and submitted reports in the program summary ------------------------------
+
+
+def test_the_summary_says_which_reports_are_accepted_and_which_only_submitted(reports, summary_pdf):
+    text = text_of(summary_pdf)
+    alpha, bravo = reports["alpha"].coalition.name, reports["bravo"].coalition.name
+    assert_in_order(
+        text,
+        [
+            "Submitted, not yet accepted",
+            "1 of 3",
+            "Figures count",
+            "Accepted and submitted reports",
+            "The figures count every report that counts: 1 accepted and 1 submitted but not "
+            "yet accepted",
+            f"Accepted by JFF (counted) 1 {alpha}",
+            f"Submitted, not yet accepted (counted) 1 {bravo}",
+        ],
+    )
+
+
+def test_the_summary_for_dol_counts_accepted_reports_only(reports):
+    """Alpha's report is accepted, Bravo's only submitted: the summary made for DOL has
+    Alpha's figures as the program's, and Bravo listed without figures."""
+    alpha, bravo = reports["alpha"], reports["bravo"]
+    made = read(
+        pdf.program_summary_pdf(
+            quarter=QUARTER, provenance=provenance_of([alpha]), accepted_only=True
+        )
+    )
+    text = text_of(made)
+    assert_in_order(
+        text,
+        [
+            "Reports in the figures",
+            "1 of 3 (accepted)",
+            "Accepted reports only",
+            "Made for the U.S. Department of Labor: the figures count accepted reports only "
+            "(1); 1 submitted but not yet accepted is listed without figures.",
+            f"Accepted by JFF (counted) 1 {alpha.coalition.name}",
+            f"Submitted, not yet accepted (not counted) 1 {bravo.coalition.name}",
+        ],
+    )
+    # The program total is Alpha's alone; Bravo's row has no figures.
+    assert_in_order(
+        text,
+        [
+            alpha.coalition.name,
+            *key_figures(alpha.figures),
+            bravo.coalition.name,
+            "Not counted: submitted, not yet accepted by JFF",
+            "Program total",
+            "1 of 3 accepted",
+            *key_figures(alpha.figures),
+        ],
+    )
+    # Section A to E of the program are Alpha's figures, window by window.
+    grant_start = alpha.period.grant.start_date
+    for row in figure_rows(alpha.figures, Quarter.parse(QUARTER), grant_start):
+        assert_in_order(text, row)
+    assert "accepted reports only" in made.pages[0].extract_text()  # the running head
