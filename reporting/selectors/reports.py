@@ -536,6 +536,7 @@ class CoalitionRow:
     # accepted it; a summary for DOL counts only accepted ones.
     counts: bool = False
     accepted: bool = False
+    new_participants: int | None = None  # A-3, this quarter, when its figures are in
 
     @property
     def reported(self) -> bool:
@@ -635,6 +636,22 @@ class SegmentTable:
 
 
 @dataclass
+class BehindPace:
+    """A coalition's target it is behind pace on, for the executive summary."""
+
+    coalition: Coalition
+    pace: dashboards.Pace
+
+    @property
+    def measure(self) -> str:
+        return line_label(self.pace.measure)
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
+@dataclass
 class ProgramSummary:
     quarter: Quarter
     program: ProgramRollup | None
@@ -648,6 +665,8 @@ class ProgramSummary:
     headers: list[str] = field(default_factory=lambda: [line_label(key) for key in KEY_FIGURES])
     # Made for DOL: the figures count accepted reports only.
     accepted_only: bool = False
+    # The executive summary's coalitions behind pace on a target, furthest behind first.
+    behind: list[BehindPace] = field(default_factory=list)
     # The rows and findings of the current files of every version that counts for the
     # quarter (the reports the figures come from; drafts and test uploads left out).
     files: quality.FilesQuality = field(default_factory=quality.FilesQuality)
@@ -738,6 +757,80 @@ class ProgramSummary:
     @property
     def findings_per_thousand(self) -> str:
         return quality.per_thousand_text(self.files)
+
+    # -- The executive summary: sentences made from the figures, no free text ---------
+
+    @property
+    def highlights(self) -> list[str]:
+        out = [
+            f"{self.reported} of {self.total} coalitions' {self.quarter} reports are in the "
+            f"figures ({self.accepted} accepted, {len(self.submitted_rows)} submitted and not "
+            f"yet accepted{', not counted' if self.accepted_only else ''}); "
+            f"{self.on_time} of {self.total} were first sent on time ({self.on_time_rate})."
+        ]
+        if self.program is None or not self.reported:
+            return out
+        gtd = self.program.figures["windows"][GTD]
+        cq = self.program.figures["windows"][CQ]
+        out += [
+            f"{format_count(gtd.get('A-2'))} participants served grant to date, "
+            f"{format_count(cq.get('A-3'))} of them new this quarter (A-2, A-3).",
+            f"{format_count(gtd.get('C-1'))} began training, {format_count(gtd.get('C-3'))} "
+            f"completed it and {format_count(gtd.get('C-4'))} earned a credential, grant to "
+            "date (C-1, C-3, C-4).",
+            f"{format_count(gtd.get('D-1'))} entered employment, "
+            f"{format_count(gtd.get('D-2'))} of them in training-related jobs, grant to date "
+            f"(D-1, D-2); median hourly wage at placement this quarter "
+            f"{format_value('D-3', cq.get('D-3'))} (D-3).",
+            f"Employment rate in the 2nd quarter after exit, grant to date: "
+            f"{format_value('E-1', gtd.get('E-1'))} (E-1).",
+        ]
+        out += [
+            f"Program pace, {p.label.lower()}: {format_count(p.actual)} of a target of "
+            f"{format_count(p.target)}"
+            + ("" if p.progress is None else f" ({p.progress:.1f}%)")
+            + f", {format_count(p.expected)} expected by now: {p.status.lower()}."
+            for p in self.progress
+        ]
+        return out
+
+    @property
+    def risks(self) -> list[str]:
+        out = []
+        missing = [f"{r.coalition.name} ({r.status.lower()})" for r in self.rows if not r.counts]
+        if missing:
+            out.append(
+                f"{_plural(len(missing), 'coalition has', 'coalitions have')} no "
+                f"{self.quarter} report that counts yet, so not in the figures: "
+                f"{', '.join(missing)}."
+            )
+        late = [r.coalition.name for r in self.rows if r.timeliness_key == "late"]
+        if late:
+            out.append(
+                f"{_plural(len(late), 'report was', 'reports were')} first sent after the "
+                f"due date: {', '.join(late)}."
+            )
+        waiting = [r.coalition.name for r in self.submitted_rows]
+        if waiting:
+            out.append(
+                f"{_plural(len(waiting), 'report is', 'reports are')} submitted but not yet "
+                f"accepted ({', '.join(waiting)}): "
+                + (
+                    "left out of these figures."
+                    if self.accepted_only
+                    else "their figures may still change in JFF's review."
+                )
+            )
+        for row in self.rows:
+            if row.reported and row.new_participants == 0:
+                out.append(f"{row.coalition.name}: no new participants this quarter (A-3).")
+        if self.files.errors:
+            out.append(
+                f"{_plural(self.files.errors, 'error', 'errors')} in the files of the reports "
+                f"counted ({self.findings_per_thousand} findings per 1,000 rows); rows with an "
+                "error are held back and not counted."
+            )
+        return out
 
     @cached_property
     def progress_chart(self) -> SafeString:
@@ -830,6 +923,7 @@ def program_summary(
                 version=status.version,
                 due=period.due_date,
                 first_sent=first.submitted_at if first else None,
+                new_participants=rollup.figures["windows"][CQ].get("A-3") if rollup else None,
                 counts=period.pk in counting,
                 accepted=period.pk in counting and counting[period.pk].accepted,
             )
@@ -873,6 +967,27 @@ def program_summary(
         for t in sorted(targets, key=lambda t: Measure.values.index(t["measure"]))
     ]
     grant_start = min((t["start"] for t in targets), default=chosen.start)
+    # Each counted coalition's own targets against its own grant-to-date figures.
+    by_period = {p.coalition_id: p for p in periods if p.pk in rollups}
+    behind = []
+    for target in (
+        Target.objects.filter(coalition_id__in=by_period)
+        .select_related("grant")
+        .order_by("coalition_id", "measure")
+    ):
+        period = by_period[target.coalition_id]
+        pace = dashboards.Pace(
+            measure=target.measure,
+            label=str(labels.get(target.measure, target.measure)),
+            target=target.value,
+            actual=rollups[period.pk].figures["windows"][GTD].get(target.measure),
+            grant_start=target.grant.start_date,
+            grant_end=target.grant.end_date,
+            quarter=chosen,
+        )
+        if pace.status in ("Behind", "Slightly behind"):
+            behind.append(BehindPace(period.coalition, pace))
+    behind.sort(key=lambda b: (b.pace.actual or 0) / max(b.pace.expected, 1))
     return ProgramSummary(
         quarter=chosen,
         program=program,
@@ -885,4 +1000,5 @@ def program_summary(
         provenance=stamp,
         files=files,
         accepted_only=accepted_only,
+        behind=behind,
     )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from grantees.calendar import Quarter
+from grantees.models import US_STATES
 from reporting import figures, pdf, services
 from reporting.checks import synthetic
 from reporting.models import ProgramRollup, Rollup, Submission, SubmissionState, Upload
@@ -780,3 +781,74 @@ def test_the_summary_for_dol_counts_accepted_reports_only(reports):
     for row in figure_rows(alpha.figures, Quarter.parse(QUARTER), grant_start):
         assert_in_order(text, row)
     assert "accepted reports only" in made.pages[0].extract_text()  # the running head
+
+
+# -- The executive summary and the by-state table --------------------------------------
+
+
+def test_the_summary_opens_with_an_executive_summary_drawn_from_the_figures(reports, summary_pdf):
+    first_page = summary_pdf.pages[0].extract_text()
+    program = ProgramRollup.objects.get(quarter=QUARTER, segment="program")
+    gtd, cq = (
+        program.figures["windows"]["grant_to_date"],
+        program.figures["windows"]["current_quarter"],
+    )
+    alpha = reports["alpha"]
+    alpha_c1 = alpha.figures["windows"]["grant_to_date"]["C-1"]
+    assert_in_order(
+        first_page,
+        [
+            "Executive summary",
+            "Highlights",
+            "2 of 3 coalitions' 2025Q3 reports are in the figures (1 accepted, 1 submitted and "
+            "not yet accepted)",
+            f"{gtd['A-2']:,} participants served grant to date, {cq['A-3']:,} of them new this "
+            "quarter (A-2, A-3).",
+            f"{gtd['C-1']:,} began training, {gtd['C-3']:,} completed it and {gtd['C-4']:,} "
+            "earned a credential, grant to date (C-1, C-3, C-4).",
+            f"Employment rate in the 2nd quarter after exit, grant to date: "
+            f"{shown('E-1', gtd['E-1'])} (E-1).",
+            "Coalitions behind pace on a target",
+            f"{alpha.coalition.name} C-1 Total participants who began training 300 {alpha_c1}",
+            "Behind",
+            "Risks",
+            "1 coalition has no 2025Q3 report that counts yet, so not in the figures: "
+            f"{reports['charlie'].name} (overdue).",
+            f"1 report is submitted but not yet accepted ({reports['bravo'].coalition.name}): "
+            "their figures may still change in JFF's review.",
+        ],
+    )
+
+
+# Thirty more states, each served by a coalition with a 2025Q3 period and no report yet.
+MORE_STATES = [
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN",
+    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV",
+    "NH", "NJ",
+]  # fmt: skip
+
+
+def test_the_by_state_table_is_kept_together_with_its_header(reports):
+    for n, state in enumerate(MORE_STATES):
+        coalition = factories.GrantFactory(
+            coalition__name=f"State coalition {n} (test)",
+            coalition__slug=f"state-{n}",
+            coalition__states_served=[state],
+        ).coalition
+        builders.period_of(coalition, QUARTER)
+    services.rollup_program(quarter=QUARTER)
+    rollups = [reports["alpha"], reports["bravo"]]
+    made = read(pdf.program_summary_pdf(quarter=QUARTER, provenance=provenance_of(rollups)))
+    pages = [squeeze(page.extract_text()) for page in made.pages]
+    rows = [
+        squeeze(f"{name} {'1 of 1' if code in ('OR', 'TX') else '0 of 1'}")
+        for code, name in US_STATES.items()
+        if code in {*MORE_STATES, "OR", "TX", "WA"}
+    ]
+    assert len(rows) == 33
+    holding = [i for i, page in enumerate(pages) if any(row in page for row in rows)]
+    # The table's 33 rows are on one page, under the table's header row.
+    assert len(holding) == 1, holding
+    (page,) = [pages[i] for i in holding]
+    assert all(row in page for row in rows)
+    assert squeeze("State Coalitions reporting A-2 Total participants served") in page
