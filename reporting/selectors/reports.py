@@ -635,16 +635,42 @@ class SegmentTable:
         ]
 
 
+# The executive summary lists this many coalitions behind pace, furthest behind first,
+# and counts the rest, so it stays one page with all 34 coalitions.
+BEHIND_SHOWN = 6
+# A risk names at most this many coalitions, then says how many more.
+NAMES_SHOWN = 8
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(names[:NAMES_SHOWN])
+    more = len(names) - NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _share_of_expected(pace: dashboards.Pace) -> float:
+    return (pace.actual or 0) / max(pace.expected, 1)
+
+
 @dataclass
 class BehindPace:
-    """A coalition's target it is behind pace on, for the executive summary."""
+    """A coalition behind pace on one or more of its targets, for the executive summary."""
 
     coalition: Coalition
-    pace: dashboards.Pace
+    behind: list[dashboards.Pace]  # the targets it is behind pace on
+    targets: int  # how many targets it has
 
     @property
-    def measure(self) -> str:
-        return line_label(self.pace.measure)
+    def furthest(self) -> dashboards.Pace:
+        return min(self.behind, key=_share_of_expected)
+
+    @property
+    def furthest_label(self) -> str:
+        return line_label(self.furthest.measure)
+
+    @property
+    def share_text(self) -> str:
+        return f"{100 * _share_of_expected(self.furthest):.0f}%"
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -666,7 +692,16 @@ class ProgramSummary:
     # Made for DOL: the figures count accepted reports only.
     accepted_only: bool = False
     # The executive summary's coalitions behind pace on a target, furthest behind first.
-    behind: list[BehindPace] = field(default_factory=list)
+    behind_all: list[BehindPace] = field(default_factory=list)
+
+    @property
+    def behind(self) -> list[BehindPace]:
+        return self.behind_all[:BEHIND_SHOWN]
+
+    @property
+    def behind_more(self) -> int:
+        return max(len(self.behind_all) - BEHIND_SHOWN, 0)
+
     # The rows and findings of the current files of every version that counts for the
     # quarter (the reports the figures come from; drafts and test uploads left out).
     files: quality.FilesQuality = field(default_factory=quality.FilesQuality)
@@ -785,13 +820,16 @@ class ProgramSummary:
             f"Employment rate in the 2nd quarter after exit, grant to date: "
             f"{format_value('E-1', gtd.get('E-1'))} (E-1).",
         ]
-        out += [
-            f"Program pace, {p.label.lower()}: {format_count(p.actual)} of a target of "
-            f"{format_count(p.target)}"
-            + ("" if p.progress is None else f" ({p.progress:.1f}%)")
-            + f", {format_count(p.expected)} expected by now: {p.status.lower()}."
-            for p in self.progress
-        ]
+        if self.progress:
+            out.append(
+                "Program pace against the summed targets: "
+                + "; ".join(
+                    f"{p.label.lower()} {format_count(p.actual)} of {format_count(p.target)}, "
+                    f"{format_count(p.expected)} expected by now ({p.status.lower()})"
+                    for p in self.progress
+                )
+                + "."
+            )
         return out
 
     @property
@@ -802,19 +840,19 @@ class ProgramSummary:
             out.append(
                 f"{_plural(len(missing), 'coalition has', 'coalitions have')} no "
                 f"{self.quarter} report that counts yet, so not in the figures: "
-                f"{', '.join(missing)}."
+                f"{_names(missing)}."
             )
         late = [r.coalition.name for r in self.rows if r.timeliness_key == "late"]
         if late:
             out.append(
                 f"{_plural(len(late), 'report was', 'reports were')} first sent after the "
-                f"due date: {', '.join(late)}."
+                f"due date: {_names(late)}."
             )
         waiting = [r.coalition.name for r in self.submitted_rows]
         if waiting:
             out.append(
                 f"{_plural(len(waiting), 'report is', 'reports are')} submitted but not yet "
-                f"accepted ({', '.join(waiting)}): "
+                f"accepted ({_names(waiting)}): "
                 + (
                     "left out of these figures."
                     if self.accepted_only
@@ -969,7 +1007,7 @@ def program_summary(
     grant_start = min((t["start"] for t in targets), default=chosen.start)
     # Each counted coalition's own targets against its own grant-to-date figures.
     by_period = {p.coalition_id: p for p in periods if p.pk in rollups}
-    behind = []
+    paces: dict[int, list[dashboards.Pace]] = {}
     for target in (
         Target.objects.filter(coalition_id__in=by_period)
         .select_related("grant")
@@ -985,9 +1023,14 @@ def program_summary(
             grant_end=target.grant.end_date,
             quarter=chosen,
         )
-        if pace.status in ("Behind", "Slightly behind"):
-            behind.append(BehindPace(period.coalition, pace))
-    behind.sort(key=lambda b: (b.pace.actual or 0) / max(b.pace.expected, 1))
+        paces.setdefault(period.pk, []).append(pace)
+    behind = []
+    for period_id, own in paces.items():
+        late = [p for p in own if p.status in ("Behind", "Slightly behind")]
+        if late:
+            coalition = next(p.coalition for p in periods if p.pk == period_id)
+            behind.append(BehindPace(coalition, late, len(own)))
+    behind.sort(key=lambda b: (_share_of_expected(b.furthest), b.coalition.name))
     return ProgramSummary(
         quarter=chosen,
         program=program,
@@ -1000,5 +1043,5 @@ def program_summary(
         provenance=stamp,
         files=files,
         accepted_only=accepted_only,
-        behind=behind,
+        behind_all=behind,
     )

@@ -794,7 +794,7 @@ def test_the_summary_opens_with_an_executive_summary_drawn_from_the_figures(repo
         program.figures["windows"]["current_quarter"],
     )
     alpha = reports["alpha"]
-    alpha_c1 = alpha.figures["windows"]["grant_to_date"]["C-1"]
+    alpha_a2 = alpha.figures["windows"]["grant_to_date"]["A-2"]
     assert_in_order(
         first_page,
         [
@@ -809,8 +809,9 @@ def test_the_summary_opens_with_an_executive_summary_drawn_from_the_figures(repo
             f"Employment rate in the 2nd quarter after exit, grant to date: "
             f"{shown('E-1', gtd['E-1'])} (E-1).",
             "Coalitions behind pace on a target",
-            f"{alpha.coalition.name} C-1 Total participants who began training 300 {alpha_c1}",
-            "Behind",
+            # Alpha is behind on both its targets, furthest on A-2 (80 of 270 expected by
+            # now, 30%, against C-1's 50 of 126).
+            f"{alpha.coalition.name} 2 of 2 A-2 Total participants served 640 {alpha_a2}",
             "Risks",
             "1 coalition has no 2025Q3 report that counts yet, so not in the figures: "
             f"{reports['charlie'].name} (overdue).",
