@@ -41,16 +41,94 @@ CQ, R4, GTD = figures.WINDOW_NAMES
 SECTIONS = list(dict.fromkeys(section for _, _, section in FIGURES))
 RATE_KEYS = {"E-1", "E-3", "E-4", "E-5"}
 INDICATOR_KEYS = ("E-1", "E-2", "E-3", "E-4", "E-5")
-# The program summary's one row per coalition: grant-to-date key figures.
-KEY_FIGURES = (
-    ("A-2", "Served"),
-    ("C-1", "Began training"),
-    ("C-3", "Completed training"),
-    ("C-4", "Earned a credential"),
-    ("D-1", "Entered employment"),
-    ("D-2", "Training-related"),
-    ("E-1", "Employed Q2 after exit (E-1)"),
+# Every figure's line of the ETA-9173-H1B quarterly performance report as the PDFs print
+# it: line number and caption, in DOL's wording (docs/exports.md). DATA-CONTRACT.md §4
+# numbers the lines of sections A, C, D and E; section B lists its categories without
+# numbers, so they are numbered B-1 to B-25 in the contract's order.
+_B_LINES = {
+    "B-sex-male": "Male",
+    "B-sex-female": "Female",
+    "B-sex-unknown": "Sex: did not self-identify",
+    "B-hispanic": "Hispanic/Latino",
+    "B-race-american-indian": "American Indian or Alaska Native",
+    "B-race-asian": "Asian",
+    "B-race-black": "Black or African American",
+    "B-race-pacific-islander": "Native Hawaiian or Other Pacific Islander",
+    "B-race-white": "White",
+    "B-race-multiple": "More than one race",
+    "B-age-17-29": "Age at entry 17–29 (youth and young adults)",
+    "B-age-30-44": "Age at entry 30–44",
+    "B-age-45-54": "Age at entry 45–54",
+    "B-age-55-plus": "Age at entry 55 and over",
+    "B-veteran": "Eligible veteran status",
+    "B-disability": "Individual with a disability",
+    "B-low-income": "Low-income individual",
+    "B-incumbent": "Incumbent worker",
+    "B-employed-at-entry": "Employment status at entry: employed",
+    "B-unemployed-at-entry": "Employment status at entry: unemployed",
+    "B-not-in-labor-force": "Employment status at entry: not in the labor force",
+    "B-edu-none": "Highest education: no secondary credential",
+    "B-edu-secondary": "Highest education: secondary diploma or equivalent",
+    "B-edu-postsecondary": "Highest education: postsecondary below a bachelor's degree",
+    "B-edu-bachelors-plus": "Highest education: bachelor's degree or beyond",
+}
+DOL_LINES: dict[str, tuple[str, str]] = {
+    "A-1": ("A-1", "Total exiters"),
+    "A-2": ("A-2", "Total participants served"),
+    "A-3": ("A-3", "Total new participants"),
+    **{key: (f"B-{n}", caption) for n, (key, caption) in enumerate(_B_LINES.items(), 1)},
+    "C-1": ("C-1", "Total participants who began training"),
+    "C-2": ("C-2", "Total participants who began registered apprenticeship training"),
+    "C-3": ("C-3", "Total participants who completed training"),
+    "C-4": ("C-4", "Total participants who earned a credential"),
+    "D-1": ("D-1", "Total participants who entered employment"),
+    "D-2": ("D-2", "Total participants who entered training-related employment"),
+    "D-3": ("D-3", "Median hourly wage at placement"),
+    "D-4": ("D-4", "Incumbent workers retained"),
+    "D-5": ("D-5", "Incumbent workers advanced"),
+    "E-1": ("E-1", "Employment rate — 2nd quarter after exit"),
+    "E-2": ("E-2", "Median earnings — 2nd quarter after exit"),
+    "E-3": ("E-3", "Employment rate — 4th quarter after exit"),
+    "E-4": ("E-4", "Credential attainment rate"),
+    "E-5": ("E-5", "Measurable skill gains rate (program year to date)"),
+}
+
+
+def line_label(key: str) -> str:
+    """A figure's line as the form prints it: "A-2 Total participants served"."""
+    line, caption = DOL_LINES[key]
+    return f"{line} {caption}"
+
+
+# The form: its number, the OMB control number printed in its corner, and the funding
+# acknowledgement DOL asks of every grant-funded product (docs/exports.md).
+FORM_NUMBER = "ETA-9173-H1B"
+FORM_TITLE = "H-1B Skills Training Grants Quarterly Performance Report"
+OMB_CONTROL_NUMBER = "1205-0521"
+FUNDING_ACKNOWLEDGEMENT = (
+    "This workforce product was funded by a grant awarded by the U.S. Department of "
+    "Labor's Employment and Training Administration. The product was created by the "
+    "grantee and does not necessarily reflect the official position of the U.S. "
+    "Department of Labor. The Department of Labor makes no guarantees, warranties, or "
+    "assurances of any kind, express or implied, with respect to such information, "
+    "including any information on linked sites and including, but not limited to, "
+    "accuracy of the information or its completeness, timeliness, usefulness, adequacy, "
+    "continued availability, or ownership."
 )
+
+
+@dataclass(frozen=True)
+class Form:
+    number: str = FORM_NUMBER
+    title: str = FORM_TITLE
+    omb_control_number: str = OMB_CONTROL_NUMBER
+    funding_acknowledgement: str = FUNDING_ACKNOWLEDGEMENT
+
+
+FORM = Form()
+
+# The program summary's one row per coalition: grant-to-date key figures.
+KEY_FIGURES = ("A-2", "C-1", "C-3", "C-4", "D-1", "D-2", "E-1")
 
 # -- Formatting (DATA-CONTRACT.md §4, §6) ---------------------------------------------
 
@@ -192,7 +270,8 @@ class Column:
 @dataclass
 class FigureRow:
     key: str
-    label: str
+    line: str  # the form's line number, "B-5"
+    label: str  # its caption as the form prints it
     values: list[str]
     # E indicators: the cohort each window's value covers; empty for A–D.
     cohorts: list[str] = field(default_factory=list)
@@ -230,11 +309,13 @@ def sections_for(figures_json: dict, quarter: Quarter, grant_start: date) -> lis
     windows = figures_json["windows"]
     cohorts = figures.cohort_periods(quarter, grant_start)
     sections: dict[str, list[FigureRow]] = {title: [] for title in SECTIONS}
-    for key, label, section in FIGURES:
+    for key, _, section in FIGURES:
+        line, caption = DOL_LINES[key]
         sections[section].append(
             FigureRow(
                 key=key,
-                label=label,
+                line=line,
+                label=caption,
                 values=[format_value(key, windows[w].get(key)) for w in figures.WINDOW_NAMES],
                 cohorts=[format_cohort(key, cohorts[w].get(key)) for w in figures.WINDOW_NAMES]
                 if key.startswith("E-")
@@ -279,6 +360,15 @@ class CoalitionReport:
     @property
     def title(self) -> str:
         return f"Quarterly performance report, {self.coalition.name}, {self.period.quarter}"
+
+    @property
+    def period_text(self) -> str:
+        """The reporting period as the form's title block prints it."""
+        return f"{self.period.quarter} ({self.columns[0].span})"
+
+    @property
+    def reporter(self) -> str:
+        return f"{self.coalition.name}, grant {self.grant.award_number}"
 
     @property
     def state_label(self) -> str:
@@ -442,10 +532,24 @@ class CoalitionRow:
     version: int | None
     due: date
     first_sent: datetime | None
+    # The version that counts (submitted, in review or accepted) and whether JFF has
+    # accepted it; a summary for DOL counts only accepted ones.
+    counts: bool = False
+    accepted: bool = False
+    new_participants: int | None = None  # A-3, this quarter, when its figures are in
 
     @property
     def reported(self) -> bool:
         return bool(self.values)
+
+    @property
+    def standing(self) -> str:
+        """Which reports the summary's figures rest on, in words."""
+        if self.accepted:
+            return "Accepted"
+        if self.counts:
+            return "Submitted, not yet accepted"
+        return "No report that counts"
 
     @property
     def timeliness_key(self) -> str:
@@ -481,7 +585,11 @@ class SegmentTable:
 
     @property
     def headers(self) -> list[str]:
-        return self.breakdown.headers
+        return [line_label(key) for key in dashboards.BREAKDOWN_KEYS]
+
+    @property
+    def rate_header(self) -> str:
+        return line_label("E-1")
 
     @property
     def is_long(self) -> bool:
@@ -527,6 +635,48 @@ class SegmentTable:
         ]
 
 
+# The executive summary lists this many coalitions behind pace, furthest behind first,
+# and counts the rest, so it stays one page with all 34 coalitions.
+BEHIND_SHOWN = 6
+# A risk names at most this many coalitions, then says how many more.
+NAMES_SHOWN = 8
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(names[:NAMES_SHOWN])
+    more = len(names) - NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _share_of_expected(pace: dashboards.Pace) -> float:
+    return (pace.actual or 0) / max(pace.expected, 1)
+
+
+@dataclass
+class BehindPace:
+    """A coalition behind pace on one or more of its targets, for the executive summary."""
+
+    coalition: Coalition
+    behind: list[dashboards.Pace]  # the targets it is behind pace on
+    targets: int  # how many targets it has
+
+    @property
+    def furthest(self) -> dashboards.Pace:
+        return min(self.behind, key=_share_of_expected)
+
+    @property
+    def furthest_label(self) -> str:
+        return line_label(self.furthest.measure)
+
+    @property
+    def share_text(self) -> str:
+        return f"{100 * _share_of_expected(self.furthest):.0f}%"
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
 @dataclass
 class ProgramSummary:
     quarter: Quarter
@@ -538,7 +688,20 @@ class ProgramSummary:
     breakdowns: list[SegmentTable]
     progress: list[dashboards.Pace]
     provenance: Provenance
-    headers: list[str] = field(default_factory=lambda: [label for _, label in KEY_FIGURES])
+    headers: list[str] = field(default_factory=lambda: [line_label(key) for key in KEY_FIGURES])
+    # Made for DOL: the figures count accepted reports only.
+    accepted_only: bool = False
+    # The executive summary's coalitions behind pace on a target, furthest behind first.
+    behind_all: list[BehindPace] = field(default_factory=list)
+
+    @property
+    def behind(self) -> list[BehindPace]:
+        return self.behind_all[:BEHIND_SHOWN]
+
+    @property
+    def behind_more(self) -> int:
+        return max(len(self.behind_all) - BEHIND_SHOWN, 0)
+
     # The rows and findings of the current files of every version that counts for the
     # quarter (the reports the figures come from; drafts and test uploads left out).
     files: quality.FilesQuality = field(default_factory=quality.FilesQuality)
@@ -546,6 +709,14 @@ class ProgramSummary:
     @property
     def title(self) -> str:
         return f"BPIJ program-wide summary, {self.quarter}"
+
+    @property
+    def heading(self) -> str:
+        return f"Program-wide Summary, {self.quarter}"
+
+    @property
+    def period_text(self) -> str:
+        return f"{self.quarter} ({self.columns[0].span})"
 
     @property
     def due(self) -> date:
@@ -567,7 +738,32 @@ class ProgramSummary:
 
     @property
     def accepted(self) -> int:
-        return sum(1 for r in self.rows if r.status == board.STATE_LABELS["accepted"])
+        return len(self.accepted_rows)
+
+    @property
+    def accepted_rows(self) -> list[CoalitionRow]:
+        return [r for r in self.rows if r.accepted]
+
+    @property
+    def submitted_rows(self) -> list[CoalitionRow]:
+        """Reports that count as submitted (sent, in review) but are not yet accepted."""
+        return [r for r in self.rows if r.counts and not r.accepted]
+
+    @property
+    def basis(self) -> str:
+        """Which reports the figures count, in one sentence."""
+        if self.accepted_only:
+            waiting = len(self.submitted_rows)
+            return (
+                f"Made for the U.S. Department of Labor: the figures count accepted reports "
+                f"only ({self.accepted}); {waiting} submitted but not yet accepted "
+                f"{'is' if waiting == 1 else 'are'} listed without figures."
+            )
+        return (
+            f"The figures count every report that counts: {self.accepted} accepted and "
+            f"{len(self.submitted_rows)} submitted but not yet accepted (JFF's review may "
+            "still change them)."
+        )
 
     def _count(self, key: str) -> int:
         return sum(1 for r in self.rows if r.timeliness_key == key)
@@ -596,6 +792,83 @@ class ProgramSummary:
     @property
     def findings_per_thousand(self) -> str:
         return quality.per_thousand_text(self.files)
+
+    # -- The executive summary: sentences made from the figures, no free text ---------
+
+    @property
+    def highlights(self) -> list[str]:
+        out = [
+            f"{self.reported} of {self.total} coalitions' {self.quarter} reports are in the "
+            f"figures ({self.accepted} accepted, {len(self.submitted_rows)} submitted and not "
+            f"yet accepted{', not counted' if self.accepted_only else ''}); "
+            f"{self.on_time} of {self.total} were first sent on time ({self.on_time_rate})."
+        ]
+        if self.program is None or not self.reported:
+            return out
+        gtd = self.program.figures["windows"][GTD]
+        cq = self.program.figures["windows"][CQ]
+        out += [
+            f"{format_count(gtd.get('A-2'))} participants served grant to date, "
+            f"{format_count(cq.get('A-3'))} of them new this quarter (A-2, A-3).",
+            f"{format_count(gtd.get('C-1'))} began training, {format_count(gtd.get('C-3'))} "
+            f"completed it and {format_count(gtd.get('C-4'))} earned a credential, grant to "
+            "date (C-1, C-3, C-4).",
+            f"{format_count(gtd.get('D-1'))} entered employment, "
+            f"{format_count(gtd.get('D-2'))} of them in training-related jobs, grant to date "
+            f"(D-1, D-2); median hourly wage at placement this quarter "
+            f"{format_value('D-3', cq.get('D-3'))} (D-3).",
+            f"Employment rate in the 2nd quarter after exit, grant to date: "
+            f"{format_value('E-1', gtd.get('E-1'))} (E-1).",
+        ]
+        if self.progress:
+            out.append(
+                "Program pace against the summed targets: "
+                + "; ".join(
+                    f"{p.label.lower()} {format_count(p.actual)} of {format_count(p.target)}, "
+                    f"{format_count(p.expected)} expected by now ({p.status.lower()})"
+                    for p in self.progress
+                )
+                + "."
+            )
+        return out
+
+    @property
+    def risks(self) -> list[str]:
+        out = []
+        missing = [f"{r.coalition.name} ({r.status.lower()})" for r in self.rows if not r.counts]
+        if missing:
+            out.append(
+                f"{_plural(len(missing), 'coalition has', 'coalitions have')} no "
+                f"{self.quarter} report that counts yet, so not in the figures: "
+                f"{_names(missing)}."
+            )
+        late = [r.coalition.name for r in self.rows if r.timeliness_key == "late"]
+        if late:
+            out.append(
+                f"{_plural(len(late), 'report was', 'reports were')} first sent after the "
+                f"due date: {_names(late)}."
+            )
+        waiting = [r.coalition.name for r in self.submitted_rows]
+        if waiting:
+            out.append(
+                f"{_plural(len(waiting), 'report is', 'reports are')} submitted but not yet "
+                f"accepted ({_names(waiting)}): "
+                + (
+                    "left out of these figures."
+                    if self.accepted_only
+                    else "their figures may still change in JFF's review."
+                )
+            )
+        for row in self.rows:
+            if row.reported and row.new_participants == 0:
+                out.append(f"{row.coalition.name}: no new participants this quarter (A-3).")
+        if self.files.errors:
+            out.append(
+                f"{_plural(self.files.errors, 'error', 'errors')} in the files of the reports "
+                f"counted ({self.findings_per_thousand} findings per 1,000 rows); rows with an "
+                "error are held back and not counted."
+            )
+        return out
 
     @cached_property
     def progress_chart(self) -> SafeString:
@@ -628,14 +901,28 @@ class ProgramSummary:
 
 def _key_values(figures_json: dict) -> list[str]:
     to_date = figures_json["windows"][GTD]
-    return [format_value(key, to_date.get(key)) for key, _ in KEY_FIGURES]
+    return [format_value(key, to_date.get(key)) for key in KEY_FIGURES]
 
 
-def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
-    """Every coalition with a period in ``quarter``, and the program's roll-ups."""
+def program_summary(
+    *,
+    quarter: str,
+    provenance: dict,
+    accepted_segments: list[ProgramRollup] | None = None,
+) -> ProgramSummary:
+    """Every coalition with a period in ``quarter``, and the program's roll-ups.
+
+    With ``accepted_segments`` (the program roll-up of the accepted reports only,
+    ``services.rollups.accepted_program_rows``) the summary is the one made for DOL:
+    its figures, targets and data quality count accepted reports only."""
     chosen = Quarter.parse(quarter)
     stamp = Provenance(provenance)
-    segments = list(ProgramRollup.objects.filter(quarter=str(chosen)).order_by("segment"))
+    accepted_only = accepted_segments is not None
+    segments = (
+        sorted(accepted_segments, key=lambda s: s.segment)
+        if accepted_segments is not None
+        else list(ProgramRollup.objects.filter(quarter=str(chosen)).order_by("segment"))
+    )
     program = next((s for s in segments if s.segment == "program"), None)
     periods = (
         ReportingPeriod.objects.filter(quarter=str(chosen))
@@ -643,12 +930,13 @@ def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
         .prefetch_related(Prefetch("submissions", queryset=Submission.objects.order_by("-version")))
         .order_by("coalition__name")
     )
-    rollups = {
+    counting = {
         r.period_id: r
         for r in Rollup.objects.filter(quarter=str(chosen)).only(
-            "period_id", "submission_id", "figures"
+            "period_id", "submission_id", "figures", "accepted"
         )
     }
+    rollups = {k: r for k, r in counting.items() if r.accepted or not accepted_only}
     files = sum(
         quality.counted_files(r.submission_id for r in rollups.values()).values(),
         quality.FilesQuality(),
@@ -673,6 +961,9 @@ def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
                 version=status.version,
                 due=period.due_date,
                 first_sent=first.submitted_at if first else None,
+                new_participants=rollup.figures["windows"][CQ].get("A-3") if rollup else None,
+                counts=period.pk in counting,
+                accepted=period.pk in counting and counting[period.pk].accepted,
             )
         )
     breakdowns = []
@@ -714,6 +1005,32 @@ def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
         for t in sorted(targets, key=lambda t: Measure.values.index(t["measure"]))
     ]
     grant_start = min((t["start"] for t in targets), default=chosen.start)
+    # Each counted coalition's own targets against its own grant-to-date figures.
+    by_period = {p.coalition_id: p for p in periods if p.pk in rollups}
+    paces: dict[int, list[dashboards.Pace]] = {}
+    for target in (
+        Target.objects.filter(coalition_id__in=by_period)
+        .select_related("grant")
+        .order_by("coalition_id", "measure")
+    ):
+        period = by_period[target.coalition_id]
+        pace = dashboards.Pace(
+            measure=target.measure,
+            label=str(labels.get(target.measure, target.measure)),
+            target=target.value,
+            actual=rollups[period.pk].figures["windows"][GTD].get(target.measure),
+            grant_start=target.grant.start_date,
+            grant_end=target.grant.end_date,
+            quarter=chosen,
+        )
+        paces.setdefault(period.pk, []).append(pace)
+    behind = []
+    for period_id, own in paces.items():
+        late = [p for p in own if p.status in ("Behind", "Slightly behind")]
+        if late:
+            coalition = next(p.coalition for p in periods if p.pk == period_id)
+            behind.append(BehindPace(coalition, late, len(own)))
+    behind.sort(key=lambda b: (_share_of_expected(b.furthest), b.coalition.name))
     return ProgramSummary(
         quarter=chosen,
         program=program,
@@ -725,4 +1042,6 @@ def program_summary(*, quarter: str, provenance: dict) -> ProgramSummary:
         progress=progress,
         provenance=stamp,
         files=files,
+        accepted_only=accepted_only,
+        behind_all=behind,
     )

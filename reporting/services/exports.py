@@ -189,13 +189,18 @@ def _rollups(kind: str, quarter: str, coalition: Coalition | None) -> list[Rollu
     return list(rollups)
 
 
-def sources_for(*, kind: str, quarter: str, coalition: Coalition | None) -> Sources:
+def sources_for(
+    *, kind: str, quarter: str, coalition: Coalition | None, accepted_only: bool = False
+) -> Sources:
     """What the export reads now, and its request key: kind, scope and quarter, each
     roll-up's version, state and time of computation, the program roll-ups' time, the
     targets (pace is measured against them) and, for data packs, the state and check
     time of every version of the quarter and its reminders (the status board and
     findings summaries)."""
     rollups = _rollups(kind, quarter, coalition)
+    if accepted_only:
+        # The summary made for DOL reads the accepted reports only.
+        rollups = [r for r in rollups if r.accepted]
     material: dict = {
         "kind": kind,
         "scope": str(coalition.code) if coalition is not None else "program",
@@ -227,6 +232,8 @@ def sources_for(*, kind: str, quarter: str, coalition: Coalition | None) -> Sour
             if ProgramRollup.objects.filter(quarter=quarter).exists()
             else None
         )
+    if accepted_only:
+        material["accepted_only"] = True
     material["targets"] = [
         [t.coalition_id, t.measure, t.value, t.milestones]
         for t in targets.only("coalition_id", "measure", "value", "milestones")
@@ -252,12 +259,16 @@ def _when(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def provenance_for(*, export: Export, rollups: list[Rollup], generated_at: datetime) -> dict:
+def provenance_for(
+    *, export: Export, rollups: list[Rollup], generated_at: datetime, accepted_only: bool = False
+) -> dict:
     """The stamp printed in every page footer (and the data packs' About sheet): which
     submission versions the file was made from, when, by whom, the export's id and the
     figures definitions (DATA-CONTRACT.md §4 E) it was computed under."""
     person = export.requested_by
     return {
+        # A program summary made for DOL: accepted reports only (docs/exports.md).
+        **({"accepted_only": True} if accepted_only else {}),
         "generated_at": timezone.localtime(generated_at).isoformat(timespec="seconds"),
         "generated_by": f"{person.full_name} <{person.email}>"
         if person.full_name
@@ -317,7 +328,13 @@ def _check_scope(
     return period
 
 
-def _filename(kind: str, quarter: str, coalition: Coalition | None, rollups: list[Rollup]) -> str:
+def _filename(
+    kind: str,
+    quarter: str,
+    coalition: Coalition | None,
+    rollups: list[Rollup],
+    accepted_only: bool = False,
+) -> str:
     scope = coalition.slug if coalition is not None else "program"
     stem = f"bpij-{quarter.lower()}-{scope}"
     if kind == ExportKind.COALITION_REPORT:
@@ -325,7 +342,7 @@ def _filename(kind: str, quarter: str, coalition: Coalition | None, rollups: lis
         version = f"-v{versions.pop()}" if len(versions) == 1 else ""
         return f"{stem}{version}-report.pdf"
     if kind == ExportKind.PROGRAM_SUMMARY:
-        return f"{stem}-summary.pdf"
+        return f"{stem}-summary{'-accepted' if accepted_only else ''}.pdf"
     return f"{stem}-data-pack.{'xlsx' if kind == ExportKind.DATA_PACK_XLSX else 'zip'}"
 
 
@@ -352,14 +369,30 @@ def export_request(
     coalition: Coalition | None = None,
     request: HttpRequest | None = None,
     enqueue: bool = True,
+    accepted_only: bool = False,
 ) -> Export:
     """Ask for an export. An identical request (same kind, scope, quarter and the same
     data) gets the stored file, or the one being rendered; otherwise a new export is
     queued for the exports worker once this transaction commits (``enqueue=False``
-    leaves the rendering to the caller, as the command does). Audited either way."""
+    leaves the rendering to the caller, as the command does). Audited either way.
+
+    ``accepted_only`` makes the program summary for DOL: it counts accepted reports
+    only. A Federal Project Officer's program summary is always made so."""
     quarter = _quarter(quarter)
     _check_scope(actor=actor, kind=kind, quarter=quarter, coalition=coalition)
-    sources = sources_for(kind=kind, quarter=quarter, coalition=coalition)
+    if kind != ExportKind.PROGRAM_SUMMARY:
+        accepted_only = False
+    elif actor.staff_role == StaffRole.FUNDER_VIEWER:
+        accepted_only = True
+    sources = sources_for(
+        kind=kind, quarter=quarter, coalition=coalition, accepted_only=accepted_only
+    )
+    if accepted_only and not sources.rollups:
+        raise ValidationError(
+            f"No coalition's {quarter} report has been accepted yet, so a summary for DOL "
+            "(accepted reports only) would have no figures: it can be made once JFF has "
+            "accepted a report for the quarter."
+        )
     now = timezone.now()
     export = _reusable(sources.key, now)
     reused = export is not None
@@ -373,12 +406,15 @@ def export_request(
                     request_key=sources.key,
                     requested_by=actor,
                     requested_at=now,
-                    filename=_filename(kind, quarter, coalition, sources.rollups),
+                    filename=_filename(kind, quarter, coalition, sources.rollups, accepted_only),
                 )
                 # The versions used show on the exports page while it renders; the
                 # render stamps its own time over ``generated_at``.
                 export.provenance = provenance_for(
-                    export=export, rollups=sources.rollups, generated_at=now
+                    export=export,
+                    rollups=sources.rollups,
+                    generated_at=now,
+                    accepted_only=accepted_only,
                 )
                 export.save(force_insert=True)
         except IntegrityError:
@@ -400,7 +436,13 @@ def export_request(
         actor=actor,
         coalition=coalition,
         target=f"{ExportKind(kind).label}, {quarter}",
-        detail={"export": str(export.code), "kind": kind, "quarter": quarter, "reused": reused},
+        detail={
+            "export": str(export.code),
+            "kind": kind,
+            "quarter": quarter,
+            "reused": reused,
+            **({"accepted_only": True} if accepted_only else {}),
+        },
     )
     return export
 
@@ -450,7 +492,11 @@ def _render(export: Export, rollups: list[Rollup], provenance: dict) -> bytes:
         (rollup,) = [r for r in rollups if r.quarter == export.quarter]
         return render(period_id=rollup.period_id, provenance=provenance)
     if export.kind == ExportKind.PROGRAM_SUMMARY:
-        return render(quarter=export.quarter, provenance=provenance)
+        return render(
+            quarter=export.quarter,
+            provenance=provenance,
+            accepted_only=bool(export.provenance.get("accepted_only")),
+        )
     return render(quarter=export.quarter, coalition_id=export.coalition_id, provenance=provenance)
 
 
@@ -476,10 +522,21 @@ def export_render(*, export_id: int) -> Export | None:
         return None
     export = Export.objects.select_related("coalition", "requested_by").get(pk=export_id)
     try:
-        sources = sources_for(kind=export.kind, quarter=export.quarter, coalition=export.coalition)
+        accepted_only = bool(export.provenance.get("accepted_only"))
+        sources = sources_for(
+            kind=export.kind,
+            quarter=export.quarter,
+            coalition=export.coalition,
+            accepted_only=accepted_only,
+        )
         if sources.key != export.request_key:
             raise ExportOutdated
-        provenance = provenance_for(export=export, rollups=sources.rollups, generated_at=started)
+        provenance = provenance_for(
+            export=export,
+            rollups=sources.rollups,
+            generated_at=started,
+            accepted_only=accepted_only,
+        )
         content = _render(export, sources.rollups, provenance)
     except ExportOutdated:
         _failed(

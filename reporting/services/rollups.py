@@ -244,7 +244,14 @@ def rollup_program(*, quarter: str) -> list[ProgramRollup]:
         return ProgramRollup.objects.bulk_create(rows)
 
 
-def _program_rows(report_quarter: Quarter) -> list[ProgramRollup]:
+def accepted_program_rows(*, quarter: str) -> list[ProgramRollup]:
+    """The quarter's program-wide roll-up of the coalitions whose report is **accepted**
+    (not stored): the summary made for DOL counts accepted reports only, combined exactly
+    as the stored roll-up combines every report that counts (docs/exports.md)."""
+    return _program_rows(Quarter.parse(quarter), accepted_only=True)
+
+
+def _program_rows(report_quarter: Quarter, *, accepted_only: bool = False) -> list[ProgramRollup]:
     quarter = str(report_quarter)
     periods = ReportingPeriod.objects.filter(quarter=quarter).select_related("coalition", "grant")
     members: dict[str, list[int]] = defaultdict(list)
@@ -253,9 +260,10 @@ def _program_rows(report_quarter: Quarter) -> list[ProgramRollup]:
             members[segment].append(period.coalition_id)
     parts: dict[int, Part] = {}
     rollups: dict[int, Rollup] = {}
-    for rollup in Rollup.objects.filter(quarter=quarter).select_related(
-        "submission", "period__grant"
-    ):
+    counted = Rollup.objects.filter(quarter=quarter)
+    if accepted_only:
+        counted = counted.filter(accepted=True)
+    for rollup in counted.select_related("submission", "period__grant"):
         version = rollup.submission
         parts[rollup.coalition_id] = Part(
             windows=rollup.figures["windows"],

@@ -112,6 +112,18 @@ def test_the_program_summary_and_the_data_packs(
             ["--program", "--period", "2025Q3", "--out", "x.pdf", "--as", "coach@jff.example"],
             "may not make this export",
         ),
+        (
+            ["--coalition", "alpha", "--period", "2025Q3", "--out", "x.pdf", "--accepted-only"],
+            "--accepted-only is for the program summary PDF",
+        ),
+        (
+            ["--program", "--period", "2025Q3", "--out", "x", "--format", "csv", "--accepted-only"],
+            "--accepted-only is for the program summary PDF",
+        ),
+        (
+            ["--program", "--period", "2025Q3", "--out", "x.pdf", "--accepted-only"],
+            "No coalition's 2025Q3 report has been accepted yet",
+        ),
     ],
 )
 def test_bad_arguments_say_what_is_wrong(cast, reported, tmp_path, monkeypatch, args, message):
@@ -153,3 +165,19 @@ def test_from_the_shell_a_bad_argument_is_one_line_and_status_2():
         "CommandError: --out is required, e.g. --out report.pdf"
     ]
     assert result.stdout == ""
+
+
+def test_the_summary_for_dol_counts_accepted_reports_only(cast, reported, renderer, tmp_path):
+    from reporting import services
+
+    alpha, _ = reported
+    services.submission_accept(submission=alpha, actor=cast.officer)
+    services.rollup_period(period_id=alpha.period_id, program=False)
+    target = tmp_path / "dol.pdf"
+    run("--program", "--period", "2025Q3", "--out", str(target), "--accepted-only")
+    export = Export.objects.get()
+    assert export.kind == ExportKind.PROGRAM_SUMMARY
+    assert export.filename == "bpij-2025q3-program-summary-accepted.pdf"
+    assert export.provenance["accepted_only"] is True
+    assert [s["slug"] for s in export.provenance["submissions"]] == ["alpha"]
+    assert renderer.calls[0][1]["accepted_only"] is True

@@ -476,3 +476,38 @@ def test_the_program_summary_is_made_again_when_a_report_moves_or_a_day_passes(
     assert moved.pk != summary.pk
     with time_machine.travel(timezone.now() + timedelta(days=1)):
         assert request(cast.officer, kind=ExportKind.PROGRAM_SUMMARY).pk != moved.pk
+
+
+def test_a_federal_project_officers_program_summary_counts_accepted_reports_only(
+    cast, reported, renderer, django_capture_on_commit_callbacks
+):
+    alpha, _ = reported
+    funder = factories.StaffFactory(staff_role=StaffRole.FUNDER_VIEWER)
+    # Nothing accepted yet: a summary for DOL would have no figures.
+    with pytest.raises(ValidationError, match="No coalition's 2025Q3 report has been accepted"):
+        request(funder, kind=SUMMARY)
+    services.submission_accept(submission=alpha, actor=cast.officer)
+    services.rollup_period(period_id=alpha.period_id, program=False)
+    services.rollup_program(quarter="2025Q3")
+    with django_capture_on_commit_callbacks(execute=True):
+        export = request(funder, kind=SUMMARY)
+    export.refresh_from_db()
+    assert export.status == ExportStatus.READY
+    assert export.filename == "bpij-2025q3-program-summary-accepted.pdf"
+    assert export.provenance["accepted_only"] is True
+    assert [s["slug"] for s in export.provenance["submissions"]] == ["alpha"]
+    ((kind, kwargs),) = renderer.calls
+    assert kind == SUMMARY
+    assert kwargs["accepted_only"] is True
+    # A program officer's summary counts submitted reports too, unless asked for DOL's;
+    # each is its own file.
+    with django_capture_on_commit_callbacks(execute=True):
+        everything = request(cast.officer, kind=SUMMARY)
+        for_dol = request(cast.officer, kind=SUMMARY, accepted_only=True)
+    everything.refresh_from_db()
+    assert everything.filename == "bpij-2025q3-program-summary.pdf"
+    assert "accepted_only" not in everything.provenance
+    assert sorted(s["slug"] for s in everything.provenance["submissions"]) == ["alpha", "bravo"]
+    assert for_dol.pk != everything.pk
+    assert for_dol.provenance["accepted_only"] is True
+    assert renderer.calls[1][1]["accepted_only"] is False

@@ -4,19 +4,26 @@ the contract's format), beside each indicator its cohort, with the header fields
 provenance stamp on every page, and the PDF tagged for accessibility."""
 
 import io
+import os
 import re
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
+from django.conf import settings
 from django.test import TestCase
 from django.utils import timezone
 from pypdf import PdfReader
 
 from grantees.calendar import Quarter
+from grantees.models import US_STATES
 from reporting import figures, pdf, services
 from reporting.checks import synthetic
 from reporting.models import ProgramRollup, Rollup, Submission, SubmissionState, Upload
 from reporting.selectors import FIGURES
+from reporting.selectors import reports as reports_selectors
 from tests import builders, factories
 
 QUARTER = "2025Q3"
@@ -83,12 +90,12 @@ def cohort(key: str, span) -> str:
 
 
 def figure_rows(result: dict, quarter: Quarter, grant_start) -> list[list[str]]:
-    """One list of expected strings per figure key, in report order: item, measure, and
-    each window's value (and cohort for the E indicators)."""
+    """One list of expected strings per figure key, in report order: the form's line and
+    caption, and each window's value (and cohort for the E indicators)."""
     cohorts = figures.cohort_periods(quarter, grant_start)
     rows = []
-    for key, label, _ in FIGURES:
-        row = [key, label]
+    for key, _, _ in FIGURES:
+        row = list(reports_selectors.DOL_LINES[key])
         for window in figures.WINDOW_NAMES:
             row.append(shown(key, result["windows"][window][key]))
             if key.startswith("E-"):
@@ -195,6 +202,89 @@ def test_the_report_prints_every_figure_of_every_section_and_window_as_the_roll_
     for row in rows:
         assert_in_order(text, row)
     assert_in_order(text, [" ".join(row) for row in rows])
+
+
+# Section B's categories in the contract's order (DATA-CONTRACT.md §4), as the form's
+# lines B-1 to B-25 print them.
+B_LINES = [
+    "Male", "Female", "Sex: did not self-identify", "Hispanic/Latino",
+    "American Indian or Alaska Native", "Asian", "Black or African American",
+    "Native Hawaiian or Other Pacific Islander", "White", "More than one race",
+    "Age at entry 17–29 (youth and young adults)", "Age at entry 30–44",
+    "Age at entry 45–54", "Age at entry 55 and over", "Eligible veteran status",
+    "Individual with a disability", "Low-income individual", "Incumbent worker",
+    "Employment status at entry: employed", "Employment status at entry: unemployed",
+    "Employment status at entry: not in the labor force",
+    "Highest education: no secondary credential",
+    "Highest education: secondary diploma or equivalent",
+    "Highest education: postsecondary below a bachelor's degree",
+    "Highest education: bachelor's degree or beyond",
+]  # fmt: skip
+
+
+def _assert_form_lines(text: str) -> None:
+    assert not re.search(r"\b[A-E]-[a-z]", text), "an internal figure slug is printed"
+    assert_in_order(
+        text,
+        [
+            "A-1 Total exiters",
+            "A-2 Total participants served",
+            "A-3 Total new participants",
+            *(f"B-{n} {caption}" for n, caption in enumerate(B_LINES, 1)),
+            "C-1 Total participants who began training",
+            "C-2 Total participants who began registered apprenticeship training",
+            "C-3 Total participants who completed training",
+            "C-4 Total participants who earned a credential",
+            "D-1 Total participants who entered employment",
+            "D-2 Total participants who entered training-related employment",
+            "D-3 Median hourly wage at placement",
+            "E-1 Employment rate — 2nd quarter after exit",
+        ],
+    )
+
+
+def _assert_form_title_and_funding(text: str) -> None:
+    assert_in_order(
+        text,
+        [
+            "U.S. DEPARTMENT OF LABOR · EMPLOYMENT AND TRAINING ADMINISTRATION",  # small caps
+            "OMB Control No. 1205-0521",
+            "Form ETA-9173-H1B",
+            "Reporting period: 2025Q3 (Jul 1 – Sep 30, 2025)",
+            "Funding acknowledgement",
+            "This workforce product was funded by a grant awarded by the U.S. Department of "
+            "Labor's Employment and Training Administration.",
+        ],
+    )
+
+
+def test_the_report_labels_every_figure_with_its_form_line_under_the_forms_title_block(
+    alpha_pdf,
+):
+    text = text_of(alpha_pdf)
+    _assert_form_lines(text)
+    _assert_form_title_and_funding(text)
+    assert_in_order(text, ["Quarterly Performance Report", "Reporting period"])
+
+
+def test_the_summary_labels_every_figure_with_its_form_line_under_the_forms_title_block(
+    summary_pdf,
+):
+    text = text_of(summary_pdf)
+    _assert_form_lines(text)
+    _assert_form_title_and_funding(text)
+    # The coalition table's and the breakdowns' columns name their lines too.
+    assert_in_order(
+        text,
+        [
+            "Every coalition's key figures",
+            "A-2 Total participants served",
+            "E-1 Employment rate — 2nd quarter after exit",
+            "By sector",
+            "A-2 Total participants served",
+            "D-1 Total participants who entered employment",
+        ],
+    )
 
 
 def test_the_report_shows_rates_with_their_parts_and_n_a_for_an_empty_cohort(reports, alpha_pdf):
@@ -347,6 +437,74 @@ def test_the_report_is_a_tagged_pdf_with_language_title_and_author(alpha_pdf, ca
     }
     assert fonts
     assert all("Liberation" in name or "DejaVu" in name for name in fonts)
+
+
+# A fresh interpreter prints the page: fontconfig reads its configuration once per
+# process, so each font set needs a process of its own. (reporting.services first: it
+# settles the selectors' import cycle, as Django's app loading does in the app.)
+RENDER = (
+    "import sys, django; django.setup(); import reporting.services; "
+    "from reporting.pdf import render_pdf; "
+    "sys.stdout.buffer.write(render_pdf(open(sys.argv[1], encoding='utf-8').read()))"
+)
+
+
+def _render_elsewhere(html_path, fontconfig_file=None) -> PdfReader:
+    env = dict(os.environ)
+    env.pop("FONTCONFIG_FILE", None)
+    if fontconfig_file is not None:
+        env["FONTCONFIG_FILE"] = str(fontconfig_file)
+    done = subprocess.run(
+        [sys.executable, "-c", RENDER, str(html_path)],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+    return read(done.stdout)
+
+
+def _embedded_fonts(reader: PdfReader) -> set[str]:
+    # "/ABCDEF+BPIJ-Liberation-Sans-Bold": the subset tag differs from run to run.
+    return {
+        str(font.get_object()["/BaseFont"]).split("+", 1)[-1]
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+
+
+def test_the_same_report_prints_the_same_on_a_machine_with_other_fonts(reports, tmp_path):
+    """A host with another font set (here only DejaVu Sans) prints the same text in the
+    same embedded fonts as this one: the PDF uses only the font shipped with the app."""
+    rollups = [reports["alpha"], reports["bravo"]]
+    pages = {
+        "report": pdf.coalition_report_html(
+            period_id=reports["alpha"].period_id, provenance=provenance_of(rollups[:1])
+        ),
+        "summary": pdf.program_summary_html(quarter=QUARTER, provenance=provenance_of(rollups)),
+    }
+    other_fonts = tmp_path / "fonts"
+    other_fonts.mkdir()
+    shutil.copy("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", other_fonts)
+    shutil.copy("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", other_fonts)
+    other_host = tmp_path / "fonts.conf"
+    other_host.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f"<dir>{other_fonts}</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>"
+    )
+    for name, html in pages.items():
+        page = tmp_path / f"{name}.html"
+        page.write_text(html, encoding="utf-8")
+        here, there = _render_elsewhere(page), _render_elsewhere(page, other_host)
+        assert text_of(here).encode() == text_of(there).encode(), name
+        assert _embedded_fonts(here) == _embedded_fonts(there), name
+        assert _embedded_fonts(here), name
+        assert all(font.startswith("BPIJ-Liberation-Sans") for font in _embedded_fonts(here)), (
+            name,
+            _embedded_fonts(here),
+        )
+        assert len(here.pages) == len(there.pages), name
 
 
 def test_a_period_without_a_version_that_counts_cannot_be_reported(reports):
@@ -560,3 +718,138 @@ def test_the_summarys_data_quality_box_counts_only_the_reports_files(fixed_then_
     assert squeeze(f"Rows in the reports' files {rows:,}") in box
     assert squeeze(f"Findings 0 errors, {warnings:,} warnings") in box
     assert squeeze(f"Findings per 1,000 rows {1000 * warnings / rows:,.1f}") in box
+
+
+# -- Accepted and submitted reports in the program summary ------------------------------
+
+
+def test_the_summary_says_which_reports_are_accepted_and_which_only_submitted(reports, summary_pdf):
+    text = text_of(summary_pdf)
+    alpha, bravo = reports["alpha"].coalition.name, reports["bravo"].coalition.name
+    assert_in_order(
+        text,
+        [
+            "Submitted, not yet accepted",
+            "1 of 3",
+            "Figures count",
+            "Accepted and submitted reports",
+            "The figures count every report that counts: 1 accepted and 1 submitted but not "
+            "yet accepted",
+            f"Accepted by JFF (counted) 1 {alpha}",
+            f"Submitted, not yet accepted (counted) 1 {bravo}",
+        ],
+    )
+
+
+def test_the_summary_for_dol_counts_accepted_reports_only(reports):
+    """Alpha's report is accepted, Bravo's only submitted: the summary made for DOL has
+    Alpha's figures as the program's, and Bravo listed without figures."""
+    alpha, bravo = reports["alpha"], reports["bravo"]
+    made = read(
+        pdf.program_summary_pdf(
+            quarter=QUARTER, provenance=provenance_of([alpha]), accepted_only=True
+        )
+    )
+    text = text_of(made)
+    assert_in_order(
+        text,
+        [
+            "Reports in the figures",
+            "1 of 3 (accepted)",
+            "Accepted reports only",
+            "Made for the U.S. Department of Labor: the figures count accepted reports only "
+            "(1); 1 submitted but not yet accepted is listed without figures.",
+            f"Accepted by JFF (counted) 1 {alpha.coalition.name}",
+            f"Submitted, not yet accepted (not counted) 1 {bravo.coalition.name}",
+        ],
+    )
+    # The program total is Alpha's alone; Bravo's row has no figures.
+    assert_in_order(
+        text,
+        [
+            alpha.coalition.name,
+            *key_figures(alpha.figures),
+            bravo.coalition.name,
+            "Not counted: submitted, not yet accepted by JFF",
+            "Program total",
+            "1 of 3 accepted",
+            *key_figures(alpha.figures),
+        ],
+    )
+    # Section A to E of the program are Alpha's figures, window by window.
+    grant_start = alpha.period.grant.start_date
+    for row in figure_rows(alpha.figures, Quarter.parse(QUARTER), grant_start):
+        assert_in_order(text, row)
+    assert "accepted reports only" in made.pages[0].extract_text()  # the running head
+
+
+# -- The executive summary and the by-state table --------------------------------------
+
+
+def test_the_summary_opens_with_an_executive_summary_drawn_from_the_figures(reports, summary_pdf):
+    first_page = summary_pdf.pages[0].extract_text()
+    program = ProgramRollup.objects.get(quarter=QUARTER, segment="program")
+    gtd, cq = (
+        program.figures["windows"]["grant_to_date"],
+        program.figures["windows"]["current_quarter"],
+    )
+    alpha = reports["alpha"]
+    alpha_a2 = alpha.figures["windows"]["grant_to_date"]["A-2"]
+    assert_in_order(
+        first_page,
+        [
+            "Executive summary",
+            "Highlights",
+            "2 of 3 coalitions' 2025Q3 reports are in the figures (1 accepted, 1 submitted and "
+            "not yet accepted)",
+            f"{gtd['A-2']:,} participants served grant to date, {cq['A-3']:,} of them new this "
+            "quarter (A-2, A-3).",
+            f"{gtd['C-1']:,} began training, {gtd['C-3']:,} completed it and {gtd['C-4']:,} "
+            "earned a credential, grant to date (C-1, C-3, C-4).",
+            f"Employment rate in the 2nd quarter after exit, grant to date: "
+            f"{shown('E-1', gtd['E-1'])} (E-1).",
+            "Coalitions behind pace on a target",
+            # Alpha is behind on both its targets, furthest on A-2 (80 of 270 expected by
+            # now, 30%, against C-1's 50 of 126).
+            f"{alpha.coalition.name} 2 of 2 A-2 Total participants served 640 {alpha_a2}",
+            "Risks",
+            "1 coalition has no 2025Q3 report that counts yet, so not in the figures: "
+            f"{reports['charlie'].name} (overdue).",
+            f"1 report is submitted but not yet accepted ({reports['bravo'].coalition.name}): "
+            "their figures may still change in JFF's review.",
+        ],
+    )
+
+
+# Thirty more states, each served by a coalition with a 2025Q3 period and no report yet.
+MORE_STATES = [
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN",
+    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV",
+    "NH", "NJ",
+]  # fmt: skip
+
+
+def test_the_by_state_table_is_kept_together_with_its_header(reports):
+    for n, state in enumerate(MORE_STATES):
+        coalition = factories.GrantFactory(
+            coalition__name=f"State coalition {n} (test)",
+            coalition__slug=f"state-{n}",
+            coalition__states_served=[state],
+        ).coalition
+        builders.period_of(coalition, QUARTER)
+    services.rollup_program(quarter=QUARTER)
+    rollups = [reports["alpha"], reports["bravo"]]
+    made = read(pdf.program_summary_pdf(quarter=QUARTER, provenance=provenance_of(rollups)))
+    pages = [squeeze(page.extract_text()) for page in made.pages]
+    rows = [
+        squeeze(f"{name} {'1 of 1' if code in ('OR', 'TX') else '0 of 1'}")
+        for code, name in US_STATES.items()
+        if code in {*MORE_STATES, "OR", "TX", "WA"}
+    ]
+    assert len(rows) == 33
+    holding = [i for i, page in enumerate(pages) if any(row in page for row in rows)]
+    # The table's 33 rows are on one page, under the table's header row.
+    assert len(holding) == 1, holding
+    (page,) = [pages[i] for i in holding]
+    assert all(row in page for row in rows)
+    assert squeeze("State Coalitions reporting A-2 Total participants served") in page

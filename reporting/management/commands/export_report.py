@@ -43,6 +43,11 @@ class Command(ScriptCommand):
             "--format", default="pdf", help="pdf (the report), xlsx or csv (the data pack)"
         )
         parser.add_argument(
+            "--accepted-only",
+            action="store_true",
+            help="with --program: the summary made for DOL, counting accepted reports only",
+        )
+        parser.add_argument(
             "--as",
             dest="as_email",
             metavar="EMAIL",
@@ -56,6 +61,11 @@ class Command(ScriptCommand):
             raise bad(f"--format {options['format']!r} is not supported: use pdf, xlsx or csv")
         if not options["coalition"] and not options["program"]:
             raise bad("pass --coalition SLUG or --program")
+        if options["accepted_only"] and (not options["program"] or options["format"] != "pdf"):
+            raise bad(
+                "--accepted-only is for the program summary PDF: pass it with --program "
+                "(and no --format, or --format pdf)"
+            )
         if not options["period"]:
             raise bad("--period is required, e.g. --period 2025Q3")
         if not options["out"]:
@@ -82,6 +92,7 @@ class Command(ScriptCommand):
                 quarter=options["period"],
                 coalition=coalition,
                 enqueue=False,
+                accepted_only=options["accepted_only"],
             )
         except ValidationError as error:
             raise bad(" ".join(error.messages).replace("\n", " ")) from None
