@@ -128,9 +128,18 @@ def kinds_for(user: User, *, coalition: Coalition | None) -> list[tuple[str, str
 
 
 def exportable_quarters(user: User, *, coalition: Coalition | None) -> list[str]:
-    """Quarters with a roll-up to report, newest first: the coalition's (accepted ones
-    only for a Federal Project Officer), or the program's."""
+    """Quarters with a roll-up to report, newest first: the coalition's, or the
+    program's; for a Federal Project Officer only quarters with an accepted report."""
     if coalition is None:
+        if user.staff_role == StaffRole.FUNDER_VIEWER:
+            # Every summary a Federal Project Officer asks for counts accepted reports
+            # only: a quarter with none accepted yet has nothing to offer them.
+            return list(
+                Rollup.objects.filter(accepted=True)
+                .order_by("-quarter")
+                .values_list("quarter", flat=True)
+                .distinct()
+            )
         return list(
             ProgramRollup.objects.filter(segment="program", coalitions_reported__gt=0)
             .order_by("-quarter")

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from bpij.models import AuditAction, AuditEvent, StaffRole
 from reporting import services
-from reporting.models import Export, ExportKind, ExportStatus
+from reporting.models import Export, ExportKind, ExportStatus, Submission, SubmissionState
 from tests import factories
 from tests.reporting import test_exports
 
@@ -194,6 +194,10 @@ def test_a_federal_project_officer_gets_the_summary_but_not_the_program_data_pac
 ):
     funder = factories.StaffFactory(staff_role=StaffRole.FUNDER_VIEWER)
     client = client_for(funder)
+    # Their summaries count accepted reports: the form is offered once one is accepted.
+    bravo = Submission.objects.get(coalition=cast.coalition_b, period__quarter="2025Q3")
+    Submission.objects.filter(pk=bravo.pk).update(state=SubmissionState.ACCEPTED)
+    services.rollup_period(period_id=bravo.period_id, program=False)
     page = client.get(reverse("reporting:program-exports")).content.decode()
     assert 'value="program_summary"' in page
     assert 'value="data_pack_xlsx"' not in page
@@ -206,6 +210,25 @@ def test_a_federal_project_officer_gets_the_summary_but_not_the_program_data_pac
     # A's report was made from a version JFF has not accepted.
     report = client.get(reverse("reporting:export-download", args=[made["report"].code]))
     assert report.status_code == 403
+
+
+def test_the_program_summary_is_offered_to_the_fpo_only_for_quarters_with_an_accepted_report(
+    cast, client_for, reported
+):
+    """Their summaries count accepted reports only: a quarter whose reports are all still
+    awaiting JFF's review was offered, and asking for it was then refused."""
+    funder = factories.StaffFactory(staff_role=StaffRole.FUNDER_VIEWER)
+    client = client_for(funder)
+    url = reverse("reporting:program-exports")
+    page = client.get(url).content.decode()
+    assert 'value="2025Q3"' not in page
+    assert "JFF has not accepted a coalition's report yet" in page
+    assert 'value="2025Q3"' in client_for(cast.officer).get(url).content.decode()
+
+    accepted = reported[0]
+    Submission.objects.filter(pk=accepted.pk).update(state=SubmissionState.ACCEPTED)
+    services.rollup_period(period_id=accepted.period_id, program=False)
+    assert 'value="2025Q3"' in client.get(url).content.decode()
 
 
 # -- Status and download --------------------------------------------------------------
