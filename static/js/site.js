@@ -107,9 +107,21 @@ document.addEventListener("click", (event) => {
 // real submit button, so without JavaScript the server's confirm page asks instead. With
 // it, USWDS opens the modal named by aria-controls and the button does not post; the
 // modal's own button posts "confirmed". The modals stay hidden until this shows them.
-document.querySelectorAll(".hub-confirm-modal[hidden]").forEach((modal) => {
+document.querySelectorAll(".hub-confirm-modal[hidden], .hub-js-modal[hidden]").forEach((modal) => {
   modal.hidden = false; // USWDS keeps it in its hidden wrapper until it is opened
 });
 document.addEventListener("click", (event) => {
   if (event.target.closest("button[type=submit][data-open-modal]")) event.preventDefault();
 });
+// Return with no reason ticked has nothing to confirm: the form goes straight to the
+// server, which says a reason is needed (stopped here, USWDS does not open the modal).
+document.addEventListener(
+  "click",
+  (event) => {
+    const form = event.target.closest("button[type=submit][data-open-modal]")?.form;
+    if (form?.querySelector("input[name=reasons]") && !form.querySelector("input[name=reasons]:checked")) {
+      event.stopPropagation();
+    }
+  },
+  true,
+);

@@ -77,22 +77,32 @@ def test_a_coach_returns_a_report_and_the_fix_comes_back(cast, page: Page, sign_
     page.reload()
     expect(state_tag(page)).to_have_text("In review")
 
-    # Returning asks first, in a USWDS modal, opened and confirmed with the keyboard;
-    # it needs a reason and a note, which the server checks after the confirmation.
+    # Returning needs a reason: with none ticked there is nothing to confirm, and the
+    # server says what is missing at once (no modal first).
     decision.get_by_role("button", name="Return version 1").focus()
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Return version 1 to Alpha Wind Coalition (test)?")
+    expect(page.get_by_role("alert").filter(has_text="Choose at least one reason")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="Write a note")).to_be_visible()
     # (The USWDS wrapper has no box of its own: its heading is what shows.)
+    expect(dialog.get_by_role("heading")).to_be_hidden()
+    expect(state_tag(page)).to_have_text("In review")
+    axe.check(page, "review-return-refused")
+
+    # With a reason it asks first, in a USWDS modal, opened and confirmed with the
+    # keyboard; the note is checked by the server after the confirmation.
+    decision.locator(".usa-checkbox").get_by_text("Narrative is missing or incomplete").click()
+    decision.get_by_role("button", name="Return version 1").focus()
+    page.keyboard.press("Enter")
     expect(dialog.get_by_role("heading")).to_be_visible()
     expect(dialog).to_contain_text("Its administrators and reporters are e-mailed the reasons")
     expect(dialog.get_by_role("button", name="Yes, return version 1")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("alert").filter(has_text="Choose at least one reason")).to_be_visible()
     expect(page.get_by_role("alert").filter(has_text="Write a note")).to_be_visible()
     expect(state_tag(page)).to_have_text("In review")
-    axe.check(page, "review-return-refused")
 
-    decision.locator(".usa-checkbox").get_by_text("Narrative is missing or incomplete").click()
+    # The refused form kept the reason ticked; the note is what it lacked.
+    expect(decision.get_by_label("Narrative is missing or incomplete")).to_be_checked()
     decision.get_by_label("Note to the coalition").fill(
         "Please explain why enrollment fell, in the narrative."
     )
@@ -265,6 +275,8 @@ def test_without_javascript_a_decision_asks_on_a_page_of_its_own(
     expect(h1(nojs)).to_have_text("2025Q3 report, version 1")
     # The modals' text is not on the page for a reader without JavaScript.
     expect(nojs.get_by_text("Yes, accept version 1")).to_be_hidden()
+    # Nor the session warning, which nothing could open or answer without JavaScript.
+    expect(nojs.get_by_text("Are you still there?")).to_be_hidden()
     nojs.get_by_role("button", name="Accept version 1").click()
     expect(h1(nojs)).to_have_text(question)
     expect(nojs.locator("main")).to_contain_text("No e-mail is sent")
