@@ -16,7 +16,7 @@ from coaching.models import CoachingSession
 from grantees import demo as grantees_demo
 from grantees.calendar import Quarter
 from grantees.models import Coalition
-from reporting import demo, figures, pii, records, services
+from reporting import demo, figures, pii, records, selectors, services
 from reporting.checks import History, engine, synthetic
 from reporting.demo import population
 from reporting.models import (
@@ -188,7 +188,7 @@ def test_stored_files_records_and_findings_are_what_the_real_check_gives():
             assert hashlib.sha256(data).hexdigest() == upload.sha256
             return upload.original_name, data
 
-        previous = services._previous_accepted(submission)
+        previous = selectors.previous_accepted(submission)
         result = engine.check_submission(
             source(uploads["participants"]),
             source(uploads["placements"]) if "placements" in uploads else None,
