@@ -17,13 +17,12 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from bpij.models import User
 from reporting import pii
 from reporting.models import Submission, SubmissionEvent, SubmissionState, Upload, UploadKind
+from reporting.services import mail
 
 logger = logging.getLogger(__name__)
 
@@ -88,14 +87,7 @@ def _links(submission: Submission) -> dict[str, str]:
 
 
 def _send(template: str, subject: str, person: User, context: dict) -> None:
-    context = {"person": person, **context}
-    message = EmailMultiAlternatives(
-        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
-        body=render_to_string(f"email/{template}.txt", context),
-        to=[person.email],
-    )
-    message.attach_alternative(render_to_string(f"email/{template}.html", context), "text/html")
-    message.send()
+    mail.templated(template, subject, person.email, {"person": person, **context}).send()
 
 
 def submission_send_check_notice(*, submission_id: int) -> bool:

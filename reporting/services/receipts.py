@@ -2,12 +2,11 @@
 confirmation number, shown on the page after certifying and e-mailed to the certifier."""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from reporting.models import SENT_STATES, Submission
 from reporting.selectors import certify as certify_selectors
+from reporting.services import mail
 
 
 def submission_send_receipt(*, submission_id: int) -> int:
@@ -29,16 +28,10 @@ def submission_send_receipt(*, submission_id: int) -> int:
         "coalition": submission.coalition,
         "link": settings.SITE_URL + reverse("reporting:submission-receipt", args=[submission.code]),
     }
-    message = EmailMultiAlternatives(
-        subject=(
-            f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Receipt {receipt.number}: your "
-            f"{submission.period.quarter} report was submitted"
-        ),
-        body=render_to_string("email/submission_receipt.txt", context),
-        to=[submission.certified_by.email],
-    )
-    message.attach_alternative(
-        render_to_string("email/submission_receipt.html", context), "text/html"
-    )
-    message.send()
+    mail.templated(
+        "submission_receipt",
+        f"Receipt {receipt.number}: your {submission.period.quarter} report was submitted",
+        submission.certified_by.email,
+        context,
+    ).send()
     return 1

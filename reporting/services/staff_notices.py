@@ -11,9 +11,8 @@ import datetime
 from collections import defaultdict
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,6 +29,7 @@ from reporting.models import (
     Submission,
     SubmissionState,
 )
+from reporting.services import mail
 
 CERTIFIED = NotificationKind.CERTIFIED.value
 RETURNED = NotificationKind.RETURNED.value
@@ -148,7 +148,7 @@ def deliver(submission: Submission, kind: str, people: list[User]) -> int:
     """Tell ``people`` of ``kind`` on ``submission`` as each has chosen: an e-mail now,
     a row kept for their digest, or nothing. Returns how many e-mails were sent."""
     context = event_context(submission, kind)
-    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject_of(submission, kind)
+    subject = subject_of(submission, kind)
     chosen = dict(
         NotificationSetting.objects.filter(user__in=people, kind=kind).values_list(
             "user_id", "mode"
@@ -168,16 +168,9 @@ def deliver(submission: Submission, kind: str, people: list[User]) -> int:
                 defaults={"coalition_id": submission.coalition_id},
             )
             continue
-        personal = {"person": person, **context}
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string(f"email/staff_{kind}.txt", personal),
-            to=[person.email],
+        messages.append(
+            mail.templated(f"staff_{kind}", subject, person.email, {"person": person, **context})
         )
-        message.attach_alternative(
-            render_to_string(f"email/staff_{kind}.html", personal), "text/html"
-        )
-        messages.append(message)
     if messages:
         get_connection().send_messages(messages)
     return len(messages)
@@ -288,15 +281,11 @@ def digests_send(*, now: datetime.datetime | None = None) -> int:
             "settings_link": settings.SITE_URL + reverse("reporting:notification-settings"),
         }
         count = len(notices)
-        message = EmailMultiAlternatives(
-            subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
-            + f"Daily digest: {count} report event{'' if count == 1 else 's'}",
-            body=render_to_string("email/staff_digest.txt", context),
-            to=[person.email],
-        )
-        message.attach_alternative(
-            render_to_string("email/staff_digest.html", context), "text/html"
-        )
-        message.send()
+        mail.templated(
+            "staff_digest",
+            f"Daily digest: {count} report event{'' if count == 1 else 's'}",
+            person.email,
+            context,
+        ).send()
         sent += 1
     return sent
