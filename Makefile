@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/bpij
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck check bench bench-dashboards bench-exports bench-hostile
+.PHONY: help install run test test-fast lint typecheck check bench bench-dashboards bench-exports bench-hostile
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,11 +33,23 @@ run: install ## Serve the app on the embedded default (SQLite, tasks in-process,
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
 	@env -u DATABASE_URL -u REDIS_URL DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; one per core by default), each
+# with a test database and a Redis database of its own (bpij/settings_test.py); a test
+# file stays on one process, so its module-scoped fixtures are built once.
+TEST_WORKERS ?= auto
+
 test: install ## Run the whole suite on PostgreSQL and Redis at localhost
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) scripts/check_services.py
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(PY) -m pytest $(PYTEST_ARGS)
+		$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+test-fast: install ## The edit-run loop: no browser, e2e or PDF tests; test databases kept
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) scripts/check_services.py
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --reuse-db \
+		-m "not browser and not e2e and not pdf" $(PYTEST_ARGS)
 
 lint: install ## Ruff lint and format check
 	@$(VENV)/bin/ruff check .

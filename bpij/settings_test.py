@@ -10,11 +10,22 @@ and DATABASE_URL the runtime login itself, as in production.
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/bpij")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under pytest-xdist (make test, make test-fast) each worker process has a test database of
+# its own (pytest-django adds _gw0, _gw1…) and must have a Redis database of its own too:
+# the end-to-end tests empty theirs and start a Celery worker that takes whatever task is on
+# it. Worker N takes the configured database number minus N (mod 16), once per process tree.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and not os.environ.get("BPIJ_TEST_REDIS_OF_WORKER"):
+    _redis = urlsplit(os.environ["REDIS_URL"])
+    _db = (int(_redis.path.strip("/") or 0) - int(_xdist_worker[2:])) % 16
+    os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{_db}"))
+    os.environ["BPIJ_TEST_REDIS_OF_WORKER"] = _xdist_worker
 os.environ.setdefault("MFA_EXEMPT_DEMO_ACCOUNTS", "false")
 os.environ.setdefault("ADMIN_ENABLED", "false")
 # DEBUG is off unless set; the tests keep the development defaults for secrets (pytest-django

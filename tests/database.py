@@ -50,6 +50,9 @@ def ensure_runtime_login() -> None:
         dbname="postgres",
         autocommit=True,
     ) as owner:
+        # Parallel workers (pytest-xdist) and concurrent runs share the cluster's roles: one
+        # at a time, or ALTER ROLE fails with "tuple concurrently updated".
+        owner.execute("SELECT pg_advisory_lock(hashtext('bpij-test-runtime-login'))")
         exists = owner.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
         if not exists:
             # Another test run may make it meanwhile.

@@ -418,6 +418,7 @@ def pdf_text(export: Export) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
+@pytest.mark.pdf
 @pytest.mark.parametrize("kind", [REPORT, SUMMARY])
 def test_the_pdfs_are_stamped_with_the_export_they_belong_to(
     cast, reported, django_capture_on_commit_callbacks, kind

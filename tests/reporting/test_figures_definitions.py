@@ -76,6 +76,7 @@ def test_the_coalition_dashboard_prints_the_new_cohorts(cast, client_for, report
     assert "exits in 2025Q1" not in text
 
 
+@pytest.mark.pdf
 def test_the_pdfs_print_the_new_cohorts_and_their_definitions(cast, reported):
     rollup = Rollup.objects.get(coalition=cast.coalition_a, quarter="2025Q3")
     stamp = {**provenance_of(reported[0]), "figures_definitions": "v2"}

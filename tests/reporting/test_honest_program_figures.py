@@ -118,6 +118,7 @@ def timeliness_quarter(cast):
     return alpha, bravo
 
 
+@pytest.mark.pdf
 def test_the_dashboard_board_pdf_and_data_pack_give_the_same_on_time_rate(
     cast, client_for, timeliness_quarter
 ):
@@ -189,6 +190,7 @@ def test_a_trend_of_complete_quarters_says_nothing_about_partial_ones(
     assert "A quarter marked <strong>partial</strong>" in page
 
 
+@pytest.mark.pdf
 def test_the_pdf_summary_says_not_reported_for_a_state_nobody_has_reported(cast, partial_quarter):
     reader = PdfReader(
         io.BytesIO(pdf.program_summary_pdf(quarter="2025Q4", provenance=provenance_of()))

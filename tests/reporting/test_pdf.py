@@ -26,6 +26,9 @@ from reporting.selectors import FIGURES
 from reporting.selectors import reports as reports_selectors
 from tests import builders, factories
 
+# WeasyPrint renders here: make test-fast leaves these to make test.
+pytestmark = pytest.mark.pdf
+
 QUARTER = "2025Q3"
 RATES = {"E-1", "E-3", "E-4", "E-5"}
 NARRATIVE = (

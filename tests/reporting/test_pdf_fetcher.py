@@ -11,6 +11,9 @@ from weasyprint.urls import FatalURLFetchingError
 from reporting import pdf
 from reporting.pdf import fetcher
 
+# WeasyPrint renders here: make test-fast leaves these to make test.
+pytestmark = pytest.mark.pdf
+
 PRINT_CSS = Path(settings.BASE_DIR) / "static" / "css" / "print.css"
 
 
