@@ -32,7 +32,7 @@ os.environ.setdefault("ADMIN_ENABLED", "false")
 # still runs each test with DEBUG off). Set here, so subprocesses (the e2e worker) inherit it.
 os.environ.setdefault("DEBUG", "true")
 
-from bpij.settings import *  # noqa: F403
+from bpij.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

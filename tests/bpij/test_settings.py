@@ -91,6 +91,21 @@ def test_with_debug_off_the_hub_refuses_to_start_on_a_missing_placeholder_or_sho
     assert says in result.stderr
 
 
+@pytest.mark.parametrize(("name", "value"), [("DEBUG", "flase"), ("BEHIND_PROXY", "ture")])
+def test_a_yes_no_setting_that_is_neither_stops_the_process_and_says_what_would_do(name, value):
+    result = read_settings(production_env(**{name: value}), "DEBUG")
+
+    assert result.returncode != 0
+    assert f"{name}='{value}' is not a yes/no value: use one of 1, on, true, yes or 0, " in (
+        result.stderr
+    )
+
+
+@pytest.mark.parametrize(("value", "read"), [("Off", False), (" no ", False), ("YES", True)])
+def test_a_yes_no_setting_reads_the_usual_words_whatever_their_case(value, read):
+    assert settings_of(production_env(BEHIND_PROXY=value), "BEHIND_PROXY") == {"BEHIND_PROXY": read}
+
+
 def test_the_development_placeholders_are_fine_with_debug_on():
     env = production_env(DEBUG="true", SECRET_KEY=None, PII_HASH_KEY="change-me-three")
 
