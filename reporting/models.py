@@ -71,6 +71,9 @@ SENT_STATES = (
     SubmissionState.RETURNED,
     SubmissionState.ACCEPTED,
 )
+# Sent versions that need nothing more from the grantee (a returned one does): no reminder
+# is owed for their period.
+SETTLED_STATES = (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW, SubmissionState.ACCEPTED)
 
 
 class SubmissionQuerySet(TenantQuerySet["Submission"]):

@@ -25,6 +25,7 @@ import polars as pl
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from reporting.checks import rules
@@ -523,7 +524,7 @@ def _fill_in(skeleton: bytes, bodies: list[_Body]) -> bytes:
 
 
 def _split_sheet(xml: str, body: _Body) -> tuple[str, str]:
-    last = f"{_column_letter(body.last_col)}{body.last_row + 1}"
+    last = f"{xl_col_to_name(body.last_col)}{body.last_row + 1}"
     xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', xml, count=1)
     if "<sheetData/>" in xml:
         head, tail = xml.split("<sheetData/>", 1)
@@ -638,7 +639,7 @@ def _data_rows(
     errors_column: int,
     styles: _Styles,
 ) -> Iterator[str]:
-    letters = [_column_letter(col) for col in range(errors_column + 1)]
+    letters = [xl_col_to_name(col) for col in range(errors_column + 1)]
     openings = [f'<c r="{letter}' for letter in letters]
     errors_letter = letters[errors_column]
     all_text = rows.all_text
@@ -997,7 +998,7 @@ def prefilled_template(kind: str, rows: pl.DataFrame) -> bytes:
         if column.name not in rows.columns:
             continue
         value = pl.col(column.name).cast(pl.String)
-        opening = [pl.lit(f'<c r="{_column_letter(index)}'), number]
+        opening = [pl.lit(f'<c r="{xl_col_to_name(index)}'), number]
         if column.kind is Kind.TEXT:
             text = value.map_elements(_text_body, return_dtype=pl.String, skip_nulls=True)
             cell = pl.concat_str([*opening, pl.lit(f'"{text_style} '), text])
@@ -1060,22 +1061,13 @@ def _template_sheets(workbook: xlsxwriter.Workbook, kind: str) -> Format:
     sheet.freeze_panes(1, 0)
     # Codes and dates are text on purpose: silence Excel's "number stored as text" flags.
     sheet.ignore_errors(
-        {"number_stored_as_text": f"A2:{_column_letter(len(columns) - 1)}{_TEMPLATE_LAST_ROW + 1}"}
+        {"number_stored_as_text": f"A2:{xl_col_to_name(len(columns) - 1)}{_TEMPLATE_LAST_ROW + 1}"}
     )
 
     _write_dictionary(workbook, columns)
     _write_instructions(workbook, kind)
     sheet.activate()
     return as_text
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def _write_dictionary(workbook: xlsxwriter.Workbook, columns: Iterable[Column]) -> None:

@@ -21,6 +21,7 @@ from posixpath import dirname, join, normpath
 from typing import Any
 
 import polars as pl
+from xlsxwriter.utility import xl_col_to_name
 
 from reporting import contract
 
@@ -381,6 +382,8 @@ def _dimension(ref: str) -> tuple[int, int]:
 
 
 def _column_number(letters: str) -> int:
+    # Not xlsxwriter's xl_cell_to_rowcol: a hostile dimension may name more than three
+    # letters (or lower case), which it does not read.
     number = 0
     for letter in letters.upper():
         number = number * 26 + ord(letter) - 64
@@ -391,7 +394,7 @@ def _outside_pattern(rows: int, columns: int) -> str:
     """A regex finding an r="..." cell or row reference beyond ``rows`` or ``columns``."""
     return (
         rf'[\t\n\r ]r[\t\n\r ]*=[\t\n\r ]*"(?:[A-Za-z]*0*{_greater_number(rows)}"'
-        rf"|(?i:{_greater_letters(_column_letters(columns))})[0-9])"
+        rf"|(?i:{_greater_letters(xl_col_to_name(columns - 1))})[0-9])"
     )
 
 
@@ -404,14 +407,6 @@ def _greater_number(limit: int) -> str:
         if digit != "9":
             options.append(f"{digits[:i]}[{int(digit) + 1}-9][0-9]{{{len(digits) - i - 1}}}")
     return f"(?:{'|'.join(options)})"
-
-
-def _column_letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def _greater_letters(limit: str) -> str:

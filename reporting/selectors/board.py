@@ -19,8 +19,7 @@ from bpij.models import User
 from grantees.calendar import Quarter
 from grantees.models import CoachAssignment, Coalition
 from reporting import timeliness
-from reporting.models import SENT_STATES, Reminder, ReportingPeriod, Submission
-from reporting.services import reminders
+from reporting.models import SENT_STATES, SETTLED_STATES, Reminder, ReportingPeriod, Submission
 
 # The board's states, in the order a coach works through them (most urgent first).
 STATES: tuple[tuple[str, str], ...] = (
@@ -119,7 +118,7 @@ class BoardRow:
     @cached_property
     def can_remind(self) -> bool:
         latest = self.latest
-        return latest is None or latest.state not in reminders.SETTLED_STATES
+        return latest is None or latest.state not in SETTLED_STATES
 
     @cached_property
     def coach_names(self) -> str:

@@ -26,6 +26,7 @@ from reporting import tasks
 from reporting.models import (
     OPEN_STATES,
     SENT_STATES,
+    SETTLED_STATES,
     Reminder,
     ReminderKind,
     ReminderStatus,
@@ -48,8 +49,6 @@ SCHEDULE: tuple[tuple[ReminderKind, int], ...] = (
 LAST_WINDOW_DAYS = 7
 LATE_KINDS = frozenset({ReminderKind.LATE_1, ReminderKind.LATE_7})
 STAFF_WHO_REMIND = (StaffRole.COACH, StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN)
-# Sent versions that need nothing more from the grantee (a returned one does).
-SETTLED_STATES = (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW, SubmissionState.ACCEPTED)
 
 
 def scheduled_kind(due: date, today: date) -> ReminderKind | None:
