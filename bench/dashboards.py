@@ -181,7 +181,7 @@ def people() -> dict:
     )
 
     def dashboard(coalition) -> str:
-        return reverse("coaching:coalition-dashboard", kwargs={"code": coalition.code})
+        return reverse("coaching:coalition-dashboard", kwargs={"coalition_code": coalition.code})
 
     return {
         "officer": officer,

@@ -18,7 +18,7 @@ def home(request: AuthedRequest) -> HttpResponse:
         return redirect("grantees:coalition-list")
     coalitions = list(Coalition.objects.visible_to(user).values_list("code", flat=True)[:2])
     if len(coalitions) == 1:
-        return redirect("grantees:coalition-detail", code=coalitions[0])
+        return redirect("grantees:coalition-detail", coalition_code=coalitions[0])
     if coalitions:
         return redirect("grantees:coalition-list")
     return render(request, "home_no_access.html")

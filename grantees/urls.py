@@ -6,27 +6,31 @@ app_name = "grantees"
 
 urlpatterns = [
     path("coalitions/", views.coalition_list, name="coalition-list"),
-    path("coalitions/<uuid:code>/", views.coalition_detail, name="coalition-detail"),
-    path("coalitions/<uuid:code>/members/", views.member_list, name="member-list"),
-    path("coalitions/<uuid:code>/members/invite/", views.member_invite, name="member-invite"),
+    path("coalitions/<uuid:coalition_code>/", views.coalition_detail, name="coalition-detail"),
+    path("coalitions/<uuid:coalition_code>/members/", views.member_list, name="member-list"),
     path(
-        "coalitions/<uuid:code>/members/<uuid:member>/role/",
+        "coalitions/<uuid:coalition_code>/members/invite/",
+        views.member_invite,
+        name="member-invite",
+    ),
+    path(
+        "coalitions/<uuid:coalition_code>/members/<uuid:member>/role/",
         views.member_change_role,
         name="member-role",
     ),
     path(
-        "coalitions/<uuid:code>/members/<uuid:member>/remove/",
+        "coalitions/<uuid:coalition_code>/members/<uuid:member>/remove/",
         views.member_remove,
         name="member-remove",
     ),
     path(
-        "coalitions/<uuid:code>/invitations/<uuid:invitation>/resend/",
+        "coalitions/<uuid:coalition_code>/invitations/<uuid:invitation>/resend/",
         views.invitation_action,
         {"action": "resend"},
         name="invitation-resend",
     ),
     path(
-        "coalitions/<uuid:code>/invitations/<uuid:invitation>/revoke/",
+        "coalitions/<uuid:coalition_code>/invitations/<uuid:invitation>/revoke/",
         views.invitation_action,
         {"action": "revoke"},
         name="invitation-revoke",
@@ -38,13 +42,13 @@ urlpatterns = [
     path(
         "staff/invitations/<uuid:invitation>/resend/",
         views.invitation_action,
-        {"action": "resend", "code": None},
+        {"action": "resend", "coalition_code": None},
         name="staff-invitation-resend",
     ),
     path(
         "staff/invitations/<uuid:invitation>/revoke/",
         views.invitation_action,
-        {"action": "revoke", "code": None},
+        {"action": "revoke", "coalition_code": None},
         name="staff-invitation-revoke",
     ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),

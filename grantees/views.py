@@ -45,8 +45,8 @@ def coalition_list(request: AuthedRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def coalition_detail(request: AuthedRequest, code) -> HttpResponse:
-    coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
+def coalition_detail(request: AuthedRequest, coalition_code) -> HttpResponse:
+    coalition = get_visible_or_404(Coalition.objects, request.user, code=coalition_code)
     grants = list(Grant.objects.filter(coalition=coalition).order_by("start_date"))
     targets = list(
         Target.objects.filter(coalition=coalition).select_related("grant").order_by("measure")
@@ -93,8 +93,8 @@ def coalition_detail(request: AuthedRequest, code) -> HttpResponse:
     return render(request, "grantees/coalition_detail.html", context)
 
 
-def member_list(request: AuthedRequest, code) -> HttpResponse:
-    coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
+def member_list(request: AuthedRequest, coalition_code) -> HttpResponse:
+    coalition = get_visible_or_404(Coalition.objects, request.user, code=coalition_code)
     if not coalition.can_see_members(request.user):
         raise PermissionDenied
     return _render_members(request, coalition, forms.MemberInviteForm())
@@ -127,8 +127,8 @@ def _manageable_coalition(request: AuthedRequest, code) -> Coalition:
 
 
 @require_POST
-def member_invite(request: AuthedRequest, code) -> HttpResponse:
-    coalition = _manageable_coalition(request, code)
+def member_invite(request: AuthedRequest, coalition_code) -> HttpResponse:
+    coalition = _manageable_coalition(request, coalition_code)
     form = forms.MemberInviteForm(request.POST)
     if form.is_valid():
         try:
@@ -146,13 +146,13 @@ def member_invite(request: AuthedRequest, code) -> HttpResponse:
                 f"Invitation sent to {invitation.email}. The link works for "
                 f"{invitation.valid_for} days.",
             )
-            return redirect("grantees:member-list", code=coalition.code)
+            return redirect("grantees:member-list", coalition_code=coalition.code)
     return _render_members(request, coalition, form, status=400)
 
 
 @require_POST
-def member_change_role(request: AuthedRequest, code, member) -> HttpResponse:
-    coalition = _manageable_coalition(request, code)
+def member_change_role(request: AuthedRequest, coalition_code, member) -> HttpResponse:
+    coalition = _manageable_coalition(request, coalition_code)
     membership = get_object_or_404(
         Membership.objects.select_related("user", "coalition"), coalition=coalition, code=member
     )
@@ -174,12 +174,12 @@ def member_change_role(request: AuthedRequest, code, member) -> HttpResponse:
                 request,
                 f"{membership.user.display_name} is now {membership.get_role_display().lower()}.",
             )
-    return redirect("grantees:member-list", code=coalition.code)
+    return redirect("grantees:member-list", coalition_code=coalition.code)
 
 
 @require_POST
-def member_remove(request: AuthedRequest, code, member) -> HttpResponse:
-    coalition = _manageable_coalition(request, code)
+def member_remove(request: AuthedRequest, coalition_code, member) -> HttpResponse:
+    coalition = _manageable_coalition(request, coalition_code)
     membership = get_object_or_404(
         Membership.objects.select_related("user", "coalition"), coalition=coalition, code=member
     )
@@ -189,18 +189,20 @@ def member_remove(request: AuthedRequest, code, member) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{membership.user.display_name} no longer has access.")
-    return redirect("grantees:member-list", code=coalition.code)
+    return redirect("grantees:member-list", coalition_code=coalition.code)
 
 
 @require_POST
-def invitation_action(request: AuthedRequest, code, invitation, action: str) -> HttpResponse:
+def invitation_action(
+    request: AuthedRequest, coalition_code, invitation, action: str
+) -> HttpResponse:
     """Resend or revoke a pending invitation (coalition or staff)."""
     invitation_obj = get_visible_or_404(
         Invitation.objects.select_related("coalition"), request.user, code=invitation
     )
     coalition = invitation_obj.coalition
     if coalition is not None and (
-        coalition.code != code or not coalition.can_manage_members(request.user)
+        coalition.code != coalition_code or not coalition.can_manage_members(request.user)
     ):
         raise PermissionDenied
     if coalition is None and not request.user.is_jff_admin:
@@ -220,7 +222,7 @@ def invitation_action(request: AuthedRequest, code, invitation, action: str) -> 
         messages.error(request, " ".join(error.messages))
     if coalition is None:
         return redirect("grantees:user-list")
-    return redirect("grantees:member-list", code=coalition.code)
+    return redirect("grantees:member-list", coalition_code=coalition.code)
 
 
 @login_not_required

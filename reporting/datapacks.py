@@ -481,7 +481,7 @@ def board_table(data: board_selector.Board, *, about: str) -> Table:
                 settings.SITE_URL
                 + reverse(
                     "reporting:period-detail",
-                    kwargs={"code": c.code, "quarter": row.period.quarter},
+                    kwargs={"coalition_code": c.code, "quarter": row.period.quarter},
                 ),
             ]
         )

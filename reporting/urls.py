@@ -40,19 +40,19 @@ urlpatterns = [
         review.submission_accept,
         name="submission-accept",
     ),
-    path("coalitions/<uuid:code>/reports/", views.period_list, name="period-list"),
+    path("coalitions/<uuid:coalition_code>/reports/", views.period_list, name="period-list"),
     path(
-        "coalitions/<uuid:code>/reports/<str:quarter>/",
+        "coalitions/<uuid:coalition_code>/reports/<str:quarter>/",
         views.period_detail,
         name="period-detail",
     ),
     path(
-        "coalitions/<uuid:code>/reports/<str:quarter>/start/",
+        "coalitions/<uuid:coalition_code>/reports/<str:quarter>/start/",
         views.submission_start,
         name="submission-start",
     ),
     path(
-        "coalitions/<uuid:code>/reports/<str:quarter>/start-from/<str:kind>.xlsx",
+        "coalitions/<uuid:coalition_code>/reports/<str:quarter>/start-from/<str:kind>.xlsx",
         views.template_from_accepted,
         name="template-from-accepted",
     ),
@@ -75,7 +75,7 @@ urlpatterns = [
     ),
     path("submissions/<uuid:submission_code>/findings/", views.findings, name="findings"),
     path(
-        "submissions/<uuid:submission_code>/findings/<str:code>.csv",
+        "submissions/<uuid:submission_code>/findings/<str:rule>.csv",
         views.findings_list,
         name="findings-list",
     ),
@@ -96,14 +96,16 @@ urlpatterns = [
     path("board/remind/", board_views.board_remind, name="board-remind"),
     path("reminders/", board_views.reminder_list, name="reminder-list"),
     path("program/", dashboard_views.program_dashboard, name="program-dashboard"),
-    path("coalitions/<uuid:code>/exports/", export_views.export_list, name="export-list"),
+    path("coalitions/<uuid:coalition_code>/exports/", export_views.export_list, name="export-list"),
     path(
-        "coalitions/<uuid:code>/exports/request/",
+        "coalitions/<uuid:coalition_code>/exports/request/",
         export_views.export_request,
         name="export-request",
     ),
     path("exports/", export_views.program_exports, name="program-exports"),
     path("exports/request/", export_views.program_export_request, name="program-export-request"),
-    path("exports/<uuid:code>/status/", export_views.export_status, name="export-status"),
-    path("exports/<uuid:code>/download/", export_views.export_download, name="export-download"),
+    path("exports/<uuid:export_code>/status/", export_views.export_status, name="export-status"),
+    path(
+        "exports/<uuid:export_code>/download/", export_views.export_download, name="export-download"
+    ),
 ]

@@ -342,7 +342,7 @@ def graph(django_db_setup, django_db_blocker) -> Iterator[Graph]:
 
 
 def coalition(g: Graph) -> dict:
-    return {"code": g.coalition.code}
+    return {"coalition_code": g.coalition.code}
 
 
 def submission(which: str) -> Callable[[Graph], dict]:
@@ -400,20 +400,26 @@ ROUTES: dict[str, Route] = {
     ),
     "grantees:member-invite": Route(coalition, post=MEMBER_ADMINS_WRITE),
     "grantees:member-role": Route(
-        lambda g: {"code": g.coalition.code, "member": g.people["viewer_a"].memberships.get().code},
+        lambda g: {
+            "coalition_code": g.coalition.code,
+            "member": g.people["viewer_a"].memberships.get().code,
+        },
         post=MEMBER_ADMINS_WRITE,
     ),
     "grantees:member-remove": Route(
-        lambda g: {"code": g.coalition.code, "member": g.people["viewer_a"].memberships.get().code},
+        lambda g: {
+            "coalition_code": g.coalition.code,
+            "member": g.people["viewer_a"].memberships.get().code,
+        },
         post=MEMBER_ADMINS_WRITE,
     ),
     # An invitation names a person: not among the FPO's rows (404).
     "grantees:invitation-resend": Route(
-        lambda g: {"code": g.coalition.code, "invitation": g.invitation.code},
+        lambda g: {"coalition_code": g.coalition.code, "invitation": g.invitation.code},
         post=MEMBER_ADMINS_WRITE | {"fpo": 404},
     ),
     "grantees:invitation-revoke": Route(
-        lambda g: {"code": g.coalition.code, "invitation": g.invitation.code},
+        lambda g: {"coalition_code": g.coalition.code, "invitation": g.invitation.code},
         post=MEMBER_ADMINS_WRITE | {"fpo": 404},
     ),
     "grantees:user-list": Route(get=JFF_ADMIN_ONLY),
@@ -468,11 +474,11 @@ ROUTES: dict[str, Route] = {
         coalition, get=row(a=200, coach_a=200, staff=200, fpo=404, out=404)
     ),
     "reporting:period-detail": Route(
-        lambda g: {"code": g.coalition.code, "quarter": g.draft.period.quarter},
+        lambda g: {"coalition_code": g.coalition.code, "quarter": g.draft.period.quarter},
         get=row(a=200, coach_a=200, staff=200, fpo=404, out=404),
     ),
     "reporting:submission-start": Route(
-        lambda g: {"code": g.coalition.code, "quarter": g.draft.period.quarter},
+        lambda g: {"coalition_code": g.coalition.code, "quarter": g.draft.period.quarter},
         post=row(
             admin_a=ALLOWED,
             reporter_a=ALLOWED,
@@ -509,7 +515,7 @@ ROUTES: dict[str, Route] = {
     "reporting:findings": Route(submission("draft"), get=READ_A_PEOPLE),
     # A mass rule's list (H01's missing participants) reads like the findings it lists.
     "reporting:findings-list": Route(
-        lambda g: {"submission_code": g.draft.code, "code": "H01"},
+        lambda g: {"submission_code": g.draft.code, "rule": "H01"},
         get=READ_A_PEOPLE,
     ),
     "reporting:preview": Route(submission("draft"), get=READ_A_PEOPLE),
@@ -527,7 +533,7 @@ ROUTES: dict[str, Route] = {
     # send files. A quarter with no accepted report before it redirects with a message.
     "reporting:template-from-accepted": Route(
         lambda g: {
-            "code": g.coalition.code,
+            "coalition_code": g.coalition.code,
             "quarter": g.draft.period.quarter,
             "kind": "participants",
         },
@@ -568,13 +574,13 @@ ROUTES: dict[str, Route] = {
     ),
     # The export is A's report of an accepted version: the FPO may take it too.
     "reporting:export-status": Route(
-        lambda g: {"code": g.export.code},
+        lambda g: {"export_code": g.export.code},
         get=row(a=302, coach_a=302, staff=302, fpo=302, out=404),
         hx=READ_A,
         post=SAFE_ONLY,
     ),
     "reporting:export-download": Route(
-        lambda g: {"code": g.export.code}, get=READ_A, post=SAFE_ONLY
+        lambda g: {"export_code": g.export.code}, get=READ_A, post=SAFE_ONLY
     ),
     # coaching
     "coaching:home": Route(
@@ -586,7 +592,7 @@ ROUTES: dict[str, Route] = {
         coalition, post=row(a=403, coach_a=403, staff=ALLOWED, fpo=403, out=404)
     ),
     "coaching:unassign": Route(
-        lambda g: {"code": g.coalition.code, "coach_code": g.people["coach_a"].uuid},
+        lambda g: {"coalition_code": g.coalition.code, "coach_code": g.people["coach_a"].uuid},
         post=row(a=403, coach_a=403, staff=ALLOWED, fpo=403, out=404),
     ),
     "coaching:coalition": Route(
@@ -594,19 +600,19 @@ ROUTES: dict[str, Route] = {
     ),
     "coaching:session-log": Route(coalition, get=COACHES_FORM, post=COACHES_WRITE),
     "coaching:risk-set": Route(coalition, post=COACHES_WRITE),
-    "coaching:session-detail": Route(lambda g: {"code": g.session.code}, get=READ_A_PEOPLE),
+    "coaching:session-detail": Route(lambda g: {"session_code": g.session.code}, get=READ_A_PEOPLE),
     "coaching:session-edit": Route(
-        lambda g: {"code": g.session.code}, get=SHARED_FORM, post=SHARED_WRITE
+        lambda g: {"session_code": g.session.code}, get=SHARED_FORM, post=SHARED_WRITE
     ),
     "coaching:item-add": Route(
-        lambda g: {"code": g.session.code}, get=SHARED_FORM, post=SHARED_WRITE
+        lambda g: {"session_code": g.session.code}, get=SHARED_FORM, post=SHARED_WRITE
     ),
     "coaching:item-edit": Route(
-        lambda g: {"code": g.item.code}, get=SHARED_FORM, post=SHARED_WRITE
+        lambda g: {"item_code": g.item.code}, get=SHARED_FORM, post=SHARED_WRITE
     ),
     # The owner of a shared item may mark it done; other members may not.
     "coaching:item-status": Route(
-        lambda g: {"code": g.item.code},
+        lambda g: {"item_code": g.item.code},
         post=row(
             admin_a=403,
             reporter_a=ALLOWED,
@@ -631,7 +637,7 @@ GROUPED_PREFIXES = ("admin/", "accounts/")
 
 @dataclass(frozen=True)
 class Pattern:
-    route: str  # the full pattern, e.g. "coalitions/<uuid:code>/"
+    route: str  # the full pattern, e.g. "coalitions/<uuid:coalition_code>/"
     name: str | None  # with its namespace, e.g. "grantees:coalition-detail"
 
 

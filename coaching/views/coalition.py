@@ -42,10 +42,10 @@ def _form_errors(form, exc: ValidationError) -> None:
         form.add_error(None, message)
 
 
-def coalition_coaching(request: AuthedRequest, code) -> HttpResponse:
+def coalition_coaching(request: AuthedRequest, coalition_code) -> HttpResponse:
     """Every session with its action items, the risk flag and its history; staff log a
     session and set the flag here."""
-    coalition = _coalition(request, code)
+    coalition = _coalition(request, coalition_code)
     return _coalition_page(request, coalition)
 
 
@@ -84,9 +84,9 @@ def _coalition_page(
     )
 
 
-def session_log(request: AuthedRequest, code) -> HttpResponse:
+def session_log(request: AuthedRequest, coalition_code) -> HttpResponse:
     """Log a session and the action items agreed in it, in one form."""
-    coalition = _coached_coalition(request, code)
+    coalition = _coached_coalition(request, coalition_code)
     choices = forms.ItemChoices.for_coalition(coalition)
     if request.method == "POST":
         form = forms.SessionForm(request.POST)
@@ -118,8 +118,8 @@ def session_log(request: AuthedRequest, code) -> HttpResponse:
     )
 
 
-def session_detail(request: AuthedRequest, code) -> HttpResponse:
-    session = _session(request, code)
+def session_detail(request: AuthedRequest, session_code) -> HttpResponse:
+    session = _session(request, session_code)
     items = list(
         selectors.visible_items(request.user).filter(session=session).select_related("finding")
     )
@@ -136,9 +136,9 @@ def session_detail(request: AuthedRequest, code) -> HttpResponse:
     )
 
 
-def session_edit(request: AuthedRequest, code) -> HttpResponse:
+def session_edit(request: AuthedRequest, session_code) -> HttpResponse:
     """Change a session's record; its action items are changed one by one."""
-    session = _session(request, code)
+    session = _session(request, session_code)
     if not services.can_coach(request.user, session.coalition):
         raise PermissionDenied
     if request.method == "POST":
@@ -167,9 +167,9 @@ def session_edit(request: AuthedRequest, code) -> HttpResponse:
     )
 
 
-def item_add(request: AuthedRequest, code) -> HttpResponse:
+def item_add(request: AuthedRequest, session_code) -> HttpResponse:
     """Add one action item to an existing session."""
-    session = _session(request, code)
+    session = _session(request, session_code)
     if not services.can_coach(request.user, session.coalition):
         raise PermissionDenied
     choices = forms.ItemChoices.for_coalition(session.coalition)
@@ -196,9 +196,11 @@ def item_add(request: AuthedRequest, code) -> HttpResponse:
     )
 
 
-def item_edit(request: AuthedRequest, code) -> HttpResponse:
+def item_edit(request: AuthedRequest, item_code) -> HttpResponse:
     item = get_visible_or_404(
-        selectors.visible_items(request.user).select_related("session"), request.user, code=code
+        selectors.visible_items(request.user).select_related("session"),
+        request.user,
+        code=item_code,
     )
     if not services.can_coach(request.user, item.coalition):
         raise PermissionDenied
@@ -244,10 +246,12 @@ def _item_home(item: ActionItem) -> str:
 
 
 @require_POST
-def item_status(request: AuthedRequest, code) -> HttpResponse:
+def item_status(request: AuthedRequest, item_code) -> HttpResponse:
     """Mark an action item done, dropped or open again; htmx swaps the one row."""
     item = get_visible_or_404(
-        selectors.visible_items(request.user).select_related("session"), request.user, code=code
+        selectors.visible_items(request.user).select_related("session"),
+        request.user,
+        code=item_code,
     )
     # Who may close it is decided before what they sent is read: a member who does not
     # own the item gets a 403, not a complaint about the form.
@@ -277,8 +281,8 @@ def item_status(request: AuthedRequest, code) -> HttpResponse:
 
 
 @require_POST
-def risk_set(request: AuthedRequest, code) -> HttpResponse:
-    coalition = _coached_coalition(request, code)
+def risk_set(request: AuthedRequest, coalition_code) -> HttpResponse:
+    coalition = _coached_coalition(request, coalition_code)
     form = forms.RiskFlagForm(request.POST)
     if form.is_valid():
         try:

@@ -11,7 +11,7 @@ from reporting.selectors import dashboards
 from reporting.services import exports
 
 
-def coalition_dashboard(request: AuthedRequest, code) -> HttpResponse:
+def coalition_dashboard(request: AuthedRequest, coalition_code) -> HttpResponse:
     """One coalition at a glance: progress to each target with pace, trends, the latest
     report and its findings, the indicators, and coaching (notes cut to what the reader
     may see). For the coalition's own people, its coaches, program officers and admins;
@@ -24,7 +24,7 @@ def coalition_dashboard(request: AuthedRequest, code) -> HttpResponse:
         if aggregates_only
         else dashboards.coalitions_with_latest_submission(),
         request.user,
-        code=code,
+        code=coalition_code,
     )
     today = timezone.localdate()
     dashboard = dashboards.coalition_dashboard(

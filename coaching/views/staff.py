@@ -74,9 +74,9 @@ def assignments(request: AuthedRequest) -> HttpResponse:
 
 
 @require_POST
-def assign(request: AuthedRequest, code) -> HttpResponse:
+def assign(request: AuthedRequest, coalition_code) -> HttpResponse:
     # Another coalition's is a 404 before the role is looked at, as everywhere.
-    coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
+    coalition = get_visible_or_404(Coalition.objects, request.user, code=coalition_code)
     _require_assigner(request.user)
     form = forms.AssignForm(request.POST, coaches=_coaches())
     if not form.is_valid():
@@ -95,8 +95,8 @@ def assign(request: AuthedRequest, code) -> HttpResponse:
 
 
 @require_POST
-def unassign(request: AuthedRequest, code, coach_code) -> HttpResponse:
-    coalition = get_visible_or_404(Coalition.objects, request.user, code=code)
+def unassign(request: AuthedRequest, coalition_code, coach_code) -> HttpResponse:
+    coalition = get_visible_or_404(Coalition.objects, request.user, code=coalition_code)
     _require_assigner(request.user)
     coach = User.objects.filter(uuid=coach_code, staff_role=StaffRole.COACH).first()
     if coach is None:

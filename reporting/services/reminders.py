@@ -257,7 +257,7 @@ def _context(reminder: Reminder, latest: Submission | None, *, today: date) -> d
         when = f"{-days} day{'s' if days != -1 else ''} late"
     link = settings.SITE_URL + reverse(
         "reporting:period-detail",
-        kwargs={"code": period.coalition.code, "quarter": period.quarter},
+        kwargs={"coalition_code": period.coalition.code, "quarter": period.quarter},
     )
     return {
         "reminder": reminder,

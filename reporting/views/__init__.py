@@ -33,8 +33,8 @@ from reporting.services import check_notices
 from reporting.views import review
 
 
-def _period(request: AuthedRequest, code, quarter: str) -> ReportingPeriod:
-    coalition = _reports_coalition(request, code)
+def _period(request: AuthedRequest, coalition_code, quarter: str) -> ReportingPeriod:
+    coalition = _reports_coalition(request, coalition_code)
     return get_visible_or_404(
         ReportingPeriod.objects.select_related("coalition", "grant"),
         request.user,
@@ -67,9 +67,9 @@ def _reports_coalition(request: AuthedRequest, code) -> Coalition:
     return get_visible_or_404(Coalition.objects, request.user, code=code)
 
 
-def period_list(request: AuthedRequest, code) -> HttpResponse:
+def period_list(request: AuthedRequest, coalition_code) -> HttpResponse:
     """A coalition's quarterly reports, newest first, with status and due date."""
-    coalition = _reports_coalition(request, code)
+    coalition = _reports_coalition(request, coalition_code)
     rows = selectors.period_rows(coalition, today=timezone.localdate())
     return render(
         request,
@@ -79,9 +79,9 @@ def period_list(request: AuthedRequest, code) -> HttpResponse:
 
 
 @never_cache
-def period_detail(request: AuthedRequest, code, quarter: str) -> HttpResponse:
+def period_detail(request: AuthedRequest, coalition_code, quarter: str) -> HttpResponse:
     """The quarter's report: files and their checks, preview, narrative, certification."""
-    period = _period(request, code, quarter)
+    period = _period(request, coalition_code, quarter)
     # Every version of the quarter in one query: the newest is the one the page is about,
     # all of them are the "Versions" list (the page's query budget: docs/reporting.md).
     versions = selectors.period_versions(period, request.user)
@@ -241,8 +241,8 @@ def _review_context(
 
 
 @require_POST
-def submission_start(request: AuthedRequest, code, quarter: str) -> HttpResponse:
-    period = _period(request, code, quarter)
+def submission_start(request: AuthedRequest, coalition_code, quarter: str) -> HttpResponse:
+    period = _period(request, coalition_code, quarter)
     # Refused by role first: the service hands back an open version to anyone who asks.
     if period.coalition.role_of(request.user) not in services.UPLOAD_ROLES:
         raise PermissionDenied
@@ -250,7 +250,9 @@ def submission_start(request: AuthedRequest, code, quarter: str) -> HttpResponse
         services.submission_start(period=period, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return redirect("reporting:period-detail", code=code, quarter=period.quarter)
+    return redirect(
+        "reporting:period-detail", coalition_code=coalition_code, quarter=period.quarter
+    )
 
 
 @require_POST
@@ -340,7 +342,8 @@ def narrative_save(request: AuthedRequest, submission_code) -> HttpResponse:
 
 def _detail_url(period: ReportingPeriod) -> str:
     return reverse(
-        "reporting:period-detail", kwargs={"code": period.coalition.code, "quarter": period.quarter}
+        "reporting:period-detail",
+        kwargs={"coalition_code": period.coalition.code, "quarter": period.quarter},
     )
 
 
@@ -451,18 +454,18 @@ def findings(request: AuthedRequest, submission_code) -> HttpResponse:
 
 
 @never_cache
-def findings_list(request: AuthedRequest, submission_code, code: str) -> HttpResponse:
+def findings_list(request: AuthedRequest, submission_code, rule: str) -> HttpResponse:
     """A mass rule's findings (H01: the participants missing since the last accepted
     report) as a CSV to work through. Participant IDs and what the rule found; never an
     SSN (stored findings are masked)."""
     submission = _submission(request, submission_code)
-    if code not in rules.MASS:
+    if rule not in rules.MASS:
         raise Http404
-    rows = selectors.mass_finding_rows(submission, code)
+    rows = selectors.mass_finding_rows(submission, rule)
     uploads = {row["finding"].upload_id for row in rows}
     for upload in Upload.objects.filter(pk__in=uploads):
         services.audit_pii_access(
-            actor=request.user, upload=upload, what=f"{code} list", request=request
+            actor=request.user, upload=upload, what=f"{rule} list", request=request
         )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -477,12 +480,12 @@ def findings_list(request: AuthedRequest, submission_code, code: str) -> HttpRes
                 row["participant_id"],
                 entry.isoformat() if entry else "",
                 row["accepted_report"],
-                rules.label(code),
+                rules.label(rule),
                 row["finding"].message,
             )
         )
     response = HttpResponse(out.getvalue().encode("utf-8-sig"), content_type="text/csv")
-    name = f"bpij-{submission.period.quarter}-v{submission.version}-{code}-participants.csv"
+    name = f"bpij-{submission.period.quarter}-v{submission.version}-{rule}-participants.csv"
     response["Content-Disposition"] = attachment(name)
     return response
 
@@ -560,11 +563,13 @@ def preview(request: AuthedRequest, submission_code) -> HttpResponse:
 
 
 @never_cache
-def template_from_accepted(request: AuthedRequest, code, quarter: str, kind: str) -> HttpResponse:
+def template_from_accepted(
+    request: AuthedRequest, coalition_code, quarter: str, kind: str
+) -> HttpResponse:
     """The template holding the rows of the coalition's last accepted report before this
     quarter, SSNs masked: the start of this quarter's cumulative file. For the people who
     send files (the workbook holds participant-level data)."""
-    period = _period(request, code, quarter)
+    period = _period(request, coalition_code, quarter)
     if kind not in ("participants", "placements"):
         raise Http404
     if not services.can_download_originals(request.user, period.coalition):

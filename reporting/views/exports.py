@@ -99,9 +99,9 @@ def _list_context(request: AuthedRequest, coalition: Coalition | None) -> dict:
 
 @require_GET
 @never_cache
-def export_list(request: AuthedRequest, code) -> HttpResponse:
+def export_list(request: AuthedRequest, coalition_code) -> HttpResponse:
     """A coalition's exports, newest first, and the form to ask for one."""
-    coalition = _coalition(request, code)
+    coalition = _coalition(request, coalition_code)
     return render(request, "reporting/export_list.html", _list_context(request, coalition))
 
 
@@ -134,8 +134,8 @@ def _ask(request: AuthedRequest, coalition: Coalition | None, back: str) -> Http
 
 
 @require_POST
-def export_request(request: AuthedRequest, code) -> HttpResponse:
-    coalition = _coalition(request, code)
+def export_request(request: AuthedRequest, coalition_code) -> HttpResponse:
+    coalition = _coalition(request, coalition_code)
     return _ask(request, coalition, reverse("reporting:export-list", args=[coalition.code]))
 
 
@@ -157,11 +157,11 @@ def _export(request: AuthedRequest, code) -> Export:
 @security.passive  # polled while the page is open: not the person's activity
 @require_GET
 @never_cache
-def export_status(request: AuthedRequest, code) -> HttpResponse:
+def export_status(request: AuthedRequest, export_code) -> HttpResponse:
     """The export's row, polled by htmx every 2 s until it is ready or has failed; the
     polite announcement for screen readers goes out of band into the page's live
     region."""
-    export = _export(request, code)
+    export = _export(request, export_code)
     if not request.htmx:
         back = (
             reverse("reporting:export-list", args=[export.coalition.code])
@@ -181,9 +181,9 @@ def export_status(request: AuthedRequest, code) -> HttpResponse:
 
 @require_GET
 @never_cache
-def export_download(request: AuthedRequest, code) -> FileResponse:
+def export_download(request: AuthedRequest, export_code) -> FileResponse:
     """The stored file exactly as rendered (its SHA-256 is on the exports page)."""
-    export = _export(request, code)
+    export = _export(request, export_code)
     if export.status != ExportStatus.READY or not export.file:
         raise Http404("This export is not ready yet.")
     platform.audit_record(

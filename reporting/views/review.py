@@ -62,7 +62,7 @@ def _review_url(submission: Submission, anchor: str = "") -> str:
 def _period_url(submission: Submission, anchor: str = "") -> str:
     url = reverse(
         "reporting:period-detail",
-        kwargs={"code": submission.coalition.code, "quarter": submission.period.quarter},
+        kwargs={"coalition_code": submission.coalition.code, "quarter": submission.period.quarter},
     )
     return f"{url}#{anchor}" if anchor else url
 

@@ -158,11 +158,11 @@ def test_the_walk_reaches_the_pages_the_review_found_cached(full_coalition, clie
 
     for page in (
         "audit/",
-        "<uuid:code>/members/",
+        "<uuid:coalition_code>/members/",
         "board/",
         "board/export.<str:fmt>",
         "reminders/",
-        "sessions/<uuid:code>/",
+        "sessions/<uuid:session_code>/",
         "submissions/<uuid:submission_code>/findings/",
     ):
         assert any(route.endswith(page) for route in routes), (page, sorted(routes))
