@@ -158,6 +158,11 @@ def test_web_concurrency_and_worker_concurrency_come_from_the_environment():
 
 def test_uploads_volume_is_mounted_where_the_image_made_it_for_its_user():
     media_root = dockerfile_env()["MEDIA_ROOT"]
+    # Stated in every app container, so .env (env_file, copied from .env.example) cannot
+    # move them: an empty STATIC_ROOT there would be the working directory.
+    for name in APP_SERVICES:
+        for folder in ("BPIJ_VAR_DIR", "MEDIA_ROOT", "STATIC_ROOT"):
+            assert environment_of(name)[folder] == dockerfile_env()[folder], (name, folder)
     for name in ("web", "worker", "exports"):
         assert f"media:{media_root}" in SERVICES[name]["volumes"], name
         assert environment_of(name)["MEDIA_ROOT"] == media_root, name
