@@ -534,6 +534,22 @@ def test_gunicorn_serves_healthz_with_the_production_settings(production_env, tm
     assert re.search(r'"GET /healthz HTTP/1.1" 200 \d+ \d+us', output), output
 
 
+@pytest.mark.parametrize(
+    ("allowed_hosts", "asked_as"),
+    [
+        ("hub.example.org,localhost", "hub.example.org"),
+        ("*,.example.org", "example.org"),
+        (" .jff.example , hub.jff.example", "jff.example"),
+        ("*", "localhost"),
+        ("", "localhost"),
+    ],
+)
+def test_the_health_check_asks_as_a_host_the_hub_serves(monkeypatch, allowed_hosts, asked_as):
+    check = runpy.run_path(str(ROOT / "docker" / "healthcheck.py"))
+    monkeypatch.setenv("ALLOWED_HOSTS", allowed_hosts)
+    assert check["served_host"]() == asked_as
+
+
 def test_the_health_check_fails_without_a_web_server(production_env):
     env = {**production_env, "PORT": str(free_port())}
     result = subprocess.run(
