@@ -495,7 +495,7 @@ def stop(process: subprocess.Popen, timeout: float = 15) -> int:
         pytest.fail(f"{process.args} did not stop within {timeout:.0f} s of SIGTERM")
 
 
-def wait_until(condition, what: str, process: subprocess.Popen, log: Path, timeout=30.0):
+def wait_until(condition, what: str, process: subprocess.Popen, log: Path, timeout=60.0):
     deadline = time.monotonic() + timeout
     while not condition():
         if process.poll() is not None or time.monotonic() > deadline:
