@@ -18,6 +18,7 @@ read as half the old object and half the new.
 import io
 from typing import IO, Any, cast
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.core.files.base import File
 from storages.backends.s3 import S3Storage, _filter_download_params
@@ -126,7 +127,25 @@ class ObjectReader(io.RawIOBase):
 
 
 class EncryptedS3Storage(EncryptedStorageMixin, S3Storage):
-    """Sealed files in a bucket; read back through ranged GETs, never whole."""
+    """Sealed files in a bucket; read back through ranged GETs, never whole.
+
+    A store that does not answer fails the request that needed it within seconds
+    (boto3's defaults wait 60 s for a connection and 60 s for each read, five times over,
+    while the web worker that waits is killed by gunicorn and the page hangs)."""
+
+    CONNECT_TIMEOUT = 5.0
+    READ_TIMEOUT = 20.0
+    ATTEMPTS = 3
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.client_config = self.client_config.merge(
+            Config(
+                connect_timeout=self.CONNECT_TIMEOUT,
+                read_timeout=self.READ_TIMEOUT,
+                retries={"max_attempts": self.ATTEMPTS, "mode": "standard"},
+            )
+        )
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         # The bytes are ciphertext whatever the name says: no content type guessed from

@@ -32,6 +32,16 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+# `python -m moto.server`, which also exits when its standard input closes: when the test
+# process ends, however it ends (killed by a timeout too), the server goes with it.
+_SERVE = """
+import os, sys, threading
+threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+from moto.server import main
+main(["-H", "127.0.0.1", "-p", sys.argv[1]])
+"""
+
+
 @dataclass
 class Bucket:
     name: str
@@ -61,7 +71,8 @@ def s3_server() -> Iterator[Server]:
     """A moto S3 server of this session's own."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-c", _SERVE, str(port)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -88,6 +99,8 @@ def s3_server() -> Iterator[Server]:
         )
         yield Server(endpoint, session, client)
     finally:
+        assert server.stdin is not None
+        server.stdin.close()
         server.terminate()
         try:
             server.wait(5)

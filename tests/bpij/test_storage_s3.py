@@ -3,13 +3,16 @@
 are streamed, and rotated, purged and listed through the storage like files on disk."""
 
 import os
+import socket
+import time
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from bpij import keys, storage
-from bpij.storage import CHUNK, EncryptedFileError
+from bpij.storage import CHUNK, EncryptedFileError, default_storage_from_env
 from bpij.storage_s3 import EncryptedS3Storage, ObjectReader
 
 CSV = b"participant_id,ssn,state_code\nP-1,123-45-6789,OR\n"
@@ -142,3 +145,20 @@ def test_listing_exists_and_delete_work_as_on_disk(s3_bucket):
     default_storage.delete(first)
     default_storage.delete(first)  # already gone: not an error
     assert not default_storage.exists(first)
+
+
+def test_a_store_that_does_not_answer_fails_fast_instead_of_hanging(s3_bucket, monkeypatch):
+    # A listening socket that accepts connections and never answers: a stalled store.
+    with socket.socket() as stalled:
+        stalled.bind(("127.0.0.1", 0))
+        stalled.listen(16)
+        monkeypatch.setattr(EncryptedS3Storage, "READ_TIMEOUT", 0.3)
+        options = default_storage_from_env(
+            {**s3_bucket.env, "AWS_S3_ENDPOINT_URL": f"http://127.0.0.1:{stalled.getsockname()[1]}"}
+        )["OPTIONS"]
+        hung = EncryptedS3Storage(**options)
+        started = time.monotonic()
+        with pytest.raises(ReadTimeoutError):
+            hung.open("uploads/a/people.csv", "rb")
+        # Three attempts of 0.3 s (and standard retries' short back-off), not minutes.
+        assert time.monotonic() - started < 5
