@@ -139,7 +139,8 @@ class EncryptedS3Storage(EncryptedStorageMixin, S3Storage):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.client_config = self.client_config.merge(
+        configured: Config = self.client_config  # type: ignore[has-type]
+        self.client_config = configured.merge(
             Config(
                 connect_timeout=self.CONNECT_TIMEOUT,
                 read_timeout=self.READ_TIMEOUT,
