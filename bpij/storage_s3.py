@@ -18,6 +18,7 @@ read as half the old object and half the new.
 import io
 from typing import IO, Any, cast
 
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.core.files.base import File
@@ -136,9 +137,17 @@ class EncryptedS3Storage(EncryptedStorageMixin, S3Storage):
     CONNECT_TIMEOUT = 5.0
     READ_TIMEOUT = 20.0
     ATTEMPTS = 3
+    # A sealed file is uploaded as a stream: boto3 reads it in 8 MiB parts and holds
+    # as many as it sends at once (ten by default: the whole of a 50 MB upload). Two.
+    UPLOAD_PARTS_HELD = 2
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
+        if "transfer_config" not in options:
+            transfer = TransferConfig(max_concurrency=self.UPLOAD_PARTS_HELD)
+            # s3transfer's own name, which boto3's constructor does not take.
+            transfer.max_in_memory_upload_chunks = self.UPLOAD_PARTS_HELD
+            self.transfer_config = transfer
         configured: Config = self.client_config  # type: ignore[has-type]
         self.client_config = configured.merge(
             Config(
