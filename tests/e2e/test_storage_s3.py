@@ -1,7 +1,7 @@
 """Stored files in an S3-compatible bucket, end to end: the web side and a real worker in
 another process share nothing but the bucket (moto's S3 server, tests/s3.py) and the
 database. A participant file uploaded through the page is checked by the worker, its
-annotated workbook and an export the worker renders are downloaded through the
+annotated workbook and an export the worker renders (a data pack) are downloaded through the
 permission-checked views, streamed; the bucket holds only ciphertext and the local disk
 nothing."""
 
@@ -99,11 +99,13 @@ def test_upload_check_annotate_export_and_download_through_the_bucket(
     assert b"7001" in sheets  # the last four, masked
     assert SSNS[0].encode() not in sheets
 
-    # An export the worker renders into the bucket, downloaded through the page.
+    # An export the worker renders into the bucket, downloaded through the page (the
+    # data pack: the PDF goes through the same storage calls, and WeasyPrint's first
+    # render in a fresh worker takes seconds).
     client = client_for(cast.officer)
     response = client.post(
         reverse("reporting:export-request", args=[cast.coalition_a.code]),
-        {"kind": "coalition_report", "quarter": "2025Q2"},
+        {"kind": "data_pack_csv", "quarter": "2025Q2"},
     )
     assert response.status_code == 302
     export = Export.objects.get()
@@ -117,9 +119,10 @@ def test_upload_check_annotate_export_and_download_through_the_bucket(
     )
     export.refresh_from_db()
     assert export.status == ExportStatus.READY, export.error
-    pdf = streamed(client.get(reverse("reporting:export-download", args=[export.code])))
-    assert pdf.startswith(b"%PDF-")
-    assert hashlib.sha256(pdf).hexdigest() == export.sha256
+    pack = streamed(client.get(reverse("reporting:export-download", args=[export.code])))
+    assert hashlib.sha256(pack).hexdigest() == export.sha256
+    with zipfile.ZipFile(io.BytesIO(pack)) as tables:
+        assert "README.csv" in tables.namelist()
 
     # In the bucket: every stored file, sealed; nothing in plaintext; nothing on disk.
     objects = bucket.objects()
@@ -127,6 +130,6 @@ def test_upload_check_annotate_export_and_download_through_the_bucket(
         assert name in objects
     for name, stored in objects.items():
         assert stored.startswith(storage.MAGIC), name
-        for plain in (*(s.encode() for s in SSNS), b"234567001", b"participant_id", b"%PDF"):
+        for plain in (*(s.encode() for s in SSNS), b"234567001", b"participant_id", b"README"):
             assert plain not in stored, (name, plain)
     assert list(settings.MEDIA_ROOT.rglob("*")) == []
