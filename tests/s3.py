@@ -15,12 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from bpij.storage import default_storage_from_env
-from bpij.storage_s3 import EncryptedS3Storage
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "moto-test-key", "AWS_SECRET_ACCESS_KEY": "moto-test-secret"}
 REGION = "us-east-1"
@@ -69,6 +66,10 @@ class Server:
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[Server]:
     """A moto S3 server of this session's own."""
+    # boto3 is imported here, not by every test session that loads the conftest.
+    import boto3
+    from botocore.config import Config
+
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", _SERVE, str(port)],
@@ -111,6 +112,8 @@ def s3_server() -> Iterator[Server]:
 @pytest.fixture
 def s3_bucket(s3_server, settings, monkeypatch) -> Bucket:
     """A fresh, private bucket, made the default storage from environment variables."""
+    from bpij.storage_s3 import EncryptedS3Storage
+
     name = f"bpij-{uuid.uuid4().hex[:12]}"
     env = {
         "STORAGE_BACKEND": "s3",
