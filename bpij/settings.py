@@ -14,6 +14,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from bpij.keys import keyring_from_env
+from bpij.storage import default_storage_from_env
 from reporting.contract import MAX_FILE_BYTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -376,8 +377,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # purge_uploads deletes it; sent versions' files follow the grant's record retention.
 UPLOAD_RETENTION_DAYS = int(os.environ.get("UPLOAD_RETENTION_DAYS", "365"))
 STORAGES = {
-    # Every stored file (originals, annotated workbooks, exports) is encrypted at rest.
-    "default": {"BACKEND": "bpij.storage.EncryptedFileSystemStorage"},
+    # Every stored file (originals, annotated workbooks, exports) is encrypted at rest, on
+    # the local disk under MEDIA_ROOT or, with STORAGE_BACKEND=s3, in an S3-compatible
+    # bucket that web and workers on any host share (docs/operations.md, Storage).
+    "default": default_storage_from_env(os.environ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

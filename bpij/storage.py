@@ -16,20 +16,22 @@ Rotating keys rewrites only the header (``rewrap``); files stored before encrypt
 (no header) are read as they are until ``encrypt_in_place`` seals them.
 
 ``EncryptedStorageMixin`` sits over any Django storage that can open a stored file for
-reading with seek; ``EncryptedFileSystemStorage`` is it over the local disk.
+reading with seek; ``EncryptedFileSystemStorage`` is it over the local disk and
+``bpij.storage_s3.EncryptedS3Storage`` over an S3-compatible bucket. Which one is the
+default storage comes from the environment (``default_storage_from_env``).
 """
 
 import io
 import os
 import struct
-import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Any, cast
+from typing import IO, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage
 
@@ -286,18 +288,54 @@ class StoredFile(File):
         return self
 
 
+class BlockStream(io.RawIOBase):
+    """A readable stream over an iterator of byte blocks (what ``_replace`` writes)."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._blocks = blocks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            self._pending = next(self._blocks, b"")
+            if not self._pending:
+                return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def _full_reads(raw: io.RawIOBase) -> io.BufferedReader:
+    """``raw`` with reads that return as many bytes as asked until the end (a raw stream
+    may return less; an S3 upload takes a short first read for the whole file's size)."""
+    return io.BufferedReader(raw, buffer_size=SEALED_CHUNK)
+
+
 class EncryptedStorageMixin:
     """Put in front of a storage class: files are sealed as they are saved and opened
-    decrypted; the underlying storage only ever holds ciphertext."""
+    decrypted; the underlying storage only ever holds ciphertext.
+
+    Stored files have no URL: every download goes through the hub's permission-checked
+    views, which stream the plaintext (``url`` refuses)."""
 
     def _save(self, name: str, content: Any) -> str:
-        sealed = File(cast(Any, EncryptingStream(content)), name=name)
+        sealed = File(_full_reads(EncryptingStream(content)), name=name)
         return super()._save(name, sealed)  # type: ignore[misc]
+
+    def _open_raw(self, name: str) -> File:
+        """The stored bytes (ciphertext), seekable. Storages whose own ``_open`` would
+        fetch a file whole (an object store) override this with a ranged reader."""
+        return super()._open(name, "rb")  # type: ignore[misc]
 
     def _open(self, name: str, mode: str = "rb") -> File:
         if mode.replace("b", "") != "r":
             raise ValueError("Encrypted storage opens files for reading only; use save().")
-        raw = super()._open(name, "rb")  # type: ignore[misc]
+        raw = self._open_raw(name)
         try:
             header = read_header(raw)
             if header is None:
@@ -311,8 +349,14 @@ class EncryptedStorageMixin:
             raise
         return StoredFile(stream, name, stream.size, self)
 
+    def url(self, name: str | None) -> str:
+        raise NotImplementedError(
+            "Stored files are encrypted and have no URL: serve them through a view that "
+            "checks who may have them and streams `file.open('rb')` (FileResponse)."
+        )
+
     def size(self, name: str) -> int:
-        with super()._open(name, "rb") as raw:  # type: ignore[misc]
+        with self._open_raw(name) as raw:
             header = read_header(raw)
             total = raw.seek(0, io.SEEK_END)
             if header is None:
@@ -322,14 +366,14 @@ class EncryptedStorageMixin:
 
     def key_id(self, name: str) -> str | None:
         """The id of the key the file's data key is wrapped under (None: plaintext)."""
-        with super()._open(name, "rb") as raw:  # type: ignore[misc]
+        with self._open_raw(name) as raw:
             header = read_header(raw)
         return header.kid if header else None
 
     def rewrap(self, name: str) -> bool:
         """Wrap the file's data key under the current key; the body is copied as it is.
         Returns whether the file changed (False: already under the current key)."""
-        raw = super()._open(name, "rb")  # type: ignore[misc]
+        raw = self._open_raw(name)
         with raw:
             header = read_header(raw)
             if header is None or header.kid == keys.current_kid():
@@ -343,11 +387,11 @@ class EncryptedStorageMixin:
 
     def encrypt_in_place(self, name: str) -> bool:
         """Seal a file stored before encryption. Returns whether it was plaintext."""
-        raw = super()._open(name, "rb")  # type: ignore[misc]
+        raw = self._open_raw(name)
         with raw:
             if read_header(raw) is not None:
                 return False
-            self._replace(name, [], EncryptingStream(raw))
+            self._replace(name, [], _full_reads(EncryptingStream(raw)))
         return True
 
     def _replace(self, name: str, head: Iterable[bytes], rest: Any) -> None:
@@ -358,12 +402,14 @@ class EncryptedStorageMixin:
         try:
             path = self.path(name)  # type: ignore[attr-defined]
         except NotImplementedError:
-            # Object stores replace an object whole, in one request: saving over the
-            # name is atomic there.
-            with tempfile.TemporaryFile() as spool:
-                for block in blocks():
-                    spool.write(block)
-                super()._save(name, File(spool, name=name))  # type: ignore[misc]
+            # An object store replaces an object whole, when the upload completes (after
+            # the last byte of the old one was read): saving over the name is atomic
+            # there, and a reader holding the old one is refused rather than given a mix
+            # (bpij.storage_s3). Streamed: nothing is spooled to local disk.
+            if not self.exists(name):  # type: ignore[attr-defined]
+                return  # purged meanwhile: do not bring it back
+            stream = _full_reads(BlockStream(blocks()))
+            super()._save(name, File(stream, name=name))  # type: ignore[misc]
             return
         # On disk, the new file is written beside the old one and renamed over it, so a
         # reader sees the old file or the new one, never half of each.
@@ -386,3 +432,73 @@ class EncryptedStorageMixin:
 
 class EncryptedFileSystemStorage(EncryptedStorageMixin, FileSystemStorage):
     pass
+
+
+# --- which storage: from the environment (bpij/settings.py, docs/operations.md) ---
+
+BACKENDS = {
+    "filesystem": "bpij.storage.EncryptedFileSystemStorage",
+    "s3": "bpij.storage_s3.EncryptedS3Storage",
+}
+# Canned ACLs that keep an object to the bucket's owner; "none" sends no ACL at all (what a
+# bucket with ACLs disabled, AWS's default since 2023, requires).
+PRIVATE_ACLS = {"private", "bucket-owner-full-control", "none"}
+
+
+def default_storage_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """``STORAGES["default"]`` from the environment: ``STORAGE_BACKEND`` is ``filesystem``
+    (the default: encrypted files under MEDIA_ROOT) or ``s3`` (an S3-compatible bucket,
+    django-storages' variable names). Anything else, or an incomplete S3 set-up, stops the
+    process at start with what is wrong and what would be right."""
+
+    def get(variable: str) -> str:
+        return env.get(variable, "").strip()
+
+    backend = get("STORAGE_BACKEND").lower() or "filesystem"
+    if backend not in BACKENDS:
+        raise ImproperlyConfigured(
+            f"STORAGE_BACKEND={get('STORAGE_BACKEND')!r} is not a storage backend: use "
+            "'filesystem' (encrypted files on the local disk under MEDIA_ROOT, the default) "
+            "or 's3' (an S3-compatible bucket named by AWS_STORAGE_BUCKET_NAME)."
+        )
+    if backend == "filesystem":
+        return {"BACKEND": BACKENDS[backend]}
+    bucket = get("AWS_STORAGE_BUCKET_NAME")
+    if not bucket:
+        raise ImproperlyConfigured(
+            "STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME, the bucket the hub's files "
+            "are stored in (with AWS_S3_ENDPOINT_URL for a store other than AWS, and "
+            "AWS_S3_REGION_NAME); see docs/operations.md, Storage."
+        )
+    access_key, secret_key = get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")
+    if bool(access_key) != bool(secret_key):
+        raise ImproperlyConfigured(
+            "Set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither (then boto3 "
+            "finds credentials itself: an instance or task role, AWS_PROFILE)."
+        )
+    acl = get("AWS_DEFAULT_ACL").lower() or "private"
+    if acl not in PRIVATE_ACLS:
+        raise ImproperlyConfigured(
+            f"AWS_DEFAULT_ACL={acl!r} would let others than the hub read stored files: use "
+            "'private' (the default), 'bucket-owner-full-control', or 'none' for a bucket "
+            "with ACLs disabled. Downloads go through the hub, never to the bucket."
+        )
+    options: dict[str, Any] = {
+        "bucket_name": bucket,
+        "default_acl": None if acl == "none" else acl,
+        # Never a URL to an object (EncryptedStorageMixin.url refuses); no public reads.
+        "querystring_auth": True,
+        # Same name twice: a new name, as on disk, never an object overwritten by save().
+        "file_overwrite": False,
+    }
+    for variable, option in (
+        ("AWS_S3_ENDPOINT_URL", "endpoint_url"),
+        ("AWS_S3_REGION_NAME", "region_name"),
+        ("AWS_LOCATION", "location"),
+        ("AWS_S3_ADDRESSING_STYLE", "addressing_style"),
+    ):
+        if get(variable):
+            options[option] = get(variable)
+    if access_key:
+        options["access_key"], options["secret_key"] = access_key, secret_key
+    return {"BACKEND": BACKENDS[backend], "OPTIONS": options}

@@ -9,6 +9,7 @@ import pytest
 from bpij.models import StaffRole, User
 from grantees.models import Coalition, MemberRole
 from tests import database, factories, sessions
+from tests.s3 import s3_bucket, s3_server  # noqa: F401  (fixtures: a real S3-compatible server)
 
 # The app connects as the runtime login, held to row-level security (tests/database.py).
 django_db_setup = pytest.fixture(scope="session")(database.django_db_setup)

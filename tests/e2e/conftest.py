@@ -22,7 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, tmp_path, settings):
+def worker_env() -> dict[str, str]:
+    """More environment for the worker process: a module overrides this fixture to give
+    its worker what its test set up (tests/e2e/test_storage_s3.py: the S3 bucket)."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path, settings, worker_env):
     # A current key of this run's own, not the development default, so a worker that
     # did not get the test process's keys could not read the files it checks (what was
     # sealed before, such as the cast's TOTP secrets, still opens under the older keys).
@@ -48,6 +55,7 @@ def celery_worker_process(transactional_db, tmp_path, settings):
             f"{kid}:{base64.b64encode(key).decode()}" for kid, key in settings.ENCRYPTION_KEYS
         ),
         "DB_CONN_MAX_AGE": "0",
+        **worker_env,
     }
     log = tmp_path / "worker.log"
     with log.open("w") as out:

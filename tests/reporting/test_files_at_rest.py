@@ -169,3 +169,28 @@ def test_rotate_keys_encrypts_files_stored_before_encryption_in_place(
     assert b"234-56-7890" not in path.read_bytes()
     with upload.file.open("rb") as handle:
         assert handle.read() == PEOPLE
+
+
+def test_rotate_keys_rewraps_and_seals_the_objects_of_an_s3_bucket(
+    s3_bucket, report, django_capture_on_commit_callbacks, settings
+):
+    client, submission = report
+    with django_capture_on_commit_callbacks(execute=True):
+        send(client, submission, PEOPLE)
+    upload = Upload.objects.get(submission=submission)
+    # The original as stored before encryption at rest; the annotated workbook sealed.
+    s3_bucket.client.put_object(Bucket=s3_bucket.name, Key=upload.file.name, Body=PEOPLE)
+    settings.ENCRYPTION_KEYS = [key("k2"), *settings.ENCRYPTION_KEYS]
+
+    out = io.StringIO()
+    call_command("rotate_keys", "--encrypt-plaintext", stdout=out)
+
+    assert "Files: 1 re-wrapped, 0 already under k2, 1 encrypted from plaintext" in (out.getvalue())
+    objects = s3_bucket.objects()
+    assert sorted(objects) == sorted([upload.file.name, upload.annotated_file.name])
+    for stored in objects.values():
+        assert stored.startswith(b"BPIJENC1")
+        assert b"234-56-7890" not in stored
+    settings.ENCRYPTION_KEYS = settings.ENCRYPTION_KEYS[:1]
+    response = client.get(reverse("reporting:upload-original", args=[upload.code]))
+    assert b"".join(response.streaming_content) == PEOPLE

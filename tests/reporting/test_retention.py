@@ -196,3 +196,16 @@ def test_retention_days_come_from_the_settings(history, time_machine, settings):
     expired = retention.uploads_expired().uploads
     assert history["recently_replaced"] in expired
     assert not Upload.objects.filter(Q(purged_at__isnull=False)).exists()
+
+
+def test_purge_deletes_the_objects_of_an_s3_bucket(s3_bucket, history, time_machine):
+    before = set(s3_bucket.objects())
+    time_machine.move_to("2025-06-01 03:00 -0400")
+
+    purge = retention.uploads_purge()
+
+    gone = {name for _storage, name in purge.files}
+    assert len(gone) == 4
+    assert gone <= before
+    assert set(s3_bucket.objects()) == before - gone
+    assert all(stored(u) for u in history["accepted"])

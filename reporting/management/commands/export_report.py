@@ -102,12 +102,15 @@ class Command(ScriptCommand):
             ) from None
         reused = export.status == ExportStatus.READY
         export = _rendered(export)
-        with export.file.open("rb") as handle:
-            content = handle.read()
-        out.write_bytes(content)
-        digest = hashlib.sha256(content).hexdigest()
+        # Copied as it is decrypted, a block at a time, from whichever storage holds it.
+        digest, size = hashlib.sha256(), 0
+        with export.file.open("rb") as handle, out.open("wb") as target:
+            for block in iter(lambda: handle.read(1024 * 1024), b""):
+                digest.update(block)
+                size += len(block)
+                target.write(block)
         self.stdout.write(
-            f"{out}\t{len(content)} bytes\tsha256 {digest}\texport {export.code}"
+            f"{out}\t{size} bytes\tsha256 {digest.hexdigest()}\texport {export.code}"
             + (" (reused: the same figures were exported before)" if reused else "")
         )
 
