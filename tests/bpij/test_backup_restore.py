@@ -1,0 +1,341 @@
+"""Backups you have restored (issue 13, item 4).
+
+The drill: seed a small real data set (the cast, a certified report with records, files and
+a roll-up, a checked report with findings), back it up with ``manage.py backup``, ``initdb``
+a throwaway cluster on another port (no ``bpij_app`` role in it), ``manage.py restore``
+into it, and compare: rows per table, the figures, the stored files' hashes, row-level
+security in force for the runtime login, and the app serving pages from the copy.
+
+Marked ``pg_cluster``: it needs PostgreSQL's server programs (initdb, pg_ctl) beside the
+client ones (pg_dump, pg_restore), and runs initdb as the ``postgres`` OS user when the
+tests run as root. Missing programs fail the test with what to install; they do not skip it.
+"""
+
+import base64
+import hashlib
+import io
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test import override_settings
+from django.urls import reverse
+
+from bpij import backups, tenancy
+from bpij.storage import EncryptedFileSystemStorage
+from reporting.models import Finding, ParticipantRecord, ProgramRollup, Rollup, Upload
+from reporting.services import rollups
+from tests import builders, sessions
+from tests.conftest import build_cast
+
+SUPERUSER_PASSWORD = "drill-superuser-password"
+
+
+def _key(kid: str) -> str:
+    return f"{kid}:{base64.b64encode(os.urandom(32)).decode()}"
+
+
+# --- The archive's encryption (no database) ------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 1, 99, 100, 101, 250, 300])
+def test_an_archive_opens_to_exactly_what_was_sealed_across_chunk_boundaries(size):
+    keyring = backups.backup_keyring(_key("b1"))
+    data = os.urandom(size)
+    sealed = io.BytesIO()
+    writer = backups.SealingWriter(sealed, keyring, chunk=100)
+    for start in range(0, size, 37):
+        writer.write(data[start : start + 37])
+    writer.close()
+    reader = backups.OpeningReader(io.BytesIO(sealed.getvalue()), keyring)
+    assert reader.read(7) + reader.read() == data
+
+
+def _sealed(keyring, data: bytes, chunk: int = 100) -> bytes:
+    out = io.BytesIO()
+    writer = backups.SealingWriter(out, keyring, chunk=chunk)
+    writer.write(data)
+    writer.close()
+    return out.getvalue()
+
+
+# With key id "b1" and 100-byte chunks: a 54-byte header, then chunks of 116 bytes
+# sealed (250 plaintext bytes: 116 + 116 + 66).
+HEADER, SEALED = 54, 116
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda b: b[:-1], id="last byte cut"),
+        pytest.param(lambda b: b[:-66], id="last chunk dropped"),
+        pytest.param(lambda b: b[: -66 - SEALED], id="cut at a chunk boundary"),
+        pytest.param(lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:], id="a byte changed"),
+        pytest.param(
+            lambda b: (
+                b[:HEADER]
+                + b[HEADER + SEALED : HEADER + 2 * SEALED]
+                + b[HEADER : HEADER + SEALED]
+                + b[HEADER + 2 * SEALED :]
+            ),
+            id="chunks swapped",
+        ),
+        pytest.param(lambda b: b[:20] + bytes([b[20] ^ 1]) + b[21:], id="the header changed"),
+    ],
+)
+def test_a_damaged_archive_fails_loudly(damage):
+    keyring = backups.backup_keyring(_key("b1"))
+    sealed = _sealed(keyring, os.urandom(250))
+    assert len(sealed) == HEADER + 2 * SEALED + 66
+    with pytest.raises(backups.BackupError, match="does not authenticate"):
+        backups.OpeningReader(io.BytesIO(damage(sealed)), keyring).read()
+
+
+def test_an_archive_opens_with_its_key_after_rotation_and_says_which_key_is_missing():
+    old, new = _key("b1"), _key("b2")
+    sealed = _sealed(backups.backup_keyring(old), b"the dump")
+    rotated = backups.backup_keyring(f"{new},{old}")
+    assert backups.OpeningReader(io.BytesIO(sealed), rotated).read() == b"the dump"
+    with pytest.raises(backups.BackupError, match=r"backup key 'b1'.*holds b2"):
+        backups.OpeningReader(io.BytesIO(sealed), backups.backup_keyring(new))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "BACKUP_ENCRYPTION_KEY is not set"),
+        ("b1:c2hvcnQ=", "exactly 32"),
+        ("no key", "not a key id"),
+    ],
+)
+def test_a_missing_or_malformed_backup_key_is_refused(value, message):
+    with pytest.raises(backups.BackupError, match=message):
+        backups.backup_keyring(value)
+
+
+# --- The drill -----------------------------------------------------------------------
+
+
+def _as_postgres() -> list[str]:
+    # PostgreSQL refuses to run as root; the tests do, in CI.
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _server_program(name: str) -> str:
+    try:
+        return backups.pg_tool(name)
+    except backups.BackupError:
+        pytest.fail(
+            f"The restore drill needs PostgreSQL's server programs ({name} not found): install "
+            "the postgresql package (Debian) or put its bin directory on PATH."
+        )
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[backups.Login]:
+    """A throwaway cluster: initdb in a temporary directory, on a free port, with only
+    its superuser (password authentication over TCP, as a real server)."""
+    initdb, pg_ctl = _server_program("initdb"), _server_program("pg_ctl")
+    root = Path(tempfile.mkdtemp(prefix="bpij-drill-"))
+    data, password_file = root / "data", root / "superuser"
+    password_file.write_text(SUPERUSER_PASSWORD)
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(password_file, "postgres")
+    port = _free_port()
+    run = {"check": True, "capture_output": True, "text": True}
+    subprocess.run(
+        [*_as_postgres(), initdb, "-D", str(data), "-U", "postgres", "-E", "UTF8",
+         "--no-locale", "--auth-local=trust", "--auth-host=scram-sha-256",
+         f"--pwfile={password_file}", "--no-sync"],
+        **run,
+    )  # fmt: skip
+    options = (
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c shared_buffers=16MB"
+    )
+    subprocess.run(
+        [*_as_postgres(), pg_ctl, "-D", str(data), "-l", str(root / "log"), "-w", "-t", "30",
+         "-o", options, "start"],
+        **run,
+    )  # fmt: skip
+    try:
+        yield backups.Login("postgres", SUPERUSER_PASSWORD, "127.0.0.1", port, "postgres")
+    finally:
+        subprocess.run(
+            [*_as_postgres(), pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def app_pointed_at(login: backups.Login) -> Iterator[None]:
+    """The app's connection (and settings.DATABASES, the same dict) on another server."""
+    connection.close()
+    saved = dict(connection.settings_dict)
+    connection.settings_dict.update(
+        HOST=login.host, PORT=login.port, NAME=login.dbname, USER=login.user,
+        PASSWORD=login.password,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+
+
+def _stored(storage) -> dict[str, tuple[str, str]]:
+    """name → (SHA-256 of the bytes stored, SHA-256 of the plaintext the app reads)."""
+    hashes = {}
+    for name in backups.walk_storage(storage):
+        _, raw, _ = backups._hash_stored(storage, name)
+        with storage.open(name) as plain:
+            hashes[name] = (raw, hashlib.sha256(plain.read()).hexdigest())
+    return hashes
+
+
+def _visible(login: backups.Login, table: str, scope: str = "", coalitions: str = "") -> int:
+    with login.connect(autocommit=False) as conn:
+        conn.execute("SELECT set_config('bpij.scope', %s, true)", [scope])
+        conn.execute("SELECT set_config('bpij.coalitions', %s, true)", [coalitions])
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+@pytest.mark.pg_cluster
+@pytest.mark.django_db(transaction=True)
+def test_restore_drill_into_an_empty_cluster(cluster, tmp_path, settings, monkeypatch, client):
+    # Seed: committed, so pg_dump (another session) sees it.
+    cast = build_cast()
+    period_a = builders.period_of(cast.coalition_a, "2024Q4")
+    sent = builders.submitted_version(period_a, cast.admin_a, participants=30, seed=3)
+    checked_b = builders.checked_version(
+        builders.period_of(cast.coalition_b, "2024Q4"), cast.outsider_b, participants=20,
+        seed=4, error_rate=0.3,
+    )  # fmt: skip
+    rollups.rollup_period(period_id=period_a.pk)
+    assert ParticipantRecord.objects.filter(submission=sent).exists()
+    assert Finding.objects.filter(upload__submission=checked_b).exists()
+    figures = {r.period_id: r.figures for r in Rollup.objects.all()}
+    program_figures = {(r.quarter, r.segment): r.figures for r in ProgramRollup.objects.all()}
+    assert figures
+    assert program_figures
+    files_before = _stored(default_storage)
+    assert len(files_before) >= 4  # two originals each, and the annotated workbooks
+    owner = backups.Login.from_settings(
+        {**connection.settings_dict, **settings.TEST_DATABASE_OWNER}
+    )
+    with owner.connect() as conn:
+        source = backups.read_catalog(conn)
+    assert len(source.policies) >= 20
+    assert len(source.triggers) >= 3
+
+    # Back up, through the command, as the owner.
+    monkeypatch.setenv("BACKUP_ENCRYPTION_KEY", _key("drill"))
+    out = io.StringIO()
+    call_command(
+        "backup", "--to", str(tmp_path / "backups"), "--owner-url",
+        f"postgres://{owner.user}:{owner.password}@{owner.host}:{owner.port}/{owner.dbname}",
+        stdout=out,
+    )  # fmt: skip
+    assert "Backup written" in out.getvalue()
+    (archive,) = (tmp_path / "backups").glob(f"*{backups.SUFFIX}")
+    assert b"PARTICIPANT" not in archive.read_bytes().upper()  # sealed, not a plain tar
+
+    # The fresh cluster has no runtime role.
+    with cluster.connect() as conn:
+        assert not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s",
+                                [settings.DB_APP_ROLE]).fetchone()  # fmt: skip
+    admin_url = f"postgres://postgres:{SUPERUSER_PASSWORD}@127.0.0.1:{cluster.port}/postgres"
+    runtime = backups.Login(
+        settings.DB_APP_ROLE, connection.settings_dict["PASSWORD"], "127.0.0.1", cluster.port,
+        "bpij_restored",
+    )  # fmt: skip
+    monkeypatch.setenv("BPIJ_DB_APP_PASSWORD", runtime.password)
+    settings.MEDIA_ROOT = str(tmp_path / "restored-media")  # an empty storage
+
+    # Another ENCRYPTION_KEYS cannot open the files or SSNs: refused before anything is done.
+    with (
+        override_settings(ENCRYPTION_KEYS=[("other", os.urandom(32))]),
+        app_pointed_at(runtime),
+        pytest.raises(CommandError, match="sealed under key id"),
+    ):
+        call_command("restore", "--from", str(archive), "--admin-url", admin_url)
+    with cluster.connect() as conn:
+        assert not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'bpij_restored'"
+                                ).fetchone()  # fmt: skip
+
+    # Restore, through the command, into the empty cluster.
+    out = io.StringIO()
+    with app_pointed_at(runtime):
+        call_command("restore", "--from", str(archive), "--admin-url", admin_url, stdout=out)
+    assert "Restored bpij_restored" in out.getvalue()
+
+    # Rows per table, policies, triggers and functions as in the source.
+    with cluster.connect("bpij_restored") as conn:
+        restored = backups.read_catalog(conn)
+    assert restored.tables == source.tables
+    assert sum(restored.tables.values()) > 100
+    assert backups.compare_catalogs(source, restored) == []
+    # The stored files, byte for byte, and they decrypt to what the app stored.
+    restored_storage = EncryptedFileSystemStorage(location=tmp_path / "restored-media")
+    assert _stored(restored_storage) == files_before
+
+    # Row-level security in force for the runtime login, with its password from the env.
+    a, b = cast.coalition_a.pk, cast.coalition_b.pk
+    assert _visible(runtime, "grantees_coalition") == 0
+    assert _visible(runtime, "reporting_participantrecord") == 0
+    assert _visible(runtime, "grantees_coalition", "list", str(a)) == 1
+    assert (
+        _visible(runtime, "reporting_upload", "list", str(b))
+        == Upload.objects.filter(submission__period__coalition_id=b).count()
+    )
+    per_coalition = {c: ParticipantRecord.objects.filter(coalition_id=c).count() for c in (a, b)}
+    assert all(per_coalition.values())
+    for c, count in per_coalition.items():
+        assert _visible(runtime, "reporting_participantrecord", "list", str(c)) == count
+    assert (
+        _visible(runtime, "reporting_participantrecord", "all")
+        == source.tables["public.reporting_participantrecord"]
+    )
+
+    # The app serves from the copy: the database check, the figures, pages, a download.
+    upload = Upload.objects.filter(submission=sent).first()
+    with app_pointed_at(runtime):
+        assert tenancy.check_runtime_login(databases=["default"]) == []
+        assert {r.period_id: r.figures for r in Rollup.objects.all()} == figures
+        assert {
+            (r.quarter, r.segment): r.figures for r in ProgramRollup.objects.all()
+        } == program_figures
+        call_command("audit_verify", stdout=io.StringIO())
+        sessions.sign_in(client, cast.admin_a)
+        page = client.get(reverse("reporting:period-list", args=[cast.coalition_a.code]))
+        other = client.get(reverse("reporting:period-list", args=[cast.coalition_b.code]))
+        download = client.get(reverse("reporting:upload-original", args=[upload.code]))
+        assert page.status_code == 200
+        assert cast.coalition_a.name in page.content.decode()
+        assert other.status_code == 404
+        assert download.status_code == 200
+        assert hashlib.sha256(b"".join(download.streaming_content)).hexdigest() == upload.sha256
+
+        # A database in use is not overwritten without --force.
+        with pytest.raises(CommandError, match="is not empty"):
+            call_command("restore", "--from", str(archive), "--admin-url", admin_url)
