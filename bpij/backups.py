@@ -781,6 +781,20 @@ def _file_columns() -> list[tuple[str, str]]:
     return sorted(columns)
 
 
+def _present(conn: psycopg.Connection, columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (table, column) pairs the database has (a backup of a database migrated only
+    part of the way, or of another schema, skips what it does not hold)."""
+    return [
+        (table, column)
+        for table, column in columns
+        if conn.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = %s AND column_name = %s",
+            [table, column],
+        ).fetchone()
+    ]
+
+
 def _ssn_columns() -> list[tuple[str, str]]:
     from reporting.models import ParticipantRecord
 
@@ -850,7 +864,7 @@ def make_backup(
             roles_text, manifest["roles"] = roles_sql(snapshot, manifest["role_names"])
             grants_text = grants_sql(snapshot, manifest["role_names"])
             referenced = set()
-            for table, column in _file_columns():
+            for table, column in _present(snapshot, _file_columns()):
                 referenced |= {
                     name
                     for (name,) in snapshot.execute(
@@ -929,11 +943,15 @@ def _describe(conn: psycopg.Connection, owner: Login, app_role: str, now: dateti
     catalog = read_catalog(conn)
     migrations = [
         f"{app}.{name}"
-        for app, name in conn.execute("SELECT app, name FROM django_migrations ORDER BY id")
+        for app, name in (
+            conn.execute("SELECT app, name FROM django_migrations ORDER BY id")
+            if _present(conn, [("django_migrations", "app")])
+            else []
+        )
     ]
     ssn_keys: set[str] = set()
     legacy = 0
-    for table, column in _ssn_columns():
+    for table, column in _present(conn, _ssn_columns()):
         for kid, count in conn.execute(
             sql.SQL(
                 "SELECT CASE WHEN position(':' in {c}) > 0 THEN split_part({c}, ':', 1) END, "

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -339,3 +340,125 @@ def test_restore_drill_into_an_empty_cluster(cluster, tmp_path, settings, monkey
         # A database in use is not overwritten without --force.
         with pytest.raises(CommandError, match="is not empty"):
             call_command("restore", "--from", str(archive), "--admin-url", admin_url)
+
+
+SEPARATE_OWNER_SCHEMA = """
+CREATE TABLE thing (id serial PRIMARY KEY, coalition_id bigint NOT NULL, note text);
+ALTER TABLE thing ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_scope ON thing TO drill_app
+    USING (coalesce(current_setting('bpij.scope', true), '') = 'all'
+           OR coalition_id::text = current_setting('bpij.coalitions', true));
+CREATE TABLE log (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());
+CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'append only'; END $$;
+CREATE TRIGGER log_append_only BEFORE UPDATE OR DELETE ON log
+    FOR EACH ROW EXECUTE FUNCTION refuse();
+CREATE FUNCTION look_up(person bigint) RETURNS bigint LANGUAGE sql STABLE SECURITY DEFINER
+    AS $$ SELECT count(*) FROM thing WHERE coalition_id = person $$;
+REVOKE ALL ON FUNCTION look_up(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION look_up(bigint) TO drill_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON thing, log TO drill_app;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO drill_app;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES
+    TO drill_app;
+INSERT INTO thing (coalition_id, note) SELECT i % 3, 'row ' || i FROM generate_series(1, 12) i;
+INSERT INTO log DEFAULT VALUES;
+"""
+
+
+@pytest.fixture
+def separate_logins(cluster) -> Iterator[None]:
+    yield
+    with cluster.connect() as conn:
+        for database in ("drill_source", "drill_copy"):
+            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        for role in ("drill_app", "drill_owner"):
+            conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+@pytest.mark.pg_cluster
+def test_restore_with_an_owner_login_that_is_no_superuser(cluster, separate_logins, tmp_path):
+    """Production's shape: the tables belong to an owner login that is no superuser, the
+    runtime login is another; both roles are gone when the restore starts, and it makes
+    them again (passwords from the environment), restoring as the owner."""
+    owner = backups.Login("drill_owner", "owner-pw", cluster.host, cluster.port, "drill_source")
+    app = backups.Login("drill_app", "app-pw", cluster.host, cluster.port, "drill_copy")
+    with cluster.connect() as conn:
+        conn.execute("CREATE ROLE drill_owner LOGIN PASSWORD 'owner-pw'")
+        conn.execute("CREATE ROLE drill_app LOGIN NOINHERIT PASSWORD 'app-pw'")
+        conn.execute("CREATE DATABASE drill_source OWNER drill_owner")
+    with owner.connect() as conn:
+        conn.execute(SEPARATE_OWNER_SCHEMA)
+    storage = EncryptedFileSystemStorage(location=tmp_path / "media")
+    storage.save("uploads/one.csv", io.BytesIO(b"participant_id\nP1\n"))
+    keyring = backups.backup_keyring(_key("b1"))
+    result = backups.make_backup(
+        tmp_path / "backup.bpijbak", owner=owner, storage=storage, app_role="drill_app",
+        keyring=keyring,
+    )  # fmt: skip
+    assert (result.tables, result.rows, result.files) == (2, 13, 1)
+    with cluster.connect() as conn:
+        conn.execute("DROP DATABASE drill_source")
+        conn.execute("DROP ROLE drill_app")
+        conn.execute("DROP ROLE drill_owner")
+
+    restored_storage = EncryptedFileSystemStorage(location=tmp_path / "restored")
+    outcome = backups.restore(
+        result.path, admin=cluster, dbname="drill_copy", storage=restored_storage,
+        keyring=keyring, passwords={"drill_app": "app-pw"}, owner_password="owner-pw",
+        runtime=app, encryption_key_ids={"dev"}, legacy_pii_key=False,
+    )  # fmt: skip
+    assert (outcome.tables, outcome.rows, outcome.policies, outcome.triggers) == (2, 13, 1, 1)
+    assert outcome.warnings == []
+    assert restored_storage.open("uploads/one.csv").read() == b"participant_id\nP1\n"
+
+    with cluster.connect() as conn:
+        roles = {
+            name: tuple(flags)
+            for name, *flags in conn.execute(
+                "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcanlogin "
+                "FROM pg_roles WHERE rolname LIKE 'drill\\_%'"
+            )
+        }
+        assert roles == {
+            "drill_owner": (False, False, False, True),
+            "drill_app": (False, False, False, True),
+        }
+    with cluster.connect("drill_copy") as conn:
+        owners = conn.execute(
+            "SELECT DISTINCT relowner::regrole::text FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'"
+        ).fetchall()
+    # Restored as the owner (the database too), and its password is the environment's.
+    with owner.to("drill_copy").connect() as conn:
+        database_owner = conn.execute(
+            "SELECT datdba::regrole::text FROM pg_database WHERE datname = 'drill_copy'"
+        ).fetchone()
+    assert database_owner == ("drill_owner",)
+    assert owners == [("drill_owner",)]
+    assert _visible(app, "thing") == 0
+    assert _visible(app, "thing", "list", "1") == 4
+    assert _visible(app, "thing", "all") == 12
+    with app.connect() as conn:
+        assert conn.execute("SELECT look_up(2)").fetchone() == (4,)
+        with pytest.raises(psycopg.errors.RaiseException, match="append only"):
+            conn.execute("DELETE FROM log")
+        # The default privileges came back: a table the owner makes later is the app's too.
+    with owner.to("drill_copy").connect() as conn:
+        conn.execute("CREATE TABLE later (id int)")
+    with app.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM later").fetchone() == (0,)
+
+    # Roles and grants may be applied again (they are idempotent), and a second restore
+    # into the database, now in use, is refused.
+    opened = backups.open_archive(result.path, tmp_path, keyring)
+    with cluster.connect() as conn:
+        backups._run_script(conn, opened.roles_sql)
+    with cluster.connect("drill_copy") as conn:
+        backups._run_script(conn, opened.grants_sql)
+    with pytest.raises(backups.BackupError, match="is not empty"):
+        backups.restore(
+            result.path, admin=cluster, dbname="drill_copy", storage=restored_storage,
+            keyring=keyring, passwords={}, runtime=app, encryption_key_ids={"dev"},
+            legacy_pii_key=False,
+        )  # fmt: skip
