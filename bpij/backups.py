@@ -217,6 +217,7 @@ class OpeningReader:
         self._cipher = _archive_cipher(keys[self.kid], salt)
         self._index = 0
         self._plain = b""
+        self._offset = 0
         self._done = False
 
     def _next(self) -> None:
@@ -241,13 +242,15 @@ class OpeningReader:
         parts = []
         wanted = size if size is not None and size >= 0 else None
         while wanted is None or wanted > 0:
-            if not self._plain:
+            if self._offset >= len(self._plain):
                 if self._done:
                     break
                 self._next()
+                self._offset = 0
                 continue
-            take = self._plain if wanted is None else self._plain[:wanted]
-            self._plain = self._plain[len(take) :]
+            end = len(self._plain) if wanted is None else self._offset + wanted
+            take = self._plain[self._offset : end]
+            self._offset += len(take)
             parts.append(take)
             if wanted is not None:
                 wanted -= len(take)
@@ -726,6 +729,19 @@ def _raw_open(storage: Any, name: str) -> Any:
 
 def _raw_save(storage: Any, name: str, content: Any) -> str:
     """Store bytes as they are (already sealed), under exactly ``name``."""
+    try:
+        storage.path(name)
+    except NotImplementedError:
+        # An object store may seek and size what it uploads; a tar member read as a
+        # stream does neither, so it is spooled first (to disk past 8 MiB).
+        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+            shutil.copyfileobj(content, spool, _COPY)
+            spool.seek(0)
+            return _save_sealed(storage, name, spool)
+    return _save_sealed(storage, name, content)
+
+
+def _save_sealed(storage: Any, name: str, content: Any) -> str:
     from django.core.files.base import File
 
     wrapped = File(content, name=name)
@@ -852,6 +868,7 @@ def make_backup(
         snapshot = owner.connect(autocommit=False)
         try:
             snapshot.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            _refuse_a_login_held_by_policies(snapshot)
             snapshot_id = _one(snapshot.execute("SELECT pg_export_snapshot()"))[0]
             say(f"Snapshot {snapshot_id} of {owner.dbname} taken; dumping…")
             manifest = _describe(snapshot, owner, app_role, now)
@@ -930,6 +947,33 @@ def make_backup(
         seconds=time.monotonic() - started,
         key_id=keyring[0][0],
     )
+
+
+def _refuse_a_login_held_by_policies(conn: psycopg.Connection) -> None:
+    """pg_dump as a login the policies hold would fail (or, with row_security on, miss
+    rows): say which login to use instead."""
+    user, unbound = _one(
+        conn.execute(
+            "SELECT rolname, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+    )
+    if unbound:
+        return
+    held = _rows(
+        conn,
+        f"""SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relrowsecurity AND {_USER_SCHEMAS}
+              AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))
+            ORDER BY 1""",
+    )
+    if held:
+        raise BackupError(
+            f"{user!r} is held by the row-level security policies of {len(held)} table(s) "
+            f"(e.g. {held[0][0]}), so a dump would miss their rows. Back up as the owner "
+            'login: set DATABASE_OWNER_URL (docs/security.md, "Database roles"), or pass '
+            "--owner-url."
+        )
 
 
 def _describe(conn: psycopg.Connection, owner: Login, app_role: str, now: datetime) -> dict:

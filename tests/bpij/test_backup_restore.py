@@ -124,6 +124,18 @@ def test_a_missing_or_malformed_backup_key_is_refused(value, message):
         backups.backup_keyring(value)
 
 
+def test_a_backup_as_the_runtime_login_is_refused_with_the_login_to_use(db, tmp_path):
+    runtime = backups.Login.from_settings(connection.settings_dict)
+    with pytest.raises(
+        backups.BackupError, match=r"held by the row-level security.*DATABASE_OWNER_URL"
+    ):
+        backups.make_backup(
+            tmp_path / "runtime.bpijbak", owner=runtime, storage=default_storage,
+            app_role=runtime.user, keyring=backups.backup_keyring(_key("b1")),
+        )  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- The drill -----------------------------------------------------------------------
 
 
