@@ -811,15 +811,19 @@ def _present(conn: psycopg.Connection, columns: list[tuple[str, str]]) -> list[t
     ]
 
 
-def _ssn_columns() -> list[tuple[str, str]]:
-    from reporting.models import ParticipantRecord
+# The columns holding values sealed per value under ENCRYPTION_KEYS ("<key id>:…"), whose
+# key ids a restore must hold (docs/security.md, "Keys and rotation").
+SEALED_VALUE_FIELDS = [("reporting", "ParticipantRecord", "ssn_encrypted")]
 
-    return [
-        (
-            ParticipantRecord._meta.db_table,
-            ParticipantRecord._meta.get_field("ssn_encrypted").column,
-        )
-    ]
+
+def _ssn_columns() -> list[tuple[str, str]]:
+    from django.apps import apps
+
+    columns = []
+    for app_label, model_name, field_name in SEALED_VALUE_FIELDS:
+        model = apps.get_model(app_label, model_name)
+        columns.append((model._meta.db_table, model._meta.get_field(field_name).column))
+    return columns
 
 
 # --- Backup --------------------------------------------------------------------------
@@ -1163,6 +1167,7 @@ class RestoreResult:
     files_verified: int
     warnings: list[str]
     seconds: float
+    migrations: list[str]
 
 
 def key_problems(
@@ -1350,6 +1355,7 @@ def restore(
         files_verified=verified,
         warnings=warnings,
         seconds=time.monotonic() - started,
+        migrations=manifest["migrations"],
     )
 
 

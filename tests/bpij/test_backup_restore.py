@@ -136,6 +136,19 @@ def test_a_backup_as_the_runtime_login_is_refused_with_the_login_to_use(db, tmp_
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_restore_says_how_the_backups_migrations_stand_against_the_code():
+    from django.db.migrations.loader import MigrationLoader
+
+    from bpij.management.commands.restore import migration_notes
+
+    on_disk = sorted(f"{app}.{name}" for app, name in MigrationLoader(None).disk_migrations)
+    assert migration_notes(on_disk) == []
+    (older,) = migration_notes(on_disk[:-1])
+    assert "run `manage.py migrate`" in older
+    (newer,) = migration_notes([*on_disk, "reporting.9999_from_the_future"])
+    assert "newer code" in newer
+
+
 # --- The drill -----------------------------------------------------------------------
 
 
@@ -297,10 +310,14 @@ def test_restore_drill_into_an_empty_cluster(cluster, tmp_path, settings, monkey
                                 ).fetchone()  # fmt: skip
 
     # Restore, through the command, into the empty cluster.
-    out = io.StringIO()
+    out, warnings = io.StringIO(), io.StringIO()
     with app_pointed_at(runtime):
-        call_command("restore", "--from", str(archive), "--admin-url", admin_url, stdout=out)
+        call_command(
+            "restore", "--from", str(archive), "--admin-url", admin_url, stdout=out,
+            stderr=warnings,
+        )  # fmt: skip
     assert "Restored bpij_restored" in out.getvalue()
+    assert warnings.getvalue() == ""  # every login has its password; migrations all applied
 
     # Rows per table, policies, triggers and functions as in the source.
     with cluster.connect("bpij_restored") as conn:

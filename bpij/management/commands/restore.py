@@ -27,6 +27,25 @@ def passwords_from_environment() -> dict[str, str]:
     return passwords
 
 
+def migration_notes(applied: list[str]) -> list[str]:
+    """How the backup's migrations stand against this code's."""
+    from django.db.migrations.loader import MigrationLoader
+
+    on_disk = {f"{app}.{name}" for app, name in MigrationLoader(None).disk_migrations}
+    notes = []
+    if unknown := sorted(set(applied) - on_disk):
+        notes.append(
+            f"the backup has {len(unknown)} migration(s) this code does not know (e.g. "
+            f"{unknown[0]}): it comes from newer code; deploy that version before starting"
+        )
+    if pending := sorted(on_disk - set(applied)):
+        notes.append(
+            f"{len(pending)} migration(s) of this code are not applied in the backup (e.g. "
+            f"{pending[0]}): run `manage.py migrate` (as the owner) before starting the app"
+        )
+    return notes
+
+
 class Command(BaseCommand):
     help = (
         "Restore a backup into an empty cluster: roles (passwords from the environment), the "
@@ -122,11 +141,10 @@ class Command(BaseCommand):
             jobs=options["jobs"],
             say=say,
         )
-        for warning in result.warnings:
+        for warning in [*result.warnings, *migration_notes(result.migrations)]:
             self.stderr.write(f"Warning: {warning}.")
         self.stdout.write(
             f"Restored {result.database}: {result.tables} tables, {result.rows:,} rows, "
             f"{result.policies} policies, {result.triggers} triggers, {result.files_verified} "
-            f"stored file(s) verified, in {result.seconds:.1f} s. Next: `manage.py migrate` "
-            "(as the owner) if this code is newer than the backup, then start the app."
+            f"stored file(s) verified, in {result.seconds:.1f} s."
         )
