@@ -554,9 +554,19 @@ def roles_sql(conn: psycopg.Connection, roles: list[str]) -> tuple[str, list[dic
             f"THEN CREATE ROLE {ident} {flags}; END IF; END $$;",
         ]
         if not superuser:
-            # A superuser that exists (the cluster's own) is left as it is: altering it
-            # needs a superuser, which a managed service's administrator is not.
-            lines.append(f"ALTER ROLE {ident} {flags};")
+            # Altered only where it differs: naming SUPERUSER, REPLICATION or BYPASSRLS in
+            # ALTER ROLE needs a superuser, which a managed service's administrator is not.
+            # A superuser that exists (the cluster's own) is left as it is.
+            wanted = ", ".join(
+                str(value).lower()
+                for value in (inherit, createrole, createdb, login, replication, bypass)
+            )
+            lines.append(
+                f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = {literal} AND "
+                "(rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, "
+                f"rolbypassrls, rolconnlimit) IS DISTINCT FROM (false, {wanted}, {limit})) "
+                f"THEN ALTER ROLE {ident} {flags}; END IF; END $$;"
+            )
         described.append({"name": name, "superuser": superuser, "login": login})
     memberships = _rows(
         conn,

@@ -401,7 +401,7 @@ def separate_logins(cluster) -> Iterator[None]:
     with cluster.connect() as conn:
         for database in ("drill_source", "drill_copy"):
             conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-        for role in ("drill_app", "drill_owner"):
+        for role in ("drill_app", "drill_owner", "drill_admin"):
             conn.execute(f"DROP ROLE IF EXISTS {role}")
 
 
@@ -482,6 +482,15 @@ def test_restore_with_an_owner_login_that_is_no_superuser(cluster, separate_logi
     # into the database, now in use, is refused.
     opened = backups.open_archive(result.path, tmp_path, keyring)
     with cluster.connect() as conn:
+        conn.execute("ALTER ROLE drill_app CREATEDB")
+        backups._run_script(conn, opened.roles_sql)
+        widened = conn.execute("SELECT rolcreatedb FROM pg_roles WHERE rolname = 'drill_app'")
+        assert widened.fetchone() == (False,)
+        conn.execute("CREATE ROLE drill_admin LOGIN CREATEROLE PASSWORD 'admin-pw'")
+    # A managed service's administrator (CREATEROLE, no superuser) may run it too, once
+    # the roles are as they should be.
+    managed = backups.Login("drill_admin", "admin-pw", cluster.host, cluster.port, "postgres")
+    with managed.connect() as conn:
         backups._run_script(conn, opened.roles_sql)
     with cluster.connect("drill_copy") as conn:
         backups._run_script(conn, opened.grants_sql)
