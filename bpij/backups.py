@@ -1276,7 +1276,16 @@ def restore(
                 "into an empty cluster or database, or pass --force to drop it and replace it "
                 "with the backup."
             )
-        if manifest["files"]["included"]:
+        if not manifest["files"]["included"]:
+            absent = files_not_as_listed(opened, storage)
+            if absent:
+                raise BackupError(
+                    f"This backup lists {len(opened.files)} stored file(s) without holding "
+                    f"them, and the storage does not hold {len(absent)} of them as listed "
+                    f"({'; '.join(absent[:3])}): restore the storage from its own copy "
+                    "(bucket versioning, replication) first. Nothing was restored."
+                )
+        else:
             conflicts = storage_conflicts(opened, storage)
             if conflicts and not force:
                 raise BackupError(
@@ -1427,36 +1436,47 @@ def check_runtime(runtime: Login, manifest: dict[str, Any], expected: Catalog) -
 def _restore_files(
     path: Path, opened: Opened, storage: Any, keyring: list[tuple[str, bytes]], say: Say
 ) -> tuple[int, int]:
+    """Write the archive's files back as they were stored, then read each back and check
+    its size and SHA-256. A backup made with --manifest-only holds no file: the storage
+    was checked against its list before anything was restored."""
+    if not opened.manifest["files"]["included"]:
+        say(f"Stored files: {len(opened.files)} verified by SHA-256 (listed, not copied).")
+        return 0, len(opened.files)
     expected = {item["name"]: item for item in opened.files}
     restored = 0
-    if opened.manifest["files"]["included"]:
-        for member, stream in _members(path, keyring):
-            if not member.name.startswith(FILES_DIR):
+    for member, stream in _members(path, keyring):
+        if not member.name.startswith(FILES_DIR):
+            continue
+        name = member.name[len(FILES_DIR) :]
+        if storage.exists(name):
+            if _hash_stored(storage, name)[1] == expected[name]["sha256"]:
                 continue
-            name = member.name[len(FILES_DIR) :]
-            if storage.exists(name):
-                if _hash_stored(storage, name)[1] == expected[name]["sha256"]:
-                    continue
-                storage.delete(name)
-            saved = _raw_save(storage, name, stream)
-            if saved != name:
-                raise BackupError(f"The storage stored {name} as {saved}.")
-            restored += 1
-    verified = 0
-    for name, item in expected.items():
+            storage.delete(name)
+        saved = _raw_save(storage, name, stream)
+        if saved != name:
+            raise BackupError(f"The storage stored {name} as {saved}.")
+        restored += 1
+    problems = files_not_as_listed(opened, storage)
+    if problems:
+        raise BackupError(
+            f"{len(problems)} stored file(s) are not as the backup holds them after the "
+            f"restore: {'; '.join(problems[:3])}"
+        )
+    say(f"Stored files: {restored} restored, {len(expected)} verified by SHA-256.")
+    return restored, len(expected)
+
+
+def files_not_as_listed(opened: Opened, storage: Any) -> list[str]:
+    """The files the storage lacks, or holds with another size or SHA-256, than listed."""
+    problems = []
+    for item in opened.files:
+        name = item["name"]
         if not storage.exists(name):
-            raise BackupError(
-                f"Stored file {name} is missing after the restore"
-                + (
-                    ""
-                    if opened.manifest["files"]["included"]
-                    else " (this backup lists the files without holding them: restore the storage "
-                    "from its own copy first)"
-                )
-            )
+            problems.append(f"{name} is missing")
+            continue
         size, digest, _ = _hash_stored(storage, name)
         if (size, digest) != (item["size"], item["sha256"]):
-            raise BackupError(f"Stored file {name}: its SHA-256 differs from the backup's.")
-        verified += 1
-    say(f"Stored files: {restored} restored, {verified} verified by SHA-256.")
-    return restored, verified
+            problems.append(
+                f"{name} differs (SHA-256 {digest[:12]}…, listed {item['sha256'][:12]}…)"
+            )
+    return problems

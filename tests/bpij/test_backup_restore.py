@@ -149,6 +149,28 @@ def test_the_restore_says_how_the_backups_migrations_stand_against_the_code():
     assert "newer code" in newer
 
 
+def test_a_restore_that_lost_a_policy_or_rows_names_what_differs():
+    source = backups.Catalog(
+        tables={"public.a": 3, "public.b": 0},
+        rls_tables=["public.a"],
+        policies=["public.a tenant_scope * to app", "public.b tenant_scope * to app"],
+        triggers=["public.a guard enabled=O"],
+    )
+    assert backups.compare_catalogs(source, source) == []
+    copy = backups.Catalog(
+        tables={"public.a": 2, "public.b": 0},
+        rls_tables=["public.a"],
+        policies=["public.a tenant_scope * to app"],
+        triggers=["public.a guard enabled=D"],
+    )
+    assert backups.compare_catalogs(source, copy) == [
+        "policies: 2 expected, 1 found; missing public.b tenant_scope * to app",
+        "triggers: 1 expected, 1 found; missing public.a guard enabled=O; "
+        "not in the backup public.a guard enabled=D",
+        "table public.a: 3 rows expected, 2 found",
+    ]
+
+
 # --- The drill -----------------------------------------------------------------------
 
 
@@ -426,6 +448,13 @@ def test_restore_with_an_owner_login_that_is_no_superuser(cluster, separate_logi
         keyring=keyring,
     )  # fmt: skip
     assert (result.tables, result.rows, result.files) == (2, 13, 1)
+    listed = backups.make_backup(
+        tmp_path / "listed.bpijbak", owner=owner, storage=storage, app_role="drill_app",
+        keyring=keyring, include_files=False,
+    )  # fmt: skip
+    assert listed.files == 1
+    names = [member.name for member, _ in backups._members(listed.path, keyring)]
+    assert names == ["manifest.json", "roles.sql", "grants.sql", "database.dump", "files.json"]
     with cluster.connect() as conn:
         conn.execute("DROP DATABASE drill_source")
         conn.execute("DROP ROLE drill_app")
@@ -494,9 +523,21 @@ def test_restore_with_an_owner_login_that_is_no_superuser(cluster, separate_logi
         backups._run_script(conn, opened.roles_sql)
     with cluster.connect("drill_copy") as conn:
         backups._run_script(conn, opened.grants_sql)
+    again = {
+        "admin": cluster, "dbname": "drill_copy", "keyring": keyring, "passwords": {},
+        "runtime": app, "encryption_key_ids": {"dev"}, "legacy_pii_key": False,
+    }  # fmt: skip
     with pytest.raises(backups.BackupError, match="is not empty"):
-        backups.restore(
-            result.path, admin=cluster, dbname="drill_copy", storage=restored_storage,
-            keyring=keyring, passwords={}, runtime=app, encryption_key_ids={"dev"},
-            legacy_pii_key=False,
-        )  # fmt: skip
+        backups.restore(result.path, storage=restored_storage, **again)
+
+    # A backup that lists the files without holding them: refused, before anything is
+    # done, when the storage lacks them; restored over the database with --force when the
+    # storage holds them as listed.
+    empty = EncryptedFileSystemStorage(location=tmp_path / "empty")
+    with pytest.raises(backups.BackupError, match=r"does not hold 1 of them.*Nothing was"):
+        backups.restore(listed.path, storage=empty, force=True, **again)
+    assert _visible(app, "later") == 0  # the database is as it was
+    outcome = backups.restore(listed.path, storage=storage, force=True, **again)
+    assert (outcome.files_restored, outcome.files_verified, outcome.rows) == (0, 1, 13)
+    with pytest.raises(psycopg.errors.UndefinedTable):
+        _visible(app, "later")
