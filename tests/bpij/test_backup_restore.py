@@ -19,12 +19,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -234,6 +235,17 @@ def cluster() -> Iterator[backups.Login]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture
+def leaves_the_cluster_empty(cluster) -> Iterator[None]:
+    """Drop what a restore of the test database made, so the next test finds the cluster
+    as initdb left it (no runtime role)."""
+    yield
+    with cluster.connect() as conn:
+        for database in ("bpij_restored", "s3_copy"):
+            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"DROP ROLE IF EXISTS {settings.DB_APP_ROLE}")
+
+
 @contextmanager
 def app_pointed_at(login: backups.Login) -> Iterator[None]:
     """The app's connection (and settings.DATABASES, the same dict) on another server."""
@@ -270,7 +282,9 @@ def _visible(login: backups.Login, table: str, scope: str = "", coalitions: str 
 
 @pytest.mark.pg_cluster
 @pytest.mark.django_db(transaction=True)
-def test_restore_drill_into_an_empty_cluster(cluster, tmp_path, settings, monkeypatch, client):
+def test_restore_drill_into_an_empty_cluster(
+    cluster, leaves_the_cluster_empty, tmp_path, settings, monkeypatch, client
+):
     # Seed: committed, so pg_dump (another session) sees it.
     cast = build_cast()
     period_a = builders.period_of(cast.coalition_a, "2024Q4")
@@ -541,3 +555,75 @@ def test_restore_with_an_owner_login_that_is_no_superuser(cluster, separate_logi
     assert (outcome.files_restored, outcome.files_verified, outcome.rows) == (0, 1, 13)
     with pytest.raises(psycopg.errors.UndefinedTable):
         _visible(app, "later")
+
+
+@pytest.fixture
+def object_store() -> Iterator[Callable[[str], object]]:
+    """An S3-compatible server of the test's own (moto's), and encrypted storages on its
+    buckets, as the S3 deployment stores files."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+    from storages.backends.s3 import S3Storage
+
+    from bpij.storage import EncryptedStorageMixin
+
+    class EncryptedS3Storage(EncryptedStorageMixin, S3Storage):
+        pass
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": "us-east-1"}
+    client = boto3.client("s3", aws_access_key_id="test", aws_secret_access_key="test", **endpoint)
+
+    def bucket(name: str):
+        client.create_bucket(Bucket=name)
+        return EncryptedS3Storage(
+            bucket_name=name, access_key="test", secret_key="test", **endpoint
+        )
+
+    try:
+        yield bucket
+    finally:
+        server.stop()
+
+
+@pytest.mark.pg_cluster
+def test_stored_files_back_up_and_restore_through_an_object_store(
+    cluster, leaves_the_cluster_empty, object_store, db, tmp_path, settings
+):
+    """The files are read and written through the storage API only, so a deployment on
+    S3 backs up and restores its bucket as the local disk does."""
+    source = object_store("hub-files")
+    originals = {
+        "uploads/alpha/2024Q4/participants.csv": os.urandom(300_000),
+        "exports/program-2024Q4.pdf": b"%PDF-1.7 the program summary",
+    }
+    for name, data in originals.items():
+        source.save(name, io.BytesIO(data))
+    owner = backups.Login.from_settings(
+        {**connection.settings_dict, **settings.TEST_DATABASE_OWNER}
+    )
+    keyring = backups.backup_keyring(_key("b1"))
+    result = backups.make_backup(
+        tmp_path / "s3.bpijbak", owner=owner, storage=source, app_role=settings.DB_APP_ROLE,
+        keyring=keyring,
+    )  # fmt: skip
+    assert result.files == 2
+
+    target = object_store("hub-files-restored")
+    runtime = backups.Login(
+        settings.DB_APP_ROLE, "s3-app-pw", cluster.host, cluster.port, "s3_copy"
+    )
+    outcome = backups.restore(
+        result.path, admin=cluster, dbname="s3_copy", storage=target, keyring=keyring,
+        passwords={settings.DB_APP_ROLE: "s3-app-pw"}, runtime=runtime,
+        encryption_key_ids={kid for kid, _ in settings.ENCRYPTION_KEYS},
+        legacy_pii_key=False,
+    )  # fmt: skip
+    assert (outcome.files_restored, outcome.files_verified) == (2, 2)
+    assert sorted(backups.walk_storage(target)) == sorted(originals)
+    for name, data in originals.items():
+        with target.open(name) as restored:
+            assert restored.read() == data
+        assert backups._hash_stored(target, name) == backups._hash_stored(source, name)
