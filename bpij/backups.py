@@ -1321,19 +1321,39 @@ def restore(
                 )
                 state = "missing"
             if state == "missing":
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING {}").format(
-                        sql.Identifier(dbname),
-                        sql.Identifier(owner),
-                        sql.Literal(manifest["encoding"]),
-                    )
+                create = sql.SQL(
+                    "CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING {}"
+                ).format(
+                    sql.Identifier(dbname), sql.Identifier(owner), sql.Literal(manifest["encoding"])
                 )
+                try:
+                    # The backup's locale, so text sorts as it did; the cluster's when the
+                    # server's system lacks it (a warning below says so).
+                    conn.execute(
+                        create
+                        + sql.SQL(" LC_COLLATE {} LC_CTYPE {}").format(
+                            sql.Literal(manifest["collate"]), sql.Literal(manifest["ctype"])
+                        )
+                    )
+                except psycopg.Error:
+                    conn.execute(create)
             else:
                 conn.execute(
                     sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
                         sql.Identifier(dbname), sql.Identifier(owner)
                     )
                 )
+        with admin.connect() as conn:
+            collate, ctype = _one(
+                conn.execute(
+                    "SELECT datcollate, datctype FROM pg_database WHERE datname = %s", [dbname]
+                )
+            )
+        if (collate, ctype) != (manifest["collate"], manifest["ctype"]):
+            warnings.append(
+                f"the database's locale is {collate}/{ctype}, the backup's "
+                f"{manifest['collate']}/{manifest['ctype']}: text sorts by the new one"
+            )
         say(f"pg_restore into {dbname!r} as {owner!r}…")
         command = [pg_tool("pg_restore"), f"--dbname={dbname}", "--exit-on-error", "--no-password"]
         command += ["--single-transaction"] if jobs <= 1 else [f"--jobs={jobs}"]
