@@ -285,7 +285,9 @@ def _visible(login: backups.Login, table: str, scope: str = "", coalitions: str 
 def test_restore_drill_into_an_empty_cluster(
     cluster, leaves_the_cluster_empty, tmp_path, settings, monkeypatch, client
 ):
-    # Seed: committed, so pg_dump (another session) sees it.
+    # Seed: committed, so pg_dump (another session) sees it; the files in a storage of the
+    # test's own (the suite's media folder holds other tests' files, under other keys).
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     cast = build_cast()
     period_a = builders.period_of(cast.coalition_a, "2024Q4")
     sent = builders.submitted_version(period_a, cast.admin_a, participants=30, seed=3)
