@@ -937,12 +937,17 @@ def make_backup(
                         info.mtime = int(now.timestamp())
                         tar.addfile(info, dump)
                     say(f"Database dumped ({info.size:,} bytes); {len(stored)} stored file(s)…")
+                    vanished = []
                     for name in stored:
-                        index.append(_add_stored(tar, storage, name, include_files, now))
+                        try:
+                            index.append(_add_stored(tar, storage, name, include_files, now))
+                        except Vanished:
+                            # Deleted since it was listed (the nightly purge): skipped.
+                            vanished.append(name)
                     _add_bytes(
                         tar,
                         FILES_INDEX,
-                        json.dumps({"files": index}, indent=1).encode(),
+                        json.dumps({"files": index, "vanished": vanished}, indent=1).encode(),
                     )
                 writer.close()
                 os.fsync(out.fileno())
@@ -957,7 +962,7 @@ def make_backup(
         rows=sum(manifest["catalog"]["tables"].values()),
         files=len(index),
         file_bytes=sum(item["size"] for item in index),
-        missing_files=missing,
+        missing_files=sorted({*missing, *(set(vanished) & referenced)}),
         seconds=time.monotonic() - started,
         key_id=keyring[0][0],
     )
@@ -1055,18 +1060,32 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
+class Vanished(Exception):
+    """A stored file deleted between the listing and its copy."""
+
+
 def _add_stored(
     tar: tarfile.TarFile, storage: Any, name: str, include: bool, now: datetime
 ) -> dict[str, Any]:
-    if not include:
-        size, digest, kid = _hash_stored(storage, name)
-        return {"name": name, "size": size, "sha256": digest, "key_id": kid}
-    with _raw_open(storage, name) as raw:
+    """Copy one stored file into the archive (or only hash it) and describe it. A file
+    gone before its first byte is read raises Vanished, with nothing written."""
+    try:
+        raw = _raw_open(storage, name)
+        size = raw.size
+    except Exception:
+        if storage.exists(name):
+            raise
+        raise Vanished(name) from None
+    with raw:
         reader = _Hashing(raw)
-        info = tarfile.TarInfo(FILES_DIR + name)
-        info.size = raw.size
-        info.mtime = int(now.timestamp())
-        tar.addfile(info, reader)
+        if include:
+            info = tarfile.TarInfo(FILES_DIR + name)
+            info.size = size
+            info.mtime = int(now.timestamp())
+            tar.addfile(info, reader)
+        else:
+            while reader.read(_COPY):
+                pass
     return {
         "name": name,
         "size": reader.size,

@@ -172,6 +172,29 @@ def test_a_restore_that_lost_a_policy_or_rows_names_what_differs():
     ]
 
 
+def test_a_file_deleted_between_the_listing_and_its_copy_is_left_out(db, tmp_path, settings):
+    """The nightly purge may delete a file the backup has listed but not yet copied."""
+
+    class Purging(EncryptedFileSystemStorage):
+        def listdir(self, path):
+            directories, files = super().listdir(path)
+            return directories, [*files, "purged.csv"] if path == "" else files
+
+    storage = Purging(location=tmp_path / "media")
+    storage.save("kept.csv", io.BytesIO(b"kept"))
+    owner = backups.Login.from_settings(
+        {**connection.settings_dict, **settings.TEST_DATABASE_OWNER}
+    )
+    keyring = backups.backup_keyring(_key("b1"))
+    result = backups.make_backup(
+        tmp_path / "b.bpijbak", owner=owner, storage=storage, app_role=settings.DB_APP_ROLE,
+        keyring=keyring,
+    )  # fmt: skip
+    assert result.files == 1
+    opened = backups.open_archive(result.path, tmp_path, keyring)
+    assert [item["name"] for item in opened.files] == ["kept.csv"]
+
+
 # --- The drill -----------------------------------------------------------------------
 
 
