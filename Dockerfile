@@ -19,8 +19,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # WeasyPrint needs Pango; the rest is pure Python wheels. No font package: the PDFs use
 # only the Liberation Sans shipped under static/vendor/fonts (@font-face in print.css,
-# docs/exports.md); fontconfig still brings its one default font.
-RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+# docs/exports.md); fontconfig still brings its one default font. manage.py backup and
+# restore run pg_dump and pg_restore, which must be at least the server's major version
+# (compose's db is postgres:16; bookworm has only 15): PostgreSQL's own apt repository.
+ARG PG_MAJOR=16
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+    && install -d /usr/share/postgresql-common/pgdg \
+    && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc \
+       https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+    && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" \
+       > /etc/apt/sources.list.d/pgdg.list \
+    && apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       postgresql-client-${PG_MAJOR} \
+    && apt-get purge -y curl && apt-get autoremove -y \
     && rm -rf /var/lib/apt/lists/* && pip install --no-cache-dir uv
 
 WORKDIR /app

@@ -44,12 +44,12 @@ test: install ## Run the whole suite on PostgreSQL and Redis at localhost
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-test-fast: install ## The edit-run loop: no browser, e2e or PDF tests; test databases kept
+test-fast: install ## The edit-run loop: no browser, e2e, PDF or throwaway-cluster tests; databases kept
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) scripts/check_services.py
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --reuse-db \
-		-m "not browser and not e2e and not pdf" $(PYTEST_ARGS)
+		-m "not browser and not e2e and not pdf and not pg_cluster" $(PYTEST_ARGS)
 
 lint: install ## Ruff lint and format check
 	@$(VENV)/bin/ruff check .

@@ -245,6 +245,21 @@ def test_the_image_installs_no_font_package():
             assert not re.search(r"\bfonts-", run), run
 
 
+def test_the_image_carries_pg_dump_of_the_servers_major_version():
+    """manage.py backup runs pg_dump, which refuses a server newer than itself: the image's
+    client is the major version compose's database runs (bookworm alone has 15)."""
+    (server,) = re.findall(r"^postgres:(\d+)", SERVICES["db"]["image"])
+    (default,) = [
+        rest.split("=", 1)[1]
+        for keyword, rest in dockerfile_instructions()
+        if keyword == "ARG" and rest.startswith("PG_MAJOR=")
+    ]
+    installs = " ".join(run for run in dockerfile_runs_before_user() if "apt-get install" in run)
+    assert default == server
+    assert "postgresql-client-${PG_MAJOR}" in installs
+    assert "apt.postgresql.org" in installs
+
+
 # -- .dockerignore, with Docker's rules ---------------------------------------------------
 
 
