@@ -17,7 +17,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from bpij import services as platform
-from bpij.models import AuditAction, StaffRole, User
+from bpij.models import AuditAction, User
+from coaching import permissions
 from coaching.models import (
     ActionItem,
     ActionStatus,
@@ -33,25 +34,8 @@ SESSION_FIELDS = ("held_on", "kind", "attendees", "topics", "notes", "shared")
 ITEM_FIELDS = ("title", "owner", "owner_name", "due_on", "target", "finding", "shared")
 
 
-def can_coach(user: User, coalition: Coalition) -> bool:
-    """May ``user`` write coaching records for ``coalition``?"""
-    if not user.is_active:
-        return False
-    if user.staff_role in (StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN):
-        return True
-    return user.is_coach and coalition.pk in user.assigned_coalition_ids
-
-
-def can_close_item(user: User, item: ActionItem) -> bool:
-    if can_coach(user, item.coalition):
-        return True
-    # Shared or not: an owner who can read their item (models.ActionItemQuerySet) may
-    # close it.
-    return item.owner_id == user.pk and item.coalition_id in user.coalition_roles
-
-
 def _require_coach(actor: User, coalition: Coalition) -> None:
-    if not can_coach(actor, coalition):
+    if not permissions.can_coach(actor, coalition):
         raise PermissionDenied
 
 
@@ -256,13 +240,13 @@ def action_item_set_status(
     *, item: ActionItem, status: str, actor: User, request: HttpRequest | None = None
 ) -> ActionItem:
     """Mark an item done or dropped (stamping when it closed), or reopen it."""
-    if not can_close_item(actor, item):
+    if not permissions.can_close_item(actor, item):
         raise PermissionDenied
     if status not in ActionStatus.values:
         raise ValidationError(
             f"“{status}” is not an action item status; use open, done or dropped."
         )
-    if status == ActionStatus.DROPPED and not can_coach(actor, item.coalition):
+    if status == ActionStatus.DROPPED and not permissions.can_coach(actor, item.coalition):
         # Dropping a task is a coaching decision; the owner can only say it is done.
         raise PermissionDenied
     previous = item.status

@@ -110,12 +110,6 @@ class Coalition(models.Model):
     def role_of(self, user: User) -> str | None:
         return user.coalition_roles.get(self.pk)
 
-    def can_manage_members(self, user: User) -> bool:
-        return user.is_jff_admin or self.role_of(user) == MemberRole.ADMIN
-
-    def can_see_members(self, user: User) -> bool:
-        return user.staff_role != StaffRole.FUNDER_VIEWER
-
 
 class GrantQuerySet(TenantQuerySet["Grant"]):
     funder_visible = True

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from bpij import services as platform
 from bpij.models import AuditAction, StaffRole, User
-from grantees import tasks
+from grantees import permissions, tasks
 from grantees.models import (
     CoachAssignment,
     Coalition,
@@ -38,16 +38,6 @@ def _ensure_not_last_admin(membership: Membership, *, new_role: str | None) -> N
         )
 
 
-def can_invite(user: User, coalition: Coalition | None, role: str) -> bool:
-    if user.is_jff_admin:
-        return True
-    return (
-        coalition is not None
-        and role in MemberRole.values
-        and coalition.role_of(user) == MemberRole.ADMIN
-    )
-
-
 @transaction.atomic
 def invitation_create(
     *,
@@ -61,7 +51,7 @@ def invitation_create(
     """Invite someone to a coalition (grantee role) or to JFF (staff role) and e-mail them
     the link. Inviting the same person again replaces their open invitation."""
     email = email.strip().lower()
-    if not can_invite(invited_by, coalition, role):
+    if not permissions.can_invite(invited_by, coalition, role):
         raise PermissionDenied
     if (coalition is None) != (role in StaffRole.values):
         raise ValidationError(
@@ -253,7 +243,7 @@ def membership_change_role(
 ) -> Membership:
     if role not in MemberRole.values:
         raise ValidationError(f"{role!r} is not a coalition role.")
-    if not membership.coalition.can_manage_members(actor):
+    if not permissions.can_manage_members(actor, membership.coalition):
         raise PermissionDenied
     if role == membership.role:
         return membership
@@ -276,7 +266,7 @@ def membership_change_role(
 def membership_remove(
     *, membership: Membership, actor: User, request: HttpRequest | None = None
 ) -> None:
-    if not membership.coalition.can_manage_members(actor):
+    if not permissions.can_manage_members(actor, membership.coalition):
         raise PermissionDenied
     _ensure_not_last_admin(membership, new_role=None)
     membership.delete()

@@ -14,7 +14,7 @@ from bpij import tenancy
 from bpij.http import AuthedRequest, PublicRequest
 from bpij.models import StaffRole, User
 from bpij.tenancy import get_editable_or_404, get_visible_or_404, unrestricted
-from grantees import forms, selectors, services
+from grantees import forms, permissions, selectors, services
 from grantees.models import (
     MEMBER_ROLE_HELP,
     CoachAssignment,
@@ -81,7 +81,7 @@ def coalition_detail(request: AuthedRequest, coalition_code) -> HttpResponse:
         "days_to_due": (next_report.due - today).days if next_report else None,
         "elapsed_percent": round(grant.elapsed_share(today) * 100) if grant else None,
         "role": coalition.role_of(request.user),
-        "can_see_members": coalition.can_see_members(request.user),
+        "can_see_members": permissions.can_see_members(request.user, coalition),
         "member_count": Membership.objects.visible_to(request.user)
         .filter(coalition=coalition)
         .count(),
@@ -95,7 +95,7 @@ def coalition_detail(request: AuthedRequest, coalition_code) -> HttpResponse:
 
 def member_list(request: AuthedRequest, coalition_code) -> HttpResponse:
     coalition = get_visible_or_404(Coalition.objects, request.user, code=coalition_code)
-    if not coalition.can_see_members(request.user):
+    if not permissions.can_see_members(request.user, coalition):
         raise PermissionDenied
     return _render_members(request, coalition, forms.MemberInviteForm())
 
@@ -113,7 +113,7 @@ def _render_members(request: AuthedRequest, coalition, invite_form, status=200) 
         "members": members,
         "invitations": invitations,
         "invite_form": invite_form,
-        "can_manage": coalition.can_manage_members(request.user),
+        "can_manage": permissions.can_manage_members(request.user, coalition),
         "role_form": forms.MemberRoleForm(),
         "role_help": MEMBER_ROLE_HELP,
     }
@@ -122,7 +122,7 @@ def _render_members(request: AuthedRequest, coalition, invite_form, status=200) 
 
 def _manageable_coalition(request: AuthedRequest, code) -> Coalition:
     return get_editable_or_404(
-        Coalition.objects, request.user, lambda user, c: c.can_manage_members(user), code=code
+        Coalition.objects, request.user, permissions.can_manage_members, code=code
     )
 
 
@@ -202,7 +202,8 @@ def invitation_action(
     )
     coalition = invitation_obj.coalition
     if coalition is not None and (
-        coalition.code != coalition_code or not coalition.can_manage_members(request.user)
+        coalition.code != coalition_code
+        or not permissions.can_manage_members(request.user, coalition)
     ):
         raise PermissionDenied
     if coalition is None and not request.user.is_jff_admin:

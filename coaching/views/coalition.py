@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from bpij.http import AuthedRequest
 from bpij.models import StaffRole
 from bpij.tenancy import get_editable_or_404, get_visible_or_404
-from coaching import forms, selectors, services
+from coaching import forms, permissions, selectors, services
 from coaching.models import ActionItem, CoachingSession, RiskFlag
 from grantees.models import Coalition
 
@@ -26,7 +26,7 @@ def _coalition(request: AuthedRequest, code) -> Coalition:
 
 
 def _coached_coalition(request: AuthedRequest, code) -> Coalition:
-    return get_editable_or_404(Coalition.objects, request.user, services.can_coach, code=code)
+    return get_editable_or_404(Coalition.objects, request.user, permissions.can_coach, code=code)
 
 
 def _session(request: AuthedRequest, code) -> CoachingSession:
@@ -66,7 +66,7 @@ def _coalition_page(
     )
     sessions = selectors.sessions_with_items(coalition=coalition, user=request.user)
     loose_items = selectors.items_without_session(coalition=coalition, user=request.user)
-    can_coach = services.can_coach(request.user, coalition)
+    can_coach = permissions.can_coach(request.user, coalition)
     return render(
         request,
         "coaching/coalition_coaching.html",
@@ -130,7 +130,7 @@ def session_detail(request: AuthedRequest, session_code) -> HttpResponse:
             "session": session,
             "coalition": session.coalition,
             "items": items,
-            "can_coach": services.can_coach(request.user, session.coalition),
+            "can_coach": permissions.can_coach(request.user, session.coalition),
             "today": timezone.localdate(),
         },
     )
@@ -139,7 +139,7 @@ def session_detail(request: AuthedRequest, session_code) -> HttpResponse:
 def session_edit(request: AuthedRequest, session_code) -> HttpResponse:
     """Change a session's record; its action items are changed one by one."""
     session = _session(request, session_code)
-    if not services.can_coach(request.user, session.coalition):
+    if not permissions.can_coach(request.user, session.coalition):
         raise PermissionDenied
     if request.method == "POST":
         form = forms.SessionForm(request.POST)
@@ -170,7 +170,7 @@ def session_edit(request: AuthedRequest, session_code) -> HttpResponse:
 def item_add(request: AuthedRequest, session_code) -> HttpResponse:
     """Add one action item to an existing session."""
     session = _session(request, session_code)
-    if not services.can_coach(request.user, session.coalition):
+    if not permissions.can_coach(request.user, session.coalition):
         raise PermissionDenied
     choices = forms.ItemChoices.for_coalition(session.coalition)
     form = forms.ItemForm(request.POST or None, choices=choices)
@@ -202,7 +202,7 @@ def item_edit(request: AuthedRequest, item_code) -> HttpResponse:
         request.user,
         code=item_code,
     )
-    if not services.can_coach(request.user, item.coalition):
+    if not permissions.can_coach(request.user, item.coalition):
         raise PermissionDenied
     choices = forms.ItemChoices.for_coalition(item.coalition)
     if request.method == "POST":
@@ -255,7 +255,7 @@ def item_status(request: AuthedRequest, item_code) -> HttpResponse:
     )
     # Who may close it is decided before what they sent is read: a member who does not
     # own the item gets a 403, not a complaint about the form.
-    if not services.can_close_item(request.user, item):
+    if not permissions.can_close_item(request.user, item):
         raise PermissionDenied
     form = forms.ItemStatusForm(request.POST)
     if not form.is_valid():
@@ -271,7 +271,7 @@ def item_status(request: AuthedRequest, item_code) -> HttpResponse:
             "coaching/_item_row.html",
             {
                 "item": item,
-                "can_coach": services.can_coach(request.user, item.coalition),
+                "can_coach": permissions.can_coach(request.user, item.coalition),
                 "today": timezone.localdate(),
                 "user": request.user,
             },

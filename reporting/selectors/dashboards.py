@@ -818,8 +818,3 @@ def coalition_dashboard(
         latest=latest,
         asked_for=asked,
     )
-
-
-def can_see_program(user: User) -> bool:
-    """Every staff role, the Federal Project Officer included (aggregates only)."""
-    return bool(user.staff_role)

@@ -16,8 +16,18 @@ from django.utils import timezone
 from bpij import services as platform
 from bpij.models import AuditAction, User
 from grantees.calendar import due_date
-from grantees.models import Coalition, Grant, MemberRole
-from reporting import checks, contract, findings, pii, records, selectors, spreadsheets, tasks
+from grantees.models import Grant
+from reporting import (
+    checks,
+    contract,
+    findings,
+    permissions,
+    pii,
+    records,
+    selectors,
+    spreadsheets,
+    tasks,
+)
 from reporting.checks import engine, reading, values
 from reporting.models import (
     OPEN_STATES,
@@ -39,17 +49,6 @@ ATTESTATION = (
     "claims, or otherwise (U.S. Code Title 18, Section 1001 and Title 31, Sections "
     "3729–3730 and 3801–3812)."
 )
-
-UPLOAD_ROLES = (MemberRole.ADMIN, MemberRole.REPORTER)
-
-
-def can_edit_submission(user: User, submission: Submission) -> bool:
-    """Upload files and write the narrative: the coalition's administrators and reporters."""
-    return submission.coalition.role_of(user) in UPLOAD_ROLES
-
-
-def can_certify(user: User, coalition: Coalition) -> bool:
-    return coalition.role_of(user) == MemberRole.ADMIN
 
 
 def _event(
@@ -135,7 +134,7 @@ def submission_start(
     open_version = Submission.objects.filter(period=period, state__in=OPEN_STATES).first()
     if open_version is not None:
         return open_version
-    if period.coalition.role_of(actor) not in UPLOAD_ROLES:
+    if not permissions.can_start_report(actor, period.coalition):
         raise PermissionDenied
     today = today or timezone.localdate()
     if period.start_date > today:
@@ -209,7 +208,7 @@ def upload_receive(
     """
     if kind not in UploadKind.values:
         raise ValidationError(f"{kind!r} is not a file kind: use participants or placements.")
-    if not can_edit_submission(actor, submission):
+    if not permissions.can_edit_submission(actor, submission):
         raise PermissionDenied
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
     if not submission.is_open:
@@ -285,7 +284,7 @@ def _queue_check(submission: Submission, *, actor: User | None) -> None:
 def submission_save_narrative(
     *, submission: Submission, actor: User, progress: str, challenges: str, ta_needs: str
 ) -> Submission:
-    if not can_edit_submission(actor, submission):
+    if not permissions.can_edit_submission(actor, submission):
         raise PermissionDenied
     updated = Submission.objects.filter(pk=submission.pk, state__in=OPEN_STATES).update(
         narrative_progress=progress.strip(),
@@ -321,7 +320,7 @@ def submission_certify(
     (docs/reporting.md). A version with warnings to confirm (``certify_warnings``) needs
     ``confirmed``; one certified after the due date needs a ``late_reason``. Refused,
     nothing changes: the version, its files and narrative stay as they were."""
-    if not can_certify(actor, submission.coalition):
+    if not permissions.can_certify(actor, submission.coalition):
         raise PermissionDenied
     if not agreed:
         raise ValidationError("Tick the certification box to attest the report.")
@@ -444,12 +443,6 @@ def audit_pii_access(
     )
 
 
-def can_download_originals(user: User, coalition: Coalition) -> bool:
-    """The files as sent (full SSNs) and the start-from workbook of the last accepted
-    report: the coalition's people who send files (docs/access.md)."""
-    return coalition.role_of(user) in UPLOAD_ROLES
-
-
 def last_accepted(period: ReportingPeriod) -> Submission | None:
     """The report the next cumulative file starts from (``selectors.accepted_before``)."""
     return selectors.accepted_before(period)
@@ -491,7 +484,7 @@ def start_from_workbook(
     Audited as a download of participant-level data."""
     if kind not in UploadKind.values:
         raise ValidationError(f"{kind!r} is not a file kind: use participants or placements.")
-    if not can_download_originals(actor, period.coalition):
+    if not permissions.can_download_originals(actor, period.coalition):
         raise PermissionDenied
     accepted = last_accepted(period)
     if accepted is None:
@@ -782,14 +775,9 @@ def audit_findings_viewed(
 
 # Services of the other reporting capabilities, each in its own module, re-exported so
 # callers keep writing services.<entity>_<verb>(...).
-from reporting.services.exports import can_export as can_export  # noqa: E402
 from reporting.services.exports import export_render as export_render  # noqa: E402
 from reporting.services.exports import export_request as export_request  # noqa: E402
 from reporting.services.exports import provenance_for as provenance_for  # noqa: E402
-from reporting.services.review import can_accept as can_accept  # noqa: E402
-from reporting.services.review import can_comment as can_comment  # noqa: E402
-from reporting.services.review import can_reply as can_reply  # noqa: E402
-from reporting.services.review import can_review as can_review  # noqa: E402
 from reporting.services.review import submission_accept as submission_accept  # noqa: E402
 from reporting.services.review import submission_comment as submission_comment  # noqa: E402
 from reporting.services.review import submission_return as submission_return  # noqa: E402

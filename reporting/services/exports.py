@@ -29,7 +29,7 @@ from bpij import services as platform
 from bpij.models import AuditAction, StaffRole, User
 from grantees.calendar import Quarter
 from grantees.models import Coalition, Target
-from reporting import figures, tasks
+from reporting import figures, permissions, tasks
 from reporting.models import (
     Export,
     ExportKind,
@@ -39,12 +39,10 @@ from reporting.models import (
     ReportingPeriod,
     Rollup,
     Submission,
-    SubmissionState,
 )
 
 logger = logging.getLogger(__name__)
 
-PROGRAM_WIDE = (StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN)
 COALITION_KINDS = (
     ExportKind.COALITION_REPORT,
     ExportKind.DATA_PACK_XLSX,
@@ -65,65 +63,13 @@ REQUEUE_AFTER = timedelta(minutes=5)
 # -- Who may export what --------------------------------------------------------------
 
 
-def can_export(
-    user: User,
-    *,
-    kind: str,
-    coalition: Coalition | None,
-    period: ReportingPeriod | None = None,
-    rollup: Rollup | None = None,
-) -> bool:
-    """Program officers and JFF administrators: everything. Coaches: their assigned
-    coalitions' reports and data packs (not the program-wide exports). A coalition's
-    members (administrators, reporters and viewers alike): their own coalition's report
-    for a quarter whose counted version is submitted, in review or accepted. Federal
-    Project Officers: accepted reports and the program summary (aggregates only).
-
-    Without ``period`` this answers whether the role may export that kind for that
-    scope at all; with it, for that quarter (``rollup`` saves a query when known)."""
-    if not user.is_active:
-        return False
-    if user.staff_role in PROGRAM_WIDE:
-        return True
-    if kind not in ExportKind.values:
-        return False
-    if coalition is None:
-        return user.staff_role == StaffRole.FUNDER_VIEWER and kind == ExportKind.PROGRAM_SUMMARY
-    if kind == ExportKind.PROGRAM_SUMMARY:
-        return False
-    if user.is_coach:
-        return coalition.pk in user.assigned_coalition_ids
-    if kind != ExportKind.COALITION_REPORT:
-        return False
-    funder = user.staff_role == StaffRole.FUNDER_VIEWER
-    if not funder and coalition.role_of(user) is None:
-        return False
-    if period is None:
-        return True
-    if rollup is None:
-        rollup = Rollup.objects.filter(period=period).first()
-    # A roll-up exists exactly while a version counts (submitted, in review, accepted).
-    return rollup is not None and (rollup.accepted or not funder)
-
-
-def can_download(user: User, export: Export) -> bool:
-    """The person may take this stored file: the same rule as asking for it. A Federal
-    Project Officer's coalition reports must have been made from accepted versions."""
-    if not can_export(user, kind=export.kind, coalition=export.coalition):
-        return False
-    if user.staff_role == StaffRole.FUNDER_VIEWER and export.coalition_id is not None:
-        used = export.provenance.get("submissions", [])
-        return bool(used) and all(s.get("state") == SubmissionState.ACCEPTED for s in used)
-    return True
-
-
 def kinds_for(user: User, *, coalition: Coalition | None) -> list[tuple[str, str]]:
     """The kinds the person may ask for in this scope, as (value, label) choices."""
     kinds = COALITION_KINDS if coalition is not None else (ExportKind.PROGRAM_SUMMARY, *DATA_PACKS)
     return [
         (str(kind), str(kind.label))
         for kind in kinds
-        if can_export(user, kind=kind, coalition=coalition)
+        if permissions.can_export(user, kind=kind, coalition=coalition)
     ]
 
 
@@ -314,7 +260,7 @@ def _check_scope(
         raise ValidationError("Choose the coalition whose quarterly report to export.")
     if kind == ExportKind.PROGRAM_SUMMARY and coalition is not None:
         raise ValidationError("The program-wide summary covers every coalition; choose none.")
-    if not can_export(actor, kind=kind, coalition=coalition):
+    if not permissions.can_export(actor, kind=kind, coalition=coalition):
         raise PermissionDenied
     if coalition is None:
         if not ProgramRollup.objects.filter(
@@ -332,7 +278,9 @@ def _check_scope(
             f"{coalition.name}'s {quarter} report has no version that counts yet: it can be "
             "exported once a version is submitted (and until it is returned)."
         )
-    if not can_export(actor, kind=kind, coalition=coalition, period=period, rollup=rollup):
+    if not permissions.can_export(
+        actor, kind=kind, coalition=coalition, period=period, rollup=rollup
+    ):
         raise PermissionDenied
     return period
 

@@ -20,9 +20,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bpij import services as platform
-from bpij.models import AuditAction, StaffRole, User
+from bpij.models import AuditAction, User
 from grantees.models import CoachAssignment, Membership
-from reporting import tasks
+from reporting import permissions, tasks
 from reporting.models import (
     OPEN_STATES,
     SENT_STATES,
@@ -48,7 +48,6 @@ SCHEDULE: tuple[tuple[ReminderKind, int], ...] = (
 # grantee never gets "14 days to go" after the due date, nor two e-mails on one day.
 LAST_WINDOW_DAYS = 7
 LATE_KINDS = frozenset({ReminderKind.LATE_1, ReminderKind.LATE_7})
-STAFF_WHO_REMIND = (StaffRole.COACH, StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN)
 
 
 def scheduled_kind(due: date, today: date) -> ReminderKind | None:
@@ -103,16 +102,12 @@ def _claim(period: ReportingPeriod, kind: str, actor: User | None = None) -> Rem
         return None
 
 
-def can_remind(user: User) -> bool:
-    return user.is_active and user.staff_role in STAFF_WHO_REMIND
-
-
 @transaction.atomic
 def reminder_send_manual(*, period: ReportingPeriod, actor: User) -> Reminder:
     """A reminder sent by JFF staff from the status board: claimed now, e-mailed by a
     task once the claim is committed. Refused when the report needs nothing more from
     the grantee (sent and not returned)."""
-    if not can_remind(actor):
+    if not permissions.can_remind(actor):
         raise PermissionDenied
     if not ReportingPeriod.objects.visible_to(actor).filter(pk=period.pk).exists():
         raise PermissionDenied

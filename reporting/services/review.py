@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bpij import services as platform
-from bpij.models import AuditAction, StaffRole, User
-from grantees.models import Coalition, Membership
-from reporting import selectors, tasks
+from bpij.models import AuditAction, User
+from grantees.models import Membership
+from reporting import permissions, selectors, tasks
 from reporting.models import (
     SENT_STATES,
     Finding,
@@ -25,45 +25,12 @@ from reporting.models import (
     SubmissionState,
 )
 from reporting.selectors import review as review_selectors
-from reporting.services import UPLOAD_ROLES, _event, _transition
+from reporting.services import _event, _transition
 
 # Versions a reviewer can still act on.
 REVIEWABLE_STATES = (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW)
-DECIDERS = (StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN)
 MAX_COMMENT = 5000
 MAX_NOTE = 5000
-
-
-def _coalition_id(target: Submission | Coalition) -> int:
-    return target.pk if isinstance(target, Coalition) else target.coalition_id
-
-
-def can_review(user: User, target: Submission | Coalition) -> bool:
-    """Start a review, comment as JFF, return for revision: a coach assigned to the
-    coalition, a program officer or a JFF administrator."""
-    if not user.is_active:
-        return False
-    if user.staff_role in DECIDERS:
-        return True
-    return user.is_coach and _coalition_id(target) in user.assigned_coalition_ids
-
-
-def can_accept(user: User, target: Submission | Coalition) -> bool:
-    """Acceptance is the program officer's decision (or a JFF administrator's)."""
-    return user.is_active and user.staff_role in DECIDERS
-
-
-def can_comment(user: User, submission: Submission) -> bool:
-    """Reviewers comment; the coalition's administrators and reporters reply. Only sent
-    versions have a review conversation."""
-    if submission.state not in SENT_STATES:
-        return False
-    return can_review(user, submission) or can_reply(user, submission)
-
-
-def can_reply(user: User, submission: Submission) -> bool:
-    """The grantee side of the conversation: answering a reviewer's thread."""
-    return submission.coalition.role_of(user) in UPLOAD_ROLES
 
 
 def _what(submission: Submission) -> str:
@@ -104,7 +71,7 @@ def _start_review(submission: Submission, *, actor: User, request: HttpRequest |
 def submission_review_start(
     *, submission: Submission, actor: User, request: HttpRequest | None = None
 ) -> Submission:
-    if not can_review(actor, submission):
+    if not permissions.can_review(actor, submission):
         raise PermissionDenied
     if submission.state != SubmissionState.SUBMITTED:
         raise ValidationError(
@@ -142,7 +109,7 @@ def submission_comment(
     administrators and reporters). A reviewer's comment on a submitted version starts
     the review. A new thread may be pinned to one figure (and window) or one finding;
     replies belong to the thread's first comment, one level deep."""
-    if not can_comment(actor, submission):
+    if not permissions.can_comment(actor, submission):
         if submission.state not in SENT_STATES:
             raise ValidationError(
                 f"Version {submission.version} has not been submitted; comments open once it is."
@@ -155,7 +122,7 @@ def submission_comment(
         raise ValidationError(
             f"The comment has {len(body):,} characters; at most {MAX_COMMENT:,} are allowed."
         )
-    reviewer = can_review(actor, submission)
+    reviewer = permissions.can_review(actor, submission)
     if parent is not None:
         if parent.submission_id != submission.pk:
             raise ValidationError("That comment belongs to another version; reply on its page.")
@@ -248,7 +215,7 @@ def submission_return(
     """Send a submitted or in-review version back to the coalition for revision, with
     reasons and a note. The coalition's administrators and reporters are e-mailed; they
     then start a new version, which begins from this one's files and narrative."""
-    if not can_review(actor, submission):
+    if not permissions.can_review(actor, submission):
         raise PermissionDenied
     reasons = _clean_reasons(list(reasons))
     note = note.strip()
@@ -300,7 +267,7 @@ def submission_accept(
 ) -> Submission:
     """Accept a submitted or in-review version: it becomes the coalition's report of
     record for the quarter."""
-    if not can_accept(actor, submission):
+    if not permissions.can_accept(actor, submission):
         raise PermissionDenied
     if submission.state not in REVIEWABLE_STATES:
         raise ValidationError(

@@ -18,7 +18,7 @@ from bpij import security
 from bpij.http import AuthedRequest, attachment
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
-from reporting import forms, selectors, services, spreadsheets
+from reporting import forms, permissions, selectors, services, spreadsheets
 from reporting.checks import rules
 from reporting.models import (
     ReportingPeriod,
@@ -53,7 +53,7 @@ def _submission(request: AuthedRequest, code) -> Submission:
 
 def _editable_submission(request: AuthedRequest, code) -> Submission:
     submission = _submission(request, code)
-    if not services.can_edit_submission(request.user, submission):
+    if not permissions.can_edit_submission(request.user, submission):
         raise PermissionDenied
     return submission
 
@@ -113,12 +113,12 @@ def _submission_context(
         "today": today,
         "certify_opens": certify_selectors.certify_opens(period),
         "days_late": certify_selectors.days_late(period, today),
-        "can_edit": bool(submission and services.can_edit_submission(request.user, submission))
-        or (submission is None and coalition.role_of(request.user) in services.UPLOAD_ROLES),
-        "can_certify": services.can_certify(request.user, coalition),
+        "can_edit": bool(submission and permissions.can_edit_submission(request.user, submission))
+        or (submission is None and permissions.can_start_report(request.user, coalition)),
+        "can_certify": permissions.can_certify(request.user, coalition),
         "upload_form": forms.UploadForm(),
         "attestation": services.ATTESTATION,
-        "can_download_originals": services.can_download_originals(request.user, coalition),
+        "can_download_originals": permissions.can_download_originals(request.user, coalition),
     }
     accepted: Submission | None = None
     if context["can_download_originals"]:
@@ -244,7 +244,7 @@ def _review_context(
 def submission_start(request: AuthedRequest, coalition_code, quarter: str) -> HttpResponse:
     period = _period(request, coalition_code, quarter)
     # Refused by role first: the service hands back an open version to anyone who asks.
-    if period.coalition.role_of(request.user) not in services.UPLOAD_ROLES:
+    if not permissions.can_start_report(request.user, period.coalition):
         raise PermissionDenied
     try:
         services.submission_start(period=period, actor=request.user)
@@ -352,7 +352,7 @@ def certify(request: AuthedRequest, submission_code) -> HttpResponse:
     """Certify and submit, then show the receipt. Refused, the page comes back with what
     was typed (the late reason above all) and the message saying what is missing."""
     submission = _submission(request, submission_code)
-    if not services.can_certify(request.user, submission.coalition):
+    if not permissions.can_certify(request.user, submission.coalition):
         raise PermissionDenied
     form = forms.CertifyForm(request.POST)
     if not form.is_valid():
@@ -509,7 +509,7 @@ def upload_original(request: AuthedRequest, upload_code) -> HttpResponseBase:
     """The file exactly as sent, full SSNs included: only for the coalition's people who
     send files (everyone else gets the annotated copy, where SSNs are masked)."""
     upload = _upload(request, upload_code)
-    if not services.can_edit_submission(request.user, upload.submission):
+    if not permissions.can_edit_submission(request.user, upload.submission):
         raise PermissionDenied
     if upload.purged_at:
         return _purged(request, upload)
@@ -572,7 +572,7 @@ def template_from_accepted(
     period = _period(request, coalition_code, quarter)
     if kind not in ("participants", "placements"):
         raise Http404
-    if not services.can_download_originals(request.user, period.coalition):
+    if not permissions.can_download_originals(request.user, period.coalition):
         raise PermissionDenied
     try:
         accepted, workbook = services.start_from_workbook(

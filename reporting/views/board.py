@@ -21,7 +21,7 @@ from bpij.http import AuthedRequest, attachment
 from bpij.models import AuditAction, StaffRole
 from grantees.calendar import Quarter
 from grantees.models import US_STATES, Coalition, Sector, Track
-from reporting import datapacks
+from reporting import datapacks, permissions
 from reporting.models import Reminder, ReminderKind, ReminderStatus, ReportingPeriod
 from reporting.selectors import board as selectors
 from reporting.services import reminders
@@ -147,7 +147,7 @@ def board(request: AuthedRequest) -> HttpResponse:
         "states": selectors.STATES,
         "no_coach": selectors.NO_COACH,
         "is_filtered": any(state.get(k) for k in ("status", "coach", "state", "sector", "track")),
-        "can_remind": reminders.can_remind(request.user),
+        "can_remind": permissions.can_remind(request.user),
     }
     template = "reporting/board.html#results" if request.htmx else "reporting/board.html"
     return render(request, template, context)
@@ -187,7 +187,7 @@ def board_remind(request: AuthedRequest) -> HttpResponse:
     # Back to the board as it was filtered; re-encoded, so it can only be a query string.
     query = QueryDict(request.POST.get("query", "")).urlencode()
     back = reverse("reporting:board") + (f"?{query}" if query else "")
-    if not reminders.can_remind(request.user):
+    if not permissions.can_remind(request.user):
         raise PermissionDenied
     codes = []
     for value in request.POST.getlist("period"):

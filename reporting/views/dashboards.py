@@ -4,13 +4,14 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from bpij.http import AuthedRequest
+from reporting import permissions
 from reporting.selectors import dashboards
 
 
 def program_dashboard(request: AuthedRequest) -> HttpResponse:
     """Program-wide figures for staff (aggregates only, so the Federal Project Officer
     too): targets and pace, trends, breakdowns, WIOA-aligned indicators, data quality."""
-    if not dashboards.can_see_program(request.user):
+    if not permissions.can_see_program(request.user):
         raise PermissionDenied
     today = timezone.localdate()
     dashboard = dashboards.program_dashboard(

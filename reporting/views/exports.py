@@ -19,7 +19,7 @@ from bpij.http import AuthedRequest
 from bpij.models import AuditAction
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
-from reporting import figures
+from reporting import figures, permissions
 from reporting.models import Export, ExportKind, ExportStatus, SubmissionState
 from reporting.services import exports as services
 
@@ -56,7 +56,7 @@ def _made_from(export: Export) -> str:
 
 
 def _shown(request: AuthedRequest, exports: Iterable[Export]) -> list[Export]:
-    shown = [e for e in exports if services.can_download(request.user, e)]
+    shown = [e for e in exports if permissions.can_download(request.user, e)]
     for export in shown:
         export.made_from = _made_from(export)  # type: ignore[attr-defined]
     return shown
@@ -149,7 +149,7 @@ def _export(request: AuthedRequest, code) -> Export:
     export = get_visible_or_404(
         Export.objects.select_related("coalition", "requested_by"), request.user, code=code
     )
-    if not services.can_download(request.user, export):
+    if not permissions.can_download(request.user, export):
         raise PermissionDenied
     return export
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from bpij.http import AuthedRequest
 from bpij.tenancy import get_visible_or_404
-from reporting import figures, forms, selectors, services
+from reporting import figures, forms, permissions, selectors, services
 from reporting.models import (
     SENT_STATES,
     ReturnReason,
@@ -24,7 +24,6 @@ from reporting.models import (
     SubmissionState,
 )
 from reporting.selectors import review as review_selectors
-from reporting.services.review import DECIDERS
 
 
 def _submission(request: AuthedRequest, code) -> Submission:
@@ -47,7 +46,7 @@ def _reviewable(request: AuthedRequest, code) -> Submission:
     """A sent version the user reviews: another coalition's is a 404, a grantee's or an
     unassigned person's a 403, a version not sent yet a 404 (there is nothing to review)."""
     submission = _submission(request, code)
-    if not services.can_review(request.user, submission):
+    if not permissions.can_review(request.user, submission):
         raise PermissionDenied
     if submission.is_open:
         raise Http404
@@ -73,7 +72,7 @@ def review_queue(request: AuthedRequest) -> HttpResponse:
     """Versions waiting for JFF, oldest first: a coach sees their coalitions', a program
     officer everyone's."""
     user = request.user
-    if not (user.is_coach or user.staff_role in DECIDERS):
+    if not permissions.can_see_review_queue(user):
         raise PermissionDenied
     state = request.GET.get("state", "")
     rows = review_selectors.review_queue(user, today=timezone.localdate(), state=state)
@@ -129,8 +128,8 @@ def comments_context(
     (review_selectors.period_conversation). A reviewer also gets the form for a new thread
     on ``submission``, with the findings it may pin."""
     user = request.user
-    reviewer = services.can_review(user, submission)
-    replier = services.can_reply(user, submission)
+    reviewer = permissions.can_review(user, submission)
+    replier = permissions.can_reply(user, submission)
     if versions is None:
         versions = review_selectors.period_versions(submission, user)
     conversation = review_selectors.period_conversation(
@@ -147,7 +146,7 @@ def comments_context(
         "versions": versions,
         "conversation": conversation,
         "threads": [e.thread for e in conversation if e.thread is not None],
-        "can_comment": services.can_comment(user, submission),
+        "can_comment": permissions.can_comment(user, submission),
         "is_reviewer": reviewer,
         "can_start_thread": reviewer and submission.state in SENT_STATES,
         "warnings": review_selectors.review_warnings(submission) if reviewer else [],
@@ -268,7 +267,7 @@ def _render_review(
         events=submission.events.select_related("actor").order_by("-at", "-id")[:100],
         can_start=submission.state == SubmissionState.SUBMITTED,
         can_return=reviewable,
-        can_accept=reviewable and services.can_accept(user, submission),
+        can_accept=reviewable and permissions.can_accept(user, submission),
         return_form=return_form or forms.ReturnForm(),
         return_reasons=[ReturnReason(r).label for r in submission.return_reasons],
         decision_text=decision_text(submission),
@@ -321,7 +320,7 @@ def submission_return(request: AuthedRequest, submission_code) -> HttpResponse:
 @require_POST
 def submission_accept(request: AuthedRequest, submission_code) -> HttpResponse:
     submission = _reviewable(request, submission_code)
-    if not services.can_accept(request.user, submission):
+    if not permissions.can_accept(request.user, submission):
         raise PermissionDenied
     if _unconfirmed(request, submission):
         return _confirm(request, submission, "accept")
@@ -344,7 +343,7 @@ def comment_post(request: AuthedRequest, submission_code) -> HttpResponse:
     and reporters), from the review page or the grantee's period page. htmx gets the
     threads back; without JavaScript the page reloads at the thread."""
     submission = _submission(request, submission_code)
-    if not services.can_comment(request.user, submission):
+    if not permissions.can_comment(request.user, submission):
         raise PermissionDenied
     form = forms.CommentForm(request.POST)
     error = ""
@@ -391,7 +390,7 @@ def comment_post(request: AuthedRequest, submission_code) -> HttpResponse:
     else:
         messages.success(request, "Comment posted.")
     anchor = f"thread-{(comment.parent or comment).code}" if comment else "comments"
-    if services.can_review(request.user, page) and not page.is_open:
+    if permissions.can_review(request.user, page) and not page.is_open:
         return redirect(_review_url(page, anchor))
     return redirect(_period_url(page, anchor))
 

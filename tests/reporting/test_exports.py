@@ -17,7 +17,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from bpij.models import AuditAction, AuditEvent, StaffRole
-from reporting import services
+from reporting import permissions, services
 from reporting.models import (
     Export,
     ExportKind,
@@ -114,17 +114,19 @@ XLSX, CSV = ExportKind.DATA_PACK_XLSX, ExportKind.DATA_PACK_CSV
 )
 def test_who_may_export_what(cast, who, kind, scope, allowed):
     coalition = {"a": cast.coalition_a, "b": cast.coalition_b, None: None}[scope]
-    assert exports.can_export(cast[who], kind=kind, coalition=coalition) is allowed
+    assert permissions.can_export(cast[who], kind=kind, coalition=coalition) is allowed
 
 
 def test_grantees_export_only_quarters_whose_version_counts(cast, reported, renderer):
     period = reported[0].period
-    assert exports.can_export(cast.viewer_a, kind=REPORT, coalition=cast.coalition_a, period=period)
+    assert permissions.can_export(
+        cast.viewer_a, kind=REPORT, coalition=cast.coalition_a, period=period
+    )
     services.submission_return(
         submission=reported[0], actor=cast.officer, reasons=["figures"], note="Check A-2."
     )
     services.rollup_period(period_id=period.pk, program=False)
-    assert not exports.can_export(
+    assert not permissions.can_export(
         cast.viewer_a, kind=REPORT, coalition=cast.coalition_a, period=period
     )
     with pytest.raises(ValidationError, match="no version that counts"):
@@ -136,20 +138,22 @@ def test_a_federal_project_officer_exports_accepted_reports_and_the_program_summ
 ):
     funder = factories.StaffFactory(staff_role=StaffRole.FUNDER_VIEWER)
     period = reported[0].period
-    assert exports.can_export(funder, kind=SUMMARY, coalition=None)
-    assert not exports.can_export(funder, kind=XLSX, coalition=None)
-    assert not exports.can_export(funder, kind=REPORT, coalition=cast.coalition_a, period=period)
+    assert permissions.can_export(funder, kind=SUMMARY, coalition=None)
+    assert not permissions.can_export(funder, kind=XLSX, coalition=None)
+    assert not permissions.can_export(
+        funder, kind=REPORT, coalition=cast.coalition_a, period=period
+    )
     with pytest.raises(PermissionDenied):
         request(funder, coalition=cast.coalition_a)
     services.submission_accept(submission=reported[0], actor=cast.officer)
     services.rollup_period(period_id=period.pk, program=False)
-    assert exports.can_export(funder, kind=REPORT, coalition=cast.coalition_a, period=period)
+    assert permissions.can_export(funder, kind=REPORT, coalition=cast.coalition_a, period=period)
     assert request(funder, coalition=cast.coalition_a).kind == REPORT
 
 
 def test_an_inactive_account_exports_nothing(cast):
     cast.officer.is_active = False
-    assert not exports.can_export(cast.officer, kind=SUMMARY, coalition=None)
+    assert not permissions.can_export(cast.officer, kind=SUMMARY, coalition=None)
 
 
 # -- Asking, rendering, storing ---------------------------------------------------------

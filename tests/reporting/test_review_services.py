@@ -11,7 +11,7 @@ from django.db import connection
 
 from bpij import tenancy
 from bpij.models import AuditAction, AuditEvent, StaffRole
-from reporting import services
+from reporting import permissions, services
 from reporting.checks import synthetic
 from reporting.models import (
     ReturnReason,
@@ -113,9 +113,9 @@ def test_reviewers_are_the_assigned_coach_and_program_staff_and_only_program_sta
     cast, who, review, accept
 ):
     a = cast.coalition_a
-    assert services.can_review(cast[who], a) is review
-    assert services.can_accept(cast[who], a) is accept
-    assert services.can_review(other_coach(), a) is False
+    assert permissions.can_review(cast[who], a) is review
+    assert permissions.can_accept(cast[who], a) is accept
+    assert permissions.can_review(other_coach(), a) is False
 
 
 # -- Starting the review ------------------------------------------------------------------
