@@ -73,11 +73,18 @@ def test_debug_is_off_unless_set():
         ("SECRET_KEY", None, "SECRET_KEY must be set"),
         ("SECRET_KEY", "change-me", "SECRET_KEY is a placeholder"),
         ("SECRET_KEY", "dev-only-secret-key-not-for-production", "SECRET_KEY is a placeholder"),
-        ("SECRET_KEY", secrets.token_urlsafe(30), "SECRET_KEY is too weak"),
+        pytest.param(
+            "SECRET_KEY", secrets.token_urlsafe(30), "SECRET_KEY is too weak", id="short-secret-key"
+        ),
         ("PII_ENCRYPTION_KEY", "change-me-too", "PII_ENCRYPTION_KEY is a placeholder"),
         ("PII_ENCRYPTION_KEY", "dev-only-pii-encryption-key", "is a placeholder"),
         ("PII_HASH_KEY", "change-me-three", "PII_HASH_KEY is a placeholder"),
-        ("PII_HASH_KEY", secrets.token_urlsafe(16), "PII_HASH_KEY is too weak"),
+        pytest.param(
+            "PII_HASH_KEY",
+            secrets.token_urlsafe(16),
+            "PII_HASH_KEY is too weak",
+            id="short-hash-key",
+        ),
         ("PII_HASH_KEY", "a" * 64, "PII_HASH_KEY is too weak"),
     ],
 )
