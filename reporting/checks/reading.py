@@ -33,7 +33,7 @@ FILE_POSITION = -1
 # Columns the file does not have sort after the ones it has, in contract order.
 ABSENT_POSITION = 10_000
 
-# The column the hub's marked-up workbook adds (spreadsheets.py): a grantee who fixes that
+# The column the hub's marked-up workbook adds (spreadsheets/annotated.py): a grantee who fixes that
 # workbook and sends it back is not warned about the hub's own column.
 ANNOTATION_COLUMN = "errors"
 _BOM = b"\xef\xbb\xbf"

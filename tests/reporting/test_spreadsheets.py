@@ -12,14 +12,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reporting.checks.types import Finding, Severity
 from reporting.contract import COLUMNS, Kind, Requirement
-from reporting.spreadsheets import (
-    ERROR_FILL,
-    WARNING_FILL,
-    annotated_workbook,
-    csv_template,
-    neutralise,
-    xlsx_template,
-)
+from reporting.spreadsheets import annotated_workbook, csv_template, neutralise, xlsx_template
+from reporting.spreadsheets.annotated import ERROR_FILL, WARNING_FILL
 
 KINDS = ("participants", "placements")
 RED = "FF" + ERROR_FILL.lstrip("#").upper()

@@ -1,22 +1,12 @@
-"""Spreadsheets the hub hands to grantees, generated here and nowhere else.
-
-- `annotated_workbook`: the grantee's own file back as XLSX, every row where it was, with
-  an "errors" column and the cells the findings name filled in red (error) or yellow
-  (warning), plus a "Findings" sheet listing every finding.
-- `xlsx_template` / `csv_template`: blank participant and placement files, built from
-  `reporting.contract` so that a change to the contract changes the templates.
-- `neutralise`: the formula-injection guard every text cell we write goes through.
-
-Pure Python: no Django, no database.
-"""
+"""The grantee's own file back as XLSX, every row where it was, with an "errors" column
+and the cells the findings name filled in red (error) or yellow (warning), plus a
+"Findings" sheet listing every finding. The sheets are written as raw XML in chunks, so a
+200,000-row file costs seconds, not minutes. Pure Python: no Django, no database."""
 
 import csv
 import dataclasses
-import functools
 import io
 import math
-import re
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -36,50 +26,26 @@ from reporting.contract import (
     COLUMNS,
     MAX_DATA_ROWS,
     MAX_FILE_BYTES,
-    US_STATE_CODES,
     Column,
     Kind,
-    Requirement,
     column_for_header,
     normalise_header,
 )
-
-__all__ = [
-    "annotated_workbook",
-    "csv_template",
-    "neutralise",
-    "prefilled_template",
-    "xlsx_template",
-]
-
-# ---------------------------------------------------------------------------------------
-# Formula injection
-# ---------------------------------------------------------------------------------------
-
-# OWASP "CSV injection": a cell whose text starts with one of these is read as a formula
-# by Excel, LibreOffice or Google Sheets once the data leaves the workbook we wrote (copied
-# into another sheet, saved as CSV, imported elsewhere), and a formula such as
-# =HYPERLINK(...) or a DDE call can leak data or run commands on the reader's machine.
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """`value` made inert for spreadsheet programs: one that starts with `=`, `+`, `-`,
-    `@`, a tab or a carriage return gets a leading `'`, as OWASP recommends. So does one
-    where such a character follows leading whitespace (" =1+1", a line break then
-    "@SUM(…)", a no-break space): LibreOffice's CSV import can trim spaces before it
-    evaluates formulas.
-
-    `write_string` alone already stops Excel from evaluating the cell in the workbook we
-    write; the prefix also protects every later copy of the text. It is applied to every
-    text cell of every sheet generated here, even plain numbers such as "-5" that came in
-    as text: simpler to reason about than a list of exceptions, and the cell still shows
-    what the grantee typed.
-    """
-    if value.startswith(_FORMULA_TRIGGERS) or value.lstrip().startswith(_FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
+from reporting.spreadsheets.formulas import neutralise
+from reporting.spreadsheets.sheetxml import (
+    EXCEL_EPOCH_ORDINAL,
+    FIRST_REAL_EXCEL_DAY,
+    NEEDS_CARE,
+    ROWS_PER_CHUNK,
+    SEPARATOR,
+    Body,
+    chunks,
+    fill_in,
+    seconds,
+    serial,
+    text_body,
+    text_xml,
+)
 
 # ---------------------------------------------------------------------------------------
 # The grantee's file with the findings marked
@@ -92,7 +58,6 @@ HEADER_FILL = "#e7ecf2"
 _MAX_CELL_CHARS = 32_767
 _TRUNCATED = "\n… (more on the Findings sheet)"
 _WIDTH_SAMPLE_ROWS = 200
-_ROWS_PER_CHUNK = 2_000
 _EXCEL_MAX_COLUMNS = 16_384  # A..XFD; the errors column needs one more
 
 _XLSX_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
@@ -131,13 +96,13 @@ def annotated_workbook(
     skeleton = io.BytesIO()
     workbook = xlsxwriter.Workbook(skeleton, {"in_memory": True})
     styles = _Styles(workbook)
-    bodies: list[_Body] = []
+    bodies: list[Body] = []
     if rows is not None:
         bodies.append(_your_file_sheet(workbook, styles, rows, findings))
     bodies.append(_findings_sheet(workbook, styles, findings))
     workbook.close()
     styles.resolve()
-    return _fill_in(skeleton.getvalue(), bodies)
+    return fill_in(skeleton.getvalue(), bodies)
 
 
 # -- reading the original ---------------------------------------------------------------
@@ -168,9 +133,7 @@ class _Rows:
 def _masked_findings(findings: list[Finding]) -> list[Finding]:
     # The checks mask what they store; this is the second lock, for findings from
     # anywhere else. Vectorised: a capped file still has tens of thousands.
-    texts = pl.Series(
-        [f"{f.value or ''}{_SEPARATOR}{f.message}" for f in findings], dtype=pl.String
-    )
+    texts = pl.Series([f"{f.value or ''}{SEPARATOR}{f.message}" for f in findings], dtype=pl.String)
     return [
         dataclasses.replace(
             f,
@@ -256,7 +219,7 @@ def _mask_ssns(rows: _Rows, kind: str | None) -> _Rows:
                     digits = "".join(ch for ch in _cell_text(row[index]) if ch.isdigit())
                     row[index] = f"***-**-{digits[-4:]}" if len(digits) >= 4 else "(masked)"
             batch.append(row)
-            if len(batch) == _ROWS_PER_CHUNK:
+            if len(batch) == ROWS_PER_CHUNK:
                 yield from _mask_batch(batch, all_text)
                 batch = []
         yield from _mask_batch(batch, all_text)
@@ -272,7 +235,7 @@ def _mask_batch(batch: list[Sequence[Cell]], all_text: bool) -> Iterator[Sequenc
     if not batch:
         return
     texts = pl.Series(
-        [_SEPARATOR.join(row if all_text else map(_cell_text, row)) for row in batch],
+        [SEPARATOR.join(row if all_text else map(_cell_text, row)) for row in batch],
         dtype=pl.String,
     )
     for row, found in zip(batch, has_ssns(texts).to_list(), strict=True):
@@ -377,81 +340,36 @@ class _Styles:
         return self._attributes[kind, mark]
 
 
-# -- sheet XML ----------------------------------------------------------------------------
-
-# The fast path writes a CSV row's cells as they are. A row whose cells, joined by DEL,
-# match this takes the careful per-cell path instead: XML escapes, control characters
-# (tab, CR and LF included, to be safe) as _xHHHH_ or kept with xml:space="preserve", a
-# literal _xHHHH_ protected, leading or trailing spaces kept, and formula triggers
-# neutralised. One search per row costs far less than one per cell.
-_SEPARATOR = "\x7f"
-_NEEDS_CARE = re.compile(r"[&<>\x00-\x1f]|_x|(?:^|\x7f)[\s=+\-@]| (?:\x7f|$)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
-_LITERAL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
-_EXCEL_EPOCH = date(1899, 12, 30)
-_EXCEL_EPOCH_ORDINAL = _EXCEL_EPOCH.toordinal()
-_FIRST_REAL_EXCEL_DAY = date(1900, 3, 1)  # Excel counts a 1900-02-29 that never was
-
-
-def _escape(text: str) -> str:
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if "_x" in text:
-        text = _LITERAL_ESCAPE.sub(lambda m: "_x005F" + m[0], text)
-    return _CONTROL.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
-
-
-def _text_xml(ref: str, text: str, style: str) -> str:
-    """A text cell, neutralised and escaped."""
-    return f'<c r="{ref}"{style} {_text_body(text)}'
-
-
-@functools.lru_cache(maxsize=16_384)
-def _text_body(text: str) -> str:
-    # Cached: the values of a column repeat (codes, dates, and every cell of a hostile
-    # file of =1+1), and neutralising and escaping was most of a careful row's time.
-    text = neutralise(text)
-    if text[:1].isspace() or text[-1:].isspace():
-        return f't="inlineStr"><is><t xml:space="preserve">{_escape(text)}</t></is></c>'
-    return f't="inlineStr"><is><t>{_escape(text)}</t></is></c>'
-
-
-def _seconds(clock: time) -> float:
-    return clock.hour * 3600 + clock.minute * 60 + clock.second + clock.microsecond / 1e6
-
-
-def _serial(day: date, clock: time) -> float:
-    """Excel's serial number of a date and time of day (the 1900 date system)."""
-    serial = (day - _EXCEL_EPOCH).days + _seconds(clock) / 86_400
-    return serial - 1 if day < _FIRST_REAL_EXCEL_DAY else serial
+# -- cells ------------------------------------------------------------------------------
 
 
 def _cell_xml(ref: str, cell: Cell, mark: Severity | None, styles: _Styles) -> str:
     if isinstance(cell, str):
         if cell:
-            return _text_xml(ref, cell, styles.attribute("general", mark))
+            return text_xml(ref, cell, styles.attribute("general", mark))
     elif isinstance(cell, bool):
         return f'<c r="{ref}"{styles.attribute("general", mark)} t="b"><v>{int(cell)}</v></c>'
     elif isinstance(cell, int | float):
         if math.isfinite(cell):
             return f'<c r="{ref}"{styles.attribute("general", mark)}><v>{cell!r}</v></c>'
-        return _text_xml(ref, str(cell), styles.attribute("general", mark))
+        return text_xml(ref, str(cell), styles.attribute("general", mark))
     elif isinstance(cell, datetime | date):
         if isinstance(cell, datetime):
             day, clock = cell.date(), cell.time()
         else:
             day, clock = cell, time(0)
         if day.year < 1900:  # Excel has no date before 1900-01-01
-            return _text_xml(ref, cell.isoformat(), styles.attribute("general", mark))
+            return text_xml(ref, cell.isoformat(), styles.attribute("general", mark))
         kind = "date" if clock == time(0) else "datetime"
-        return f'<c r="{ref}"{styles.attribute(kind, mark)}><v>{_serial(day, clock)!r}</v></c>'
+        return f'<c r="{ref}"{styles.attribute(kind, mark)}><v>{serial(day, clock)!r}</v></c>'
     elif isinstance(cell, time):
-        fraction = _seconds(cell) / 86_400
+        fraction = seconds(cell) / 86_400
         return f'<c r="{ref}"{styles.attribute("time", mark)}><v>{fraction!r}</v></c>'
     elif isinstance(cell, timedelta):
         days = cell.total_seconds() / 86_400
         return f'<c r="{ref}"{styles.attribute("duration", mark)}><v>{days!r}</v></c>'
     elif cell is not None:
-        return _text_xml(ref, str(cell), styles.attribute("general", mark))
+        return text_xml(ref, str(cell), styles.attribute("general", mark))
     if mark is not None:
         return f'<c r="{ref}"{styles.attribute("general", mark)}/>'
     return ""
@@ -480,70 +398,11 @@ def _typed_cells(
         if cell.__class__ is str
         else f"{opening}{plain}><v>{cell!r}</v></c>"
         if cell.__class__ is float and math.isfinite(cell)
-        else f"{opening}{dated}><v>{cell.toordinal() - _EXCEL_EPOCH_ORDINAL}</v></c>"
-        if cell.__class__ is date and cell >= _FIRST_REAL_EXCEL_DAY
+        else f"{opening}{dated}><v>{cell.toordinal() - EXCEL_EPOCH_ORDINAL}</v></c>"
+        if cell.__class__ is date and cell >= FIRST_REAL_EXCEL_DAY
         else _cell_xml(f"{letters[col]}{number}", cell, None, styles)
         for col, (opening, cell) in enumerate(zip(openings, row, strict=False))
     ]
-
-
-class _Body:
-    """What goes into one sheet's XML once the skeleton is written."""
-
-    def __init__(self, last_row: int, last_col: int, rows: Callable[[], Iterator[str]]):
-        self.last_row = last_row  # zero-based
-        self.last_col = last_col
-        self.rows = rows
-
-
-def _fill_in(skeleton: bytes, bodies: list[_Body]) -> bytes:
-    """The skeleton workbook with each sheet's placeholder rows (row 2 on) replaced by
-    its streamed rows. Sheets are numbered as added: sheet1.xml is the first body."""
-    output = io.BytesIO()
-    sheets = {f"xl/worksheets/sheet{number}.xml": body for number, body in enumerate(bodies, 1)}
-    with (
-        zipfile.ZipFile(io.BytesIO(skeleton)) as source,
-        # Level 1 deflates several times faster than the default for a file barely larger.
-        zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target,
-    ):
-        for info in source.infolist():
-            body = sheets.get(info.filename)
-            if body is None:
-                target.writestr(info, source.read(info))
-                continue
-            head, tail = _split_sheet(source.read(info).decode("utf-8"), body)
-            with (
-                target.open(info.filename, "w") as raw,
-                io.TextIOWrapper(raw, encoding="utf-8") as stream,
-            ):
-                stream.write(head)
-                for chunk in body.rows():
-                    stream.write(chunk)
-                stream.write(tail)
-    return output.getvalue()
-
-
-def _split_sheet(xml: str, body: _Body) -> tuple[str, str]:
-    last = f"{xl_col_to_name(body.last_col)}{body.last_row + 1}"
-    xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', xml, count=1)
-    if "<sheetData/>" in xml:
-        head, tail = xml.split("<sheetData/>", 1)
-        return head + "<sheetData>", "</sheetData>" + tail
-    end = xml.index("</sheetData>")
-    placeholders = xml.find('<row r="2"')
-    cut = end if placeholders == -1 else placeholders
-    return xml[:cut], xml[end:]
-
-
-def _chunks(rows: Iterable[str]) -> Iterator[str]:
-    batch: list[str] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= _ROWS_PER_CHUNK:
-            yield "".join(batch)
-            batch.clear()
-    if batch:
-        yield "".join(batch)
 
 
 # -- sheet "Your file" --------------------------------------------------------------------
@@ -588,7 +447,7 @@ class _ColumnLookup:
 
 def _your_file_sheet(
     workbook: xlsxwriter.Workbook, styles: _Styles, rows: _Rows, findings: list[Finding]
-) -> _Body:
+) -> Body:
     sheet = workbook.add_worksheet("Your file")
     kinds = {f.file for f in findings}
     lookup = _ColumnLookup(rows.header, kinds.pop() if len(kinds) == 1 else None)
@@ -627,9 +486,9 @@ def _your_file_sheet(
         sheet.write_comment(0, col, _header_note(column_findings), {"x_scale": 2.5})
 
     def body() -> Iterator[str]:
-        return _chunks(_data_rows(rows, by_row, marks, errors_column, styles))
+        return chunks(_data_rows(rows, by_row, marks, errors_column, styles))
 
-    return _Body(last_row, errors_column, body)
+    return Body(last_row, errors_column, body)
 
 
 def _data_rows(
@@ -650,10 +509,10 @@ def _data_rows(
             continue
         row_marks = marks.get(number)
         texts = row if all_text else [cell for cell in row if cell.__class__ is str]
-        if _NEEDS_CARE.search(_SEPARATOR.join(texts)):
+        if NEEDS_CARE.search(SEPARATOR.join(texts)):
             if all_text:
                 parts = [
-                    f'{opening}{number}" {_text_body(value)}' if value else ""
+                    f'{opening}{number}" {text_body(value)}' if value else ""
                     for opening, value in zip(openings, row, strict=False)
                 ]
             else:
@@ -708,7 +567,7 @@ def _errors_cell(ref: str, row_findings: list[Finding], styles: _Styles) -> str:
     if len(text) > _MAX_CELL_CHARS:
         text = text[: _MAX_CELL_CHARS - len(_TRUNCATED)] + _TRUNCATED
     mark = Severity.ERROR if ordered[0].severity is Severity.ERROR else None
-    return _text_xml(ref, text, styles.attribute("errors", mark))
+    return text_xml(ref, text, styles.attribute("errors", mark))
 
 
 def _header_note(column_findings: list[Finding]) -> str:
@@ -769,7 +628,7 @@ _FINDINGS_WIDTHS = (7, 26, 7, 9, 24, 100)
 
 def _findings_sheet(
     workbook: xlsxwriter.Workbook, styles: _Styles, findings: list[Finding]
-) -> _Body:
+) -> Body:
     sheet = workbook.add_worksheet("Findings")
     for col, (heading, width) in enumerate(zip(_FINDINGS_HEADINGS, _FINDINGS_WIDTHS, strict=True)):
         sheet.set_column(col, col, width)
@@ -803,8 +662,8 @@ def _findings_sheet(
                 )
                 if text
             ]
-            if _NEEDS_CARE.search(_SEPARATOR.join([text for _, text in texts])):
-                cells += [_text_xml(f"{letter}{index}", text, "") for letter, text in texts]
+            if NEEDS_CARE.search(SEPARATOR.join([text for _, text in texts])):
+                cells += [text_xml(f"{letter}{index}", text, "") for letter, text in texts]
             else:
                 cells += [
                     f'<c r="{letter}{index}" t="inlineStr"><is><t>{text}</t></is></c>'
@@ -813,338 +672,6 @@ def _findings_sheet(
             yield f'<row r="{index}">{"".join(cells)}</row>'
 
     def body() -> Iterator[str]:
-        return _chunks(lines())
+        return chunks(lines())
 
-    return _Body(max(len(findings), 1), last_col, body)
-
-
-# ---------------------------------------------------------------------------------------
-# Blank templates, generated from the contract
-# ---------------------------------------------------------------------------------------
-
-# Rows 2..200001: the header plus the contract's row limit.
-_TEMPLATE_LAST_ROW = MAX_DATA_ROWS  # zero-based, so spreadsheet row MAX_DATA_ROWS + 1
-REQUIRED_FILL = "#cfe1f3"
-CONDITIONAL_FILL = "#edf3fa"
-DATE_FORMAT = "YYYYMMDD (also YYYY-MM-DD or a real date cell)"
-DATE_EXAMPLE = "Enter the date as YYYYMMDD, e.g. 20250815"
-# Excel's limits on data validation texts.
-_TITLE_LIMIT = 32
-_MESSAGE_LIMIT = 255
-_SHORTEST_ITEM = 12
-
-_REQUIREMENT_WORDS = {
-    Requirement.REQUIRED: "yes",
-    Requirement.CONDITIONAL: "conditional",
-    Requirement.OPTIONAL: "no",
-}
-
-# Numbers stay numbers; every other kind is formatted as text so that Excel keeps leading
-# zeros (zip 02134, training_type 09) and does not turn 20250815 into 2.03E+07.
-_NUMERIC_KINDS = frozenset({Kind.DOLLARS, Kind.HOURLY_WAGE, Kind.HOURS})
-
-
-def _format_of(column: Column) -> str:
-    """What a cell of `column` must look like, for the data dictionary and the notes."""
-    kind = column.kind
-    if kind is Kind.CODE:
-        return _codes_text(column)
-    formats = {
-        Kind.PARTICIPANT_ID: "1–12 characters: letters A–Z a–z, digits 0–9 and -; "
-        "never a Social Security number",
-        Kind.SSN: "9 digits, dashes allowed (123-45-6789)",
-        Kind.STATE: "two-letter USPS code: " + " ".join(sorted(US_STATE_CODES)),
-        Kind.ZIP: "5 digits, or ZIP+4 as 12345-6789",
-        Kind.DATE: DATE_FORMAT,
-        Kind.DOLLARS: "whole dollars, 0–999999, digits only (no $ or commas)",
-        Kind.HOURLY_WAGE: "dollars, 0.01–500.00, at most 2 decimals (no $)",
-        Kind.HOURS: "a number, 1–80 (decimals allowed)",
-        Kind.ONET: "O*NET-SOC code NN-NNNN.NN (e.g. 47-2111.00), or its 8 digits",
-        Kind.NAICS: "6 digits",
-        Kind.TEXT: f"text, up to {column.max_length} characters" if column.max_length else "text",
-    }
-    return formats[kind]
-
-
-def _codes_text(column: Column, separator: str = "; ") -> str:
-    text = separator.join(f"{code} = {meaning}" for code, meaning in column.codes.items())
-    notes = []
-    if column.two_digit:
-        notes.append("a single digit is read with a leading zero (9 = 09)")
-    if column.blank_means is not None:
-        notes.append(f"blank means {column.blank_means}")
-    if notes:
-        text += f"{separator}({'; '.join(notes)})"
-    return text
-
-
-def _fit(items: list[str], limit: int) -> str:
-    """`items` on lines of their own within `limit` characters (Excel refuses a longer data
-    validation message): the longest items are cut short first, to one common length, and
-    only if that is not enough are the last items left out."""
-    items = list(items)
-
-    def size(cap: int) -> int:
-        return sum(min(len(item), cap) for item in items) + len(items) - 1
-
-    cap = max((len(item) for item in items), default=0)
-    while items and size(cap) > limit:
-        if cap > _SHORTEST_ITEM:
-            cap -= 1
-        else:
-            items.pop()
-            cap = max((len(item) for item in items), default=0)
-    return "\n".join(item if len(item) <= cap else item[: cap - 1].rstrip() + "…" for item in items)
-
-
-def _error_message(column: Column) -> str:
-    allowed = f"{column.name} takes one of: {', '.join(column.codes)}."
-    meanings = [f"{code} = {meaning}" for code, meaning in column.codes.items()]
-    whole = "\n".join([allowed, *meanings, "Pick a value from the list."])
-    if len(whole) <= _MESSAGE_LIMIT:
-        return whole
-    return (
-        f"{allowed}\nPick a value from the list. What each code means is in the note on "
-        "the column header and on the Data dictionary sheet."
-    )
-
-
-def _validation(column: Column) -> dict[str, Any]:
-    title = column.name[:_TITLE_LIMIT]
-    if column.kind is Kind.CODE:
-        codes = list(column.codes)
-        meanings = [f"{code} = {meaning}" for code, meaning in column.codes.items()]
-        return {
-            "validate": "list",
-            "source": codes,
-            "input_title": title,
-            "input_message": _fit(meanings, _MESSAGE_LIMIT),
-            "error_title": "Not an allowed value",
-            "error_message": _error_message(column),
-            "error_type": "stop",
-        }
-    if column.kind is Kind.DATE:
-        return {"validate": "any", "input_title": title, "input_message": DATE_EXAMPLE}
-    return {
-        "validate": "any",
-        "input_title": title,
-        "input_message": _fit(
-            [column.description, f"Format: {_format_of(column)}"], _MESSAGE_LIMIT
-        ),
-    }
-
-
-def _header_comment(column: Column) -> str:
-    element = f"PIRL element {column.pirl}" if column.pirl else "Not a PIRL element"
-    requirement = {
-        Requirement.REQUIRED: "Required.",
-        Requirement.CONDITIONAL: "Required in some cases (see what it holds).",
-        Requirement.OPTIONAL: "Optional: leave blank when unknown.",
-    }[column.requirement]
-    lines = [f"{column.name} — {element}", column.description, requirement]
-    if column.kind is Kind.CODE:
-        lines.append("Allowed values:")
-        lines += [f"{code} = {meaning}" for code, meaning in column.codes.items()]
-        if column.two_digit:
-            lines.append("A single digit is read with a leading zero (9 = 09).")
-        if column.blank_means is not None:
-            lines.append(f"Blank means {column.blank_means}.")
-    else:
-        lines.append(f"Format: {_format_of(column)}")
-    return "\n".join(lines)
-
-
-def _columns(kind: str) -> tuple[Column, ...]:
-    if kind not in COLUMNS:
-        raise ValueError(f"unknown file kind {kind!r}: expected one of {', '.join(COLUMNS)}")
-    return COLUMNS[kind]
-
-
-def xlsx_template(kind: str) -> bytes:
-    """A blank `kind` ("participants" or "placements") workbook: the header row with notes
-    and dropdowns, a data dictionary and plain-language instructions."""
-    output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(output, {"in_memory": True})
-    _template_sheets(workbook, kind)
-    workbook.close()
-    return output.getvalue()
-
-
-def prefilled_template(kind: str, rows: pl.DataFrame) -> bytes:
-    """The `kind` template (`xlsx_template`) with `rows` on its first sheet, one per row
-    from row 2: the start of the next cumulative file, built from the stored rows of the
-    coalition's last accepted report.
-
-    `rows` has a string column per contract column, in any order; a missing or null
-    value is an empty cell. The amounts (wages, hours) are written as numbers, the rest
-    as text cells formatted as text, as the template formats its columns, so that a
-    spreadsheet program keeps their leading zeros. Only free-text columns are
-    neutralised (`neutralise`) and escaped cell by cell: every other value passed the
-    checks (codes, digits, dates, IDs: no character XML or Excel treats specially but
-    `&`, `<` and `>`, escaped here), and a participant_id such as -A1 must come back as
-    it went out. The caller masks the SSNs; nothing here writes one in full unless
-    given it. The cells are built by polars, column by column: 100,000 participants
-    take about two seconds, most of it compressing.
-    """
-    columns = _columns(kind)
-    skeleton = io.BytesIO()
-    workbook = xlsxwriter.Workbook(skeleton, {"in_memory": True})
-    as_text = _template_sheets(workbook, kind)
-    workbook.close()
-    text_style = f' s="{as_text.xf_index}"'
-    number = (pl.int_range(pl.len(), dtype=pl.Int64) + 2).cast(pl.String)
-    parts: list[pl.Expr] = [pl.lit('<row r="'), number, pl.lit('">')]
-    for index, column in enumerate(columns):
-        if column.name not in rows.columns:
-            continue
-        value = pl.col(column.name).cast(pl.String)
-        opening = [pl.lit(f'<c r="{xl_col_to_name(index)}'), number]
-        if column.kind is Kind.TEXT:
-            text = value.map_elements(_text_body, return_dtype=pl.String, skip_nulls=True)
-            cell = pl.concat_str([*opening, pl.lit(f'"{text_style} '), text])
-        else:
-            escaped = (
-                value.str.replace_all("&", "&amp;", literal=True)
-                .str.replace_all("<", "&lt;", literal=True)
-                .str.replace_all(">", "&gt;", literal=True)
-            )
-            inline = f'"{text_style} t="inlineStr"><is><t>'
-            cell = pl.concat_str([*opening, pl.lit(inline), escaped, pl.lit("</t></is></c>")])
-        if column.kind in _NUMERIC_KINDS:
-            amount = value.cast(pl.Float64, strict=False)
-            shown = (
-                pl.when(amount == amount.floor())
-                .then(amount.cast(pl.Int64, strict=False).cast(pl.String))
-                .otherwise(amount.cast(pl.String))
-            )
-            cell = (
-                pl.when(amount.is_finite())
-                .then(pl.concat_str([*opening, pl.lit('"><v>'), shown, pl.lit("</v></c>")]))
-                .otherwise(cell)
-            )
-        parts.append(pl.when(value.is_null() | (value == "")).then(pl.lit("")).otherwise(cell))
-    parts.append(pl.lit("</row>"))
-    xml = rows.select(pl.concat_str(parts).alias("xml")).get_column("xml")
-
-    def body() -> Iterator[str]:
-        for offset in range(0, xml.len(), _ROWS_PER_CHUNK):
-            yield "".join(xml.slice(offset, _ROWS_PER_CHUNK).to_list())
-
-    return _fill_in(skeleton.getvalue(), [_Body(rows.height, len(columns) - 1, body)])
-
-
-def _template_sheets(workbook: xlsxwriter.Workbook, kind: str) -> Format:
-    """The template's three sheets; returns the text format of its text columns."""
-    columns = _columns(kind)
-    header_formats = {
-        Requirement.REQUIRED: workbook.add_format(
-            {"bold": True, "bg_color": REQUIRED_FILL, "bottom": 1}
-        ),
-        Requirement.CONDITIONAL: workbook.add_format({"bg_color": CONDITIONAL_FILL, "bottom": 1}),
-        Requirement.OPTIONAL: workbook.add_format({"bottom": 1}),
-    }
-    as_text = workbook.add_format({"num_format": "@"})
-
-    sheet = workbook.add_worksheet(kind)
-    for index, column in enumerate(columns):
-        width = min(max(len(column.name) + 3, 12), 40)
-        sheet.set_column(index, index, width, None if column.kind in _NUMERIC_KINDS else as_text)
-        sheet.write_string(0, index, neutralise(column.name), header_formats[column.requirement])
-        note = _header_comment(column)
-        sheet.write_comment(
-            0,
-            index,
-            note,
-            {"width": 360, "height": 20 + 15 * (note.count("\n") + 1 + len(note) // 60)},
-        )
-        sheet.data_validation(1, index, _TEMPLATE_LAST_ROW, index, _validation(column))
-    sheet.freeze_panes(1, 0)
-    # Codes and dates are text on purpose: silence Excel's "number stored as text" flags.
-    sheet.ignore_errors(
-        {"number_stored_as_text": f"A2:{xl_col_to_name(len(columns) - 1)}{_TEMPLATE_LAST_ROW + 1}"}
-    )
-
-    _write_dictionary(workbook, columns)
-    _write_instructions(workbook, kind)
-    sheet.activate()
-    return as_text
-
-
-def _write_dictionary(workbook: xlsxwriter.Workbook, columns: Iterable[Column]) -> None:
-    sheet = workbook.add_worksheet("Data dictionary")
-    bold = workbook.add_format({"bold": True, "bg_color": HEADER_FILL, "bottom": 1})
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    top = workbook.add_format({"valign": "top"})
-    headings = ("column", "PIRL element", "required", "what it holds", "allowed values")
-    for col, (heading, width) in enumerate(zip(headings, (28, 12, 12, 50, 70), strict=True)):
-        sheet.set_column(col, col, width)
-        sheet.write_string(0, col, heading, bold)
-    sheet.freeze_panes(1, 0)
-    for row, column in enumerate(columns, start=1):
-        sheet.write_string(row, 0, neutralise(column.name), top)
-        if column.pirl is None:
-            sheet.write_string(row, 1, "—", top)
-        else:
-            sheet.write_number(row, 1, column.pirl, top)
-        sheet.write_string(row, 2, _REQUIREMENT_WORDS[column.requirement], top)
-        sheet.write_string(row, 3, neutralise(column.description), wrap)
-        sheet.write_string(row, 4, neutralise(_format_of(column)), wrap)
-
-
-def _instructions(kind: str) -> list[str]:
-    columns = COLUMNS[kind]
-    participants = kind == "participants"
-    every = (
-        "every participant the coalition has enrolled since the grant began"
-        if participants
-        else "every job placement since the grant began, for participants in the participant file"
-    )
-    example = next(c for c in columns if c.kind is Kind.CODE)
-    headers = "Bold headers with a blue fill are required"
-    if any(c.requirement is Requirement.CONDITIONAL for c in columns):
-        headers += "; a pale fill means required in some cases"
-    return [
-        f"This is a cumulative file: list {every}, not only this quarter's. "
-        "Each quarter you send the whole file again, with each row's latest status.",
-        f"One row per {'participant' if participants else 'job placement'}. Keep the header "
-        "row as it is (the columns may be in any order); leave a cell blank when there is "
-        "no value.",
-        f"{headers}. Hover over a header to see what the column holds and its allowed values; "
-        "the Data dictionary sheet lists them all.",
-        "Dates: YYYYMMDD, for example 20250815 (2025-08-15 and real Excel dates also work).",
-        "Codes are digits: pick from the dropdown or type the code "
-        f"(for {example.name}: {_codes_text(example, ', ')}).",
-        "Leading zeros count: every column except the amounts is formatted as text so that "
-        "Excel keeps them (09, 02134). When pasting, use Paste Special → Values.",
-        "participant_id is your own ID for the person, 1–12 letters, digits or dashes"
-        + ("" if participants else ", exactly as in the participant file")
-        + ". Never put a Social Security number in participant_id.",
-        f"Limits: at most {MAX_FILE_BYTES // (1024 * 1024)} MB and {MAX_DATA_ROWS:,} rows "
-        "per file.",
-        "Save as Excel Workbook (.xlsx; only the first sheet is read) or as "
-        "CSV UTF-8 (comma delimited) (.csv).",
-        "Upload it in the BPIJ Reporting Hub: Reports → the quarter → Start the report → "
-        "Files. Every problem comes back at once, by row and column.",
-    ]
-
-
-def _write_instructions(workbook: xlsxwriter.Workbook, kind: str) -> None:
-    sheet = workbook.add_worksheet("How to fill this in")
-    title = workbook.add_format({"bold": True, "font_size": 14})
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    sheet.set_column(0, 0, 4)
-    sheet.set_column(1, 1, 110)
-    sheet.write_string(0, 0, f"How to fill in the BPIJ {kind} file", title)
-    for row, line in enumerate(_instructions(kind), start=2):
-        sheet.write_number(row, 0, row - 1, wrap)
-        sheet.write_string(row, 1, neutralise(line), wrap)
-
-
-def csv_template(kind: str) -> bytes:
-    """A blank `kind` CSV: the header row only, UTF-8 with a BOM (so Excel reads it as
-    UTF-8) and CRLF line endings."""
-    buffer = io.StringIO(newline="")
-    csv.writer(buffer, lineterminator="\r\n").writerow(
-        neutralise(column.name) for column in _columns(kind)
-    )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return Body(max(len(findings), 1), last_col, body)
