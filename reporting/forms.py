@@ -1,7 +1,13 @@
+import uuid
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 
-from reporting.models import UploadKind
+from grantees.calendar import Quarter
+from grantees.models import US_STATES, Coalition, Sector, Track
+from reporting.models import ReminderKind, ReminderStatus, UploadKind
+from reporting.selectors import board as board_selectors
 
 
 class UploadFileField(forms.FileField):
@@ -180,3 +186,74 @@ class NotificationSettingsForm(forms.Form):
                     "each e-mail, daily digest or off.",
                 },
             )
+
+
+class BoardFilterForm(forms.Form):
+    quarter = forms.CharField(label="Quarter", required=False, max_length=10)
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "All statuses"), *board_selectors.STATES]
+    )
+    coach = forms.CharField(label="Coach", required=False, max_length=40)
+    state = forms.ChoiceField(
+        label="State served",
+        required=False,
+        choices=[("", "All states"), *sorted(US_STATES.items(), key=lambda item: item[1])],
+    )
+    sector = forms.ChoiceField(
+        label="Sector", required=False, choices=[("", "All sectors"), *Sector.choices]
+    )
+    track = forms.ChoiceField(
+        label="Track", required=False, choices=[("", "All tracks"), *Track.choices]
+    )
+    sort = forms.CharField(required=False, max_length=20)
+
+    def clean_quarter(self) -> Quarter | None:
+        text = self.cleaned_data["quarter"]
+        if not text:
+            return None
+        try:
+            return Quarter.parse(text)
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
+
+    def clean_coach(self) -> str:
+        coach = self.cleaned_data["coach"]
+        if coach and coach != board_selectors.NO_COACH:
+            try:
+                uuid.UUID(coach)
+            except ValueError as error:
+                raise ValidationError(
+                    "Choose a coach from the list (or “No coach assigned”)."
+                ) from error
+        return coach
+
+    def clean_sort(self) -> str:
+        sort = self.cleaned_data["sort"]
+        return sort if sort.lstrip("-") in board_selectors.SORTS else board_selectors.DEFAULT_SORT
+
+
+class ReminderFilterForm(forms.Form):
+    coalition = forms.ChoiceField(label="Coalition", required=False)
+    quarter = forms.CharField(label="Quarter", required=False, max_length=10)
+    kind = forms.ChoiceField(
+        label="Kind", required=False, choices=[("", "All kinds"), *ReminderKind.choices]
+    )
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *ReminderStatus.choices]
+    )
+
+    def __init__(self, *args, coalitions: list[Coalition], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["coalition"]).choices = [
+            ("", "All coalitions"),
+            *((str(c.code), c.name) for c in coalitions),
+        ]
+
+    def clean_quarter(self) -> str:
+        text = self.cleaned_data["quarter"].strip()
+        if not text:
+            return ""
+        try:
+            return str(Quarter.parse(text))
+        except ValueError as error:
+            raise ValidationError(str(error)) from error

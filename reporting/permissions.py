@@ -25,6 +25,8 @@ UPLOAD_ROLES = (MemberRole.ADMIN, MemberRole.REPORTER)
 DECIDERS = (StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN)
 # Who exports everything, program-wide exports included.
 PROGRAM_WIDE = (StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN)
+# Who sees the status board.
+BOARD_ROLES = (StaffRole.COACH, StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN)
 # Who sends a reminder by hand from the status board.
 STAFF_WHO_REMIND = (StaffRole.COACH, StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN)
 
@@ -95,6 +97,13 @@ def can_reply(user: User, submission: Submission) -> bool:
 
 
 # -- Reminders, dashboards, exports --------------------------------------------------------
+
+
+def can_see_board(user: User) -> bool:
+    """The status board shows every coalition's report states and coaches: JFF's staff.
+    Grantees and Federal Project Officers have none (403, as the page is not one
+    coalition's object)."""
+    return user.staff_role in BOARD_ROLES
 
 
 def can_remind(user: User) -> bool:

@@ -3,10 +3,8 @@ reminders, and the list of reminders sent."""
 
 import uuid
 from dataclasses import dataclass
-from typing import cast
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -18,66 +16,17 @@ from django.views.decorators.http import require_POST
 
 from bpij import services as platform
 from bpij.http import AuthedRequest, attachment
-from bpij.models import AuditAction, StaffRole
-from grantees.calendar import Quarter
-from grantees.models import US_STATES, Coalition, Sector, Track
-from reporting import datapacks, permissions
-from reporting.models import Reminder, ReminderKind, ReminderStatus, ReportingPeriod
+from bpij.models import AuditAction
+from grantees.models import Coalition
+from reporting import datapacks, forms, permissions
+from reporting.models import Reminder, ReportingPeriod
 from reporting.selectors import board as selectors
 from reporting.services import reminders
 
-# Grantees and Federal Project Officers have no board: it shows every coalition's
-# report states and coaches (403, as the page is not one coalition's object).
-BOARD_ROLES = (StaffRole.COACH, StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN)
-
 
 def _require_staff(request: AuthedRequest) -> None:
-    if request.user.staff_role not in BOARD_ROLES:
+    if not permissions.can_see_board(request.user):
         raise PermissionDenied
-
-
-class BoardFilterForm(forms.Form):
-    quarter = forms.CharField(label="Quarter", required=False, max_length=10)
-    status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "All statuses"), *selectors.STATES]
-    )
-    coach = forms.CharField(label="Coach", required=False, max_length=40)
-    state = forms.ChoiceField(
-        label="State served",
-        required=False,
-        choices=[("", "All states"), *sorted(US_STATES.items(), key=lambda item: item[1])],
-    )
-    sector = forms.ChoiceField(
-        label="Sector", required=False, choices=[("", "All sectors"), *Sector.choices]
-    )
-    track = forms.ChoiceField(
-        label="Track", required=False, choices=[("", "All tracks"), *Track.choices]
-    )
-    sort = forms.CharField(required=False, max_length=20)
-
-    def clean_quarter(self) -> Quarter | None:
-        text = self.cleaned_data["quarter"]
-        if not text:
-            return None
-        try:
-            return Quarter.parse(text)
-        except ValueError as error:
-            raise ValidationError(str(error)) from error
-
-    def clean_coach(self) -> str:
-        coach = self.cleaned_data["coach"]
-        if coach and coach != selectors.NO_COACH:
-            try:
-                uuid.UUID(coach)
-            except ValueError as error:
-                raise ValidationError(
-                    "Choose a coach from the list (or “No coach assigned”)."
-                ) from error
-        return coach
-
-    def clean_sort(self) -> str:
-        sort = self.cleaned_data["sort"]
-        return sort if sort.lstrip("-") in selectors.SORTS else selectors.DEFAULT_SORT
 
 
 @dataclass
@@ -100,10 +49,10 @@ COLUMNS = (
 )
 
 
-def _board(request: AuthedRequest) -> tuple[BoardFilterForm, selectors.Board, dict[str, str]]:
+def _board(request: AuthedRequest) -> tuple[forms.BoardFilterForm, selectors.Board, dict[str, str]]:
     _require_staff(request)
     today = timezone.localdate()
-    form = BoardFilterForm(request.GET or None)
+    form = forms.BoardFilterForm(request.GET or None)
     form.is_valid()
     # What was valid is used and what was not is dropped; the form says what is wrong.
     cleaned = getattr(form, "cleaned_data", {})
@@ -226,39 +175,12 @@ def board_remind(request: AuthedRequest) -> HttpResponse:
     return redirect(back)
 
 
-class ReminderFilterForm(forms.Form):
-    coalition = forms.ChoiceField(label="Coalition", required=False)
-    quarter = forms.CharField(label="Quarter", required=False, max_length=10)
-    kind = forms.ChoiceField(
-        label="Kind", required=False, choices=[("", "All kinds"), *ReminderKind.choices]
-    )
-    status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any status"), *ReminderStatus.choices]
-    )
-
-    def __init__(self, *args, coalitions: list[Coalition], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["coalition"]).choices = [
-            ("", "All coalitions"),
-            *((str(c.code), c.name) for c in coalitions),
-        ]
-
-    def clean_quarter(self) -> str:
-        text = self.cleaned_data["quarter"].strip()
-        if not text:
-            return ""
-        try:
-            return str(Quarter.parse(text))
-        except ValueError as error:
-            raise ValidationError(str(error)) from error
-
-
 def reminder_list(request: AuthedRequest) -> HttpResponse:
     """Every reminder e-mail: when, to whom, which kind, whether it went (staff only;
     coaches see their coalitions')."""
     _require_staff(request)
     coalitions = list(Coalition.objects.visible_to(request.user).only("code", "name"))
-    form = ReminderFilterForm(request.GET or None, coalitions=coalitions)
+    form = forms.ReminderFilterForm(request.GET or None, coalitions=coalitions)
     rows = Reminder.objects.visible_to(request.user).select_related("period__coalition", "sent_by")
     if form.is_valid():
         data = form.cleaned_data
