@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from xlsxwriter.utility import xl_col_to_name
 
 from reporting import contract
 from reporting.checks import values, workbook
@@ -514,8 +515,8 @@ def _header_findings(grid: _Grid, kind: str) -> tuple[list[tuple[int, Finding]],
         if column is not None:
             first = grid.header[positions[column.name]].strip()
             message = (
-                f'column "{header}" (column {_letters(index)}) names {column.name}, which '
-                f'column "{first}" (column {_letters(positions[column.name])}) already '
+                f'column "{header}" (column {xl_col_to_name(index)}) names {column.name}, which '
+                f'column "{first}" (column {xl_col_to_name(positions[column.name])}) already '
                 "gives: this one is ignored — remove it, or give it the name of another "
                 "contract column"
             )
@@ -524,14 +525,14 @@ def _header_findings(grid: _Grid, kind: str) -> tuple[list[tuple[int, Finding]],
             if values.str.strip_chars().fill_null("").eq("").all():
                 continue
             message = (
-                f"column {_letters(index)} has values but no header: they are ignored — "
+                f"column {xl_col_to_name(index)} has values but no header: they are ignored — "
                 "give the column its contract name, or remove it"
             )
         elif contract.is_other_pirl_element(header) or header.lower() == ANNOTATION_COLUMN:
             continue
         else:
             message = (
-                f'column "{header}" (column {_letters(index)}) is not a column of the '
+                f'column "{header}" (column {xl_col_to_name(index)}) is not a column of the '
                 f"{kind} file: it is ignored — check its spelling against the template if "
                 "it was meant to be one"
             )
@@ -549,13 +550,3 @@ def _header_findings(grid: _Grid, kind: str) -> tuple[list[tuple[int, Finding]],
                 (position, Finding("F02", Severity.ERROR, kind, 1, column.name, None, message))
             )
     return findings, positions
-
-
-def _letters(index: int) -> str:
-    """The spreadsheet letter of a 0-based column index: 0 → A, 27 → AB."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
