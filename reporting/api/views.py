@@ -301,8 +301,7 @@ class FiguresApi(ApiView):
         submission = lookups.submission(self.actor, code)
         if submission.state in (SubmissionState.DRAFT, SubmissionState.CHECKING):
             raise NotReady
-        windows = selectors.figures_for(submission)
-        return Response({"period": submission.period.quarter, "windows": windows})
+        return Response(selectors.figures_for(submission))
 
 
 class AttestationApi(ApiView):
