@@ -248,7 +248,7 @@ class UploadCreateApi(ApiView):
             actor=self.actor,
             request=self.django_request,
         )
-        upload.submission = submission
+        # ``upload.submission`` is the service's locked copy, in its new state (checking).
         return Response(
             {"upload": s.UploadStatusOut(upload).data, "new": new},
             status=status.HTTP_202_ACCEPTED if new else status.HTTP_200_OK,
