@@ -27,7 +27,7 @@ from bpij.api import tokens
 from reporting import services
 from tests import builders
 
-EXAMPLES = 6
+EXAMPLES = 4
 
 
 SCHEMA = json.loads(
