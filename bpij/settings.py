@@ -459,6 +459,10 @@ SPECTACULAR_SETTINGS.update(
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
+        "POSTPROCESSING_HOOKS": [
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "bpij.api.schema.response_headers",
+        ],
         "SCHEMA_PATH_PREFIX": r"/api/v1",
         "ENUM_NAME_OVERRIDES": {
             "UploadKindEnum": "reporting.models.UploadKind",

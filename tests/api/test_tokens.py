@@ -180,3 +180,16 @@ def test_the_tokens_page_refuses_a_bad_expiry_with_what_would_be_right(cast, cli
     assert response.status_code == 400
     assert "366" in response.content.decode()
     assert not ApiToken.objects.filter(user=cast.admin_a).exists()
+
+
+def test_the_schema_says_how_to_authenticate_and_when_to_retry(client, db):
+    schema = client.get("/api/schema/?format=json").json()
+    assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            responses = operation["responses"]
+            assert {"401", "404", "429"} <= set(responses), (method, path)
+            assert "Retry-After" in responses["429"]["headers"], (method, path)
+            assert responses["404"]["content"]["application/json"]["schema"]["$ref"].endswith(
+                "/Error"
+            )
