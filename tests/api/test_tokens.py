@@ -193,3 +193,19 @@ def test_the_schema_says_how_to_authenticate_and_when_to_retry(client, db):
             assert responses["404"]["content"]["application/json"]["schema"]["$ref"].endswith(
                 "/Error"
             )
+
+
+def test_the_tokens_page_reads_a_fixed_number_of_queries(cast, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(cast.reporter_a)
+    client.get(reverse("api-tokens"))  # the session's first request stores what it stores
+    tokens.token_create(user=cast.reporter_a, name="one")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(reverse("api-tokens")).status_code == 200
+    for number in range(5):
+        tokens.token_create(user=cast.reporter_a, name=f"more {number}")
+    with CaptureQueriesContext(connection) as six:
+        client.get(reverse("api-tokens"))
+    assert len(one) == len(six) <= 12
