@@ -209,3 +209,11 @@ def test_the_tokens_page_reads_a_fixed_number_of_queries(cast, client_for):
     with CaptureQueriesContext(connection) as six:
         client.get(reverse("api-tokens"))
     assert len(one) == len(six) <= 12
+
+
+def test_a_signed_in_browser_gets_the_browsable_pages(cast, client_for):
+    page = client_for(cast.viewer_a).get(COALITIONS, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    assert cast.coalition_a.name in page.content.decode()
+    assert cast.coalition_b.name not in page.content.decode()
