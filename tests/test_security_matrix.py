@@ -691,6 +691,7 @@ ROUTES: dict[str, Route] = {
     ),
     "api-v1:comment": Route(
         api_submission("sent"),
+        get=API_READ_A_PEOPLE,
         post=row(
             admin_a=400,
             reporter_a=400,

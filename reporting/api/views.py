@@ -348,6 +348,21 @@ class CommentApi(ApiView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
+        operation_id="submissions_comments_list",
+        summary="The review conversation of a version: threads and replies, oldest first",
+        responses={200: s.CommentOut(many=True), **errors()},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        submission = lookups.submission(self.actor, code)
+        comments = (
+            SubmissionComment.objects.visible_to(self.actor)
+            .filter(submission=submission)
+            .select_related("author", "parent")
+            .order_by("created_at", "id")
+        )
+        return Response(s.CommentOut(comments, many=True).data)
+
+    @extend_schema(
         operation_id="submissions_comment",
         summary="Comment on a sent version (reviewers), or reply (its filers)",
         request=s.CommentIn,

@@ -82,6 +82,7 @@ EXPECTED: dict[str, dict] = {
         out=404,
         anonymous=401,
     ),
+    "submissions_comments_list": API_READ_A_PEOPLE,
     "submissions_return": row(a=403, coach_a=400, staff=400, fpo=404, out=404, anonymous=401),
     "submissions_accept": row(a=403, coach_a=403, staff=200, fpo=404, out=404, anonymous=401),
     "exports_create": row(a=400, coach_a=400, staff=400, fpo=400, out=400, anonymous=401),

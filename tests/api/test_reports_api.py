@@ -221,6 +221,11 @@ def test_review_through_the_api_comment_return_accept(cast):
         format="json",
     )
     assert reply.json()["parent"] == comment.json()["code"]
+    listed = token_client(cast.viewer_a).get(f"{V1}/submissions/{sent.code}/comments/").json()
+    assert [(c["body"], c["parent"]) for c in listed] == [
+        ("Why?", None),
+        ("Because.", comment.json()["code"]),
+    ]
     assert coach.post(f"{V1}/submissions/{sent.code}/accept/").status_code == 403
     no_reason = coach.post(f"{V1}/submissions/{sent.code}/return/", {"reasons": [], "note": "x"},
                            format="json")  # fmt: skip
