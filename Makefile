@@ -58,8 +58,9 @@ lint: install ## Ruff lint and format check
 typecheck: install ## mypy with django-stubs
 	@$(VENV)/bin/mypy .
 
-check: lint typecheck ## Lint, format and type checks
+check: lint typecheck ## Lint, format and type checks; the API schema generates without warnings
 	@DEBUG=true $(PY) manage.py makemigrations --check --dry-run -v0
+	@DEBUG=true $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 bench: install ## Print the benchmark figures (see bench/README.md)
 	@$(PY) -m compileall -q bpij grantees reporting coaching

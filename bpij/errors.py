@@ -9,6 +9,11 @@ def permission_denied(request, exception=None):
 
 @login_not_required
 def page_not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        # A script asked: the API's error shape, not a page (bpij/api/errors.py).
+        from bpij.api.errors import NOT_FOUND, json_error
+
+        return json_error(request, "not_found", NOT_FOUND, 404)
     return render(request, "404.html", status=404)
 
 

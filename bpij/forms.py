@@ -41,3 +41,19 @@ class AuditFilterForm(forms.Form):
         if data["until"]:
             events = events.filter(at__lte=datetime.combine(data["until"], time.max, zone))
         return events
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="Where the token is used, e.g. 'Apricot quarterly export'.",
+        error_messages={"required": "Give the token a name that says where it is used."},
+    )
+    expires_in_days = forms.IntegerField(
+        label="Expires after (days)",
+        min_value=1,
+        max_value=366,
+        initial=90,
+        help_text="From 1 to 366 days; 90 unless you change it.",
+    )

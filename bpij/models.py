@@ -170,6 +170,10 @@ class AuditAction(models.TextChoices):
     FILES_PURGED = "files_purged", "Stored files purged under the retention rule"
     ACCESS_DENIED = "access_denied", "Access refused (403 or 404)"
     ADMIN_CHANGED = "admin_changed", "Changed in the Django admin"
+    API_TOKEN_CREATED = "api_token_created", "API token created"
+    API_TOKEN_FIRST_USED = "api_token_first_used", "API token used for the first time"
+    API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
+    API_WRITE = "api_write", "Change made through the API"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -281,3 +285,36 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self) -> "ApiTokenQuerySet":
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """A personal API token (docs/api.md). It acts as its owner, with the owner's role and
+    scope. Only the SHA-256 of the secret is stored; ``prefix`` (the secret's first
+    characters, no secret in itself) is what the token list shows to tell tokens apart."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16)
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -167,6 +167,21 @@ class UploadLimitHandler(FileUploadHandler):
 
 def _too_large(request: HttpRequest) -> HttpResponse:
     limit_mb = settings.UPLOAD_MAX_FILE_BYTES // (1024 * 1024)
+    if request.path.startswith("/api/"):
+        # The API's error shape (bpij/api/errors.py), with the page's words.
+        response: HttpResponse = JsonResponse(
+            {
+                "code": "file_too_large",
+                "detail": f"That was too large to send: files may be at most {limit_mb} MB, "
+                "and nothing of this one was kept. Send the whole cumulative file as CSV "
+                "UTF-8, which is smaller than the same data as .xlsx, and remove columns that "
+                "are not in the template.",
+                "fields": {"file": [f"At most {limit_mb} MB."]},
+            },
+            status=413,
+        )
+        response["Connection"] = "close"
+        return response
     response = render(request, "413.html", {"limit_mb": limit_mb}, status=413)
     response["Connection"] = "close"
     return response

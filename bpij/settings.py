@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "template_partials",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files (no CDN)
     "bpij",
     "grantees",
     "reporting",
@@ -433,3 +434,59 @@ if EMBEDDED_DEFAULT:
 
 # Behind a reverse proxy, the client's address comes from the last X-Forwarded-For hop.
 BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
+
+# -- REST API (docs/api.md) -----------------------------------------------------------
+# Personal tokens last this many days unless made for fewer or more (at most 366).
+API_TOKEN_DEFAULT_DAYS = int(os.environ.get("API_TOKEN_DEFAULT_DAYS", "90"))
+REST_FRAMEWORK.update(
+    {
+        # A token first (its 401 names the Bearer scheme); the session for the browsable
+        # pages and the interactive docs.
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "bpij.api.authentication.BearerTokenAuthentication",
+            "rest_framework.authentication.SessionAuthentication",
+        ],
+        "DEFAULT_RENDERER_CLASSES": [
+            "rest_framework.renderers.JSONRenderer",
+            "rest_framework.renderers.BrowsableAPIRenderer",
+        ],
+        "DEFAULT_PARSER_CLASSES": [
+            "rest_framework.parsers.JSONParser",
+            "rest_framework.parsers.FormParser",
+            "rest_framework.parsers.MultiPartParser",
+        ],
+        "EXCEPTION_HANDLER": "bpij.api.errors.exception_handler",
+        "DEFAULT_THROTTLE_CLASSES": ["bpij.api.throttles.TokenRateThrottle"],
+        # Per token (or per signed-in person, or per address for anonymous requests),
+        # counted in the default cache: Redis on a server.
+        "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("API_THROTTLE_RATE", "600/minute")},
+        "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+        "PAGE_SIZE": 100,
+        "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    }
+)
+SPECTACULAR_SETTINGS.update(
+    {
+        "DESCRIPTION": (
+            "Coalitions' systems file quarterly reports; JFF's analysts read figures and "
+            "statuses. Authenticate with a personal token: `Authorization: Bearer <secret>` "
+            "(docs/api.md). Every error is JSON: {code, detail, fields}."
+        ),
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "COMPONENT_SPLIT_REQUEST": True,
+        "POSTPROCESSING_HOOKS": [
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "bpij.api.schema.response_headers",
+        ],
+        "SCHEMA_PATH_PREFIX": r"/api/v1",
+        "ENUM_NAME_OVERRIDES": {
+            "UploadKindEnum": "reporting.models.UploadKind",
+            "UploadStatusEnum": "reporting.models.UploadStatus",
+            "ExportKindEnum": "reporting.models.ExportKind",
+            "ExportStatusEnum": "reporting.models.ExportStatus",
+            "SubmissionStateEnum": "reporting.models.SubmissionState",
+        },
+    }
+)

@@ -30,6 +30,7 @@ urlpatterns = [
     path("audit/", platform_views.audit_log, name="audit-log"),
     path("healthz", platform_views.healthz, name="healthz"),
     path("session/", platform_views.session, name="session"),
+    path("api/", include("bpij.api.urls")),
     # Off by default (ADMIN_ENABLED): the hub's own pages do its work; one door fewer.
     *([path("admin/", admin.site.urls)] if settings.ADMIN_ENABLED else []),
     path("", include("grantees.urls")),

@@ -30,7 +30,8 @@ from django.urls import URLPattern, URLResolver, clear_url_caches, get_resolver,
 
 import bpij.urls
 from bpij import tenancy
-from bpij.models import StaffRole, User
+from bpij.api import tokens
+from bpij.models import ApiToken, StaffRole, User
 from coaching import services as coaching_services
 from coaching.models import ActionItem, CoachingSession
 from grantees import services as grantee_services
@@ -175,6 +176,7 @@ class Graph:
     session: CoachingSession  # shared with the coalition
     item: ActionItem  # shared, owned by A's reporter
     draft_markers: list[str] = field(default_factory=list)
+    token: ApiToken | None = None  # admin_a's personal API token
     cookies: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def client(self, who: str) -> Client:
@@ -294,7 +296,9 @@ def build_graph() -> Graph:
         name: cast[name] for name in ROLES if name not in (ANONYMOUS, "fpo", "coach_b")
     }
     people.update({ANONYMOUS: None, "fpo": fpo, "coach_b": coach_b})
+    token, _ = tokens.token_create(user=cast.admin_a, name="matrix")
     return Graph(
+        token=token,
         people=people,
         coalition=a,
         accepted=accepted,
@@ -375,6 +379,20 @@ SHARED_FORM = row(a=403, coach_a=200, staff=200, fpo=404, out=404)
 SHARED_WRITE = row(a=403, coach_a=ALLOWED, staff=ALLOWED, fpo=404, out=404)
 # JFF's cross-coalition pages: every coach (each sees their own coalitions) and staff.
 BOARD = row(a=403, coach_a=200, coach_b=200, staff=200, fpo=403, outsider_b=403)
+
+SIGNED_IN = row(a=200, coach_a=200, staff=200, fpo=200, out=200)
+API_SIGNED_IN = row(a=200, coach_a=200, staff=200, fpo=200, out=200, anonymous=401)
+API_READ_A = row(a=200, coach_a=200, staff=200, fpo=200, out=404, anonymous=401)
+API_READ_A_PEOPLE = row(a=200, coach_a=200, staff=200, fpo=404, out=404, anonymous=401)
+API_FILERS_WRITE = row(
+    admin_a=ALLOWED, reporter_a=ALLOWED, viewer_a=403, coach_a=403, staff=403, fpo=404, out=404,
+    anonymous=401,
+)  # fmt: skip
+
+
+def api_submission(which: str) -> Callable[[Graph], dict]:
+    return lambda g: {"code": getattr(g, which).code}
+
 
 ROUTES: dict[str, Route] = {
     # bpij
@@ -626,6 +644,86 @@ ROUTES: dict[str, Route] = {
     # The Federal Project Officer reads the aggregates-only dashboard (issue 12).
     "coaching:coalition-dashboard": Route(
         coalition, get=row(a=200, coach_a=200, staff=200, fpo=200, out=404)
+    ),
+    # -- The API (issue 14; docs/api.md). Here through the session, as the browsable
+    # pages are used; tests/api/test_access_matrix.py walks every operation with tokens.
+    # Anonymous is a 401 (the API never redirects to a sign-in page).
+    # Any signed-in person makes and lists their own tokens (an empty form: 400)…
+    "api-tokens": Route(get=SIGNED_IN, post=row(a=400, coach_a=400, staff=400, fpo=400, out=400)),
+    # …and revokes only their own: another person's token does not exist for them.
+    "api-token-revoke": Route(
+        lambda g: {"code": g.token.code},
+        post=row(
+            admin_a=302, reporter_a=404, viewer_a=404, coach_a=404, staff=404, fpo=404, out=404
+        ),
+    ),
+    # The description of the API and its docs hold no data: open to all.
+    "api-schema": Route(get=everyone(200), post=everyone(405)),
+    "api-docs": Route(get=everyone(200), post=everyone(405)),
+    "api-v1:attestation": Route(get=API_SIGNED_IN, post=SAFE_ONLY),
+    "api-v1:coalition-list": Route(get=API_SIGNED_IN, post=SAFE_ONLY),
+    "api-v1:coalition-detail": Route(coalition, get=API_READ_A, post=SAFE_ONLY),
+    "api-v1:coalition-rollups": Route(coalition, get=API_READ_A, post=SAFE_ONLY),
+    "api-v1:period-list": Route(coalition, get=API_READ_A_PEOPLE, post=SAFE_ONLY),
+    # Starting the quarter's report hands back its open draft (200) to those who file.
+    "api-v1:submission-list": Route(
+        lambda g: {"code": g.coalition.code, "quarter": g.draft.period.quarter},
+        get=API_READ_A_PEOPLE,
+        post=API_FILERS_WRITE,
+    ),
+    "api-v1:program-rollups": Route(
+        get=row(a=403, coach_a=200, coach_b=200, staff=200, fpo=200, outsider_b=403, anonymous=401),
+        post=SAFE_ONLY,
+    ),
+    "api-v1:submission": Route(api_submission("draft"), get=API_READ_A_PEOPLE, post=SAFE_ONLY),
+    "api-v1:findings": Route(api_submission("draft"), get=API_READ_A_PEOPLE, post=SAFE_ONLY),
+    "api-v1:figures": Route(api_submission("accepted"), get=API_READ_A_PEOPLE, post=SAFE_ONLY),
+    "api-v1:upload": Route(
+        lambda g: {"code": g.upload.code}, get=API_READ_A_PEOPLE, post=SAFE_ONLY
+    ),
+    "api-v1:upload-create": Route(api_submission("draft"), post=API_FILERS_WRITE),
+    "api-v1:certify": Route(
+        api_submission("draft"),
+        post=row(
+            admin_a=400,
+            reporter_a=403,
+            viewer_a=403,
+            coach_a=403,
+            staff=403,
+            fpo=404,
+            out=404,
+            anonymous=401,
+        ),
+    ),
+    "api-v1:comment": Route(
+        api_submission("sent"),
+        get=API_READ_A_PEOPLE,
+        post=row(
+            admin_a=400,
+            reporter_a=400,
+            viewer_a=403,
+            coach_a=400,
+            staff=400,
+            fpo=404,
+            out=404,
+            anonymous=401,
+        ),
+    ),
+    "api-v1:return": Route(
+        api_submission("sent"),
+        post=row(a=403, coach_a=400, staff=400, fpo=404, out=404, anonymous=401),
+    ),
+    "api-v1:accept": Route(
+        api_submission("sent"),
+        post=row(a=403, coach_a=403, staff=200, fpo=404, out=404, anonymous=401),
+    ),
+    # Asking for an export with no kind or quarter is refused as bad input by everyone.
+    "api-v1:export-create": Route(
+        post=row(a=400, coach_a=400, staff=400, fpo=400, out=400, anonymous=401)
+    ),
+    "api-v1:export": Route(lambda g: {"code": g.export.code}, get=API_READ_A, post=SAFE_ONLY),
+    "api-v1:export-download": Route(
+        lambda g: {"code": g.export.code}, get=API_READ_A, post=SAFE_ONLY
     ),
 }
 
