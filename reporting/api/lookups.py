@@ -7,9 +7,8 @@ from django.http import Http404
 from bpij.models import User
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
-from reporting import services
+from reporting import permissions
 from reporting.models import Export, ReportingPeriod, Submission, Upload
-from reporting.services import exports
 
 
 def coalition(user: User, code) -> Coalition:
@@ -43,7 +42,7 @@ def submission(user: User, code) -> Submission:
 
 def editable_submission(user: User, code) -> Submission:
     found = submission(user, code)
-    if not services.can_edit_submission(user, found):
+    if not permissions.can_edit_submission(user, found):
         raise PermissionDenied
     return found
 
@@ -58,6 +57,6 @@ def export(user: User, code) -> Export:
     found = get_visible_or_404(
         Export.objects.select_related("coalition", "requested_by"), user, code=code
     )
-    if not exports.can_download(user, found):
+    if not permissions.can_download(user, found):
         raise PermissionDenied
     return found
