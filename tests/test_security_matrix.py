@@ -391,7 +391,7 @@ API_FILERS_WRITE = row(
 
 
 def api_submission(which: str) -> Callable[[Graph], dict]:
-    return lambda g: {"code": getattr(g, which).code}
+    return lambda g: {"submission_code": getattr(g, which).code}
 
 
 ROUTES: dict[str, Route] = {
@@ -652,7 +652,7 @@ ROUTES: dict[str, Route] = {
     "api-tokens": Route(get=SIGNED_IN, post=row(a=400, coach_a=400, staff=400, fpo=400, out=400)),
     # …and revokes only their own: another person's token does not exist for them.
     "api-token-revoke": Route(
-        lambda g: {"code": g.token.code},
+        lambda g: {"token_code": g.token.code},
         post=row(
             admin_a=302, reporter_a=404, viewer_a=404, coach_a=404, staff=404, fpo=404, out=404
         ),
@@ -667,7 +667,7 @@ ROUTES: dict[str, Route] = {
     "api-v1:period-list": Route(coalition, get=API_READ_A_PEOPLE, post=SAFE_ONLY),
     # Starting the quarter's report hands back its open draft (200) to those who file.
     "api-v1:submission-list": Route(
-        lambda g: {"code": g.coalition.code, "quarter": g.draft.period.quarter},
+        lambda g: {"coalition_code": g.coalition.code, "quarter": g.draft.period.quarter},
         get=API_READ_A_PEOPLE,
         post=API_FILERS_WRITE,
     ),
@@ -679,7 +679,7 @@ ROUTES: dict[str, Route] = {
     "api-v1:findings": Route(api_submission("draft"), get=API_READ_A_PEOPLE, post=SAFE_ONLY),
     "api-v1:figures": Route(api_submission("accepted"), get=API_READ_A_PEOPLE, post=SAFE_ONLY),
     "api-v1:upload": Route(
-        lambda g: {"code": g.upload.code}, get=API_READ_A_PEOPLE, post=SAFE_ONLY
+        lambda g: {"upload_code": g.upload.code}, get=API_READ_A_PEOPLE, post=SAFE_ONLY
     ),
     "api-v1:upload-create": Route(api_submission("draft"), post=API_FILERS_WRITE),
     "api-v1:certify": Route(
@@ -721,9 +721,11 @@ ROUTES: dict[str, Route] = {
     "api-v1:export-create": Route(
         post=row(a=400, coach_a=400, staff=400, fpo=400, out=400, anonymous=401)
     ),
-    "api-v1:export": Route(lambda g: {"code": g.export.code}, get=API_READ_A, post=SAFE_ONLY),
+    "api-v1:export": Route(
+        lambda g: {"export_code": g.export.code}, get=API_READ_A, post=SAFE_ONLY
+    ),
     "api-v1:export-download": Route(
-        lambda g: {"code": g.export.code}, get=API_READ_A, post=SAFE_ONLY
+        lambda g: {"export_code": g.export.code}, get=API_READ_A, post=SAFE_ONLY
     ),
 }
 

@@ -52,9 +52,9 @@ def token_list(request: AuthedRequest) -> HttpResponse:
 
 
 @require_POST
-def token_revoke(request: AuthedRequest, code) -> HttpResponse:
+def token_revoke(request: AuthedRequest, token_code) -> HttpResponse:
     # Someone else's token does not exist for this person.
-    token = get_object_or_404(ApiToken, user=request.user, code=code)
+    token = get_object_or_404(ApiToken, user=request.user, code=token_code)
     tokens.token_revoke(token=token, actor=request.user, request=request)
     messages.success(request, f"The token {token.name!r} ({token.prefix}…) is revoked.")
     return redirect("api-tokens")

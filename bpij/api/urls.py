@@ -5,7 +5,7 @@ from bpij.api import pages
 
 urlpatterns = [
     path("tokens/", pages.token_list, name="api-tokens"),
-    path("tokens/<uuid:code>/revoke/", pages.token_revoke, name="api-token-revoke"),
+    path("tokens/<uuid:token_code>/revoke/", pages.token_revoke, name="api-token-revoke"),
     # The description of the API, and Swagger UI over it from our own static files (no
     # CDN; its start-up script is a file too, so the strict CSP holds). Neither holds data.
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

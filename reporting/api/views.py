@@ -119,8 +119,8 @@ class CoalitionDetailApi(ApiView):
         summary="A coalition, with its grants and their targets",
         responses={200: s.CoalitionDetailOut, **errors()},
     )
-    def get(self, request: Request, code: str) -> Response:
-        coalition = lookups.coalition(self.actor, code)
+    def get(self, request: Request, coalition_code: str) -> Response:
+        coalition = lookups.coalition(self.actor, coalition_code)
         grants = Grant.objects.visible_to(self.actor).filter(coalition=coalition)
         coalition = (
             Coalition.objects.filter(pk=coalition.pk)
@@ -147,8 +147,8 @@ class PeriodListApi(ApiView):
         "not_started / overdue). Not for the Federal Project Officer (404).",
         responses={200: s.PeriodOut(many=True), **errors()},
     )
-    def get(self, request: Request, code: str) -> Response:
-        coalition = lookups.reports_coalition(self.actor, code)
+    def get(self, request: Request, coalition_code: str) -> Response:
+        coalition = lookups.reports_coalition(self.actor, coalition_code)
         rows = selectors.period_rows(coalition, today=timezone.localdate())
         return Response(s.PeriodOut(rows, many=True).data)
 
@@ -159,8 +159,8 @@ class SubmissionListApi(ApiView):
         summary="Every version of a quarter's report, newest first",
         responses={200: s.SubmissionOut(many=True), **errors()},
     )
-    def get(self, request: Request, code: str, quarter: str) -> Response:
-        period = lookups.period(self.actor, code, quarter)
+    def get(self, request: Request, coalition_code: str, quarter: str) -> Response:
+        period = lookups.period(self.actor, coalition_code, quarter)
         versions = selectors.period_versions(period, self.actor)
         for version in versions:
             version.period, version.coalition = period, period.coalition
@@ -179,8 +179,8 @@ class SubmissionListApi(ApiView):
             **errors(400, 403),
         },
     )
-    def post(self, request: Request, code: str, quarter: str) -> Response:
-        period = lookups.period(self.actor, code, quarter)
+    def post(self, request: Request, coalition_code: str, quarter: str) -> Response:
+        period = lookups.period(self.actor, coalition_code, quarter)
         # Refused by role first: the service hands back an open version to anyone who asks.
         if not permissions.can_start_report(self.actor, period.coalition):
             raise PermissionDenied
@@ -202,8 +202,8 @@ class SubmissionDetailApi(ApiView):
         summary="A version: state, files, finding totals and history",
         responses={200: s.SubmissionDetailOut, **errors()},
     )
-    def get(self, request: Request, code: str) -> Response:
-        submission = lookups.submission(self.actor, code)
+    def get(self, request: Request, submission_code: str) -> Response:
+        submission = lookups.submission(self.actor, submission_code)
         summary = selectors.findings_summary(submission)
         totals = selectors.totals_of(summary)
         files = sorted(selectors.current_uploads(submission).values(), key=lambda u: u.kind)
@@ -228,14 +228,14 @@ class UploadCreateApi(ApiView):
         summary="Send the participant or placement file of a draft",
         description="The same rules as the page: the same size limit, the file stored "
         "unchanged and checked by the worker (hostile files refused there as on the "
-        "page). Answers 202 while the checks run: poll GET /api/v1/uploads/{code}/ "
+        "page). Answers 202 while the checks run: poll GET /api/v1/uploads/{upload_code}/ "
         "until `checking` is false. The same file sent again (same SHA-256) is not "
         "stored twice (`new`: false).",
         request={"multipart/form-data": s.UploadIn},
         responses={202: s.UploadReceivedOut, 200: s.UploadReceivedOut, **errors(400, 403, 413)},
     )
-    def post(self, request: Request, code: str) -> Response:
-        submission = lookups.editable_submission(self.actor, code)
+    def post(self, request: Request, submission_code: str) -> Response:
+        submission = lookups.editable_submission(self.actor, submission_code)
         form = s.UploadIn(data=request.data)
         form.is_valid(raise_exception=True)
         incoming = form.validated_data["file"]
@@ -260,8 +260,8 @@ class UploadDetailApi(ApiView):
         summary="A file's check status (poll while `checking`)",
         responses={200: s.UploadStatusOut, **errors()},
     )
-    def get(self, request: Request, code: str) -> Response:
-        return Response(s.UploadStatusOut(lookups.upload(self.actor, code)).data)
+    def get(self, request: Request, upload_code: str) -> Response:
+        return Response(s.UploadStatusOut(lookups.upload(self.actor, upload_code)).data)
 
 
 class FindingListApi(ListView):
@@ -276,8 +276,8 @@ class FindingListApi(ListView):
         parameters=[s.FindingFilterIn],
         responses={200: s.FindingOut(many=True), **errors(400)},
     )
-    def get(self, request: Request, code: str) -> Response:
-        submission = lookups.submission(self.actor, code)
+    def get(self, request: Request, submission_code: str) -> Response:
+        submission = lookups.submission(self.actor, submission_code)
         filters = s.FindingFilterIn(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = dict(filters.validated_data)
@@ -296,8 +296,8 @@ class FiguresApi(ApiView):
         summary="A checked version's figures (DATA-CONTRACT.md §6)",
         responses={200: s.FiguresOut, **errors(409)},
     )
-    def get(self, request: Request, code: str) -> Response:
-        submission = lookups.submission(self.actor, code)
+    def get(self, request: Request, submission_code: str) -> Response:
+        submission = lookups.submission(self.actor, submission_code)
         if submission.state in (SubmissionState.DRAFT, SubmissionState.CHECKING):
             raise NotReady
         return Response(selectors.figures_for(submission))
@@ -325,8 +325,8 @@ class CertifyApi(ApiView):
         request=s.CertifyIn,
         responses={200: s.SubmissionOut, **errors(400, 403)},
     )
-    def post(self, request: Request, code: str) -> Response:
-        submission = lookups.submission(self.actor, code)
+    def post(self, request: Request, submission_code: str) -> Response:
+        submission = lookups.submission(self.actor, submission_code)
         if not permissions.can_certify(self.actor, submission.coalition):
             raise PermissionDenied
         form = s.CertifyIn(data=request.data)
@@ -351,8 +351,8 @@ class CommentApi(ApiView):
         summary="The review conversation of a version: threads and replies, oldest first",
         responses={200: s.CommentOut(many=True), **errors()},
     )
-    def get(self, request: Request, code: str) -> Response:
-        submission = lookups.submission(self.actor, code)
+    def get(self, request: Request, submission_code: str) -> Response:
+        submission = lookups.submission(self.actor, submission_code)
         comments = (
             SubmissionComment.objects.visible_to(self.actor)
             .filter(submission=submission)
@@ -367,8 +367,8 @@ class CommentApi(ApiView):
         request=s.CommentIn,
         responses={201: s.CommentOut, **errors(400, 403)},
     )
-    def post(self, request: Request, code: str) -> Response:
-        submission = lookups.submission(self.actor, code)
+    def post(self, request: Request, submission_code: str) -> Response:
+        submission = lookups.submission(self.actor, submission_code)
         if not permissions.can_comment(self.actor, submission):
             raise PermissionDenied
         form = s.CommentIn(data=request.data)
@@ -405,8 +405,8 @@ class ReturnApi(ApiView):
         request=s.ReturnIn,
         responses={200: s.SubmissionOut, **errors(400, 403)},
     )
-    def post(self, request: Request, code: str) -> Response:
-        submission = lookups.submission(self.actor, code)
+    def post(self, request: Request, submission_code: str) -> Response:
+        submission = lookups.submission(self.actor, submission_code)
         if not permissions.can_review(self.actor, submission):
             raise PermissionDenied
         form = s.ReturnIn(data=request.data)
@@ -428,8 +428,8 @@ class AcceptApi(ApiView):
         request=None,
         responses={200: s.SubmissionOut, **errors(400, 403)},
     )
-    def post(self, request: Request, code: str) -> Response:
-        submission = lookups.submission(self.actor, code)
+    def post(self, request: Request, submission_code: str) -> Response:
+        submission = lookups.submission(self.actor, submission_code)
         if not permissions.can_accept(self.actor, submission):
             raise PermissionDenied
         services.submission_accept(
@@ -449,8 +449,8 @@ class CoalitionRollupListApi(ApiView):
         "not returned). The Federal Project Officer gets accepted quarters only.",
         responses={200: s.RollupOut(many=True), **errors()},
     )
-    def get(self, request: Request, code: str) -> Response:
-        coalition = lookups.coalition(self.actor, code)
+    def get(self, request: Request, coalition_code: str) -> Response:
+        coalition = lookups.coalition(self.actor, coalition_code)
         rows = Rollup.objects.visible_to(self.actor).filter(coalition=coalition)
         if not Submission.objects.table_visible_to(self.actor):
             rows = rows.filter(accepted=True)
@@ -484,7 +484,7 @@ class ExportRequestApi(ApiView):
     @extend_schema(
         operation_id="exports_create",
         summary="Ask for an export (a coalition's report, or a program-wide file)",
-        description="202 while it renders (poll GET /api/v1/exports/{code}/), 200 when the "
+        description="202 while it renders (poll GET /api/v1/exports/{export_code}/), 200 when the "
         "same export was made from the same figures already.",
         request=s.ExportIn,
         responses={200: s.ExportOut, 202: s.ExportOut, **errors(400, 403)},
@@ -513,8 +513,8 @@ class ExportDetailApi(ApiView):
         summary="An export's status",
         responses={200: s.ExportOut, **errors(403)},
     )
-    def get(self, request: Request, code: str) -> Response:
-        return Response(s.ExportOut(lookups.export(self.actor, code)).data)
+    def get(self, request: Request, export_code: str) -> Response:
+        return Response(s.ExportOut(lookups.export(self.actor, export_code)).data)
 
 
 class ExportDownloadApi(ApiView):
@@ -528,8 +528,8 @@ class ExportDownloadApi(ApiView):
             **errors(403, 409),
         },
     )
-    def get(self, request: Request, code: str) -> FileResponse:
-        export = lookups.export(self.actor, code)
+    def get(self, request: Request, export_code: str) -> FileResponse:
+        export = lookups.export(self.actor, export_code)
         if export.status != ExportStatus.READY or not export.file:
             raise NotReady("This export is not ready yet: poll its status until it is.")
         platform.audit_record(

@@ -89,13 +89,15 @@ EXPECTED: dict[str, dict] = {
     "exports_retrieve": API_READ_A,
     "exports_download": API_READ_A,
 }
-# Which of A's (and B's) objects an operation's {code} names.
+# Which of A's (and B's) versions an operation's {submission_code} names.
 OBJECT = {
-    "/api/v1/submissions/{code}/figures/": "accepted",
-    "/api/v1/submissions/{code}/comments/": "sent",
-    "/api/v1/submissions/{code}/return/": "sent",
-    "/api/v1/submissions/{code}/accept/": "sent",
+    "/api/v1/submissions/{submission_code}/figures/": "accepted",
+    "/api/v1/submissions/{submission_code}/comments/": "sent",
+    "/api/v1/submissions/{submission_code}/return/": "sent",
+    "/api/v1/submissions/{submission_code}/accept/": "sent",
 }
+# The path parameters that name an object.
+CODES = ("{coalition_code}", "{submission_code}", "{upload_code}", "{export_code}")
 A_PEOPLE = ("admin_a", "reporter_a", "viewer_a", "coach_a")
 
 
@@ -163,16 +165,16 @@ def _objects(world: World, which: str) -> dict[str, Any]:
 
 
 def url_of(path: str, objects: dict[str, Any]) -> str:
-    if path.startswith("/api/v1/coalitions/{code}"):
-        code = objects["coalition"].code
-    elif path.startswith("/api/v1/uploads/"):
-        code = objects["upload"].code
-    elif path.startswith("/api/v1/exports/"):
-        code = objects["export"].code
-    else:
-        code = objects[OBJECT.get(path, "draft")].code
-    quarter = objects["draft"].period.quarter
-    return path.replace("{code}", str(code)).replace("{quarter}", quarter)
+    codes = {
+        "{coalition_code}": objects["coalition"].code,
+        "{submission_code}": objects[OBJECT.get(path, "draft")].code,
+        "{upload_code}": objects["upload"].code,
+        "{export_code}": objects["export"].code,
+        "{quarter}": objects["draft"].period.quarter,
+    }
+    for parameter, value in codes.items():
+        path = path.replace(parameter, str(value))
+    return path
 
 
 def client_of(world: World, who: str) -> APIClient:
@@ -208,7 +210,7 @@ def test_each_operation_answers_each_role(world, db, path, method, operation, wh
     [
         pytest.param(*op, who, id=f"{op[2]}-{who}")
         for op in OPERATIONS
-        if "{code}" in op[0]
+        if any(code in op[0] for code in CODES)
         for who in A_PEOPLE
     ],
 )
