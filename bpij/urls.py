@@ -29,6 +29,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("audit/", platform_views.audit_log, name="audit-log"),
     path("healthz", platform_views.healthz, name="healthz"),
+    path("readyz", platform_views.readyz, name="readyz"),
     path("session/", platform_views.session, name="session"),
     # Off by default (ADMIN_ENABLED): the hub's own pages do its work; one door fewer.
     *([path("admin/", admin.site.urls)] if settings.ADMIN_ENABLED else []),
