@@ -46,6 +46,11 @@ def age_text(seconds: float) -> str:
     return f"{days} d {hours} h"
 
 
+def limit_text(seconds: int) -> str:
+    """A setting in seconds, exactly: "15 min", "150 s"."""
+    return age_text(seconds) if seconds % 60 == 0 else f"{seconds} s"
+
+
 @dataclass(frozen=True)
 class RunningCheck:
     submission: Submission
@@ -83,15 +88,15 @@ class Operations:
 
     @property
     def stuck_check_after_text(self) -> str:
-        return age_text(self.stuck_check_after)
+        return limit_text(self.stuck_check_after)
 
     @property
     def stuck_export_after_text(self) -> str:
-        return age_text(self.stuck_export_after)
+        return limit_text(self.stuck_export_after)
 
     @property
     def rendering_limit_text(self) -> str:
-        return age_text(self.rendering_limit)
+        return limit_text(self.rendering_limit)
 
     @property
     def stuck_checks(self) -> int:

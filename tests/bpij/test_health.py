@@ -11,12 +11,12 @@ import pytest
 from django.db import OperationalError, connection
 from django.urls import reverse
 
-from bpij import observability
-
 
 @pytest.fixture
 def ops_prefix(settings):
     """The operational record of this test alone, removed afterwards."""
+    from bpij import observability
+
     settings.OPS_KEY_PREFIX = f"test:{uuid.uuid4().hex}:"
     yield settings.OPS_KEY_PREFIX
     client = observability.ops_redis()
@@ -114,6 +114,8 @@ def test_readyz_with_storage_failing_is_503_naming_storage(client, db, ops_prefi
 
 
 def test_readyz_needs_a_worker_heartbeat_fresher_than_the_limit(client, db, settings, ops_prefix):
+    from bpij import observability
+
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.WORKER_HEARTBEAT_MAX_AGE = 60
 

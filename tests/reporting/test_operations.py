@@ -11,7 +11,6 @@ from unittest import mock
 
 import pytest
 from celery import signals
-from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -42,14 +41,14 @@ def ops_prefix(settings, monkeypatch):
 
 def checking_version(cast, quarter: str, *, minutes_ago: int):
     """A version of coalition A whose files were sent for checking ``minutes_ago``, with
-    no worker to check them (the check queued on commit is not run)."""
+    no worker to check them (the check is not queued)."""
     submission = services.submission_start(
         period=builders.period_of(cast.coalition_a, quarter), actor=cast.admin_a,
         today=date(2026, 1, 1),
     )  # fmt: skip
     files = synthetic.generate_files(5, seed=1, period=quarter)
     for kind, data in zip(("participants", "placements"), files, strict=True):
-        with TestCase.captureOnCommitCallbacks(execute=False):
+        with mock.patch.object(tasks.check_submission, "delay_on_commit"):
             services.upload_receive(
                 submission=submission, kind=kind, stream=io.BytesIO(data),
                 name=f"{kind}.csv", actor=cast.admin_a,
@@ -129,6 +128,7 @@ def test_exports_waiting_or_rendering_are_listed_with_their_age_and_dead_renders
     ops = selectors.operations(cast.officer)
     assert [(e.export.pk, e.stuck) for e in ops.exports] == [(dead.pk, True), (waiting.pk, False)]
     page = client_for(cast.officer).get(URL).content.decode()
+    assert "10 min waiting, or 150 s rendering" in page
     assert "Stuck (rendering)" in page
     assert "exports waiting or rendering, 1 stuck" in page
 
@@ -233,3 +233,8 @@ def test_with_redis_down_the_page_still_shows_the_database_and_says_what_is_miss
 )  # fmt: skip
 def test_ages_read_as_a_person_reads_them(seconds, text):
     assert selectors.age_text(seconds) == text
+
+
+def test_limits_are_shown_exactly():
+    assert selectors.limit_text(900) == "15 min"
+    assert selectors.limit_text(150) == "150 s"
