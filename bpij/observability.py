@@ -497,7 +497,8 @@ def _failures_from(raw: list[Any]) -> list[Failure]:
 
 @dataclass(frozen=True)
 class Record:
-    """What the operations page shows from Redis, read in one round trip."""
+    """What the operations page shows from Redis: the broker's queues, then the record,
+    each read in one round trip."""
 
     broker: bool  # tasks go through Redis (False: in-process, the embedded default)
     error: str = ""  # why Redis could not be read, if it could not
@@ -519,17 +520,26 @@ def record_read() -> Record:
             beat=_beat_from(_cache_hash(BEAT_SENT), _cache_hash(BEAT_RAN)),
             failures=_failures_from(django_cache.get(_key(FAILURES)) or []),
         )
-    pipe = client.pipeline(transaction=False)
-    for queue in QUEUES:
-        pipe.llen(queue)
-    # kombu's Redis transport keeps messages delivered but not acknowledged here.
-    pipe.hlen("unacked")
-    pipe.hgetall(_key(WORKERS))
-    pipe.hgetall(_key(BEAT_SENT))
-    pipe.hgetall(_key(BEAT_RAN))
-    pipe.lrange(_key(FAILURES), 0, FAILURES_KEPT - 1)
+    # The queues are in the broker's Redis: REDIS_URL unless CELERY_BROKER_URL names
+    # another one.
+    broker_url = str(getattr(settings, "CELERY_BROKER_URL", "") or settings.REDIS_URL)
+    broker = _client(broker_url) if broker_url.startswith(("redis://", "rediss://")) else None
     try:
-        *depths, unacked, workers, sent, ran, failures = pipe.execute()
+        depths: list[Any] = []
+        unacked: Any = None
+        if broker is not None:
+            queue_pipe = broker.pipeline(transaction=False)
+            for queue in QUEUES:
+                queue_pipe.llen(queue)
+            # kombu's Redis transport keeps messages delivered but not acknowledged here.
+            queue_pipe.hlen("unacked")
+            *depths, unacked = queue_pipe.execute()
+        pipe = client.pipeline(transaction=False)
+        pipe.hgetall(_key(WORKERS))
+        pipe.hgetall(_key(BEAT_SENT))
+        pipe.hgetall(_key(BEAT_RAN))
+        pipe.lrange(_key(FAILURES), 0, FAILURES_KEPT - 1)
+        workers, sent, ran, failures = pipe.execute()
     except redis.RedisError as error:
         return Record(broker=True, error=type(error).__name__)
 
@@ -538,8 +548,8 @@ def record_read() -> Record:
 
     return Record(
         broker=True,
-        queues=dict(zip(QUEUES, (int(d) for d in depths), strict=True)),
-        unacked=int(unacked),
+        queues=dict(zip(QUEUES, (int(d) for d in depths), strict=False)),
+        unacked=int(unacked) if unacked is not None else None,
         workers=_workers_from(decoded(workers), _now()),
         beat=_beat_from(decoded(sent), decoded(ran)),
         failures=_failures_from(failures),

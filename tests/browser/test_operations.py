@@ -61,8 +61,6 @@ def test_the_operations_page_shows_each_section_and_passes_axe(
         "Stuck (rendering)"
     )
     expect(page.get_by_role("region", name="Workers")).to_contain_text("Not answering")
-    expect(page.get_by_role("region", name="Recent failed tasks")).to_contain_text(
-        "RuntimeError"
-    )
+    expect(page.get_by_role("region", name="Recent failed tasks")).to_contain_text("RuntimeError")
     axe.check(page, "operations")
     axe.assert_no_violations()
