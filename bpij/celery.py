@@ -135,6 +135,14 @@ class Heartbeat(bootsteps.StartStopStep):
             self.entry.cancel()
             self.entry = None
 
+    def shutdown(self, parent) -> None:
+        # A clean shutdown (a deploy, scaling down) is not a worker that died: it leaves
+        # the list; one killed stays there, shown as not answering.
+        self.stop(parent)
+        from bpij import observability
+
+        _record_safely(lambda: observability.heartbeat_remove(hostname=parent.hostname))
+
     def beat(self, parent) -> None:
         from bpij import observability
 

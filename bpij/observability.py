@@ -310,8 +310,33 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+# A worker silent this long is forgotten (a container killed and replaced under another
+# host name); until then the page lists it as not answering.
+WORKER_FORGOTTEN_AFTER = 24 * 60 * 60
+
+
 def heartbeat_write(*, hostname: str, queues: list[str]) -> None:
-    _hash_set(WORKERS, hostname, json.dumps({"at": _now(), "queues": sorted(queues)}))
+    now = _now()
+    _hash_set(WORKERS, hostname, json.dumps({"at": now, "queues": sorted(queues)}))
+    client = ops_redis()
+    if client is not None:
+        forgotten = [w.hostname for w in _workers_from(_hash_get(WORKERS), now)
+                     if w.age > WORKER_FORGOTTEN_AFTER]  # fmt: skip
+        if forgotten:
+            client.hdel(_key(WORKERS), *forgotten)
+
+
+def heartbeat_remove(*, hostname: str) -> None:
+    """A worker shutting down cleanly is no longer expected to answer."""
+    client = ops_redis()
+    if client is not None:
+        client.hdel(_key(WORKERS), hostname)
+        return
+    from django.core.cache import cache as django_cache
+
+    data = _cache_hash(WORKERS)
+    data.pop(hostname, None)
+    django_cache.set(_key(WORKERS), data, timeout=None)
 
 
 @dataclass(frozen=True)

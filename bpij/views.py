@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -12,6 +14,8 @@ from bpij.forms import AuditFilterForm
 from bpij.http import AuthedRequest
 from bpij.middleware import outside_request_transaction
 from bpij.models import AuditEvent, StaffRole
+
+logger = logging.getLogger(__name__)
 
 
 def audit_log(request: AuthedRequest) -> HttpResponse:
@@ -54,7 +58,16 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "failed": [name for name, check in checks.items() if not check.ok],
         "checks": {name: check.as_json() for name, check in checks.items()},
     }
-    return _probe_response(body, status=200 if ready else 503)
+    response = _probe_response(body, status=200 if ready else 503)
+    if not ready:
+        # One line naming what failed, instead of Django's bare "Service Unavailable"
+        # error on every probe.
+        logger.warning(
+            "Not ready: %s",
+            "; ".join(f"{name}: {checks[name].detail}" for name in body["failed"]),
+        )
+        response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def _probe_response(body: dict, *, status: int) -> JsonResponse:

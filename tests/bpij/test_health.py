@@ -147,3 +147,14 @@ def test_the_probes_answer_only_get_and_head(client, db, ops_prefix):
     assert client.head(reverse("healthz")).status_code == 200
     assert client.post(reverse("healthz")).status_code == 405
     assert client.post(reverse("readyz")).status_code == 405
+
+
+def test_a_failed_readiness_is_logged_once_naming_what_failed(client, db, settings, caplog):
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    with caplog.at_level("WARNING"):
+        assert client.get(reverse("readyz")).status_code == 503
+    lines = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+    assert [line for line in lines if line[0] == "django.request"] == []
+    ((_, level, message),) = [line for line in lines if line[0] == "bpij.views"]
+    assert level == "WARNING"
+    assert message.startswith("Not ready: redis: Redis did not answer (ConnectionError)")

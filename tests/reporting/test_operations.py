@@ -238,3 +238,19 @@ def test_ages_read_as_a_person_reads_them(seconds, text):
 def test_limits_are_shown_exactly():
     assert selectors.limit_text(900) == "15 min"
     assert selectors.limit_text(150) == "150 s"
+
+
+def test_a_worker_leaving_cleanly_leaves_the_list_and_one_silent_for_a_day_is_forgotten(
+    ops_prefix,
+):
+    redis = observability.ops_redis()
+    day_old = json.dumps({"at": time.time() - 25 * 3600, "queues": ["celery"]})
+    redis.hset(f"{ops_prefix}workers", "celery@replaced-container", day_old)
+    observability.heartbeat_write(hostname="celery@a", queues=["celery"])
+    observability.heartbeat_write(hostname="exports@b", queues=["exports"])
+    assert [w.hostname for w in observability.workers_seen()] == ["exports@b", "celery@a"]
+
+    # The worker's shutdown step.
+    step = bpij.celery.Heartbeat(mock.Mock())
+    step.shutdown(mock.Mock(hostname="celery@a"))
+    assert [w.hostname for w in observability.workers_seen()] == ["exports@b"]
