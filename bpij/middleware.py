@@ -10,17 +10,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.signals import request_finished
 from django.db import transaction
+from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from bpij import services, tenancy
+from bpij import observability, services, tenancy
 from bpij.models import AuditAction
 
 # Pages a staff member may open before passing the second factor: everything under
 # /accounts/ (sign-out, password, the second factor itself) and static files.
-OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz")
+OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz")
 
 
 def passed_second_factor(request: HttpRequest) -> bool:
@@ -87,6 +89,40 @@ class StaffMFARequiredMiddleware:
         return self.get_response(request)
 
 
+class RequestIdMiddleware:
+    """Give each request an id: the proxy's X-Request-ID when it is a sane token, a new
+    one otherwise. It is on every log line written while the request is handled (Django's
+    own "Not Found" and error lines, written after the middleware has returned, too: the
+    id is dropped only when the request finishes), in the audit entries it writes, in the
+    headers of the tasks it queues (so their log lines carry it too, bpij.celery) and in
+    the response's X-Request-ID."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = observability.request_id_from(
+            request.headers.get(observability.REQUEST_ID_HEADER)
+        )
+        request.request_id = request_id  # type: ignore[attr-defined]
+        observability.request_id_begin(request_id)
+        response = self.get_response(request)
+        response[observability.REQUEST_ID_HEADER] = request_id
+        return response
+
+
+@receiver(request_finished, dispatch_uid="bpij.middleware.forget_request_id")
+def _forget_request_id(**kwargs) -> None:
+    observability.request_id_end()
+
+
+def outside_request_transaction(view: Callable) -> Callable:
+    """Mark a probe view (/healthz, /readyz) that opens no transaction and takes no
+    scope: it must answer even when the database does not, and say so itself."""
+    view.outside_request_transaction = True  # type: ignore[attr-defined]
+    return view
+
+
 class DatabaseScopeMiddleware:
     """Hold each view to the signed-in person's scope at the database (RLS).
 
@@ -106,7 +142,7 @@ class DatabaseScopeMiddleware:
             return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
-        if not tenancy.rls_enabled():
+        if not tenancy.rls_enabled() or getattr(view_func, "outside_request_transaction", False):
             return
         if getattr(view_func, "database_scope_all", False):
             scope = tenancy.Scope(tenancy.SCOPE_ALL)

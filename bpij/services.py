@@ -3,6 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from bpij import observability
 from bpij.models import AuditAction, AuditEvent, User
 
 
@@ -31,7 +32,8 @@ def audit_record(
     """Append one entry to the audit log.
 
     ``actor`` defaults to the request's signed-in user; ``actor_email`` names who tried
-    when nobody is signed in (a failed sign-in).
+    when nobody is signed in (a failed sign-in). The detail gets the id of the request
+    (or of the request that queued the task) that wrote it, to find its log lines.
     """
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
@@ -44,5 +46,5 @@ def audit_record(
         target=target[:300],
         ip_address=client_ip(request),
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
-        detail=detail or {},
+        detail=observability.audit_detail(detail),
     )

@@ -13,6 +13,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from bpij import observability
 from bpij.keys import keyring_from_env
 from bpij.storage import default_storage_from_env
 from reporting.contract import MAX_FILE_BYTES
@@ -126,6 +127,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request, and the response, carry its id.
+    "bpij.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -356,6 +359,8 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The container's and the load balancer's probes ask over plain HTTP, past the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
@@ -417,17 +422,35 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    # No full SSN reaches a log line, whatever quoted it (reporting/pii.py).
-    "filters": {"mask_ssns": {"()": "reporting.pii.MaskSSNs"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_ssns"]}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # WeasyPrint logs every step of every PDF at INFO; the export worker and the
-    # export_report command keep their output for what went wrong.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
-}
+# -- Logs, errors and health (docs/operations.md, "Monitoring") --------------------------
+# One JSON object per line by default in production, readable text when DEBUG is on.
+# Every line carries the request id (X-Request-ID) and, in a task, the task's id; no full
+# SSN reaches a line (reporting.pii.MaskSSNs on the handler, bpij.observability).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'text', not {LOG_FORMAT!r}.")
+LOGGING = observability.logging_config(
+    log_format=LOG_FORMAT, level=os.environ.get("LOG_LEVEL", "INFO")
+)
+# Error tracking, only when a DSN is given: nothing is sent anywhere otherwise.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+observability.sentry_init(
+    dsn=SENTRY_DSN,
+    environment=os.environ.get("SENTRY_ENVIRONMENT", ""),
+    release=os.environ.get("SENTRY_RELEASE", ""),
+    traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+)
+# Workers write a heartbeat this often (seconds); /readyz fails when none is fresher
+# than WORKER_HEARTBEAT_MAX_AGE.
+WORKER_HEARTBEAT_INTERVAL = int(os.environ.get("WORKER_HEARTBEAT_INTERVAL", "15"))
+WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "60"))
+# The operations page calls a check "stuck" after this many seconds in `checking` (the
+# task's hard time limit, CELERY_TASK_TIME_LIMIT, is 600), and a queued export after
+# this many seconds waiting (a rendering one after EXPORT_TIME_LIMIT).
+OPS_STUCK_CHECK_SECONDS = int(os.environ.get("OPS_STUCK_CHECK_SECONDS", "900"))
+OPS_STUCK_EXPORT_SECONDS = int(os.environ.get("OPS_STUCK_EXPORT_SECONDS", "600"))
+# Where heartbeats, beat runs and failed tasks are kept in Redis.
+OPS_KEY_PREFIX = os.environ.get("OPS_KEY_PREFIX", "bpij:ops:")
 
 if EMBEDDED_DEFAULT:
     VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("audit/", platform_views.audit_log, name="audit-log"),
     path("healthz", platform_views.healthz, name="healthz"),
+    path("readyz", platform_views.readyz, name="readyz"),
     path("session/", platform_views.session, name="session"),
     path("api/", include("bpij.api.urls")),
     # Off by default (ADMIN_ENABLED): the hub's own pages do its work; one door fewer.

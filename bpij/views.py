@@ -1,16 +1,21 @@
+import logging
+
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
-from bpij import security
+from bpij import observability, security
 from bpij.forms import AuditFilterForm
 from bpij.http import AuthedRequest
+from bpij.middleware import outside_request_transaction
 from bpij.models import AuditEvent, StaffRole
+
+logger = logging.getLogger(__name__)
 
 
 def audit_log(request: AuthedRequest) -> HttpResponse:
@@ -33,10 +38,43 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
 
 
 @login_not_required
+@outside_request_transaction
+@require_http_methods(["GET", "HEAD"])
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Liveness: the process answers requests. Nothing else is asked (a database or Redis
+    outage must not get every web process restarted); /readyz asks them."""
+    return _probe_response({"status": "ok"}, status=200)
+
+
+@login_not_required
+@outside_request_transaction
+@require_http_methods(["GET", "HEAD"])
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database, Redis, storage and a worker's heartbeat, each named, and
+    503 naming those that failed (docs/operations.md, "Monitoring")."""
+    ready, checks = observability.readiness()
+    body = {
+        "status": "ok" if ready else "fail",
+        "failed": [name for name, check in checks.items() if not check.ok],
+        "checks": {name: check.as_json() for name, check in checks.items()},
+    }
+    response = _probe_response(body, status=200 if ready else 503)
+    if not ready:
+        # One line naming what failed, instead of Django's bare "Service Unavailable"
+        # error on every probe.
+        logger.warning(
+            "Not ready: %s",
+            "; ".join(f"{name}: {checks[name].detail}" for name in body["failed"]),
+        )
+        response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
+def _probe_response(body: dict, *, status: int) -> JsonResponse:
+    response = JsonResponse(body, status=status)
+    # A probe's answer is about this moment: never kept by a proxy or a browser.
+    add_never_cache_headers(response)
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -4,7 +4,7 @@ from reporting import views
 from reporting.views import board as board_views
 from reporting.views import dashboards as dashboard_views
 from reporting.views import exports as export_views
-from reporting.views import notifications, review
+from reporting.views import notifications, operations, review
 
 app_name = "reporting"
 
@@ -95,6 +95,7 @@ urlpatterns = [
     path("board/export.<str:fmt>", board_views.board_export, name="board-export"),
     path("board/remind/", board_views.board_remind, name="board-remind"),
     path("reminders/", board_views.reminder_list, name="reminder-list"),
+    path("operations/", operations.operations, name="operations"),
     path("program/", dashboard_views.program_dashboard, name="program-dashboard"),
     path("coalitions/<uuid:coalition_code>/exports/", export_views.export_list, name="export-list"),
     path(

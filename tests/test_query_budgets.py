@@ -206,12 +206,14 @@ def pages(cast, world: World, who: str) -> dict[str, str]:
             "coach assignments": reverse("coaching:assignments"),
             "reminders": reverse("reporting:reminder-list"),
             "audit log": reverse("audit-log"),
+            "operations": reverse("reporting:operations"),
         },
         "jff_admin": {
             "coalitions": reverse("grantees:coalition-list"),
             "users": reverse("grantees:user-list"),
             "audit log": reverse("audit-log"),
             "board": reverse("reporting:board"),
+            "operations": reverse("reporting:operations"),
         },
         "fpo": {
             "coalitions": reverse("grantees:coalition-list"),

@@ -398,7 +398,9 @@ ROUTES: dict[str, Route] = {
     # bpij
     "home": Route(get=row(a=302, coach_a=302, staff=302, fpo=302, out=302)),
     "audit-log": Route(get=row(a=403, coach_a=403, staff=200, fpo=403, out=403)),
-    "healthz": Route(get=everyone(200)),
+    # The probes (issue 13): open to everyone, GET and HEAD only; no sign-in, no secret.
+    "healthz": Route(get=everyone(200), post=everyone(405)),
+    "readyz": Route(get=everyone(200), post=everyone(405)),
     # The idle-timeout warning's keep-alive: about the person's own session only, so any
     # signed-in role may ask how long is left (GET) or stay signed in (POST).
     "session": Route(
@@ -574,6 +576,10 @@ ROUTES: dict[str, Route] = {
     "reporting:board-export": Route(lambda g: {"fmt": "csv"}, get=BOARD),
     "reporting:board-remind": Route(
         post=row(a=403, coach_a=ALLOWED, coach_b=ALLOWED, staff=ALLOWED, fpo=403, outsider_b=403)
+    ),
+    # The operations page (issue 13): program officers and JFF administrators only.
+    "reporting:operations": Route(
+        get=row(a=403, coach_a=403, staff=200, fpo=403, out=403), post=SAFE_ONLY
     ),
     "reporting:reminder-list": Route(get=BOARD),
     "reporting:program-dashboard": Route(

@@ -1,5 +1,7 @@
 """The audit log: what is written, that it cannot be changed, and the staff page."""
 
+from unittest.mock import ANY
+
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
@@ -62,7 +64,11 @@ def test_member_changes_are_logged_with_their_coalition(cast, client_for):
         "id"
     )
     assert role_change.action == AuditAction.ROLE_CHANGED
-    assert role_change.detail == {"from": "grantee_viewer", "to": "grantee_reporter"}
+    assert role_change.detail == {
+        "from": "grantee_viewer",
+        "to": "grantee_reporter",
+        "request_id": ANY,  # the request that changed it (bpij.observability)
+    }
     assert role_change.coalition_uuid == cast.coalition_a.code
     assert role_change.coalition_name == cast.coalition_a.name
     assert role_change.target == cast.viewer_a.email

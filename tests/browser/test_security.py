@@ -141,7 +141,10 @@ def test_the_idle_warning_lets_a_person_stay_signed_in_without_losing_their_typi
     time_left = "async () => (await (await fetch('/session/')).json()).expires_in"
     before = page.evaluate(time_left)  # a GET of /session/ is not activity
     assert before <= 60
-    warning.get_by_role("button", name="Stay signed in").click()
+    # The dialog closes on the click, before the server has answered: wait for the answer,
+    # or the next question races the POST and reads the session from before it.
+    with page.expect_response(lambda r: r.request.method == "POST" and "/session/" in r.url):
+        warning.get_by_role("button", name="Stay signed in").click()
 
     expect(warning.get_by_role("heading")).to_be_hidden()
     expect(page.get_by_label("Topics")).to_be_focused()

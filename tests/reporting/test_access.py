@@ -3,6 +3,7 @@
 
 import io
 from datetime import date
+from unittest.mock import ANY
 
 import pytest
 from django.urls import reverse
@@ -184,6 +185,7 @@ def test_another_coalitions_report_page_is_a_404_written_to_the_audit_log(
         "path": url,
         "view": "reporting:period-detail",
         "htmx": False,
+        "request_id": ANY,
     }
 
 

@@ -3,6 +3,7 @@ coalition A only, A's members A's report only (for versions that count), the out
 nothing of A's. Changes are POST only; the list pages keep a fixed query count."""
 
 import hashlib
+from unittest.mock import ANY
 
 import pytest
 from django.urls import reverse
@@ -276,7 +277,11 @@ def test_downloading_a_stored_export(cast, client_for, made, who_which, status):
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
     event = downloads.get()
     assert event.actor == cast[who]
-    assert event.detail == {"export": str(export.code), "sha256": export.sha256}
+    assert event.detail == {
+        "export": str(export.code),
+        "sha256": export.sha256,
+        "request_id": ANY,
+    }
 
 
 @pytest.mark.parametrize(("who_which", "status"), STORED.items())
