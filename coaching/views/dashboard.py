@@ -1,5 +1,8 @@
+import copy
+
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from bpij.http import AuthedRequest
@@ -7,6 +10,7 @@ from bpij.models import StaffRole
 from bpij.tenancy import get_visible_or_404
 from coaching import selectors as coaching_selectors
 from grantees.models import Coalition
+from reporting import pagecache
 from reporting.selectors import dashboards
 from reporting.services import exports
 
@@ -27,9 +31,34 @@ def coalition_dashboard(request: AuthedRequest, code) -> HttpResponse:
         code=code,
     )
     today = timezone.localdate()
-    dashboard = dashboards.coalition_dashboard(
-        coalition=coalition, quarter=request.GET.get("quarter", ""), today=today
+    asked = request.GET.get("quarter", "")
+
+    # The figures, charts and tables from the roll-ups come from the page cache until
+    # roll-ups are recomputed; the latest report, its findings and coaching are live.
+    parts = (coalition.pk, asked.strip().upper(), today, pagecache.viewer(request.user))
+    fresh = pagecache.generation(pagecache.FIGURES)
+    figures = pagecache.cached(
+        "coalition-figures",
+        parts,
+        lambda: dashboards.coalition_figures(coalition=coalition, quarter=asked, today=today),
+        fresh=fresh,
     )
+    dashboard = copy.copy(figures)  # the cached one is shared: live parts on a copy
+    dashboard.coalition = coalition
+    dashboard.latest = None if aggregates_only else dashboards.latest_submission(coalition)
+
+    def render_sections() -> dict[str, str]:
+        return {
+            "progress": render_to_string(
+                "reporting/_dashboard.html#progress",
+                {"dashboard": dashboard, "show_milestones": True},
+            ),
+            "figures": render_to_string(
+                "coaching/_coalition_dashboard_figures.html", {"dashboard": dashboard}
+            ),
+        }
+
+    sections = pagecache.cached("coalition-sections", parts, render_sections, fresh=fresh)
     # "Export the quarter's report" only where the exports page offers that quarter to
     # this person (the Federal Project Officer: accepted reports only).
     exportable = (
@@ -40,6 +69,7 @@ def coalition_dashboard(request: AuthedRequest, code) -> HttpResponse:
     context = {
         "coalition": coalition,
         "dashboard": dashboard,
+        "sections": sections,
         "aggregates_only": aggregates_only,
         "coaching": None
         if aggregates_only

@@ -18,7 +18,7 @@ from django.utils import timezone
 from bpij.models import User
 from grantees.calendar import Quarter
 from grantees.models import CoachAssignment, Coalition
-from reporting import timeliness
+from reporting import pagecache, timeliness
 from reporting.models import SENT_STATES, Reminder, ReportingPeriod, Submission
 from reporting.services import reminders
 
@@ -251,3 +251,21 @@ def quarters_with_periods(user: User, *, today: date) -> list[Quarter]:
         .distinct()
     )
     return sorted((Quarter.parse(code) for code in codes), reverse=True)
+
+
+def board_stamp(user: User, *, quarter: Quarter) -> str | None:
+    """What the board of ``quarter`` is built from, as ``user`` sees it, in one query
+    (reporting.pagecache.stamp): the person's reporting periods (every quarter: the
+    quarter list comes from them), the quarter's versions and reminders, the
+    coalitions, coach assignments and coaches. A version that changes state, a reminder
+    sent, a coach assigned or renamed each change the stamp, so the cached board is
+    dropped by the change itself."""
+    code = str(quarter)
+    return pagecache.stamp(
+        ReportingPeriod.objects.visible_to(user),
+        Submission.objects.visible_to(user).filter(period__quarter=code),
+        Reminder.objects.visible_to(user).filter(period__quarter=code),
+        Coalition.objects.visible_to(user),
+        CoachAssignment.objects.all(),
+        User.objects.filter(pk__in=CoachAssignment.objects.values("coach_id")),
+    )

@@ -756,6 +756,17 @@ def coalition_dashboard(
 ) -> CoalitionDashboard:
     """The dashboard of a coalition fetched with ``coalitions_with_latest_submission()``
     through ``visible_to`` (the caller's access check)."""
+    dashboard = coalition_figures(coalition=coalition, quarter=quarter, today=today)
+    dashboard.latest = latest_submission(coalition)
+    return dashboard
+
+
+def coalition_figures(
+    *, coalition: Coalition, quarter: str = "", today: date
+) -> CoalitionDashboard:
+    """The dashboard without its latest report: what is computed from the roll-ups and
+    targets, the same for every reader and until the roll-ups change (the page cache
+    keeps it; reporting.pagecache)."""
     rollups = list(
         Rollup.objects.filter(coalition=coalition)
         .select_related("period__grant")
@@ -772,24 +783,6 @@ def coalition_dashboard(
     at = Quarter.parse(chosen_text) if chosen_text else Quarter.containing(today)
     progress = target_progress(targets, chosen_rollup, at)
     shown = [r for r in rollups if r.quarter <= chosen_text]
-    latest = None
-    annotated = getattr(coalition, "latest_id", None)
-    if annotated is not None:
-        latest = LatestSubmission(
-            code=coalition.latest_code,  # type: ignore[attr-defined]
-            state=coalition.latest_state,  # type: ignore[attr-defined]
-            version=coalition.latest_version,  # type: ignore[attr-defined]
-            quarter=coalition.latest_quarter,  # type: ignore[attr-defined]
-            errors=coalition.latest_errors,  # type: ignore[attr-defined]
-            warnings=coalition.latest_warnings,  # type: ignore[attr-defined]
-            submitted_at=coalition.latest_submitted_at,  # type: ignore[attr-defined]
-        )
-        if latest.errors or latest.warnings:
-            latest.findings = list(
-                Finding.objects.filter(upload__submission_id=annotated, upload__is_current=True)
-                .counted_by("severity", "code")
-                .order_by("severity", "-count", "code")[:TOP_FINDINGS]
-            )
     return CoalitionDashboard(
         coalition=coalition,
         quarter=Quarter.parse(chosen_text) if chosen_text else None,
@@ -815,9 +808,34 @@ def coalition_dashboard(
             )
             for r in shown
         ],
-        latest=latest,
+        latest=None,
         asked_for=asked,
     )
+
+
+def latest_submission(coalition: Coalition) -> LatestSubmission | None:
+    """The coalition's latest version as annotated by
+    ``coalitions_with_latest_submission()`` (None without the annotations or a
+    version), with its most frequent findings: live, never cached."""
+    annotated = getattr(coalition, "latest_id", None)
+    if annotated is None:
+        return None
+    latest = LatestSubmission(
+        code=coalition.latest_code,  # type: ignore[attr-defined]
+        state=coalition.latest_state,  # type: ignore[attr-defined]
+        version=coalition.latest_version,  # type: ignore[attr-defined]
+        quarter=coalition.latest_quarter,  # type: ignore[attr-defined]
+        errors=coalition.latest_errors,  # type: ignore[attr-defined]
+        warnings=coalition.latest_warnings,  # type: ignore[attr-defined]
+        submitted_at=coalition.latest_submitted_at,  # type: ignore[attr-defined]
+    )
+    if latest.errors or latest.warnings:
+        latest.findings = list(
+            Finding.objects.filter(upload__submission_id=annotated, upload__is_current=True)
+            .counted_by("severity", "code")
+            .order_by("severity", "-count", "code")[:TOP_FINDINGS]
+        )
+    return latest
 
 
 def can_see_program(user: User) -> bool:

@@ -3,6 +3,7 @@ reminders, and the list of reminders sent."""
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import cast
 from urllib.parse import urlencode
 
@@ -12,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -21,7 +23,7 @@ from bpij.http import AuthedRequest, attachment
 from bpij.models import AuditAction, StaffRole
 from grantees.calendar import Quarter
 from grantees.models import US_STATES, Coalition, Sector, Track
-from reporting import datapacks
+from reporting import datapacks, pagecache
 from reporting.models import Reminder, ReminderKind, ReminderStatus, ReportingPeriod
 from reporting.selectors import board as selectors
 from reporting.services import reminders
@@ -100,21 +102,52 @@ COLUMNS = (
 )
 
 
-def _board(request: AuthedRequest) -> tuple[BoardFilterForm, selectors.Board, dict[str, str]]:
+@dataclass
+class BoardRequest:
+    form: BoardFilterForm
+    quarter: Quarter
+    today: date
+    filters: dict[str, str]
+    sort: str
+
+    @property
+    def state(self) -> dict[str, str]:
+        return {
+            "quarter": str(self.quarter),
+            **{k: v for k, v in self.filters.items() if v},
+            "sort": self.sort,
+        }
+
+
+def _board_request(request: AuthedRequest) -> BoardRequest:
     _require_staff(request)
     today = timezone.localdate()
     form = BoardFilterForm(request.GET or None)
     form.is_valid()
     # What was valid is used and what was not is dropped; the form says what is wrong.
     cleaned = getattr(form, "cleaned_data", {})
-    quarter = cleaned.get("quarter") or selectors.current_quarter(today)
-    sort = cleaned.get("sort") or selectors.DEFAULT_SORT
-    filters = {
-        name: cleaned.get(name) or "" for name in ("status", "coach", "state", "sector", "track")
-    }
-    data = selectors.board(request.user, quarter=quarter, today=today, filters=filters, sort=sort)
-    state = {"quarter": str(quarter), **{k: v for k, v in filters.items() if v}, "sort": sort}
-    return form, data, state
+    return BoardRequest(
+        form=form,
+        quarter=cleaned.get("quarter") or selectors.current_quarter(today),
+        today=today,
+        filters={
+            name: cleaned.get(name) or ""
+            for name in ("status", "coach", "state", "sector", "track")
+        },
+        sort=cleaned.get("sort") or selectors.DEFAULT_SORT,
+    )
+
+
+def _board(request: AuthedRequest) -> tuple[BoardFilterForm, selectors.Board, dict[str, str]]:
+    asked = _board_request(request)
+    data = selectors.board(
+        request.user,
+        quarter=asked.quarter,
+        today=asked.today,
+        filters=asked.filters,
+        sort=asked.sort,
+    )
+    return asked.form, data, asked.state
 
 
 def _query(state: dict[str, str], **changes: str) -> str:
@@ -127,8 +160,34 @@ def _query(state: dict[str, str], **changes: str) -> str:
 def board(request: AuthedRequest) -> HttpResponse:
     """Every coalition the person may see × the chosen quarter (the latest ended one by
     default), filtered and sorted through the URL so a view can be shared."""
-    form, data, state = _board(request)
-    sort = state["sort"]
+    asked = _board_request(request)
+    form, state, sort = asked.form, asked.state, asked.sort
+    can_remind = reminders.can_remind(request.user)
+
+    def build() -> tuple[selectors.Board, str, list[Quarter]]:
+        data = selectors.board(
+            request.user, quarter=asked.quarter, today=asked.today, filters=asked.filters, sort=sort
+        )
+        rows = render_to_string(
+            "reporting/_board_rows.html", {"board": data, "can_remind": can_remind}
+        )
+        return data, rows, selectors.quarters_with_periods(request.user, today=asked.today)
+
+    # Kept in the page cache until anything it shows changes (the stamp: the versions,
+    # reminders, periods, coalitions and coaches as this person sees them).
+    data, rows_html, quarters = pagecache.cached(
+        "board",
+        (
+            str(asked.quarter),
+            asked.today,
+            sorted(asked.filters.items()),
+            sort,
+            can_remind,
+            pagecache.viewer(request.user),
+        ),
+        build,
+        fresh=selectors.board_stamp(request.user, quarter=asked.quarter),
+    )
     columns = []
     for key, label in COLUMNS:
         if sort.lstrip("-") == key:
@@ -140,14 +199,15 @@ def board(request: AuthedRequest) -> HttpResponse:
     context = {
         "form": form,
         "board": data,
+        "rows_html": rows_html,
         "columns": columns,
-        "quarters": selectors.quarters_with_periods(request.user, today=data.today),
+        "quarters": quarters,
         "query": _query(state),
         "state": state,
         "states": selectors.STATES,
         "no_coach": selectors.NO_COACH,
         "is_filtered": any(state.get(k) for k in ("status", "coach", "state", "sector", "track")),
-        "can_remind": reminders.can_remind(request.user),
+        "can_remind": can_remind,
     }
     template = "reporting/board.html#results" if request.htmx else "reporting/board.html"
     return render(request, template, context)
