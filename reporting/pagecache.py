@@ -162,7 +162,7 @@ def stamp(*querysets: models.QuerySet) -> str | None:
     if connection.vendor != "postgresql" or not enabled():
         return None
     selects: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
     for queryset in querysets:
         model = queryset.model
         sql, sql_params = queryset.order_by().values("pk").query.sql_with_params()
