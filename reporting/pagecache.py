@@ -33,7 +33,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -154,25 +154,24 @@ def cached(page: str, parts: Iterable[object], build: Callable[[], T], *, fresh:
     return found
 
 
-def stamp(*querysets: models.QuerySet) -> str | None:
-    """One query: for each queryset, the number of its rows and the sum of their row
-    versions (``xmin``), as the current database scope sees them. Another insert,
-    update or delete among them gives another stamp. None (nothing is cached) on a
-    database without row versions (SQLite, the embedded default) or with the cache off."""
+def stamp(*sources: tuple[type[models.Model], str, Sequence[Any]]) -> str | None:
+    """One query: for each (model, SQL condition on its table, parameters), the number
+    of rows and the sum of their row versions (``xmin``) that the current database
+    scope sees. Another insert, update or delete among them gives another stamp. The
+    SQL is written out, not compiled from querysets, because it runs on every request.
+    None (nothing is cached) on a database without row versions (SQLite, the embedded
+    default) or with the cache off."""
     if connection.vendor != "postgresql" or not enabled():
         return None
     selects: list[str] = []
     params: list[Any] = []
-    for queryset in querysets:
-        model = queryset.model
-        sql, sql_params = queryset.order_by().values("pk").query.sql_with_params()
+    for model, where, where_params in sources:
         table = connection.ops.quote_name(model._meta.db_table)
-        pk = connection.ops.quote_name(model._meta.pk.column)
         selects.append(
             f"(SELECT count(*)::text || '.' || coalesce(sum(xmin::text::bigint), 0)"
-            f" FROM {table} WHERE {pk} IN ({sql}))"
+            f" FROM {table}{f' WHERE {where}' if where else ''})"
         )
-        params.extend(sql_params)
+        params.extend(where_params)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(selects)}", params)
         row = cursor.fetchone()

@@ -37,12 +37,19 @@ def coalition_dashboard(request: AuthedRequest, code) -> HttpResponse:
     # roll-ups are recomputed; the latest report, its findings and coaching are live.
     parts = (coalition.pk, asked.strip().upper(), today, pagecache.viewer(request.user))
     fresh = pagecache.generation(pagecache.FIGURES)
-    figures = pagecache.cached(
-        "coalition-figures",
-        parts,
-        lambda: dashboards.coalition_figures(coalition=coalition, quarter=asked, today=today),
-        fresh=fresh,
-    )
+
+    def build_figures() -> tuple[dashboards.CoalitionDashboard, list[str]]:
+        # "Export the quarter's report" only where the exports page offers that quarter
+        # to this person (the Federal Project Officer: accepted reports only).
+        exportable = (
+            exports.exportable_quarters(request.user, coalition=coalition)
+            if exports.kinds_for(request.user, coalition=coalition)
+            else []
+        )
+        figures = dashboards.coalition_figures(coalition=coalition, quarter=asked, today=today)
+        return figures, exportable
+
+    figures, exportable = pagecache.cached("coalition-figures", parts, build_figures, fresh=fresh)
     dashboard = copy.copy(figures)  # the cached one is shared: live parts on a copy
     dashboard.coalition = coalition
     dashboard.latest = None if aggregates_only else dashboards.latest_submission(coalition)
@@ -59,21 +66,27 @@ def coalition_dashboard(request: AuthedRequest, code) -> HttpResponse:
         }
 
     sections = pagecache.cached("coalition-sections", parts, render_sections, fresh=fresh)
-    # "Export the quarter's report" only where the exports page offers that quarter to
-    # this person (the Federal Project Officer: accepted reports only).
-    exportable = (
-        exports.exportable_quarters(request.user, coalition=coalition)
-        if exports.kinds_for(request.user, coalition=coalition)
-        else []
-    )
+    coaching, coaching_html = None, ""
+    if not aggregates_only:
+        # Coaching is cut to what the reader may see: kept per person (or role, for
+        # those who see every coalition) until a flag, session or item changes.
+        def build_coaching() -> tuple[coaching_selectors.CoalitionCoaching, str]:
+            found = coaching_selectors.coalition_coaching(coalition=coalition, user=request.user)
+            return found, render_to_string("coaching/_coalition_coaching.html", {"coaching": found})
+
+        coaching, coaching_html = pagecache.cached(
+            "coalition-coaching",
+            (coalition.pk, today, pagecache.viewer(request.user)),
+            build_coaching,
+            fresh=coaching_selectors.coaching_stamp(coalition),
+        )
     context = {
         "coalition": coalition,
         "dashboard": dashboard,
         "sections": sections,
         "aggregates_only": aggregates_only,
-        "coaching": None
-        if aggregates_only
-        else coaching_selectors.coalition_coaching(coalition=coalition, user=request.user),
+        "coaching": coaching,
+        "coaching_html": coaching_html,
         "exportable": exportable,
         "today": today,
     }

@@ -164,30 +164,6 @@ def board(request: AuthedRequest) -> HttpResponse:
     form, state, sort = asked.form, asked.state, asked.sort
     can_remind = reminders.can_remind(request.user)
 
-    def build() -> tuple[selectors.Board, str, list[Quarter]]:
-        data = selectors.board(
-            request.user, quarter=asked.quarter, today=asked.today, filters=asked.filters, sort=sort
-        )
-        rows = render_to_string(
-            "reporting/_board_rows.html", {"board": data, "can_remind": can_remind}
-        )
-        return data, rows, selectors.quarters_with_periods(request.user, today=asked.today)
-
-    # Kept in the page cache until anything it shows changes (the stamp: the versions,
-    # reminders, periods, coalitions and coaches as this person sees them).
-    data, rows_html, quarters = pagecache.cached(
-        "board",
-        (
-            str(asked.quarter),
-            asked.today,
-            sorted(asked.filters.items()),
-            sort,
-            can_remind,
-            pagecache.viewer(request.user),
-        ),
-        build,
-        fresh=selectors.board_stamp(request.user, quarter=asked.quarter),
-    )
     columns = []
     for key, label in COLUMNS:
         if sort.lstrip("-") == key:
@@ -198,10 +174,7 @@ def board(request: AuthedRequest) -> HttpResponse:
         columns.append(Column(key, label, aria, _query(state, sort=toggled)))
     context = {
         "form": form,
-        "board": data,
-        "rows_html": rows_html,
         "columns": columns,
-        "quarters": quarters,
         "query": _query(state),
         "state": state,
         "states": selectors.STATES,
@@ -209,6 +182,42 @@ def board(request: AuthedRequest) -> HttpResponse:
         "is_filtered": any(state.get(k) for k in ("status", "coach", "state", "sector", "track")),
         "can_remind": can_remind,
     }
+
+    def build() -> tuple[selectors.Board, dict[str, str]]:
+        data = selectors.board(
+            request.user, quarter=asked.quarter, today=asked.today, filters=asked.filters, sort=sort
+        )
+        # Rendered without the request: nothing of this session (CSRF token, messages)
+        # may be in what the cache keeps.
+        pieces = {
+            **context,
+            "board": data,
+            "quarters": selectors.quarters_with_periods(request.user, today=asked.today),
+        }
+        return data, {
+            "filters_html": render_to_string("reporting/board.html#filters", pieces),
+            "stats_html": render_to_string("reporting/board.html#stats", pieces),
+            "rows_html": render_to_string("reporting/_board_rows.html", pieces),
+        }
+
+    # Kept in the page cache until anything it shows changes (the stamp: the versions,
+    # reminders, periods, coalitions and coaches as this person sees them). The query
+    # as asked is in the key: the filter form shows what was typed, errors included.
+    data, html = pagecache.cached(
+        "board",
+        (
+            str(asked.quarter),
+            asked.today,
+            sorted(asked.filters.items()),
+            sort,
+            sorted(request.GET.lists()),
+            can_remind,
+            pagecache.viewer(request.user),
+        ),
+        build,
+        fresh=selectors.board_stamp(asked.quarter),
+    )
+    context |= {"board": data, **html}
     template = "reporting/board.html#results" if request.htmx else "reporting/board.html"
     return render(request, template, context)
 
