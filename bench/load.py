@@ -29,8 +29,10 @@ Steps:
    WORKER_NICE setting, bpij/celery.py) is started on the same cores, and a feeder
    queues a 100,000-participant check (reporting.checks.synthetic, 2025Q3), waits for
    it to finish and queues it again, for as long as the runs last; the same runs.
-6. **Report**: medians over the runs, min–max beside them, the checks done while
-   measuring, the load average; JSON in bench/out/load.json.
+6. **Report**: medians over the runs, min–max beside them, the CPU time gunicorn's
+   processes spent per request (from /proc: what a page costs, which a busy machine
+   changes far less than it changes latency), the checks done while measuring, the
+   load average; JSON in bench/out/load.json.
 
 The machine is shared: wrk, gunicorn, PostgreSQL, Redis and the worker all run on the
 same cores, and so does anything else running at the time. Compare figures taken
@@ -201,6 +203,20 @@ def stop_process(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) used so far by the processes of a process group (the
+    gunicorn master and its workers), from /proc."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def niceness_of_children(process: subprocess.Popen) -> list[int]:
     """The niceness of the worker's processes (main and pool), from /proc."""
     found = []
@@ -286,14 +302,28 @@ class Feeder(threading.Thread):
 
 
 def measure(
-    port: int, cookie: str, urls: list[tuple[str, str]], *, runs: int, seconds: float, c: int
+    port: int,
+    cookie: str,
+    urls: list[tuple[str, str]],
+    *,
+    server: int,
+    runs: int,
+    seconds: float,
+    c: int,
 ) -> dict[str, list[dict]]:
+    """``runs`` rounds of wrk on each page in turn. Beside wrk's figures, the CPU time
+    gunicorn's processes (process group ``server``) spent per request: what a page
+    costs, which a busy machine changes far less than the latency."""
     results: dict[str, list[dict]] = {label: [] for label, _ in urls}
     for _, url in urls:
         wrk(port, url, cookie, 2, c)  # warm-up: every worker has the page ready
     for _ in range(runs):
         for label, url in urls:
-            results[label].append(wrk(port, url, cookie, seconds, c))
+            before = group_cpu_seconds(server)
+            result = wrk(port, url, cookie, seconds, c)
+            spent = group_cpu_seconds(server) - before
+            result["server_cpu_ms"] = 1000 * spent / max(result["requests"], 1)
+            results[label].append(result)
     return results
 
 
@@ -307,6 +337,7 @@ def summary(runs: list[dict]) -> dict:
         "p95_ms": spread("p95_us", 1e-3),
         "p99_ms": spread("p99_us", 1e-3),
         "rps": spread("rps"),
+        "server_cpu_ms": spread("server_cpu_ms"),
         "requests": sum(run["requests"] for run in runs),
         "errors": sum(run["errors"] for run in runs),
     }
@@ -338,13 +369,18 @@ def report(results: dict) -> str:
                 f"seen {w['niceness_seen']}; {w['checks_done']} checks done while measuring, "
                 f"median {w['check_s']:.1f} s each)"
             )
-        add(f"  {'page':<22} {'p50':>16} {'p95':>18} {'req/s':>16}  p95 ≤ {P95_GOAL_MS} ms")
+        add(
+            f"  {'page':<20} {'p50 ms':>15} {'p95 ms':>17} {'req/s':>14} "
+            f"{'CPU ms/req':>14}  p95 ≤ {P95_GOAL_MS} ms"
+        )
         for label, stats in block["pages"].items():
             p50, p95, rps = stats["p50_ms"], stats["p95_ms"], stats["rps"]
+            cpu = stats["server_cpu_ms"]
             add(
-                f"  {label:<22} {p50['median']:>5.0f} ({p50['min']:.0f}–{p50['max']:.0f}) "
+                f"  {label:<20} {p50['median']:>5.0f} ({p50['min']:.0f}–{p50['max']:.0f}) "
                 f"{p95['median']:>6.0f} ({p95['min']:.0f}–{p95['max']:.0f}) "
-                f"{rps['median']:>6.1f} ({rps['min']:.0f}–{rps['max']:.0f})  "
+                f"{rps['median']:>5.1f} ({rps['min']:.0f}–{rps['max']:.0f}) "
+                f"{cpu['median']:>5.1f} ({cpu['min']:.0f}–{cpu['max']:.0f})  "
                 f"{'PASS' if p95['median'] <= P95_GOAL_MS else 'FAIL'}"
                 + (f"  {stats['errors']} errors" if stats["errors"] else "")
             )
@@ -416,7 +452,12 @@ def main(argv: list[str] | None = None) -> int:
         server = start_gunicorn(args.app_dir, port, args.workers, work / "gunicorn.log")
         try:
             check_pages(port, cookie, urls)
-            common = {"runs": args.runs, "seconds": args.seconds, "c": args.connections}
+            common = {
+                "server": server.pid,  # its own process group (start_new_session)
+                "runs": args.runs,
+                "seconds": args.seconds,
+                "c": args.connections,
+            }
             if args.only in (None, "idle"):
                 raw = measure(port, cookie, urls, **common)
                 results["scenarios"]["idle"] = {

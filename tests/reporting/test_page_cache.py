@@ -65,18 +65,16 @@ def queries(client, url: str) -> int:
 # -- A warm cache reads less ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("page", "fewer"), [("board", 4), ("program", 4), ("coalition", 2)], ids=str
-)
-def test_a_warm_page_reads_fewer_queries(cast, client_for, reports, page, fewer):
-    url = {"board": BOARD, "program": PROGRAM, "coalition": dashboard_url(cast.coalition_a)}[page]
-    client = client_for(cast.officer)
-    cold = queries(client, url)
-    warm = queries(client, url)
-    assert warm <= cold - fewer, (cold, warm)
-    # And another person of the same role is served from the same pieces.
+def test_a_warm_page_reads_fewer_queries(cast, client_for, reports):
     other = factories.StaffFactory(staff_role=StaffRole.PROGRAM_OFFICER)
-    assert queries(client_for(other), url) == warm
+    pages = {BOARD: 4, PROGRAM: 4, dashboard_url(cast.coalition_a): 2}
+    for url, fewer in pages.items():
+        client = client_for(cast.officer)
+        cold = queries(client, url)
+        warm = queries(client, url)
+        assert warm <= cold - fewer, (url, cold, warm)
+        # And another person of the same role is served from the same pieces.
+        assert queries(client_for(other), url) == warm, url
 
 
 # -- Roll-ups invalidate ----------------------------------------------------------------
