@@ -1,7 +1,7 @@
 """What the dashboards and the status board compute per quarter, kept in Django's cache
 (Redis in production, local memory in the embedded default) so that twenty people
 reloading a page do not each rebuild the same figures, charts and tables
-(docs/operations.md, "Page cache").
+(docs/operations.md, "Load").
 
 A cached piece is found under a key made of
 
@@ -10,22 +10,26 @@ A cached piece is found under a key made of
   the database scope (tenancy.scope_for). People who see every coalition share pieces
   by role (a program officer's are never a Federal Project Officer's); a coach or a
   coalition's member has pieces of their own, keyed by their coalitions as well;
-- **how fresh the data are**, one of two ways:
+and is used only if it was built from data as fresh as now, told one of two ways:
 
   * a **generation** for what is computed from the roll-up tables: a counter in the
     cache, raised when roll-ups are recomputed (reporting.services.rollups) and when a
     coalition, grant, target or reporting period is saved or deleted (signals below).
     Raised at once *and* again when the transaction commits, so a piece built from
-    the old rows in between is never found again;
+    the old rows in between is never used;
   * a **stamp** for what shows live states (the board): one query that reads the row
     count and the row versions (PostgreSQL's ``xmin``, new on every insert and update)
-    of exactly the rows the page is built from, as the viewer sees them. Any change,
+    of the rows the page is built from, as the database shows them to the viewer
+    (row-level security narrows them). Any change,
     whatever code made it (a service, a queryset ``update()``, the sweeper, a shell),
     gives another stamp, so the board is never stale and needs no list of places to
     invalidate from.
 
-Nothing that belongs to one request (the CSRF token, messages, the person's name) is in
-a cached piece: pieces are rendered without the request.
+Each piece is one entry, holding the generation or stamp it was built at (a new one
+replaces it; nothing piles up while checks change the board every few seconds), in the
+shared cache and, in front of it, in this process's memory. Nothing that belongs to one
+request (the CSRF token, messages, the person's name) is in a cached piece: pieces are
+rendered without the request.
 ``PAGE_CACHE_SECONDS`` bounds how long a piece is kept (0 turns the cache off).
 """
 
@@ -102,8 +106,9 @@ def key(page: str, *parts: object) -> str:
 class _Recent:
     """The pieces this process used last, in front of the shared cache: a piece found
     here is not unpickled again (the board's rows took longer to unpickle than to
-    render). Safe across processes because a key holds the generation or stamp it was
-    built at, which every process reads from the shared cache or the database."""
+    render). Safe across processes because an entry holds the generation or stamp it
+    was built at, compared with the one every process reads from the shared cache or
+    the database."""
 
     def __init__(self, size: int = 128):
         self.size = size
@@ -140,18 +145,21 @@ def clear_local() -> None:
 def cached(page: str, parts: Iterable[object], build: Callable[[], T], *, fresh: object) -> T:
     """The piece ``page`` for ``parts`` (what was asked and by whom) as of ``fresh`` (a
     generation or a stamp; None: not cached), built and kept if neither this process
-    nor the shared cache has it. Callers must not change what they get (copy first)."""
+    nor the shared cache has it as of ``fresh``. One entry per piece, holding the
+    ``fresh`` it was built at: a stamp that changes every few seconds (checks running)
+    replaces the entry rather than leaving one behind each time. Callers must not
+    change what they get (copy first)."""
     if not enabled() or fresh is None:
         return build()
-    name = key(page, *parts, fresh)
-    found = _recent.get(name)
-    if found is None:
-        found = cache.get(name)
-        if found is None:
-            found = build()
-            cache.set(name, found, timeout=settings.PAGE_CACHE_SECONDS)
-        _recent.put(name, found)
-    return found
+    name = key(page, *parts)
+    entry = _recent.get(name)
+    if entry is None or entry[0] != fresh:
+        entry = cache.get(name)
+        if entry is None or entry[0] != fresh:
+            entry = (fresh, build())
+            cache.set(name, entry, timeout=settings.PAGE_CACHE_SECONDS)
+        _recent.put(name, entry)
+    return entry[1]
 
 
 def stamp(*sources: tuple[type[models.Model], str, Sequence[Any]]) -> str | None:

@@ -226,3 +226,18 @@ def test_viewers_are_told_apart_by_role_and_scope(cast):
     other_coach = factories.StaffFactory(staff_role=StaffRole.COACH)
     factories.CoachAssignmentFactory(coalition=cast.coalition_a, coach=other_coach)
     assert pagecache.viewer(other_coach) != keys["coach"]
+
+
+def test_a_piece_is_one_entry_replaced_when_fresher_data_come():
+    built = []
+
+    def build(value):
+        return lambda: built.append(value) or value
+
+    assert pagecache.cached("t", ("same",), build("first"), fresh=1) == "first"
+    assert pagecache.cached("t", ("same",), build("again"), fresh=1) == "first"
+    assert pagecache.cached("t", ("same",), build("second"), fresh=2) == "second"
+    # The first entry was replaced, not kept beside the second: no pile-up of stamps.
+    pagecache.clear_local()
+    assert pagecache.cached("t", ("same",), build("third"), fresh=1) == "third"
+    assert built == ["first", "second", "third"]
