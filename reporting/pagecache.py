@@ -94,7 +94,9 @@ def viewer(user: Any) -> str:
     scope = tenancy.scope_for(user)
     role = getattr(user, "staff_role", "") or "member"
     if scope.kind == tenancy.SCOPE_LIST:
-        return f"{role}:user{user.pk}:{scope.kind}:{','.join(map(str, scope.coalitions))}"
+        # A member's role in each coalition too (what they may export, for one).
+        roles = sorted(getattr(user, "coalition_roles", {}).items())
+        return f"{role}:user{user.pk}:{scope.kind}:{scope.coalitions}:{roles}"
     return f"{role}:{scope.kind}"
 
 

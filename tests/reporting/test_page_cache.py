@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from bpij.models import StaffRole
+from bpij.models import StaffRole, User
 from grantees.calendar import Quarter
-from grantees.models import CoachAssignment, Target
+from grantees.models import CoachAssignment, MemberRole, Membership, Target
 from reporting import pagecache, services
 from reporting.models import ReturnReason, Submission, SubmissionState
 from reporting.selectors.board import board_stamp
@@ -226,6 +226,9 @@ def test_viewers_are_told_apart_by_role_and_scope(cast):
     other_coach = factories.StaffFactory(staff_role=StaffRole.COACH)
     factories.CoachAssignmentFactory(coalition=cast.coalition_a, coach=other_coach)
     assert pagecache.viewer(other_coach) != keys["coach"]
+    # A member whose role changes (what they may export does) is another viewer.
+    Membership.objects.filter(user=cast.admin_a).update(role=MemberRole.VIEWER)
+    assert pagecache.viewer(User.objects.get(pk=cast.admin_a.pk)) != keys["grantee"]
 
 
 def test_a_piece_is_one_entry_replaced_when_fresher_data_come():
