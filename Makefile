@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/bpij
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint typecheck check bench bench-dashboards bench-exports bench-hostile
+.PHONY: help install run test test-fast lint typecheck check bench bench-dashboards bench-exports bench-hostile bench-load
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ bench: install ## Print the benchmark figures (see bench/README.md)
 
 bench-dashboards: install ## Seed the full demo into PostgreSQL; roll-up time, queries per page, load run
 	@$(PY) bench/dashboards.py $(BENCH_ARGS)
+
+bench-load: install ## wrk -c20 on the board and dashboards, idle and while 100k-row checks run (needs REDIS_URL, wrk)
+	@$(PY) bench/load.py $(BENCH_ARGS)
 
 bench-exports: install ## Seed the demo into PostgreSQL; render time and peak memory of the two PDFs
 	@DEBUG=$${DEBUG:-true} $(PY) bench/exports.py $(BENCH_ARGS)

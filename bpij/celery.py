@@ -153,3 +153,29 @@ class Heartbeat(bootsteps.StartStopStep):
 
 
 app.steps["consumer"].add(Heartbeat)
+
+
+# -- CPU priority ------------------------------------------------------------------------
+
+
+def lower_cpu_priority(niceness: int) -> int:
+    """Raise this process's niceness to ``niceness`` (never lower it: only root may),
+    so that checks and exports yield the CPU to web requests on a shared host. Returns
+    the niceness now in force."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if niceness > current:
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@signals.worker_init.connect
+@signals.worker_process_init.connect
+def _nice_worker(**kwargs) -> None:
+    # worker_init: the worker's main process (the only one with --pool=solo; pool
+    # children inherit its niceness); worker_process_init: each prefork child, in case
+    # the main process was started at another. WORKER_NICE (settings): 0 leaves it be.
+    from django.conf import settings
+
+    niceness = getattr(settings, "WORKER_NICE", 0)
+    if niceness:
+        lower_cpu_priority(niceness)

@@ -513,3 +513,11 @@ SPECTACULAR_SETTINGS.update(
         },
     }
 )
+
+# -- Load (docs/operations.md, "Page cache" and "Workers") ---------------------------
+# Seconds a cached piece of the dashboards or the board is kept at most (reporting.
+# pagecache); each is also dropped as soon as what it shows changes. 0: no page cache.
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "900"))
+# The niceness Celery worker processes take at start (bpij.celery): checks then yield
+# the CPU to web requests on a shared host. 0 leaves them at the normal priority.
+WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))

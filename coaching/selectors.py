@@ -22,6 +22,7 @@ from django.utils import timezone
 from bpij.models import User
 from coaching.models import ActionItem, ActionStatus, CoachingSession, RiskFlag, RiskLevel
 from grantees.models import CoachAssignment, Coalition
+from reporting import pagecache
 from reporting.models import (
     SENT_STATES,
     ReportingPeriod,
@@ -359,3 +360,25 @@ def waiting_for(user: User, *, today: date) -> list[WaitingRow]:
     ]
     rows.sort(key=lambda r: (r.since, r.submission.pk))
     return rows
+
+
+def coaching_stamp(coalition: Coalition) -> str | None:
+    """What the coaching part of the coalition's dashboard is built from, in one query
+    (reporting.pagecache.stamp): its risk flags, sessions and action items and the
+    people named on them. Another flag, session or item, or one edited, gives another
+    stamp, so the cached part is dropped by the change itself."""
+    own = ("coalition_id = %s", [coalition.pk])
+    names = " UNION ".join(
+        f"SELECT {column} FROM {model._meta.db_table} WHERE coalition_id = %s"
+        for model, column in (
+            (RiskFlag, "set_by_id"),
+            (CoachingSession, "created_by_id"),
+            (ActionItem, "owner_id"),
+        )
+    )
+    return pagecache.stamp(
+        (RiskFlag, *own),
+        (CoachingSession, *own),
+        (ActionItem, *own),
+        (User, f"id IN ({names})", [coalition.pk] * 3),
+    )

@@ -32,10 +32,12 @@ class ReportingConfig(AppConfig):
         # The coalition page and list live in grantees, which may not import reporting:
         # hand them the to-do lists and the actuals through its hooks instead.
         from grantees import selectors as grantee_selectors
+        from reporting import pagecache
         from reporting.selectors import home
 
         grantee_selectors.register_coalition_page_hook(home.coalition_page)
         grantee_selectors.register_coalition_list_hook(home.coalition_list_todos)
+        pagecache.connect_signals()
         post_migrate.connect(
             _recompute_due_rollups, sender=self, dispatch_uid="reporting.rollups_due"
         )

@@ -16,6 +16,18 @@ django_db_setup = pytest.fixture(scope="session")(database.django_db_setup)
 _test_code_in_system_scope = pytest.fixture(autouse=True)(database.test_code_in_system_scope)
 
 
+@pytest.fixture(autouse=True)
+def _empty_page_cache():
+    """Each test starts with an empty cache: a dashboard piece kept by an earlier test,
+    whose rows were rolled back, must not be served to the next (reporting.pagecache)."""
+    from django.core.cache import cache
+
+    from reporting import pagecache
+
+    cache.clear()
+    pagecache.clear_local()
+
+
 @dataclass
 class Cast:
     coalition_a: Coalition

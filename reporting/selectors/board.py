@@ -18,7 +18,7 @@ from django.utils import timezone
 from bpij.models import User
 from grantees.calendar import Quarter
 from grantees.models import CoachAssignment, Coalition
-from reporting import timeliness
+from reporting import pagecache, timeliness
 from reporting.models import SENT_STATES, SETTLED_STATES, Reminder, ReportingPeriod, Submission
 
 # The board's states, in the order a coach works through them (most urgent first).
@@ -250,3 +250,24 @@ def quarters_with_periods(user: User, *, today: date) -> list[Quarter]:
         .distinct()
     )
     return sorted((Quarter.parse(code) for code in codes), reverse=True)
+
+
+def board_stamp(quarter: Quarter) -> str | None:
+    """What the board of ``quarter`` is built from, in one query (reporting.pagecache.
+    stamp): the reporting periods (every quarter: the quarter list comes from them), the
+    quarter's versions and reminders, the coalitions, coach assignments and coaches. A
+    version that changes state, a reminder sent, a coach assigned or renamed each change
+    the stamp, so the cached board is dropped by the change itself. Rows the person may
+    not see count too where row-level security is off (a change there costs a rebuild,
+    never a stale board); the person's own pieces are told apart by the cache key."""
+    periods = ReportingPeriod._meta.db_table
+    in_quarter = (f"period_id IN (SELECT id FROM {periods} WHERE quarter = %s)", [str(quarter)])
+    coaches = f"id IN (SELECT coach_id FROM {CoachAssignment._meta.db_table})"
+    return pagecache.stamp(
+        (ReportingPeriod, "", []),
+        (Submission, *in_quarter),
+        (Reminder, *in_quarter),
+        (Coalition, "", []),
+        (CoachAssignment, "", []),
+        (User, coaches, []),
+    )

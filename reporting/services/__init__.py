@@ -114,6 +114,10 @@ def periods_ensure(*, grant: Grant) -> list[ReportingPeriod]:
         if str(quarter) not in existing
     ]
     ReportingPeriod.objects.bulk_create(new)
+    if new:  # bulk_create sends no signal: the program dashboard lists the quarter's periods
+        from reporting import pagecache
+
+        pagecache.invalidate(pagecache.FIGURES)
     return new
 
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from grantees.calendar import Quarter
 from grantees.models import Coalition
-from reporting import figures, records, tasks, timeliness
+from reporting import figures, pagecache, records, tasks, timeliness
 from reporting.models import (
     SENT_STATES,
     ProgramRollup,
@@ -71,6 +71,8 @@ def rollup_period(*, period_id: int, program: bool = True) -> Rollup | None:
             .get(pk=period_id)
         )
         rollup = _rollup_period(period)
+        # The dashboards' cached figures are out of date (reporting.pagecache).
+        pagecache.invalidate(pagecache.FIGURES)
         if program:
             tasks.rollup_program.delay_on_commit(period.quarter)  # type: ignore[attr-defined]
     return rollup
@@ -241,7 +243,9 @@ def rollup_program(*, quarter: str) -> list[ProgramRollup]:
                 )
         rows = _program_rows(report_quarter)
         ProgramRollup.objects.filter(quarter=str(report_quarter)).delete()
-        return ProgramRollup.objects.bulk_create(rows)
+        created = ProgramRollup.objects.bulk_create(rows)
+        pagecache.invalidate(pagecache.FIGURES)
+        return created
 
 
 def accepted_program_rows(*, quarter: str) -> list[ProgramRollup]:

@@ -3,6 +3,7 @@ reminders, and the list of reminders sent."""
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,8 +19,9 @@ from django.views.decorators.http import require_POST
 from bpij import services as platform
 from bpij.http import AuthedRequest, attachment
 from bpij.models import AuditAction
+from grantees.calendar import Quarter
 from grantees.models import Coalition
-from reporting import datapacks, forms, permissions
+from reporting import datapacks, forms, pagecache, permissions
 from reporting.models import Reminder, ReportingPeriod
 from reporting.selectors import board as selectors
 from reporting.services import reminders
@@ -49,21 +52,52 @@ COLUMNS = (
 )
 
 
-def _board(request: AuthedRequest) -> tuple[forms.BoardFilterForm, selectors.Board, dict[str, str]]:
+@dataclass
+class BoardRequest:
+    form: forms.BoardFilterForm
+    quarter: Quarter
+    today: date
+    filters: dict[str, str]
+    sort: str
+
+    @property
+    def state(self) -> dict[str, str]:
+        return {
+            "quarter": str(self.quarter),
+            **{k: v for k, v in self.filters.items() if v},
+            "sort": self.sort,
+        }
+
+
+def _board_request(request: AuthedRequest) -> BoardRequest:
     _require_staff(request)
     today = timezone.localdate()
     form = forms.BoardFilterForm(request.GET or None)
     form.is_valid()
     # What was valid is used and what was not is dropped; the form says what is wrong.
     cleaned = getattr(form, "cleaned_data", {})
-    quarter = cleaned.get("quarter") or selectors.current_quarter(today)
-    sort = cleaned.get("sort") or selectors.DEFAULT_SORT
-    filters = {
-        name: cleaned.get(name) or "" for name in ("status", "coach", "state", "sector", "track")
-    }
-    data = selectors.board(request.user, quarter=quarter, today=today, filters=filters, sort=sort)
-    state = {"quarter": str(quarter), **{k: v for k, v in filters.items() if v}, "sort": sort}
-    return form, data, state
+    return BoardRequest(
+        form=form,
+        quarter=cleaned.get("quarter") or selectors.current_quarter(today),
+        today=today,
+        filters={
+            name: cleaned.get(name) or ""
+            for name in ("status", "coach", "state", "sector", "track")
+        },
+        sort=cleaned.get("sort") or selectors.DEFAULT_SORT,
+    )
+
+
+def _board(request: AuthedRequest) -> tuple[forms.BoardFilterForm, selectors.Board, dict[str, str]]:
+    asked = _board_request(request)
+    data = selectors.board(
+        request.user,
+        quarter=asked.quarter,
+        today=asked.today,
+        filters=asked.filters,
+        sort=asked.sort,
+    )
+    return asked.form, data, asked.state
 
 
 def _query(state: dict[str, str], **changes: str) -> str:
@@ -76,8 +110,10 @@ def _query(state: dict[str, str], **changes: str) -> str:
 def board(request: AuthedRequest) -> HttpResponse:
     """Every coalition the person may see × the chosen quarter (the latest ended one by
     default), filtered and sorted through the URL so a view can be shared."""
-    form, data, state = _board(request)
-    sort = state["sort"]
+    asked = _board_request(request)
+    form, state, sort = asked.form, asked.state, asked.sort
+    can_remind = permissions.can_remind(request.user)
+
     columns = []
     for key, label in COLUMNS:
         if sort.lstrip("-") == key:
@@ -88,16 +124,50 @@ def board(request: AuthedRequest) -> HttpResponse:
         columns.append(Column(key, label, aria, _query(state, sort=toggled)))
     context = {
         "form": form,
-        "board": data,
         "columns": columns,
-        "quarters": selectors.quarters_with_periods(request.user, today=data.today),
         "query": _query(state),
         "state": state,
         "states": selectors.STATES,
         "no_coach": selectors.NO_COACH,
         "is_filtered": any(state.get(k) for k in ("status", "coach", "state", "sector", "track")),
-        "can_remind": permissions.can_remind(request.user),
+        "can_remind": can_remind,
     }
+
+    def build() -> tuple[selectors.Board, dict[str, str]]:
+        data = selectors.board(
+            request.user, quarter=asked.quarter, today=asked.today, filters=asked.filters, sort=sort
+        )
+        # Rendered without the request: nothing of this session (CSRF token, messages)
+        # may be in what the cache keeps.
+        pieces = {
+            **context,
+            "board": data,
+            "quarters": selectors.quarters_with_periods(request.user, today=asked.today),
+        }
+        return data, {
+            "filters_html": render_to_string("reporting/board.html#filters", pieces),
+            "stats_html": render_to_string("reporting/board.html#stats", pieces),
+            "rows_html": render_to_string("reporting/_board_rows.html", pieces),
+        }
+
+    # Kept in the page cache until anything it shows changes (the stamp: the versions,
+    # reminders, periods, coalitions and coaches as this person sees them). The query
+    # as asked is in the key: the filter form shows what was typed, errors included.
+    data, html = pagecache.cached(
+        "board",
+        (
+            str(asked.quarter),
+            asked.today,
+            sorted(asked.filters.items()),
+            sort,
+            sorted(request.GET.lists()),
+            can_remind,
+            pagecache.viewer(request.user),
+        ),
+        build,
+        fresh=selectors.board_stamp(asked.quarter),
+    )
+    context |= {"board": data, **html}
     template = "reporting/board.html#results" if request.htmx else "reporting/board.html"
     return render(request, template, context)
 
