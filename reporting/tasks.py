@@ -4,6 +4,7 @@ for work that spans coalitions (the program's roll-up, the day's reminders, a pr
 export), the trusted system scope."""
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -18,7 +19,7 @@ logger = logging.getLogger(__name__)
 # task is sent again with a growing delay. The next run starts on a fresh connection
 # (Celery's Django fix-up closes an unusable one before each task).
 DB_ERRORS = (OperationalError, InterfaceError)
-DB_RETRY = {
+DB_RETRY: dict[str, Any] = {
     "autoretry_for": DB_ERRORS,
     "retry_backoff": 2,
     "retry_backoff_max": 60,

@@ -785,6 +785,7 @@ from reporting.services.exports import can_export as can_export  # noqa: E402
 from reporting.services.exports import export_render as export_render  # noqa: E402
 from reporting.services.exports import export_request as export_request  # noqa: E402
 from reporting.services.exports import provenance_for as provenance_for  # noqa: E402
+from reporting.services.recovery import check_again as submission_check_again  # noqa: E402, F401
 from reporting.services.review import can_accept as can_accept  # noqa: E402
 from reporting.services.review import can_comment as can_comment  # noqa: E402
 from reporting.services.review import can_reply as can_reply  # noqa: E402
@@ -797,4 +798,3 @@ from reporting.services.review import submission_send_return_notice as submissio
 from reporting.services.rollups import rollup_period as rollup_period  # noqa: E402
 from reporting.services.rollups import rollup_program as rollup_program  # noqa: E402
 from reporting.services.rollups import rollup_rebuild as rollup_rebuild  # noqa: E402
-from reporting.services.recovery import check_again as submission_check_again  # noqa: E402

@@ -344,9 +344,11 @@ def test_a_render_whose_worker_died_is_never_handed_out_as_on_its_way(
     # Attempts left: it is sent to the worker again, and rendered.
     with django_capture_on_commit_callbacks(execute=True) as queued:
         again = request(cast.officer, coalition=cast.coalition_a)
-    assert again.pk == export.pk and len(queued) == 1
+    assert again.pk == export.pk
+    assert len(queued) == 1
     export.refresh_from_db()
-    assert export.status == ExportStatus.READY and export.attempts == 2
+    assert export.status == ExportStatus.READY
+    assert export.attempts == 2
     # Its attempts used: failed, saying its worker stopped (not a time limit), and the
     # next request makes a new export.
     Export.objects.filter(pk=export.pk).update(
