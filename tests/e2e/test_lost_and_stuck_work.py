@@ -41,6 +41,7 @@ from reporting.models import (
 )
 from tests import builders
 from tests.e2e.conftest import start_worker, stop_worker, use_broker, wait_for, worker_env
+from tests.factories import PASSWORD
 from tests.reporting.checks.cases import csv_bytes, person
 
 pytestmark = pytest.mark.e2e
@@ -309,6 +310,11 @@ def test_with_redis_down_committed_actions_answer_success_and_are_picked_up_afte
         reverse("account_login"), {"login": cast.reporter_a.email, "password": "wrong"}
     )
     assert wrong.status_code in (200, 400)
+    signed_in = anonymous.post(
+        reverse("account_login"), {"login": cast.reporter_a.email, "password": PASSWORD}
+    )
+    assert signed_in.status_code == 302
+    assert "_auth_user_id" in anonymous.session
     # A file is stored, and its page says it is being checked.
     reporter = client_for(cast.reporter_a)
     submission = start_report(reporter, q4)
