@@ -26,7 +26,8 @@ RETRY_AFTER = 5.0
 class ResilientRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
-        self._fallback = LocMemCache(f"resilient-{server}", {"TIMEOUT": params.get("TIMEOUT")})
+        fallback = {"TIMEOUT": params["TIMEOUT"]} if "TIMEOUT" in params else {}
+        self._fallback = LocMemCache(f"resilient-{server}", fallback)
         self._down_until = 0.0
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:

@@ -343,6 +343,18 @@ def test_an_export_request_with_redis_down_stays_queued_and_the_sweeper_sends_it
         assert export.queued_at is not None
 
 
+def test_the_nightly_rebuild_repairs_a_roll_up_that_was_missed(cast, q3):
+    with time_machine.travel("2025-10-20 10:00 -0400", tick=True):
+        submission = ready(q3, cast.admin_a)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            services.submission_certify(
+                submission=submission, actor=cast.admin_a, name="Ada Admin", title="", agreed=True
+            )
+    Rollup.objects.filter(period=q3).delete()  # lost, whatever the reason
+    tasks.rebuild_rollups.apply()
+    assert Rollup.objects.get(period=q3).submission_id == submission.pk
+
+
 # -- Eight "Start report" at once ------------------------------------------------------
 
 
