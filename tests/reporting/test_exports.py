@@ -367,6 +367,33 @@ def test_a_render_whose_worker_died_is_never_handed_out_as_on_its_way(
     assert request(cast.officer, coalition=cast.coalition_a).pk == new.pk
 
 
+def test_a_render_delivered_again_after_its_worker_died_takes_the_export_over(
+    cast, reported, renderer, settings
+):
+    # The pool process rendering it was killed: reject_on_worker_lost puts the message
+    # back, marked redelivered, and the next worker process takes the export over.
+    export = request(cast.officer, coalition=cast.coalition_a)
+    Export.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RENDERING, started_at=timezone.now(), attempts=1
+    )
+    assert services.export_render(export_id=export.pk) is None  # a duplicate: left alone
+    rendered = services.export_render(export_id=export.pk, redelivered=True)
+    assert rendered is not None
+    assert rendered.status == ExportStatus.READY
+    assert rendered.attempts == 2
+    # One that killed its worker every time stops, and says so.
+    again = request(cast.officer, coalition=cast.coalition_b)
+    Export.objects.filter(pk=again.pk).update(
+        status=ExportStatus.RENDERING,
+        started_at=timezone.now(),
+        attempts=settings.EXPORT_MAX_ATTEMPTS,
+    )
+    assert services.export_render(export_id=again.pk, redelivered=True) is None
+    again.refresh_from_db()
+    assert again.status == ExportStatus.FAILED
+    assert again.error.startswith("The worker rendering this export stopped before it finished")
+
+
 def test_an_export_left_waiting_is_sent_to_the_worker_again_when_asked_for(
     cast, reported, renderer, django_capture_on_commit_callbacks
 ):
