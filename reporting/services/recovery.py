@@ -31,6 +31,8 @@ from reporting import tasks
 from reporting.models import (
     Export,
     ExportStatus,
+    Reminder,
+    ReminderStatus,
     ReportingPeriod,
     Submission,
     SubmissionEvent,
@@ -317,6 +319,7 @@ class Swept:
     rollups_sent: list[int] = field(default_factory=list)
     exports_sent: list[int] = field(default_factory=list)
     exports_failed: list[int] = field(default_factory=list)
+    reminders_sent: list[int] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any(vars(self).values())
@@ -333,6 +336,7 @@ def sweep(*, now: datetime | None = None) -> Swept:
         check_failed_tell(submission_id)
     _sweep_rollups(now, swept)
     _sweep_exports(now, swept)
+    _sweep_reminders(now, swept)
     if swept:
         logger.warning("Sweeper: %s", swept)
     return swept
@@ -401,3 +405,26 @@ def _sweep_exports(now: datetime, swept: Swept) -> None:
             swept.exports_sent.append(export_id)
         elif Export.objects.filter(pk=export_id, status=ExportStatus.FAILED).exists():
             swept.exports_failed.append(export_id)
+
+
+# A reminder claimed but not e-mailed this long after (its message lost) is sent again;
+# one claimed more than a day ago is left alone: it would no longer be timely.
+REMINDER_RESEND_AFTER = timedelta(minutes=5)
+REMINDER_RESEND_WITHIN = timedelta(days=1)
+
+
+def _sweep_reminders(now: datetime, swept: Swept) -> None:
+    unsent = list(
+        Reminder.objects.filter(
+            status=ReminderStatus.CLAIMED,
+            sent_at__isnull=True,
+            claimed_at__lt=now - REMINDER_RESEND_AFTER,
+            claimed_at__gte=now - REMINDER_RESEND_WITHIN,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for reminder_id in unsent:
+        # At most once all the same: reminder_deliver claims it before it is e-mailed.
+        if send(tasks.send_reminder, reminder_id):
+            swept.reminders_sent.append(reminder_id)

@@ -355,6 +355,22 @@ def test_the_nightly_rebuild_repairs_a_roll_up_that_was_missed(cast, q3):
     assert Rollup.objects.get(period=q3).submission_id == submission.pk
 
 
+def test_a_reminder_sent_with_redis_down_is_e_mailed_by_the_sweeper_once(
+    cast, q3, django_capture_on_commit_callbacks
+):
+    from reporting.services import reminders
+
+    with time_machine.travel("2025-10-20 10:00 -0400", tick=True):
+        with redis_down(), django_capture_on_commit_callbacks(execute=True):
+            reminder = reminders.reminder_send_manual(period=q3, actor=cast.officer)
+        assert mail.outbox == []
+    with time_machine.travel("2025-10-20 10:06 -0400", tick=True), tenancy.system_scope():
+        swept = recovery.sweep()
+        assert swept.reminders_sent == [reminder.pk]
+        assert not recovery.sweep()  # sent: nothing left to send
+    assert len(mail.outbox) == 1
+
+
 # -- Eight "Start report" at once ------------------------------------------------------
 
 
