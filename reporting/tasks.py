@@ -197,7 +197,11 @@ def render_export(self, export_id: int) -> None:
     from reporting.models import Export
     from reporting.services import exports
 
-    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    # Delivered again after its worker died, or retried after a database error: the
+    # export this message left `rendering` is taken over rather than left stuck.
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered")) or bool(
+        self.request.retries
+    )
     # A coalition's export reads that coalition's rows; a program export, every one.
     coalition_id = tenancy.coalition_of(Export, export_id)
     with tenancy.system_scope() if coalition_id is None else tenancy.for_coalition(coalition_id):

@@ -20,7 +20,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Max
 from django.http import HttpRequest
 from django.utils import timezone
@@ -567,6 +567,8 @@ def export_render(*, export_id: int, redelivered: bool = False) -> Export | None
             "returned or accepted, or a target changed). Request it again for the current ones.",
         )
         return None
+    except (OperationalError, InterfaceError):
+        raise  # the database went away: the task is retried and takes the export over
     except SoftTimeLimitExceeded:
         _failed(
             export_id,
