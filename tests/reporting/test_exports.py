@@ -12,12 +12,12 @@ import openpyxl
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 from pypdf import PdfReader
 
 from bpij.models import AuditAction, AuditEvent, StaffRole
-from reporting import services
+from reporting import services, tasks
 from reporting.models import (
     Export,
     ExportKind,
@@ -392,6 +392,32 @@ def test_a_render_delivered_again_after_its_worker_died_takes_the_export_over(
     again.refresh_from_db()
     assert again.status == ExportStatus.FAILED
     assert again.error.startswith("The worker rendering this export stopped before it finished")
+
+
+def test_a_render_that_meets_a_database_error_is_retried_and_finishes(
+    cast, reported, renderer, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        export = request(cast.officer, coalition=cast.coalition_a)
+    cut: list[str] = []
+
+    def flaky_renderer(kind):
+        render = renderer(kind)
+
+        def flaky(**kwargs):
+            if not cut:
+                cut.append(kind)
+                raise OperationalError("server closed the connection unexpectedly")
+            return render(**kwargs)
+
+        return flaky
+
+    monkeypatch.setattr(exports, "_renderer", flaky_renderer)
+    # What the worker does: the retry (autoretry_for) runs the task again.
+    tasks.render_export.apply(args=[export.pk], throw=False)
+    export.refresh_from_db()
+    assert export.status == ExportStatus.READY
+    assert export.attempts == 2
 
 
 def test_an_export_left_waiting_is_sent_to_the_worker_again_when_asked_for(
