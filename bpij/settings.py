@@ -251,13 +251,31 @@ ADMIN_ENABLED = env_bool("ADMIN_ENABLED", default=False)
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "7"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Seconds a request waits on Redis (cache, broker) before giving up: a stalled Redis must
+# never hang a request until gunicorn kills it (docs/operations.md, "Lost and stuck work").
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "2"))
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            # Redis errors are logged and the cache falls back to one in the process, so
+            # sign-in, throttles and uploads keep answering while Redis is down.
+            "BACKEND": "bpij.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+            },
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# -- Celery: at-least-once delivery (docs/operations.md, "Lost and stuck work") ------
+# Every task that does work is idempotent (a re-run replaces what the last one stored),
+# so a message is acknowledged only once the task has finished (acks_late), and one whose
+# worker process died (kill -9, the OOM killer, the hard time limit) goes back to the
+# queue (reject_on_worker_lost) instead of being acknowledged as done. A task that keeps
+# killing its worker is stopped by its attempt count (reporting.services.recovery).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -266,8 +284,53 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 600
-CELERY_TASK_SOFT_TIME_LIMIT = 540
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "600"))
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+# A message taken by a worker that then vanished (kill -9 of the whole worker) comes back
+# after the visibility timeout. Redis' default is an hour; it must be longer than the
+# longest task (or a running task is delivered twice), and no longer than that needs.
+CELERY_BROKER_VISIBILITY_TIMEOUT = int(
+    os.environ.get("CELERY_BROKER_VISIBILITY_TIMEOUT", str(CELERY_TASK_TIME_LIMIT + 60))
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    # Look for abandoned messages every restore interval (kombu's default scans once a
+    # hundred seconds), so a lost message is back soon after its visibility timeout.
+    "unacked_restore_interval": min(10, CELERY_BROKER_VISIBILITY_TIMEOUT),
+    "unacked_restore_throttle": 1,
+    # Publishing from a request: fail in seconds when Redis is down or stalled (the
+    # committed work is picked up by the sweeper), never wait for ever.
+    "socket_timeout": REDIS_TIMEOUT,
+    "socket_connect_timeout": REDIS_TIMEOUT,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker reconnects for ever (None); a request's publish gives up after one retry.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# Work left behind (a lost message, a worker that died, Redis down when the work was
+# committed) is found by the sweeper (reporting.tasks.sweep_stuck_work, every minute):
+# a check still `checking`, an export still waiting or rendering, a roll-up still owed
+# this many seconds after it was last sent to a worker is sent again. Longer than the
+# longest task, so a check that is merely slow is not sent twice.
+CHECK_REQUEUE_AFTER = int(os.environ.get("CHECK_REQUEUE_AFTER", str(CELERY_TASK_TIME_LIMIT + 60)))
+ROLLUP_REQUEUE_AFTER = int(os.environ.get("ROLLUP_REQUEUE_AFTER", "120"))
+# After this many attempts a check (or an export) stops: the version shows the check
+# failed, with "Check again"; the export shows it failed (docs/operations.md).
+CHECK_MAX_ATTEMPTS = int(os.environ.get("CHECK_MAX_ATTEMPTS", "3"))
+EXPORT_MAX_ATTEMPTS = int(os.environ.get("EXPORT_MAX_ATTEMPTS", "3"))
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # 9:00 Eastern (CELERY_TIMEZONE): the morning in every U.S. time zone but Hawaii's.
     "send-due-reminders": {
@@ -291,14 +354,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "reporting.tasks.purge_uploads",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Work lost or stuck (reporting.services.recovery): every minute.
+    "sweep-stuck-work": {
+        "task": "reporting.tasks.sweep_stuck_work",
+        "schedule": 60.0,
+    },
+    # Every roll-up recomputed from the versions that count: repairs anything missed.
+    "rebuild-rollups": {
+        "task": "reporting.tasks.rebuild_rollups",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 CELERY_TIMEZONE = "America/New_York"
 # Exports (PDFs, data packs) run on their own queue, so a long render never holds up the
 # checks and roll-ups; its worker takes one at a time (docker-compose.yml, docs/exports.md).
 CELERY_TASK_ROUTES = {"reporting.tasks.render_export": {"queue": "exports"}}
-# Seconds an export may render before its worker kills it (soft limit 30 s earlier); a
-# request for an export left "rendering" longer than this starts it again.
+# Seconds an export may render before its worker kills it (soft limit 30 s earlier).
 EXPORT_TIME_LIMIT = int(os.environ.get("EXPORT_TIME_LIMIT", "150"))
+# An export still waiting, or still rendering, this many seconds after it was last sent
+# to the worker has lost its worker: the sweeper sends it again (or, after
+# EXPORT_MAX_ATTEMPTS, marks it failed and says why), and asking again makes a new one.
+EXPORT_REQUEUE_AFTER = int(os.environ.get("EXPORT_REQUEUE_AFTER", str(EXPORT_TIME_LIMIT + 30)))
 # A version waiting in review (submitted or in review) more than this many days reminds
 # the coalition's coaches; more than REVIEW_ESCALATION_DAYS, the program officers too
 # (docs/reminders.md, "Reviewer reminders"). Each reminder once per version.

@@ -29,6 +29,11 @@ class ReportingPeriod(models.Model):
     start_date = models.DateField()
     end_date = models.DateField()
     due_date = models.DateField()
+    # Set when a version is certified, returned or accepted, in the same transaction: the
+    # period's roll-up is owed from then until a roll-up computed after it clears it.
+    # The sweeper (reporting.services.recovery) sends the owed ones to a worker again, so
+    # a roll-up whose message was lost (Redis down at the time) is computed all the same.
+    rollup_due_at = models.DateTimeField(null=True, blank=True)
 
     objects = PeriodQuerySet.as_manager()
 
@@ -132,6 +137,13 @@ class Submission(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # The checks of the current files (reporting.services.recovery): when they were last
+    # sent to a worker (None while `checking`: not sent, Redis was down; the sweeper sends
+    # it), how many times a worker has started them, and when they were given up after
+    # CHECK_MAX_ATTEMPTS (the version is back in draft, the page offers "Check again").
+    check_queued_at = models.DateTimeField(null=True, blank=True)
+    check_attempts = models.PositiveSmallIntegerField(default=0)
+    check_failed_at = models.DateTimeField(null=True, blank=True)
 
     objects = SubmissionQuerySet.as_manager()
 
@@ -274,6 +286,8 @@ EVENT_KINDS = [
     ("review_started", "started the review"),
     ("rolled_up", "figures rolled up"),
     ("files_purged", "stored files removed under the retention rule"),
+    ("check_failed", "checks could not finish"),
+    ("check_again", "asked to check the files again"),
 ]
 
 
@@ -651,6 +665,10 @@ class Export(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # When it was last sent to the exports worker (None: not sent, Redis was down; the
+    # sweeper sends it), and how many times a worker has started rendering it.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     objects = ExportQuerySet.as_manager()
 

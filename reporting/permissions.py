@@ -16,6 +16,9 @@ from reporting.models import (
     Rollup,
     Submission,
     SubmissionState,
+    Upload,
+    UploadKind,
+    UploadStatus,
 )
 
 # The coalition's people who send files: they start, upload, write the narrative, reply to
@@ -53,6 +56,21 @@ def can_download_originals(user: User, coalition: Coalition) -> bool:
     """The files as sent (full SSNs) and the start-from workbook of the last accepted
     report: the coalition's people who send files (docs/access.md)."""
     return coalition.role_of(user) in UPLOAD_ROLES
+
+
+def can_check_again(user: User, submission: Submission) -> bool:
+    """Those who may edit the version, once its files were sent but not checked (the
+    checks gave up, or never ran): a draft with a participant file still `received`."""
+    return (
+        submission.state == SubmissionState.DRAFT
+        and can_edit_submission(user, submission)
+        and Upload.objects.filter(
+            submission=submission,
+            kind=UploadKind.PARTICIPANTS,
+            is_current=True,
+            status=UploadStatus.RECEIVED,
+        ).exists()
+    )
 
 
 # -- JFF's review --------------------------------------------------------------------------
@@ -104,6 +122,13 @@ def can_see_board(user: User) -> bool:
     Grantees and Federal Project Officers have none (403, as the page is not one
     coalition's object)."""
     return user.staff_role in BOARD_ROLES
+
+
+def can_see_operations(user: User) -> bool:
+    """The operations page (the whole hub's work in progress, docs/operations.md): the
+    roles that see every coalition and run the program; coaches, grantees and the
+    Federal Project Officer get 403."""
+    return user.staff_role in PROGRAM_WIDE
 
 
 def can_remind(user: User) -> bool:

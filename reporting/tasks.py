@@ -4,8 +4,10 @@ for work that spans coalitions (the program's roll-up, the day's reminders, a pr
 export), the trusted system scope."""
 
 import logging
+from typing import Any
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from bpij import tenancy
 from bpij.celery import app
@@ -13,35 +15,53 @@ from bpij.celery import app
 logger = logging.getLogger(__name__)
 
 
-@app.task(acks_late=True)
-def check_submission(submission_id: int) -> None:
+# A database that went away mid-task (a failover, a cut connection, a restart): the
+# task is sent again with a growing delay. The next run starts on a fresh connection
+# (Celery's Django fix-up closes an unusable one before each task).
+DB_ERRORS = (OperationalError, InterfaceError)
+DB_RETRY: dict[str, Any] = {
+    "autoretry_for": DB_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+}
+
+
+@app.task(bind=True, acks_late=True, max_retries=settings.CHECK_MAX_ATTEMPTS, **DB_RETRY)
+def check_submission(self, submission_id: int) -> None:
     """Check a submission's current files and store what they give.
 
     At-least-once and idempotent: the work is done only while the submission is in
     `checking` with the same files it had when the check began, and a re-run replaces
-    findings and records rather than adding to them.
+    findings and records rather than adding to them. Each start is counted
+    (``check_attempts``) before any work: after CHECK_MAX_ATTEMPTS the checks are given
+    up (reporting.services.recovery), so a file that kills its worker stops.
     """
     from reporting import services
     from reporting.models import Submission
-    from reporting.services import check_notices
+    from reporting.services import recovery
 
     with tenancy.for_coalition(tenancy.coalition_of(Submission, submission_id)):
+        if not recovery.check_begin(submission_id):
+            return
         try:
             stored = services.submission_check(submission_id=submission_id)
+        except DB_ERRORS:
+            raise  # sent again (DB_RETRY); the sweeper gives up after the attempts
         except Exception:
-            # The page would wait for ever: the version goes back to draft with a note,
-            # and the person who sent the files is told what to do. Then the error is
-            # raised as before (logged, SSNs masked).
+            # Not the database's fault: running it again would fail the same way. The
+            # version goes back to draft with a note, the person who sent the files is
+            # told what to do, and the error is raised as before (logged, SSNs masked).
             try:
-                if services.submission_check_failed(submission_id=submission_id):
-                    check_notices.submission_send_check_failed(submission_id=submission_id)
+                if recovery.check_give_up(submission_id=submission_id):
+                    recovery.check_failed_tell(submission_id)
             except Exception:
                 logger.exception(
                     "Could not record or tell that the check of %s failed", submission_id
                 )
             raise
     if stored:
-        send_check_notice.delay(submission_id)
+        recovery.send(send_check_notice, submission_id)
 
 
 @app.task(acks_late=True)
@@ -56,7 +76,7 @@ def send_check_notice(submission_id: int) -> None:
         check_notices.submission_send_check_notice(submission_id=submission_id)
 
 
-@app.task(acks_late=True)
+@app.task(acks_late=True, max_retries=5, **DB_RETRY)
 def rollup_period(period_id: int) -> None:
     """Recompute the period's roll-up from the version that counts, then the program's
     for that quarter. At-least-once and idempotent: a re-run replaces the rows."""
@@ -67,7 +87,7 @@ def rollup_period(period_id: int) -> None:
         services.rollup_period(period_id=period_id)
 
 
-@app.task(acks_late=True)
+@app.task(acks_late=True, max_retries=5, **DB_RETRY)
 def rollup_program(quarter: str) -> None:
     """Recompute the program-wide roll-up of a quarter (every segment) from the
     coalitions' period roll-ups. At-least-once and idempotent: the quarter's rows are
@@ -160,22 +180,32 @@ def send_reminder(reminder_id: int) -> None:
 
 
 @app.task(
+    bind=True,
     acks_late=True,
     soft_time_limit=settings.EXPORT_TIME_LIMIT - 30,
     time_limit=settings.EXPORT_TIME_LIMIT,
+    max_retries=settings.EXPORT_MAX_ATTEMPTS,
+    **DB_RETRY,
 )
-def render_export(export_id: int) -> None:
+def render_export(self, export_id: int) -> None:
     """Render an export (PDF or data pack) and store it; routed to the `exports` queue,
-    whose worker takes one at a time. At-most-once: the export is claimed (queued →
-    rendering) before anything is rendered, so a redelivered task does nothing; one
-    whose worker died mid-render is started again by the next request for it."""
+    whose worker takes one at a time. At-most-once per attempt: the export is claimed
+    (queued → rendering) before anything is rendered, so a duplicate message does
+    nothing. A message delivered again because its worker died (reject_on_worker_lost,
+    or the visibility timeout) takes the export over and counts an attempt; after
+    EXPORT_MAX_ATTEMPTS it fails, saying its worker stopped."""
     from reporting.models import Export
     from reporting.services import exports
 
+    # Delivered again after its worker died, or retried after a database error: the
+    # export this message left `rendering` is taken over rather than left stuck.
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered")) or bool(
+        self.request.retries
+    )
     # A coalition's export reads that coalition's rows; a program export, every one.
     coalition_id = tenancy.coalition_of(Export, export_id)
     with tenancy.system_scope() if coalition_id is None else tenancy.for_coalition(coalition_id):
-        exports.export_render(export_id=export_id)
+        exports.export_render(export_id=export_id, redelivered=redelivered)
 
 
 @app.task
@@ -187,3 +217,25 @@ def purge_uploads() -> int:
 
     with tenancy.as_owner():
         return len(retention.uploads_purge().uploads)
+
+
+@app.task
+def sweep_stuck_work() -> dict[str, list[int]]:
+    """Beat, every minute: send again the checks, roll-ups and exports that were lost
+    or are stuck past their deadline; give up those that used their attempts
+    (reporting.services.recovery). At most once per item: each row is claimed FOR
+    UPDATE SKIP LOCKED, so two beats (or two sweeps) never send one twice."""
+    from reporting.services import recovery
+
+    with tenancy.system_scope():
+        return vars(recovery.sweep())
+
+
+@app.task(acks_late=True, **DB_RETRY)
+def rebuild_rollups() -> None:
+    """Beat, nightly: every roll-up recomputed from the versions that count, repairing
+    anything a lost message or a bug left behind. Idempotent."""
+    from reporting.services import rollups
+
+    with tenancy.system_scope():
+        rollups.rollup_rebuild()

@@ -58,6 +58,11 @@ urlpatterns = [
     ),
     path("submissions/<uuid:submission_code>/upload/", views.upload, name="upload"),
     path(
+        "submissions/<uuid:submission_code>/check-again/",
+        views.check_again,
+        name="check-again",
+    ),
+    path(
         "submissions/<uuid:submission_code>/status/",
         views.submission_status,
         name="submission-status",

@@ -511,6 +511,7 @@ ROUTES: dict[str, Route] = {
         ),
     ),
     "reporting:upload": Route(submission("draft"), post=FILERS_WRITE),
+    "reporting:check-again": Route(submission("draft"), post=FILERS_WRITE),
     "reporting:narrative-save": Route(submission("draft"), post=FILERS_WRITE),
     "reporting:certify": Route(
         submission("draft"),

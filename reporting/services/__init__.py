@@ -40,6 +40,7 @@ from reporting.models import (
     UploadStatus,
 )
 from reporting.selectors import certify as certify_selectors
+from reporting.services import recovery
 
 ATTESTATION = (
     "By submitting this report, I certify to the best of my knowledge and belief that the "
@@ -135,6 +136,9 @@ def submission_start(
     A new draft after a returned version starts from it (its files and narrative); an
     accepted or submitted period gets no new draft here.
     """
+    # One start at a time per period: of eight "Start report" at once, the first makes
+    # the draft and the others, waiting here, find it (no duplicate version number).
+    ReportingPeriod.objects.select_for_update(of=("self",)).filter(pk=period.pk).first()
     open_version = Submission.objects.filter(period=period, state__in=OPEN_STATES).first()
     if open_version is not None:
         return open_version
@@ -274,14 +278,20 @@ def upload_receive(
 
 
 def _queue_check(submission: Submission, *, actor: User | None) -> None:
+    """Move the version to `checking` with fresh attempts and send the checks once this
+    commits; with the broker down the version stays `checking`, unsent, and the sweeper
+    sends it (reporting.services.recovery)."""
     _transition(
         submission,
         from_states=OPEN_STATES,
         to_state=SubmissionState.CHECKING,
         actor=actor,
         kind="checking",
+        check_queued_at=timezone.now(),
+        check_attempts=0,
+        check_failed_at=None,
     )
-    tasks.check_submission.delay_on_commit(submission.pk)  # type: ignore[attr-defined]
+    recovery.check_send(submission)
 
 
 @transaction.atomic
@@ -406,9 +416,11 @@ def submission_certify(
             "confirmed_warnings": warnings,
         },
     )
-    tasks.rollup_period.delay_on_commit(submission.period_id)  # type: ignore[attr-defined]
-    tasks.send_receipt.delay_on_commit(submission.pk)  # type: ignore[attr-defined]
-    tasks.notify_staff.delay_on_commit(submission.pk, "certified")  # type: ignore[attr-defined]
+    # Committed whatever the broker does: the roll-up is owed on the period (the sweeper
+    # computes it if this message is lost); the e-mails are sent if Redis takes them.
+    recovery.rollup_owed(submission.period_id)
+    recovery.send_on_commit(tasks.send_receipt, submission.pk)
+    recovery.send_on_commit(tasks.notify_staff, submission.pk, "certified")
     return submission
 
 
@@ -655,28 +667,15 @@ def submission_check(*, submission_id: int) -> bool:
     return True
 
 
-CHECK_FAILED_NOTE = (
-    "The checks could not finish (a fault in the hub, not in the files). The files are "
-    "kept as sent; upload the participant file again to run the checks again."
-)
+CHECK_FAILED_NOTE = recovery.CHECK_GAVE_UP_NOTE
 
 
-@transaction.atomic
 def submission_check_failed(*, submission_id: int) -> bool:
-    """A check that raised: the version leaves `checking` for `draft`, with a note saying
-    what happened and what to do, so its page stops waiting and the same file sent again
-    is checked again (``upload_receive``). Returns whether the version was moved."""
-    submission = Submission.objects.filter(pk=submission_id).first()
-    if submission is None:
-        return False
-    return _transition(
-        submission,
-        from_states=(SubmissionState.CHECKING,),
-        to_state=SubmissionState.DRAFT,
-        actor=None,
-        kind="checked",
-        note=CHECK_FAILED_NOTE,
-    )
+    """A check that raised: the version leaves `checking` for `draft` with the note the
+    grantee reads (``recovery.check_give_up``), so its page stops waiting and "Check
+    again", or the same file sent again, checks it again (``upload_receive``). The
+    person who sent the files is e-mailed. Returns whether the version was moved."""
+    return recovery.check_give_up(submission_id=submission_id)
 
 
 @transaction.atomic
@@ -782,6 +781,7 @@ def audit_findings_viewed(
 from reporting.services.exports import export_render as export_render  # noqa: E402
 from reporting.services.exports import export_request as export_request  # noqa: E402
 from reporting.services.exports import provenance_for as provenance_for  # noqa: E402
+from reporting.services.recovery import check_again as submission_check_again  # noqa: E402, F401
 from reporting.services.review import submission_accept as submission_accept  # noqa: E402
 from reporting.services.review import submission_comment as submission_comment  # noqa: E402
 from reporting.services.review import submission_return as submission_return  # noqa: E402

@@ -20,8 +20,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Max
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from bpij import services as platform
 from bpij.models import AuditAction, StaffRole, User
 from grantees.calendar import Quarter
 from grantees.models import Coalition, Target
-from reporting import figures, permissions, tasks
+from reporting import figures, permissions
 from reporting.models import (
     Export,
     ExportKind,
@@ -40,6 +40,7 @@ from reporting.models import (
     Rollup,
     Submission,
 )
+from reporting.services import recovery
 
 logger = logging.getLogger(__name__)
 
@@ -303,18 +304,8 @@ def _filename(
     return f"{stem}-data-pack.{'xlsx' if kind == ExportKind.DATA_PACK_XLSX else 'zip'}"
 
 
-def _stale(export: Export, now: datetime) -> bool:
-    """A render that has run past the worker's hard time limit died with its worker."""
-    limit = timedelta(seconds=settings.EXPORT_TIME_LIMIT + 30)
-    return (
-        export.status == ExportStatus.RENDERING
-        and export.started_at is not None
-        and export.started_at < now - limit
-    )
-
-
 def _enqueue(export: Export) -> None:
-    tasks.render_export.delay_on_commit(export.pk)  # type: ignore[attr-defined]
+    recovery.export_send(export)
 
 
 @transaction.atomic
@@ -384,7 +375,7 @@ def export_request(
     elif (
         enqueue
         and export.status == ExportStatus.QUEUED
-        and export.requested_at < now - REQUEUE_AFTER
+        and (export.queued_at or export.requested_at) < now - REQUEUE_AFTER
     ):
         _enqueue(export)
     platform.audit_record(
@@ -405,17 +396,12 @@ def export_request(
 
 
 def _reusable(key: str, now: datetime) -> Export | None:
+    """The live export made from the same data, if any. One still `rendering` past its
+    deadline lost its worker: it is queued again (or, its attempts used, failed with
+    the reason), never handed out as if it were on its way (recovery.export_recover)."""
     export = Export.objects.exclude(status=ExportStatus.FAILED).filter(request_key=key).first()
-    if export is not None and _stale(export, now):
-        Export.objects.filter(pk=export.pk, status=ExportStatus.RENDERING).update(
-            status=ExportStatus.FAILED,
-            finished_at=now,
-            error=(
-                f"Rendering did not finish within {settings.EXPORT_TIME_LIMIT} seconds, so "
-                "the worker stopped it; it was requested again."
-            ),
-        )
-        return None
+    if export is not None and recovery.export_dead(export, now):
+        return recovery.export_recover(export.pk, started_at=export.started_at)
     return export
 
 
@@ -463,19 +449,46 @@ def _failed(export_id: int, error: str) -> None:
     )
 
 
-def export_render(*, export_id: int) -> Export | None:
+def _claim(export_id: int, *, redelivered: bool, started: datetime) -> bool:
+    """Take the export for this render, counting the attempt. A message delivered again
+    because its worker died (``redelivered``) takes over the export that worker left
+    `rendering`; after EXPORT_MAX_ATTEMPTS the export fails, saying so."""
+    claimed = Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RENDERING, started_at=started, attempts=F("attempts") + 1
+    )
+    if claimed or not redelivered:
+        return bool(claimed)
+    with transaction.atomic():
+        export = (
+            Export.objects.select_for_update(skip_locked=True)
+            .filter(pk=export_id, status=ExportStatus.RENDERING)
+            .first()
+        )
+        if export is None:
+            return False
+        if export.attempts >= settings.EXPORT_MAX_ATTEMPTS:
+            Export.objects.filter(pk=export_id).update(
+                status=ExportStatus.FAILED,
+                finished_at=started,
+                error=recovery.export_worker_lost_message(export, export.attempts),
+            )
+            return False
+        Export.objects.filter(pk=export_id).update(started_at=started, attempts=F("attempts") + 1)
+    logger.warning("export %s: its worker died mid-render; rendering it again", export.code)
+    return True
+
+
+def export_render(*, export_id: int, redelivered: bool = False) -> Export | None:
     """Render a queued export and store the file unchanged with its SHA-256.
 
-    At most once: the export is claimed (queued → rendering) with a conditional UPDATE
-    that commits before anything is rendered, so a redelivered or duplicate job finds
-    it taken (or ready) and does nothing. Returns None then. A failure is recorded on
+    At most once per attempt: the export is claimed (queued → rendering) with a
+    conditional UPDATE that commits before anything is rendered, so a duplicate job
+    finds it taken (or ready) and does nothing. Returns None then. A message delivered
+    again after its worker died takes it over (``_claim``). A failure is recorded on
     the export with a message fit for the people who asked; the details go to the log.
     """
     started = timezone.now()
-    claimed = Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
-        status=ExportStatus.RENDERING, started_at=started
-    )
-    if not claimed:
+    if not _claim(export_id, redelivered=redelivered, started=started):
         return None
     export = Export.objects.select_related("coalition", "requested_by").get(pk=export_id)
     try:
@@ -502,6 +515,8 @@ def export_render(*, export_id: int) -> Export | None:
             "returned or accepted, or a target changed). Request it again for the current ones.",
         )
         return None
+    except (OperationalError, InterfaceError):
+        raise  # the database went away: the task is retried and takes the export over
     except SoftTimeLimitExceeded:
         _failed(
             export_id,
@@ -521,7 +536,10 @@ def export_render(*, export_id: int) -> Export | None:
         return None
     name = export.file.field.generate_filename(export, export.filename)
     stored = export.file.storage.save(name, ContentFile(content), max_length=300)
-    finished = Export.objects.filter(pk=export_id, status=ExportStatus.RENDERING).update(
+    # Only this attempt's render: one taken over after it was thought dead stands.
+    finished = Export.objects.filter(
+        pk=export_id, status=ExportStatus.RENDERING, started_at=started
+    ).update(
         status=ExportStatus.READY,
         file=stored,
         sha256=hashlib.sha256(content).hexdigest(),

@@ -125,7 +125,11 @@ def reminder_send_manual(*, period: ReportingPeriod, actor: User) -> Reminder:
     reminder = Reminder.objects.create(
         coalition_id=period.coalition_id, period=period, kind=ReminderKind.MANUAL, sent_by=actor
     )
-    tasks.send_reminder.delay_on_commit(reminder.pk)  # type: ignore[attr-defined]
+    # Claimed whatever the broker does; one not sent (Redis down) is sent by the sweeper
+    # (reporting.services.recovery), at most once (reminder_deliver claims it).
+    from reporting.services import recovery
+
+    recovery.send_on_commit(tasks.send_reminder, reminder.pk)
     return reminder
 
 

@@ -25,7 +25,7 @@ from reporting.models import (
     SubmissionState,
 )
 from reporting.selectors import review as review_selectors
-from reporting.services import _event, _transition
+from reporting.services import _event, _transition, recovery
 
 # Versions a reviewer can still act on.
 REVIEWABLE_STATES = (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW)
@@ -255,9 +255,9 @@ def submission_return(
         target=_what(submission),
         detail={"reasons": reasons},
     )
-    tasks.send_return_notice.delay_on_commit(submission.pk)  # type: ignore[attr-defined]
-    tasks.notify_staff.delay_on_commit(submission.pk, "returned")  # type: ignore[attr-defined]
-    tasks.rollup_period.delay_on_commit(submission.period_id)  # type: ignore[attr-defined]
+    recovery.send_on_commit(tasks.send_return_notice, submission.pk)
+    recovery.send_on_commit(tasks.notify_staff, submission.pk, "returned")
+    recovery.rollup_owed(submission.period_id)
     return submission
 
 
@@ -292,7 +292,7 @@ def submission_accept(
         coalition=submission.coalition,
         target=_what(submission),
     )
-    tasks.rollup_period.delay_on_commit(submission.period_id)  # type: ignore[attr-defined]
+    recovery.rollup_owed(submission.period_id)
     return submission
 
 

@@ -39,6 +39,7 @@ from reporting.models import (
     Upload,
     UploadStatus,
 )
+from reporting.services import recovery
 
 # A version sent to JFF counts until it is returned; a returned version never does.
 COUNTED_STATES = (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW, SubmissionState.ACCEPTED)
@@ -70,11 +71,15 @@ def rollup_period(*, period_id: int, program: bool = True) -> Rollup | None:
             .select_related("grant")
             .get(pk=period_id)
         )
+        # What was owed up to now is paid by this run (a certification still being
+        # committed holds the period's row, so the lock above waited for it).
+        since = timezone.now()
         rollup = _rollup_period(period)
         # The dashboards' cached figures are out of date (reporting.pagecache).
         pagecache.invalidate(pagecache.FIGURES)
+        recovery.rollup_paid(period.pk, since=since)
         if program:
-            tasks.rollup_program.delay_on_commit(period.quarter)  # type: ignore[attr-defined]
+            recovery.send_on_commit(tasks.rollup_program, period.quarter)
     return rollup
 
 

@@ -137,8 +137,18 @@ def _submission_context(
         context.update(_review_context(request, submission, versions=versions))
         uploads = files.get(submission.pk, {})
         summary = selectors.findings_summary(submission)
+        participants = uploads.get("participants")
         context.update(
             uploads=uploads,
+            # Files sent but never checked (the checks gave up, or never ran): "Check
+            # again" (reporting.services.recovery.check_again), for those who may edit.
+            can_check_again=bool(
+                context["can_edit"]
+                and submission.state == SubmissionState.DRAFT
+                and participants is not None
+                and participants.status == UploadStatus.RECEIVED
+            ),
+            check_gave_up_note=services.CHECK_FAILED_NOTE,
             summary=summary,
             totals=selectors.totals_of(summary),
             # The file-level failures are read only when the counts show there are some.
@@ -288,6 +298,20 @@ def upload(request: AuthedRequest, submission_code) -> HttpResponse:
         # The whole page changes (state, findings, history): reload it, with the
         # message, rather than patching parts of it.
         return HttpResponseClientRefresh()
+    return redirect(_detail_url(submission.period))
+
+
+@require_POST
+def check_again(request: AuthedRequest, submission_code) -> HttpResponse:
+    """Run the checks of the version's current files again (after they gave up)."""
+    submission = _editable_submission(request, submission_code)
+    try:
+        services.submission_check_again(submission=submission, actor=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        check_notices.page_seen(submission, request.user)
+        messages.success(request, "Your files are being checked again.")
     return redirect(_detail_url(submission.period))
 
 

@@ -8,16 +8,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from bpij.http import AuthedRequest
-from bpij.models import StaffRole
+from reporting import permissions
 from reporting.selectors import operations as selectors
-
-# Who sees the whole hub's work in progress (docs/access.md): the roles that see every
-# coalition and run the program; coaches, grantees and the Federal Project Officer get 403.
-OPERATIONS_ROLES = (StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN)
 
 
 @require_safe
 def operations(request: AuthedRequest) -> HttpResponse:
-    if request.user.staff_role not in OPERATIONS_ROLES:
+    if not permissions.can_see_operations(request.user):
         raise PermissionDenied
     return render(request, "reporting/operations.html", {"ops": selectors.operations(request.user)})

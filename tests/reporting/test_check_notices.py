@@ -171,7 +171,7 @@ def test_failed_checks_say_so_and_what_to_do(
     submission.refresh_from_db()
     assert submission.state == "draft"
     event = submission.events.order_by("-at", "-id").first()
-    assert "The checks could not finish" in event.note
+    assert "We could not check this file. It is kept; try again" in event.note
     [message] = mail.outbox
     assert message.to == [cast.reporter_a.email]
     assert message.subject == (

@@ -12,12 +12,12 @@ import openpyxl
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 from pypdf import PdfReader
 
 from bpij.models import AuditAction, AuditEvent, StaffRole
-from reporting import permissions, services
+from reporting import permissions, services, tasks
 from reporting.models import (
     Export,
     ExportKind,
@@ -337,22 +337,91 @@ def test_a_render_that_finds_the_figures_changed_fails_and_says_why(cast, report
     assert renderer.calls == []
 
 
-def test_a_render_stuck_past_the_time_limit_is_replaced_by_the_next_request(
-    cast, reported, renderer, settings
+def test_a_render_whose_worker_died_is_never_handed_out_as_on_its_way(
+    cast, reported, renderer, settings, django_capture_on_commit_callbacks
 ):
     export = request(cast.officer, coalition=cast.coalition_a)
-    long_ago = timezone.now() - timedelta(seconds=settings.EXPORT_TIME_LIMIT + 60)
-    Export.objects.filter(pk=export.pk).update(status=ExportStatus.RENDERING, started_at=long_ago)
-    again = request(cast.officer, coalition=cast.coalition_a)
-    assert again.pk != export.pk
+    long_ago = timezone.now() - timedelta(seconds=settings.EXPORT_REQUEUE_AFTER + 1)
+    Export.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RENDERING, started_at=long_ago, attempts=1
+    )
+    # Attempts left: it is sent to the worker again, and rendered.
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        again = request(cast.officer, coalition=cast.coalition_a)
+    assert again.pk == export.pk
+    assert len(queued) == 1
+    export.refresh_from_db()
+    assert export.status == ExportStatus.READY
+    assert export.attempts == 2
+    # Its attempts used: failed, saying its worker stopped (not a time limit), and the
+    # next request makes a new export.
+    Export.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RENDERING, started_at=long_ago, attempts=settings.EXPORT_MAX_ATTEMPTS
+    )
+    new = request(cast.officer, coalition=cast.coalition_a)
+    assert new.pk != export.pk
     export.refresh_from_db()
     assert export.status == ExportStatus.FAILED
-    assert "did not finish" in export.error
+    assert "The worker rendering this export stopped before it finished" in export.error
+    assert "within" not in export.error
     # One still within its time is waited for, not replaced.
-    Export.objects.filter(pk=again.pk).update(
+    Export.objects.filter(pk=new.pk).update(
         status=ExportStatus.RENDERING, started_at=timezone.now()
     )
-    assert request(cast.officer, coalition=cast.coalition_a).pk == again.pk
+    assert request(cast.officer, coalition=cast.coalition_a).pk == new.pk
+
+
+def test_a_render_delivered_again_after_its_worker_died_takes_the_export_over(
+    cast, reported, renderer, settings
+):
+    # The pool process rendering it was killed: reject_on_worker_lost puts the message
+    # back, marked redelivered, and the next worker process takes the export over.
+    export = request(cast.officer, coalition=cast.coalition_a)
+    Export.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RENDERING, started_at=timezone.now(), attempts=1
+    )
+    assert services.export_render(export_id=export.pk) is None  # a duplicate: left alone
+    rendered = services.export_render(export_id=export.pk, redelivered=True)
+    assert rendered is not None
+    assert rendered.status == ExportStatus.READY
+    assert rendered.attempts == 2
+    # One that killed its worker every time stops, and says so.
+    again = request(cast.officer, coalition=cast.coalition_b)
+    Export.objects.filter(pk=again.pk).update(
+        status=ExportStatus.RENDERING,
+        started_at=timezone.now(),
+        attempts=settings.EXPORT_MAX_ATTEMPTS,
+    )
+    assert services.export_render(export_id=again.pk, redelivered=True) is None
+    again.refresh_from_db()
+    assert again.status == ExportStatus.FAILED
+    assert again.error.startswith("The worker rendering this export stopped before it finished")
+
+
+def test_a_render_that_meets_a_database_error_is_retried_and_finishes(
+    cast, reported, renderer, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        export = request(cast.officer, coalition=cast.coalition_a)
+    cut: list[str] = []
+
+    def flaky_renderer(kind):
+        render = renderer(kind)
+
+        def flaky(**kwargs):
+            if not cut:
+                cut.append(kind)
+                raise OperationalError("server closed the connection unexpectedly")
+            return render(**kwargs)
+
+        return flaky
+
+    monkeypatch.setattr(exports, "_renderer", flaky_renderer)
+    # What the worker does: the retry (autoretry_for) runs the task again.
+    tasks.render_export.apply(args=[export.pk], throw=False)
+    export.refresh_from_db()
+    assert export.status == ExportStatus.READY
+    assert export.attempts == 2
 
 
 def test_an_export_left_waiting_is_sent_to_the_worker_again_when_asked_for(
@@ -363,7 +432,8 @@ def test_an_export_left_waiting_is_sent_to_the_worker_again_when_asked_for(
         assert request(cast.officer, coalition=cast.coalition_a).pk == export.pk
     assert queued == []  # still fresh: the first job will take it
     Export.objects.filter(pk=export.pk).update(
-        requested_at=timezone.now() - exports.REQUEUE_AFTER - timedelta(seconds=1)
+        requested_at=timezone.now() - exports.REQUEUE_AFTER - timedelta(seconds=1),
+        queued_at=timezone.now() - exports.REQUEUE_AFTER - timedelta(seconds=1),
     )
     with django_capture_on_commit_callbacks(execute=True) as queued:
         assert request(cast.officer, coalition=cast.coalition_a).pk == export.pk
