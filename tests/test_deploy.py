@@ -532,13 +532,20 @@ def test_gunicorn_serves_healthz_with_the_production_settings(production_env, tm
         wait_until(healthy, "gunicorn did not answer the health check", web, log)
         # Asked as a browser without the proxy would: DEBUG is off and the production
         # security settings hold (plain HTTP goes to HTTPS, a foreign Host is refused).
+        # The probes alone answer over plain HTTP (SECURE_REDIRECT_EXEMPT): a load
+        # balancer's health check does not follow a redirect.
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        connection.request("GET", "/healthz", headers={"Host": "hub.example.org"})
+        connection.request("GET", "/accounts/login/", headers={"Host": "hub.example.org"})
         response = connection.getresponse()
+        response.read()
         assert (response.status, response.getheader("Location")) == (
             301,
-            "https://hub.example.org/healthz",
+            "https://hub.example.org/accounts/login/",
         )
+        connection.request("GET", "/healthz", headers={"Host": "hub.example.org"})
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
         connection.request("GET", "/healthz", headers={"X-Forwarded-Proto": "https"})
         assert connection.getresponse().status == 400  # 127.0.0.1 is not an allowed host
         connection.close()

@@ -270,11 +270,12 @@ def test_a_task_holds_itself_to_the_coalition_its_arguments_name(reports, monkey
     submission_a = Submission.objects.get(coalition=reports.coalition_a)
     seen = {}
 
-    def spy(*, submission_id):
+    def spy(submission_id):
         seen["coalitions"] = set(Coalition.objects.values_list("pk", flat=True))
         seen["records"] = set(ParticipantRecord.objects.values_list("coalition_id", flat=True))
+        return False  # the check's first step, in the task's scope; nothing more to run
 
-    monkeypatch.setattr("reporting.services.submission_check", spy)
+    monkeypatch.setattr("reporting.services.recovery.check_begin", spy)
     tasks.check_submission(submission_a.pk)
     assert seen == {"coalitions": {reports.coalition_a.pk}, "records": {reports.coalition_a.pk}}
 

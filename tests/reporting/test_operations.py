@@ -48,7 +48,7 @@ def checking_version(cast, quarter: str, *, minutes_ago: int):
     )  # fmt: skip
     files = synthetic.generate_files(5, seed=1, period=quarter)
     for kind, data in zip(("participants", "placements"), files, strict=True):
-        with mock.patch.object(tasks.check_submission, "delay_on_commit"):
+        with mock.patch.object(tasks.check_submission, "delay"):
             services.upload_receive(
                 submission=submission, kind=kind, stream=io.BytesIO(data),
                 name=f"{kind}.csv", actor=cast.admin_a,
