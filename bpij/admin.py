@@ -22,7 +22,7 @@ def delete_selected_audited(modeladmin, request, queryset):
         for object_id, object_repr in doomed:
             services.audit_record(
                 action=AuditAction.ADMIN_CHANGED,
-                request=request,
+                actor=request.user,
                 target=f"{label} {object_repr}"[:300],
                 detail={"model": label, "object_id": object_id, "change": "deleted"},
             )

@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from bpij import observability, services, tenancy
+from bpij import auditing, observability, services, tenancy
 from bpij.models import AuditAction
 
 # Pages a staff member may open before passing the second factor: everything under
@@ -106,6 +106,7 @@ class RequestIdMiddleware:
         )
         request.request_id = request_id  # type: ignore[attr-defined]
         observability.request_id_begin(request_id)
+        auditing.begin(auditing.AuditContext.of(request))
         response = self.get_response(request)
         response[observability.REQUEST_ID_HEADER] = request_id
         return response
@@ -114,6 +115,7 @@ class RequestIdMiddleware:
 @receiver(request_finished, dispatch_uid="bpij.middleware.forget_request_id")
 def _forget_request_id(**kwargs) -> None:
     observability.request_id_end()
+    auditing.end()
 
 
 def outside_request_transaction(view: Callable) -> Callable:
@@ -189,7 +191,7 @@ class AccessDeniedAuditMiddleware:
             match = request.resolver_match
             services.audit_record(
                 action=AuditAction.ACCESS_DENIED,
-                request=request,
+                actor=request.user,
                 target=f"{request.method} {request.path}"[:300],
                 detail={
                     "status": response.status_code,

@@ -1,42 +1,25 @@
 from typing import Any
 
-from django.conf import settings
-from django.http import HttpRequest
-
-from bpij import observability
+from bpij import auditing, observability
 from bpij.models import AuditAction, AuditEvent, User
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    if settings.BEHIND_PROXY:
-        # The proxy appends the address it saw; anything before it came from the client
-        # and cannot be trusted.
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(
     *,
     action: AuditAction,
-    request: HttpRequest | None = None,
     actor: User | None = None,
     actor_email: str = "",
     coalition: Any = None,
     target: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one entry to the audit log.
-
-    ``actor`` defaults to the request's signed-in user; ``actor_email`` names who tried
-    when nobody is signed in (a failed sign-in). The detail gets the id of the request
+    """Append one entry to the audit log: ``actor`` did it (``actor_email`` names who
+    tried when nobody is signed in: a failed sign-in), from where the audit context of the
+    work in hand says (bpij.auditing: the request's address and browser, bound by the
+    middleware; nothing for a command or a scheduled task). The detail gets the id of the request
     (or of the request that queued the task) that wrote it, to find its log lines.
     """
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user
+    where = auditing.current()
     return AuditEvent.objects.create(
         action=action,
         actor=actor,
@@ -44,7 +27,7 @@ def audit_record(
         coalition_uuid=getattr(coalition, "code", None),
         coalition_name=getattr(coalition, "name", ""),
         target=target[:300],
-        ip_address=client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
+        ip_address=where.ip_address,
+        user_agent=where.user_agent,
         detail=observability.audit_detail(detail),
     )

@@ -425,7 +425,7 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 # allauth's rate limits key on the client's address: behind the proxy, the last
-# X-Forwarded-For hop (as bpij.services.client_ip), not the proxy's own address, which
+# X-Forwarded-For hop (as bpij.auditing.client_ip), not the proxy's own address, which
 # would put every person in one bucket and lock everyone out together.
 ALLAUTH_TRUSTED_PROXY_COUNT = 1 if env_bool("BEHIND_PROXY", default=False) else 0
 

@@ -27,21 +27,19 @@ def on_login(sender, request, user, **kwargs):
     # Remembered for AccountAdapter.is_reauthentication_required.
     if request is not None and hasattr(request, "session"):
         request.session[SIGNED_IN_AT] = time.time()
-    services.audit_record(action=AuditAction.LOGIN_SUCCEEDED, request=request, actor=user)
+    services.audit_record(action=AuditAction.LOGIN_SUCCEEDED, actor=user)
 
 
 @receiver(user_login_failed)
 def audit_login_failed(sender, credentials, request=None, **kwargs):
     attempted = str(credentials.get("email") or credentials.get("username") or "")
-    services.audit_record(
-        action=AuditAction.LOGIN_FAILED, request=request, actor_email=attempted.lower()
-    )
+    services.audit_record(action=AuditAction.LOGIN_FAILED, actor_email=attempted.lower())
 
 
 @receiver(user_logged_out)
 def audit_logout(sender, request, user, **kwargs):
     if user is not None:
-        services.audit_record(action=AuditAction.LOGOUT, request=request, actor=user)
+        services.audit_record(action=AuditAction.LOGOUT, actor=user)
 
 
 @receiver(authenticator_added)
@@ -57,32 +55,28 @@ def remember_second_factor_set_up(sender, request, user, authenticator, **kwargs
 
 @receiver(authenticator_added)
 def audit_mfa_added(sender, request, user, authenticator, **kwargs):
-    services.audit_record(
-        action=AuditAction.MFA_ADDED, request=request, actor=user, target=authenticator.type
-    )
+    services.audit_record(action=AuditAction.MFA_ADDED, actor=user, target=authenticator.type)
 
 
 @receiver(authenticator_removed)
 def audit_mfa_removed(sender, request, user, authenticator, **kwargs):
     forget_second_factor(request)
-    services.audit_record(
-        action=AuditAction.MFA_REMOVED, request=request, actor=user, target=authenticator.type
-    )
+    services.audit_record(action=AuditAction.MFA_REMOVED, actor=user, target=authenticator.type)
 
 
 @receiver(authenticator_reset)
 def audit_mfa_reset(sender, request, user, authenticator, **kwargs):
-    services.audit_record(action=AuditAction.MFA_RECOVERY_CODES_RESET, request=request, actor=user)
+    services.audit_record(action=AuditAction.MFA_RECOVERY_CODES_RESET, actor=user)
 
 
 @receiver(password_changed)
 def audit_password_changed(sender, request, user, **kwargs):
-    services.audit_record(action=AuditAction.PASSWORD_CHANGED, request=request, actor=user)
+    services.audit_record(action=AuditAction.PASSWORD_CHANGED, actor=user)
 
 
 @receiver(password_reset)
 def audit_password_reset(sender, request, user, **kwargs):
-    services.audit_record(action=AuditAction.PASSWORD_RESET, request=request, actor=user)
+    services.audit_record(action=AuditAction.PASSWORD_RESET, actor=user)
 
 
 ADMIN_VERBS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from bpij import services as platform
@@ -124,7 +123,6 @@ def session_log(
     notes: str = "",
     shared: bool = False,
     items: list[ItemInput] | None = None,
-    request: HttpRequest | None = None,
 ) -> CoachingSession:
     """Record a coaching session and the action items agreed in it, all or nothing."""
     _require_coach(actor, coalition)
@@ -141,23 +139,18 @@ def session_log(
     )
     platform.audit_record(
         action=AuditAction.COACHING_SESSION_LOGGED,
-        request=request,
         actor=actor,
         coalition=coalition,
         target=str(session),
         detail={"session": str(session.code), "kind": kind, "shared": shared},
     )
     for item in items or []:
-        action_item_create(
-            coalition=coalition, session=session, item=item, actor=actor, request=request
-        )
+        action_item_create(coalition=coalition, session=session, item=item, actor=actor)
     return session
 
 
 @transaction.atomic
-def session_update(
-    *, session: CoachingSession, actor: User, request: HttpRequest | None = None, **changes: Any
-) -> CoachingSession:
+def session_update(*, session: CoachingSession, actor: User, **changes: Any) -> CoachingSession:
     """Change a session's date, kind, attendees, topics, notes or sharing."""
     _require_coach(actor, session.coalition)
     unknown = set(changes) - set(SESSION_FIELDS)
@@ -176,7 +169,6 @@ def session_update(
         session.save(update_fields=changed)
     platform.audit_record(
         action=AuditAction.COACHING_SESSION_CHANGED,
-        request=request,
         actor=actor,
         coalition=session.coalition,
         target=str(session),
@@ -192,7 +184,6 @@ def action_item_create(
     item: ItemInput,
     actor: User,
     session: CoachingSession | None = None,
-    request: HttpRequest | None = None,
 ) -> ActionItem:
     _require_coach(actor, coalition)
     if session is not None and session.coalition_id != coalition.pk:
@@ -200,7 +191,6 @@ def action_item_create(
     created = _item_create(coalition=coalition, session=session, item=item, actor=actor)
     platform.audit_record(
         action=AuditAction.ACTION_ITEM_CREATED,
-        request=request,
         actor=actor,
         coalition=coalition,
         target=created.title,
@@ -210,9 +200,7 @@ def action_item_create(
 
 
 @transaction.atomic
-def action_item_update(
-    *, item: ActionItem, actor: User, request: HttpRequest | None = None, **changes: Any
-) -> ActionItem:
+def action_item_update(*, item: ActionItem, actor: User, **changes: Any) -> ActionItem:
     """Change an item's title, owner, due date, links or sharing (not its status)."""
     _require_coach(actor, item.coalition)
     unknown = set(changes) - set(ITEM_FIELDS)
@@ -226,7 +214,6 @@ def action_item_update(
         item.save(update_fields=list(changes))
     platform.audit_record(
         action=AuditAction.ACTION_ITEM_CHANGED,
-        request=request,
         actor=actor,
         coalition=item.coalition,
         target=item.title,
@@ -236,9 +223,7 @@ def action_item_update(
 
 
 @transaction.atomic
-def action_item_set_status(
-    *, item: ActionItem, status: str, actor: User, request: HttpRequest | None = None
-) -> ActionItem:
+def action_item_set_status(*, item: ActionItem, status: str, actor: User) -> ActionItem:
     """Mark an item done or dropped (stamping when it closed), or reopen it."""
     if not permissions.can_close_item(actor, item):
         raise PermissionDenied
@@ -257,7 +242,6 @@ def action_item_set_status(
     item.save(update_fields=["status", "closed_at"])
     platform.audit_record(
         action=AuditAction.ACTION_ITEM_CHANGED,
-        request=request,
         actor=actor,
         coalition=item.coalition,
         target=item.title,
@@ -273,7 +257,6 @@ def risk_flag_set(
     level: str,
     reason: str,
     actor: User,
-    request: HttpRequest | None = None,
 ) -> RiskFlag:
     """Flag the coalition's risk. Each call adds a row, so the history is kept."""
     _require_coach(actor, coalition)
@@ -292,7 +275,6 @@ def risk_flag_set(
     flag = RiskFlag.objects.create(coalition=coalition, level=level, reason=reason, set_by=actor)
     platform.audit_record(
         action=AuditAction.RISK_FLAG_SET,
-        request=request,
         actor=actor,
         coalition=coalition,
         target=coalition.name,

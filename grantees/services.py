@@ -5,7 +5,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from bpij import services as platform
@@ -46,7 +45,6 @@ def invitation_create(
     role: str,
     coalition: Coalition | None = None,
     full_name: str = "",
-    request: HttpRequest | None = None,
 ) -> Invitation:
     """Invite someone to a coalition (grantee role) or to JFF (staff role) and e-mail them
     the link. Inviting the same person again replaces their open invitation."""
@@ -87,7 +85,6 @@ def invitation_create(
     )
     platform.audit_record(
         action=AuditAction.INVITATION_CREATED,
-        request=request,
         actor=invited_by,
         coalition=coalition,
         target=email,
@@ -100,9 +97,7 @@ def invitation_create(
 
 
 @transaction.atomic
-def invitation_resend(
-    *, invitation: Invitation, actor: User, request: HttpRequest | None = None
-) -> Invitation:
+def invitation_resend(*, invitation: Invitation, actor: User) -> Invitation:
     """Send a fresh link with a new expiry; the old link stops working."""
     if invitation.status == "accepted":
         raise ValidationError(f"{invitation.email} has already joined.")
@@ -112,14 +107,11 @@ def invitation_resend(
         role=invitation.role,
         coalition=invitation.coalition,
         full_name=invitation.full_name,
-        request=request,
     )
 
 
 @transaction.atomic
-def invitation_revoke(
-    *, invitation: Invitation, actor: User, request: HttpRequest | None = None
-) -> None:
+def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
     updated = Invitation.objects.filter(
         pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
@@ -127,7 +119,6 @@ def invitation_revoke(
         raise ValidationError("That invitation has already been used or withdrawn.")
     platform.audit_record(
         action=AuditAction.INVITATION_REVOKED,
-        request=request,
         actor=actor,
         coalition=invitation.coalition,
         target=invitation.email,
@@ -176,7 +167,6 @@ def invitation_accept(
     user: User | None,
     full_name: str = "",
     password: str = "",
-    request: HttpRequest | None = None,
 ) -> User:
     """Join the coalition (or JFF) the invitation names.
 
@@ -228,7 +218,6 @@ def invitation_accept(
     Invitation.objects.filter(pk=invitation.pk).update(accepted_by=member)
     platform.audit_record(
         action=AuditAction.INVITATION_ACCEPTED,
-        request=request,
         actor=member,
         coalition=invitation.coalition,
         target=invitation.email,
@@ -238,9 +227,7 @@ def invitation_accept(
 
 
 @transaction.atomic
-def membership_change_role(
-    *, membership: Membership, role: str, actor: User, request: HttpRequest | None = None
-) -> Membership:
+def membership_change_role(*, membership: Membership, role: str, actor: User) -> Membership:
     if role not in MemberRole.values:
         raise ValidationError(f"{role!r} is not a coalition role.")
     if not permissions.can_manage_members(actor, membership.coalition):
@@ -253,7 +240,6 @@ def membership_change_role(
     membership.role = role
     platform.audit_record(
         action=AuditAction.ROLE_CHANGED,
-        request=request,
         actor=actor,
         coalition=membership.coalition,
         target=membership.user.email,
@@ -263,16 +249,13 @@ def membership_change_role(
 
 
 @transaction.atomic
-def membership_remove(
-    *, membership: Membership, actor: User, request: HttpRequest | None = None
-) -> None:
+def membership_remove(*, membership: Membership, actor: User) -> None:
     if not permissions.can_manage_members(actor, membership.coalition):
         raise PermissionDenied
     _ensure_not_last_admin(membership, new_role=None)
     membership.delete()
     platform.audit_record(
         action=AuditAction.MEMBER_REMOVED,
-        request=request,
         actor=actor,
         coalition=membership.coalition,
         target=membership.user.email,
@@ -286,9 +269,7 @@ def _require_jff_admin(actor: User) -> None:
 
 
 @transaction.atomic
-def user_set_staff_role(
-    *, user: User, staff_role: str, actor: User, request: HttpRequest | None = None
-) -> User:
+def user_set_staff_role(*, user: User, staff_role: str, actor: User) -> User:
     _require_jff_admin(actor)
     if staff_role not in StaffRole.values:
         raise ValidationError(f"{staff_role!r} is not a JFF staff role.")
@@ -308,7 +289,6 @@ def user_set_staff_role(
         CoachAssignment.objects.filter(coach=user).delete()
     platform.audit_record(
         action=AuditAction.ROLE_CHANGED,
-        request=request,
         actor=actor,
         target=user.email,
         detail={"from": old, "to": staff_role},
@@ -317,9 +297,7 @@ def user_set_staff_role(
 
 
 @transaction.atomic
-def user_set_active(
-    *, user: User, active: bool, actor: User, request: HttpRequest | None = None
-) -> User:
+def user_set_active(*, user: User, active: bool, actor: User) -> User:
     _require_jff_admin(actor)
     if user.pk == actor.pk:
         raise ValidationError("You cannot deactivate your own account.")
@@ -327,7 +305,6 @@ def user_set_active(
     user.is_active = active
     platform.audit_record(
         action=AuditAction.USER_REACTIVATED if active else AuditAction.USER_DEACTIVATED,
-        request=request,
         actor=actor,
         target=user.email,
     )
@@ -335,9 +312,7 @@ def user_set_active(
 
 
 @transaction.atomic
-def coach_assign(
-    *, coalition: Coalition, coach: User, actor: User, request: HttpRequest | None = None
-) -> CoachAssignment:
+def coach_assign(*, coalition: Coalition, coach: User, actor: User) -> CoachAssignment:
     if actor.staff_role not in (StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN):
         raise PermissionDenied
     if coach.staff_role != StaffRole.COACH:
@@ -346,7 +321,6 @@ def coach_assign(
     if created:
         platform.audit_record(
             action=AuditAction.COACH_ASSIGNED,
-            request=request,
             actor=actor,
             coalition=coalition,
             target=coach.email,
@@ -355,16 +329,13 @@ def coach_assign(
 
 
 @transaction.atomic
-def coach_unassign(
-    *, coalition: Coalition, coach: User, actor: User, request: HttpRequest | None = None
-) -> None:
+def coach_unassign(*, coalition: Coalition, coach: User, actor: User) -> None:
     if actor.staff_role not in (StaffRole.PROGRAM_OFFICER, StaffRole.JFF_ADMIN):
         raise PermissionDenied
     deleted, _ = CoachAssignment.objects.filter(coalition=coalition, coach=coach).delete()
     if deleted:
         platform.audit_record(
             action=AuditAction.COACH_UNASSIGNED,
-            request=request,
             actor=actor,
             coalition=coalition,
             target=coach.email,

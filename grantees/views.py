@@ -135,7 +135,6 @@ def member_invite(request: AuthedRequest, coalition_code) -> HttpResponse:
             invitation = services.invitation_create(
                 invited_by=request.user,
                 coalition=coalition,
-                request=request,
                 **form.cleaned_data,
             )
         except ValidationError as error:
@@ -165,7 +164,6 @@ def member_change_role(request: AuthedRequest, coalition_code, member) -> HttpRe
                 membership=membership,
                 role=form.cleaned_data["role"],
                 actor=request.user,
-                request=request,
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -184,7 +182,7 @@ def member_remove(request: AuthedRequest, coalition_code, member) -> HttpRespons
         Membership.objects.select_related("user", "coalition"), coalition=coalition, code=member
     )
     try:
-        services.membership_remove(membership=membership, actor=request.user, request=request)
+        services.membership_remove(membership=membership, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -210,14 +208,10 @@ def invitation_action(
         raise PermissionDenied
     try:
         if action == "resend":
-            services.invitation_resend(
-                invitation=invitation_obj, actor=request.user, request=request
-            )
+            services.invitation_resend(invitation=invitation_obj, actor=request.user)
             messages.success(request, f"A new link was sent to {invitation_obj.email}.")
         else:
-            services.invitation_revoke(
-                invitation=invitation_obj, actor=request.user, request=request
-            )
+            services.invitation_revoke(invitation=invitation_obj, actor=request.user)
             messages.success(request, f"The invitation for {invitation_obj.email} was withdrawn.")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -250,7 +244,6 @@ def invitation_accept(request: PublicRequest, token: str) -> HttpResponse:
                 user=request.user if request.user.is_authenticated else None,
                 full_name=form.cleaned_data["full_name"] if form else "",
                 password=form.cleaned_data["password1"] if form else "",
-                request=request,
             )
         except services.InvitationUnusable as problem:
             return render(
@@ -325,9 +318,7 @@ def staff_invite(request: AuthedRequest) -> HttpResponse:
     form = forms.StaffInviteForm(request.POST)
     if form.is_valid():
         try:
-            invitation = services.invitation_create(
-                invited_by=request.user, request=request, **form.cleaned_data
-            )
+            invitation = services.invitation_create(invited_by=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error("email", error)
         else:
@@ -347,7 +338,6 @@ def user_change_role(request: AuthedRequest, user_code) -> HttpResponse:
                 user=person,
                 staff_role=form.cleaned_data["role"],
                 actor=request.user,
-                request=request,
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -366,7 +356,7 @@ def user_set_active(request: AuthedRequest, user_code) -> HttpResponse:
     person = get_object_or_404(User, uuid=user_code)
     active = request.POST.get("active") == "1"
     try:
-        services.user_set_active(user=person, active=active, actor=request.user, request=request)
+        services.user_set_active(user=person, active=active, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -31,8 +30,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "The token has characters no token has; copy it again."
             ) from error
-        django_request: HttpRequest = request._request
-        token = tokens.token_authenticate(secret, request=django_request)
+        token = tokens.token_authenticate(secret)
         if token is None:
             raise exceptions.AuthenticationFailed(
                 "This token is unknown, revoked or expired: make a new one on the API "

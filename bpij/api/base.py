@@ -37,11 +37,6 @@ class ApiView(APIView):
     def actor(self) -> User:
         return self.request.user  # type: ignore[return-value]
 
-    @property
-    def django_request(self) -> HttpRequest:
-        """What the services take for their audit entries (who, from where)."""
-        return self.request._request
-
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
@@ -56,7 +51,6 @@ class ApiView(APIView):
             token = request.auth if isinstance(request.auth, ApiToken) else None
             platform.audit_record(
                 action=AuditAction.API_WRITE,
-                request=request._request,
                 actor=user,
                 target=f"{request.method} {request.path}"[:300],
                 detail={

@@ -27,7 +27,6 @@ def token_list(request: AuthedRequest) -> HttpResponse:
                     user=user,
                     name=form.cleaned_data["name"],
                     expires_in_days=form.cleaned_data["expires_in_days"],
-                    request=request,
                 )
             except (ValidationError, PermissionDenied) as error:
                 text = " ".join(error.messages) if isinstance(error, ValidationError) else ""
@@ -55,6 +54,6 @@ def token_list(request: AuthedRequest) -> HttpResponse:
 def token_revoke(request: AuthedRequest, token_code) -> HttpResponse:
     # Someone else's token does not exist for this person.
     token = get_object_or_404(ApiToken, user=request.user, code=token_code)
-    tokens.token_revoke(token=token, actor=request.user, request=request)
+    tokens.token_revoke(token=token, actor=request.user)
     messages.success(request, f"The token {token.name!r} ({token.prefix}…) is revoked.")
     return redirect("api-tokens")

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 
 from bpij import services as platform
@@ -59,7 +58,6 @@ def token_create(
     user: User,
     name: str,
     expires_in_days: int | None = None,
-    request: HttpRequest | None = None,
 ) -> tuple[ApiToken, str]:
     """Make a token for ``user``; returns it and its secret (never stored, shown once)."""
     if not may_hold_tokens(user):
@@ -87,7 +85,6 @@ def token_create(
     )
     platform.audit_record(
         action=AuditAction.API_TOKEN_CREATED,
-        request=request,
         actor=user,
         target=f"API token {token.name!r} ({token.prefix}…)",
         detail={"token": str(token.code), "expires_at": token.expires_at.isoformat()},
@@ -96,9 +93,7 @@ def token_create(
 
 
 @transaction.atomic
-def token_revoke(
-    *, token: ApiToken, actor: User | None, request: HttpRequest | None = None
-) -> ApiToken:
+def token_revoke(*, token: ApiToken, actor: User | None) -> ApiToken:
     """Revoke a token now; revoking one already revoked changes nothing."""
     if actor is not None and token.user_id != actor.pk:
         raise PermissionDenied
@@ -109,7 +104,6 @@ def token_revoke(
     if updated:
         platform.audit_record(
             action=AuditAction.API_TOKEN_REVOKED,
-            request=request,
             actor=actor or token.user,
             target=f"API token {token.name!r} ({token.prefix}…) of {token.user.email}",
             detail={"token": str(token.code), "by_operator": actor is None},
@@ -117,7 +111,7 @@ def token_revoke(
     return token
 
 
-def token_authenticate(secret: str, *, request: HttpRequest | None = None) -> ApiToken | None:
+def token_authenticate(secret: str) -> ApiToken | None:
     """The usable token ``secret`` names, its use noted (the first use audited), or None."""
     if not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
         return None
@@ -143,7 +137,6 @@ def token_authenticate(secret: str, *, request: HttpRequest | None = None) -> Ap
     if first:
         platform.audit_record(
             action=AuditAction.API_TOKEN_FIRST_USED,
-            request=request,
             actor=token.user,
             target=f"API token {token.name!r} ({token.prefix}…)",
             detail={"token": str(token.code)},

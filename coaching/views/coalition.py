@@ -97,7 +97,6 @@ def session_log(request: AuthedRequest, coalition_code) -> HttpResponse:
                     coalition=coalition,
                     actor=request.user,
                     items=[f.to_input() for f in items.forms if f.has_changed()],
-                    request=request,
                     **form.cleaned_data,
                 )
             except ValidationError as exc:
@@ -145,9 +144,7 @@ def session_edit(request: AuthedRequest, session_code) -> HttpResponse:
         form = forms.SessionForm(request.POST)
         if form.is_valid():
             try:
-                services.session_update(
-                    session=session, actor=request.user, request=request, **form.cleaned_data
-                )
+                services.session_update(session=session, actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
@@ -181,7 +178,6 @@ def item_add(request: AuthedRequest, session_code) -> HttpResponse:
                 session=session,
                 item=form.to_input(),
                 actor=request.user,
-                request=request,
             )
         except ValidationError as exc:
             _form_errors(form, exc)
@@ -209,9 +205,7 @@ def item_edit(request: AuthedRequest, item_code) -> HttpResponse:
         form = forms.ItemForm(request.POST, choices=choices)
         if form.is_valid():
             try:
-                services.action_item_update(
-                    item=item, actor=request.user, request=request, **vars(form.to_input())
-                )
+                services.action_item_update(item=item, actor=request.user, **vars(form.to_input()))
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
@@ -263,7 +257,7 @@ def item_status(request: AuthedRequest, item_code) -> HttpResponse:
             "Choose a status: open, done or dropped.", status=400, content_type="text/plain"
         )
     services.action_item_set_status(
-        item=item, status=form.cleaned_data["status"], actor=request.user, request=request
+        item=item, status=form.cleaned_data["status"], actor=request.user
     )
     if request.htmx:
         return render(
@@ -287,7 +281,7 @@ def risk_set(request: AuthedRequest, coalition_code) -> HttpResponse:
     if form.is_valid():
         try:
             flag: RiskFlag = services.risk_flag_set(
-                coalition=coalition, actor=request.user, request=request, **form.cleaned_data
+                coalition=coalition, actor=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
             _form_errors(form, exc)

@@ -84,9 +84,7 @@ def assign(request: AuthedRequest, coalition_code) -> HttpResponse:
         return redirect("coaching:assignments")
     coach = form.cleaned_data["coach"]
     try:
-        grantee_services.coach_assign(
-            coalition=coalition, coach=coach, actor=request.user, request=request
-        )
+        grantee_services.coach_assign(coalition=coalition, coach=coach, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -102,8 +100,6 @@ def unassign(request: AuthedRequest, coalition_code, coach_code) -> HttpResponse
     if coach is None:
         messages.error(request, "That coach no longer exists; the page has been refreshed.")
         return redirect("coaching:assignments")
-    grantee_services.coach_unassign(
-        coalition=coalition, coach=coach, actor=request.user, request=request
-    )
+    grantee_services.coach_unassign(coalition=coalition, coach=coach, actor=request.user)
     messages.success(request, f"{coach.display_name} no longer coaches {coalition}.")
     return redirect("coaching:assignments")

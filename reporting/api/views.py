@@ -20,10 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
-from bpij import services as platform
 from bpij.api.base import ApiView
 from bpij.api.errors import ErrorSerializer
-from bpij.models import AuditAction
 from grantees.models import Coalition, Grant, Target
 from reporting import permissions, selectors, services
 from reporting.api import lookups
@@ -245,7 +243,6 @@ class UploadCreateApi(ApiView):
             stream=incoming,
             name=incoming.name,
             actor=self.actor,
-            request=self.django_request,
         )
         # ``upload.submission`` is the service's locked copy, in its new state (checking).
         return Response(
@@ -284,7 +281,7 @@ class FindingListApi(ListView):
         if "rule" in data:
             data["code"] = data.pop("rule")
         services.audit_findings_viewed(
-            actor=self.actor, submission=submission, request=self.django_request
+            actor=self.actor, submission=submission, query=request.query_params.urlencode()
         )
         rows = selectors.filter_findings(selectors.findings_for(submission), data)
         return self.paginated(rows, s.FindingOut)
@@ -334,7 +331,6 @@ class CertifyApi(ApiView):
         services.submission_certify(
             submission=submission,
             actor=self.actor,
-            request=self.django_request,
             **form.validated_data,
         )
         return Response(s.SubmissionOut(submission).data)
@@ -391,7 +387,6 @@ class CommentApi(ApiView):
             figure_key=data["figure_key"],
             figure_window=data["figure_window"],
             finding_key=data["finding"],
-            request=self.django_request,
         )
         return Response(s.CommentOut(comment).data, status=status.HTTP_201_CREATED)
 
@@ -416,7 +411,6 @@ class ReturnApi(ApiView):
             actor=self.actor,
             reasons=form.validated_data["reasons"],
             note=form.validated_data["note"],
-            request=self.django_request,
         )
         return Response(s.SubmissionOut(submission).data)
 
@@ -432,9 +426,7 @@ class AcceptApi(ApiView):
         submission = lookups.submission(self.actor, submission_code)
         if not permissions.can_accept(self.actor, submission):
             raise PermissionDenied
-        services.submission_accept(
-            submission=submission, actor=self.actor, request=self.django_request
-        )
+        services.submission_accept(submission=submission, actor=self.actor)
         return Response(s.SubmissionOut(submission).data)
 
 
@@ -501,7 +493,6 @@ class ExportRequestApi(ApiView):
             kind=data["kind"],
             quarter=data["quarter"],
             coalition=coalition,
-            request=self.django_request,
         )
         ready = export.status == ExportStatus.READY
         return Response(s.ExportOut(export).data, status=200 if ready else 202)
@@ -532,14 +523,7 @@ class ExportDownloadApi(ApiView):
         export = lookups.export(self.actor, export_code)
         if export.status != ExportStatus.READY or not export.file:
             raise NotReady("This export is not ready yet: poll its status until it is.")
-        platform.audit_record(
-            action=AuditAction.EXPORT_DOWNLOADED,
-            request=self.django_request,
-            actor=self.actor,
-            coalition=export.coalition,
-            target=f"{export.get_kind_display()}, {export.quarter}",
-            detail={"export": str(export.code), "sha256": export.sha256},
-        )
+        exports.export_downloaded(export=export, actor=self.actor)
         return FileResponse(
             export.file.open("rb"),
             as_attachment=True,

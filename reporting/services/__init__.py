@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Max
-from django.http import HttpRequest
 from django.utils import timezone
 
 from bpij import services as platform
@@ -207,7 +206,6 @@ def upload_receive(
     stream: IO[bytes],
     name: str,
     actor: User,
-    request: HttpRequest | None = None,
 ) -> tuple[Upload, bool]:
     """Store a participant or placement file unchanged and queue the checks.
 
@@ -261,7 +259,6 @@ def upload_receive(
     upload.save()
     platform.audit_record(
         action=AuditAction.PII_UPLOADED,
-        request=request,
         actor=actor,
         coalition=submission.coalition,
         target=f"{name} ({kind}, {submission.period.quarter} v{submission.version})",
@@ -326,7 +323,6 @@ def submission_certify(
     agreed: bool,
     late_reason: str = "",
     confirmed: bool = False,
-    request: HttpRequest | None = None,
 ) -> Submission:
     """Certify and submit: a coalition administrator attests the report; the version is
     locked. Only a checked version with zero errors (state `ready`) can be sent, and
@@ -405,7 +401,6 @@ def submission_certify(
         )
     platform.audit_record(
         action=AuditAction.SUBMISSION_CERTIFIED,
-        request=request,
         actor=actor,
         coalition=submission.coalition,
         target=f"{period.quarter} report, version {submission.version}",
@@ -445,13 +440,11 @@ def audit_pii_access(
     actor: User,
     upload: Upload,
     what: str,
-    request: HttpRequest | None = None,
     action: AuditAction = AuditAction.PII_DOWNLOADED,
 ) -> None:
     """Every view and download of participant-level data is written to the audit log."""
     platform.audit_record(
         action=action,
-        request=request,
         actor=actor,
         coalition=upload.coalition,
         target=f"{upload.original_name} ({what})",
@@ -493,7 +486,6 @@ def start_from_workbook(
     period: ReportingPeriod,
     kind: str,
     actor: User,
-    request: HttpRequest | None = None,
 ) -> tuple[Submission, bytes]:
     """The ``kind`` template holding the rows of the coalition's last accepted report
     before ``period``, its SSNs masked: the start of this quarter's cumulative file.
@@ -511,7 +503,6 @@ def start_from_workbook(
     workbook = spreadsheets.prefilled_template(kind, _file_rows(accepted, kind))
     platform.audit_record(
         action=AuditAction.PII_DOWNLOADED,
-        request=request,
         actor=actor,
         coalition=period.coalition,
         target=(
@@ -760,18 +751,19 @@ def upload_annotate(
 
 
 def audit_findings_viewed(
-    *, actor: User, submission: Submission, request: HttpRequest | None = None
+    *, actor: User, submission: Submission, query: str = "", htmx: bool = False
 ) -> None:
+    """``query``: the filters the person asked the findings page for; ``htmx``: a part
+    of the page they changed in place rather than the whole page."""
     platform.audit_record(
         action=AuditAction.PII_VIEWED,
-        request=request,
         actor=actor,
         coalition=submission.coalition,
         target=f"findings of the {submission.period.quarter} report, version {submission.version}",
         detail={
             "submission": str(submission.code),
-            "query": request.GET.urlencode()[:500] if request else "",
-            "htmx": bool(request and request.headers.get("HX-Request")),
+            "query": query[:500],
+            "htmx": htmx,
         },
     )
 

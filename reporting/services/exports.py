@@ -22,7 +22,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Max
-from django.http import HttpRequest
 from django.utils import timezone
 
 from bpij import services as platform
@@ -315,7 +314,6 @@ def export_request(
     kind: str,
     quarter: str,
     coalition: Coalition | None = None,
-    request: HttpRequest | None = None,
     enqueue: bool = True,
     accepted_only: bool = False,
 ) -> Export:
@@ -380,7 +378,6 @@ def export_request(
         _enqueue(export)
     platform.audit_record(
         action=AuditAction.EXPORT_REQUESTED,
-        request=request,
         actor=actor,
         coalition=coalition,
         target=f"{ExportKind(kind).label}, {quarter}",
@@ -553,3 +550,27 @@ def export_render(*, export_id: int, redelivered: bool = False) -> Export | None
         return None
     export.refresh_from_db()
     return export
+
+
+def export_downloaded(*, export: Export, actor: User) -> None:
+    """Record that ``actor`` took the stored file of ``export`` (the page's download and
+    the API's alike), with the SHA-256 it was stored under."""
+    platform.audit_record(
+        action=AuditAction.EXPORT_DOWNLOADED,
+        actor=actor,
+        coalition=export.coalition,
+        target=f"{export.get_kind_display()}, {export.quarter}",
+        detail={"export": str(export.code), "sha256": export.sha256},
+    )
+
+
+def board_exported(
+    *, actor: User, quarter: str, fmt: str, rows: int, filters: dict[str, str]
+) -> None:
+    """Record that ``actor`` took the status board, as filtered and sorted, as a file."""
+    platform.audit_record(
+        action=AuditAction.BOARD_EXPORTED,
+        actor=actor,
+        target=f"status board {quarter} ({rows} rows, {fmt.upper()})",
+        detail={"filters": filters, "rows": rows, "format": fmt},
+    )

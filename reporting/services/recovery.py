@@ -22,7 +22,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from bpij import tenancy
@@ -175,9 +174,7 @@ def check_failed_tell(submission_id: int) -> None:
 
 
 @transaction.atomic
-def check_again(
-    *, submission: Submission, actor: User, request: HttpRequest | None = None
-) -> Submission:
+def check_again(*, submission: Submission, actor: User) -> Submission:
     """Run the checks of the version's current files again, with fresh attempts: the
     way out of a failed check without sending the same file again. Recorded in the
     version's history with who asked."""

@@ -7,7 +7,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -45,7 +44,7 @@ def _lost_race(submission: Submission) -> ValidationError:
     )
 
 
-def _start_review(submission: Submission, *, actor: User, request: HttpRequest | None) -> bool:
+def _start_review(submission: Submission, *, actor: User) -> bool:
     """Move a submitted version into review; False if it was not (or no longer) submitted."""
     won = _transition(
         submission,
@@ -59,7 +58,6 @@ def _start_review(submission: Submission, *, actor: User, request: HttpRequest |
     if won:
         platform.audit_record(
             action=AuditAction.REVIEW_STARTED,
-            request=request,
             actor=actor,
             coalition=submission.coalition,
             target=_what(submission),
@@ -68,9 +66,7 @@ def _start_review(submission: Submission, *, actor: User, request: HttpRequest |
 
 
 @transaction.atomic
-def submission_review_start(
-    *, submission: Submission, actor: User, request: HttpRequest | None = None
-) -> Submission:
+def submission_review_start(*, submission: Submission, actor: User) -> Submission:
     if not permissions.can_review(actor, submission):
         raise PermissionDenied
     if submission.state != SubmissionState.SUBMITTED:
@@ -78,7 +74,7 @@ def submission_review_start(
             f"Version {submission.version} is {submission.get_state_display().lower()}; "
             "only a submitted version can be taken into review."
         )
-    if not _start_review(submission, actor=actor, request=request):
+    if not _start_review(submission, actor=actor):
         raise _lost_race(submission)
     return submission
 
@@ -103,7 +99,6 @@ def submission_comment(
     figure_key: str = "",
     figure_window: str = "",
     finding_key: str = "",
-    request: HttpRequest | None = None,
 ) -> SubmissionComment:
     """Post a comment (reviewers) or a reply (reviewers and the coalition's
     administrators and reporters). A reviewer's comment on a submitted version starts
@@ -152,7 +147,7 @@ def submission_comment(
     if finding_key:
         finding = _pinned_finding(submission, finding_key)
     if reviewer:
-        _start_review(submission, actor=actor, request=request)
+        _start_review(submission, actor=actor)
     comment = SubmissionComment.objects.create(
         coalition_id=submission.coalition_id,
         submission=submission,
@@ -173,7 +168,6 @@ def submission_comment(
     )
     platform.audit_record(
         action=AuditAction.SUBMISSION_COMMENTED,
-        request=request,
         actor=actor,
         coalition=submission.coalition,
         target=_what(submission),
@@ -210,7 +204,6 @@ def submission_return(
     actor: User,
     reasons: list[str],
     note: str,
-    request: HttpRequest | None = None,
 ) -> Submission:
     """Send a submitted or in-review version back to the coalition for revision, with
     reasons and a note. The coalition's administrators and reporters are e-mailed; they
@@ -231,7 +224,7 @@ def submission_return(
             "only a submitted or in-review version can be returned."
         )
     if submission.state == SubmissionState.SUBMITTED:
-        _start_review(submission, actor=actor, request=request)
+        _start_review(submission, actor=actor)
     labels = [str(ReturnReason(r).label) for r in reasons]
     won = _transition(
         submission,
@@ -249,7 +242,6 @@ def submission_return(
         raise _lost_race(submission)
     platform.audit_record(
         action=AuditAction.SUBMISSION_RETURNED,
-        request=request,
         actor=actor,
         coalition=submission.coalition,
         target=_what(submission),
@@ -262,9 +254,7 @@ def submission_return(
 
 
 @transaction.atomic
-def submission_accept(
-    *, submission: Submission, actor: User, request: HttpRequest | None = None
-) -> Submission:
+def submission_accept(*, submission: Submission, actor: User) -> Submission:
     """Accept a submitted or in-review version: it becomes the coalition's report of
     record for the quarter."""
     if not permissions.can_accept(actor, submission):
@@ -287,7 +277,6 @@ def submission_accept(
         raise _lost_race(submission)
     platform.audit_record(
         action=AuditAction.SUBMISSION_ACCEPTED,
-        request=request,
         actor=actor,
         coalition=submission.coalition,
         target=_what(submission),

@@ -281,7 +281,6 @@ def upload(request: AuthedRequest, submission_code) -> HttpResponse:
                 stream=incoming,
                 name=incoming.name,
                 actor=request.user,
-                request=request,
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -306,7 +305,7 @@ def check_again(request: AuthedRequest, submission_code) -> HttpResponse:
     """Run the checks of the version's current files again (after they gave up)."""
     submission = _editable_submission(request, submission_code)
     try:
-        services.submission_check_again(submission=submission, actor=request.user, request=request)
+        services.submission_check_again(submission=submission, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -391,7 +390,6 @@ def certify(request: AuthedRequest, submission_code) -> HttpResponse:
                 agreed=form.cleaned_data["agreed"],
                 late_reason=form.cleaned_data["late_reason"],
                 confirmed=form.cleaned_data["confirmed"],
-                request=request,
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -442,7 +440,12 @@ def findings(request: AuthedRequest, submission_code) -> HttpResponse:
     submission = _submission(request, submission_code)
     # Every page of findings shows participant-level values, the htmx fragments that
     # filter and page through them included.
-    services.audit_findings_viewed(actor=request.user, submission=submission, request=request)
+    services.audit_findings_viewed(
+        actor=request.user,
+        submission=submission,
+        query=request.GET.urlencode(),
+        htmx=bool(request.htmx),
+    )
     form = forms.FindingFilterForm(request.GET or None)
     rows = selectors.findings_for(submission)
     if form.is_valid():
@@ -488,9 +491,7 @@ def findings_list(request: AuthedRequest, submission_code, rule: str) -> HttpRes
     rows = selectors.mass_finding_rows(submission, rule)
     uploads = {row["finding"].upload_id for row in rows}
     for upload in Upload.objects.filter(pk__in=uploads):
-        services.audit_pii_access(
-            actor=request.user, upload=upload, what=f"{rule} list", request=request
-        )
+        services.audit_pii_access(actor=request.user, upload=upload, what=f"{rule} list")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
@@ -537,7 +538,7 @@ def upload_original(request: AuthedRequest, upload_code) -> HttpResponseBase:
         raise PermissionDenied
     if upload.purged_at:
         return _purged(request, upload)
-    services.audit_pii_access(actor=request.user, upload=upload, what="original", request=request)
+    services.audit_pii_access(actor=request.user, upload=upload, what="original")
     return FileResponse(upload.file.open("rb"), as_attachment=True, filename=upload.original_name)
 
 
@@ -548,7 +549,7 @@ def upload_annotated(request: AuthedRequest, upload_code) -> HttpResponseBase:
     upload = _upload(request, upload_code)
     if upload.purged_at:
         return _purged(request, upload)
-    services.audit_pii_access(actor=request.user, upload=upload, what="annotated", request=request)
+    services.audit_pii_access(actor=request.user, upload=upload, what="annotated")
     stem = upload.original_name.rsplit(".", 1)[0]
     if upload.annotated_file:
         content = upload.annotated_file.open("rb")
@@ -600,7 +601,7 @@ def template_from_accepted(
         raise PermissionDenied
     try:
         accepted, workbook = services.start_from_workbook(
-            period=period, kind=kind, actor=request.user, request=request
+            period=period, kind=kind, actor=request.user
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -16,15 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bpij import services as platform
 from bpij.http import AuthedRequest, attachment
-from bpij.models import AuditAction
 from grantees.calendar import Quarter
 from grantees.models import Coalition
 from reporting import datapacks, forms, pagecache, permissions
 from reporting.models import Reminder, ReportingPeriod
 from reporting.selectors import board as selectors
-from reporting.services import reminders
+from reporting.services import exports, reminders
 
 
 def _require_staff(request: AuthedRequest) -> None:
@@ -181,11 +179,12 @@ def board_export(request: AuthedRequest, fmt: str) -> HttpResponse:
     table = datapacks.board_table(
         data, about=f"The status board for {data.quarter}, as filtered and sorted on the page."
     )
-    platform.audit_record(
-        action=AuditAction.BOARD_EXPORTED,
-        request=request,
-        target=f"status board {data.quarter} ({len(table.rows)} rows, {fmt.upper()})",
-        detail={"filters": state, "rows": len(table.rows), "format": fmt},
+    exports.board_exported(
+        actor=request.user,
+        quarter=str(data.quarter),
+        fmt=fmt,
+        rows=len(table.rows),
+        filters=state,
     )
     if fmt == "csv":
         response = HttpResponse(datapacks.table_csv(table), content_type="text/csv")

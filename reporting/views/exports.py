@@ -14,9 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from bpij import security
-from bpij import services as platform
 from bpij.http import AuthedRequest
-from bpij.models import AuditAction
 from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
 from reporting import figures, permissions
@@ -118,7 +116,7 @@ def _ask(request: AuthedRequest, coalition: Coalition | None, back: str) -> Http
     quarter = request.POST.get("quarter", "")
     try:
         export = services.export_request(
-            actor=request.user, kind=kind, quarter=quarter, coalition=coalition, request=request
+            actor=request.user, kind=kind, quarter=quarter, coalition=coalition
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -186,14 +184,7 @@ def export_download(request: AuthedRequest, export_code) -> FileResponse:
     export = _export(request, export_code)
     if export.status != ExportStatus.READY or not export.file:
         raise Http404("This export is not ready yet.")
-    platform.audit_record(
-        action=AuditAction.EXPORT_DOWNLOADED,
-        request=request,
-        actor=request.user,
-        coalition=export.coalition,
-        target=f"{export.get_kind_display()}, {export.quarter}",
-        detail={"export": str(export.code), "sha256": export.sha256},
-    )
+    services.export_downloaded(export=export, actor=request.user)
     return FileResponse(
         export.file.open("rb"),
         as_attachment=True,

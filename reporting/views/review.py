@@ -279,7 +279,7 @@ def _render_review(
 def review_start(request: AuthedRequest, submission_code) -> HttpResponse:
     submission = _reviewable(request, submission_code)
     try:
-        services.submission_review_start(submission=submission, actor=request.user, request=request)
+        services.submission_review_start(submission=submission, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -303,7 +303,6 @@ def submission_return(request: AuthedRequest, submission_code) -> HttpResponse:
                 actor=request.user,
                 reasons=form.cleaned_data["reasons"],
                 note=form.cleaned_data["note"],
-                request=request,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -325,7 +324,7 @@ def submission_accept(request: AuthedRequest, submission_code) -> HttpResponse:
     if _unconfirmed(request, submission):
         return _confirm(request, submission, "accept")
     try:
-        services.submission_accept(submission=submission, actor=request.user, request=request)
+        services.submission_accept(submission=submission, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -368,7 +367,6 @@ def comment_post(request: AuthedRequest, submission_code) -> HttpResponse:
                 figure_key=data["figure_key"],
                 figure_window=data["figure_window"],
                 finding_key=data["finding"],
-                request=request,
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)

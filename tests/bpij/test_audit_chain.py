@@ -11,7 +11,7 @@ from django.db import connection, connections, transaction
 from django.db.utils import DatabaseError
 from django.utils import timezone
 
-from bpij import audit, services, tenancy
+from bpij import audit, auditing, services, tenancy
 from bpij.models import AuditAction, AuditEvent
 from tests import database
 
@@ -50,26 +50,20 @@ def test_each_event_carries_the_hash_of_its_content_and_of_the_event_before_it(d
 
 
 def test_python_recomputes_the_databases_hash_exactly_whatever_the_content(cast):
-    services.audit_record(
-        action=AuditAction.ROLE_CHANGED,
-        actor=cast.admin_a,
-        coalition=cast.coalition_a,
-        target='Zoë "quoted" \\ back\tslash\nnew line \x01 ✓ 中文',
-        detail={
-            "zz": [1, 2.5, 1e-7, 10**20, None, True],
-            "a": {"nested": "é", "b": ""},
-            "longer key": "x",
-            "": 0,
-        },
-        request=type(
-            "Request",
-            (),
-            {
-                "META": {"REMOTE_ADDR": "2001:0db8:0000::0001", "HTTP_USER_AGENT": "UA ☃"},
-                "user": cast.admin_a,
+    where = auditing.AuditContext(ip_address="2001:0db8:0000::0001", user_agent="UA ☃")
+    with auditing.bound(where):
+        services.audit_record(
+            action=AuditAction.ROLE_CHANGED,
+            actor=cast.admin_a,
+            coalition=cast.coalition_a,
+            target='Zoë "quoted" \\ back\tslash\nnew line \x01 ✓ 中文',
+            detail={
+                "zz": [1, 2.5, 1e-7, 10**20, None, True],
+                "a": {"nested": "é", "b": ""},
+                "longer key": "x",
+                "": 0,
             },
-        )(),
-    )
+        )
     (stored,) = AuditEvent.objects.chain()
     assert stored["hash"] == audit.event_hash(stored)
     assert "Audit chain verified: 1 event(s)" in verify()
