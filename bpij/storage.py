@@ -178,7 +178,31 @@ class EncryptingStream(io.RawIOBase):
         return size
 
 
-class DecryptingStream(io.RawIOBase):
+class SeekableReader(io.RawIOBase):
+    """A read-only stream of known ``size`` that keeps its own ``_position``: seeking is
+    bookkeeping, reading is the subclass's."""
+
+    size: int
+    _position: int
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
+        if base + offset < 0:
+            raise ValueError("negative seek position")
+        self._position = base + offset
+        return self._position
+
+
+class DecryptingStream(SeekableReader):
     """The plaintext of a sealed file, decrypted one chunk at a time as it is read.
 
     The last chunk is opened when the stream is, so a file cut short fails before the
@@ -196,22 +220,6 @@ class DecryptingStream(io.RawIOBase):
         self._position = 0
         self._cached: tuple[int, bytes] = (-1, b"")
         self._chunk(self._last)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError("negative seek position")
-        self._position = base + offset
-        return self._position
 
     def _chunk(self, index: int) -> bytes:
         if self._cached[0] == index:

@@ -15,7 +15,6 @@ object replaced meanwhile (a key rotation rewriting its header) is refused rathe
 read as half the old object and half the new.
 """
 
-import io
 from typing import IO, Any, cast
 
 from boto3.s3.transfer import TransferConfig
@@ -25,14 +24,14 @@ from django.core.files.base import File
 from storages.backends.s3 import S3Storage, _filter_download_params
 from storages.utils import clean_name
 
-from bpij.storage import EncryptedStorageMixin
+from bpij.storage import EncryptedStorageMixin, SeekableReader
 
 
 def _status(error: ClientError) -> int:
     return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
-class ObjectReader(io.RawIOBase):
+class ObjectReader(SeekableReader):
     """A stored object as a seekable stream, fetched by ranged GETs as it is read.
 
     A read outside the window held fetches a new one from there; sequential reads double
@@ -61,22 +60,6 @@ class ObjectReader(io.RawIOBase):
         self._start = 0
         self._window = b""
         self._next_size = self.MIN_WINDOW
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError("negative seek position")
-        self._position = base + offset
-        return self._position
 
     def _fetch(self, wanted: int) -> None:
         sequential = self._position == self._start + len(self._window) and self._window
