@@ -264,8 +264,11 @@ class Feeder(threading.Thread):
         try:
             while not self.stopping.is_set():
                 with tenancy.system_scope():
+                    # Fresh attempts each time: after CHECK_MAX_ATTEMPTS starts the worker
+                    # gives a version's checks up at once (reporting.services.recovery),
+                    # and the feeder would be timing that instead of a check.
                     Submission.objects.filter(pk=self.submission_id).update(
-                        state=SubmissionState.CHECKING
+                        state=SubmissionState.CHECKING, check_attempts=0, check_failed_at=None
                     )
                 started = time.monotonic()
                 tasks.check_submission.delay(self.submission_id)
