@@ -58,7 +58,8 @@ lint: install ## Ruff lint and format check
 typecheck: install ## mypy with django-stubs
 	@$(VENV)/bin/mypy .
 
-check: lint typecheck ## Lint, format and type checks; the API schema generates without warnings
+check: lint typecheck ## Lint, format and type checks; import contracts; the API schema generates without warnings
+	@$(VENV)/bin/lint-imports --no-cache
 	@DEBUG=true $(PY) manage.py makemigrations --check --dry-run -v0
 	@DEBUG=true $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
