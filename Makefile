@@ -60,6 +60,7 @@ typecheck: install ## mypy with django-stubs
 
 check: lint typecheck ## Lint, format and type checks; import contracts; the API schema generates without warnings
 	@$(VENV)/bin/lint-imports --no-cache
+	@$(PY) scripts/import_cycles.py
 	@DEBUG=true $(PY) manage.py makemigrations --check --dry-run -v0
 	@DEBUG=true $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 

@@ -3,12 +3,19 @@ import uuid
 from functools import cached_property
 from typing import Any, ClassVar, cast
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import connections, models, router, transaction
 from django.db.models.functions import Cast, Now
 from django.utils import timezone
 
 from bpij import audit
+
+
+def rls_enabled(using: str = "default") -> bool:
+    """Whether row-level security holds this connection: PostgreSQL with the runtime
+    login (settings.DB_APP_ROLE), whose connection sets a tenant scope (bpij.db)."""
+    return bool(settings.DB_APP_ROLE) and hasattr(connections[using], "set_tenant_scope")
 
 
 class StaffRole(models.TextChoices):
@@ -113,11 +120,22 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @cached_property
     def _coalition_links(self) -> list[tuple[int, str, bool]]:
-        # Memberships and coach assignments in one read, made before the database scope
-        # they decide is held (bpij.tenancy.person_coalitions).
-        from bpij import tenancy
+        """(coalition id, grantee role or '', coached) for each membership and coach
+        assignment: what bpij.tenancy.scope_for() is made from, in one read.
 
-        return tenancy.person_coalitions(self)
+        Read before any scope is held, so on PostgreSQL through bpij_person_coalitions(),
+        a function that may read these two tables whatever the scope, and only them."""
+        if rls_enabled():
+            with connections["default"].cursor() as cursor:
+                cursor.execute(
+                    "SELECT coalition_id, role, coached FROM bpij_person_coalitions(%s)",
+                    [self.pk],
+                )
+                return [tuple(row) for row in cursor.fetchall()]
+        return [
+            *((c, role, False) for c, role in self.memberships.values_list("coalition_id", "role")),
+            *((c, "", True) for c in self.coach_assignments.values_list("coalition_id", flat=True)),
+        ]
 
     @cached_property
     def coalition_roles(self) -> dict[int, str]:

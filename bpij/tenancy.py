@@ -7,17 +7,16 @@ outside the user's scope simply do not exist for them (404, never 403).
 """
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import wraps
 from typing import Any, NamedTuple, Self, TypeVar, cast
 
-from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import connections, models
 from django.http import Http404
 
-from bpij.models import StaffRole, User
+from bpij.models import StaffRole, User, rls_enabled
 
 M = TypeVar("M", bound=models.Model)
 
@@ -63,24 +62,6 @@ def scope_for(user: Any) -> Scope:
     if user.staff_role:
         return Scope(SCOPE_NONE)
     return Scope(SCOPE_LIST, sorted(user.coalition_roles))
-
-
-def person_coalitions(user: Any) -> list[tuple[int, str, bool]]:
-    """(coalition id, grantee role or '', coached) for each membership and coach
-    assignment of ``user``: what scope_for() is made from.
-
-    Read before any scope is held, so on PostgreSQL through bpij_person_coalitions(), a
-    function that may read these two tables whatever the scope, and only them."""
-    if rls_enabled():
-        with connections["default"].cursor() as cursor:
-            cursor.execute(
-                "SELECT coalition_id, role, coached FROM bpij_person_coalitions(%s)", [user.pk]
-            )
-            return [tuple(row) for row in cursor.fetchall()]
-    return [
-        *((c, role, False) for c, role in user.memberships.values_list("coalition_id", "role")),
-        *((c, "", True) for c in user.coach_assignments.values_list("coalition_id", flat=True)),
-    ]
 
 
 class TenantQuerySet(models.QuerySet[M]):
@@ -166,10 +147,6 @@ def check_runtime_login(app_configs: Any = None, databases: Any = None, **kwargs
     ]
 
 
-def rls_enabled(using: str = "default") -> bool:
-    return bool(settings.DB_APP_ROLE) and hasattr(connections[using], "set_tenant_scope")
-
-
 @contextmanager
 def database_scope(scope: Scope, using: str = "default") -> Iterator[None]:
     """Hold the block's statements to ``scope`` at the database, then the scope before."""
@@ -224,6 +201,15 @@ def coalition_of(model: type[models.Model], pk: Any) -> int | None:
             int | None,
             model._default_manager.filter(pk=pk).values_list("coalition_id", flat=True).first(),
         )
+
+
+def aggregates_scope_for(user: Any) -> AbstractContextManager[None]:
+    """Where program-wide sums are shown to every staff role: hold the block to the
+    aggregates scope (every coalition's aggregate rows, nothing about people) unless the
+    user's own scope already sees all of them. Never for rows about people."""
+    if scope_for(user).sees_every_row(aggregate=True):
+        return nullcontext()
+    return aggregates_scope()
 
 
 def unrestricted(view: Callable) -> Callable:

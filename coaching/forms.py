@@ -8,8 +8,9 @@ from bpij.models import StaffRole, User
 from coaching.models import ActionStatus, RiskLevel, SessionKind
 from coaching.services import ItemInput
 from grantees.models import CoachAssignment, Coalition, Target
+from reporting import selectors as reporting_selectors
 from reporting.checks import rules
-from reporting.models import Finding, Submission
+from reporting.models import Finding
 
 FINDING_CHOICES = 100
 
@@ -38,21 +39,7 @@ class ItemChoices:
             | Q(pk__in=coaches)
         )
         targets = Target.objects.filter(coalition=coalition).order_by("measure")
-        # Findings of the coalition's most recent version: the ones still worth acting on.
-        latest = (
-            Submission.objects.filter(coalition=coalition)
-            .order_by("-period__start_date", "-version")
-            .values("pk")[:1]
-        )
-        findings = (
-            Finding.objects.filter(
-                coalition=coalition, upload__submission__in=latest, upload__is_current=True
-            )
-            .order_by("severity", "file", "code", "row")
-            .only("pk", "code", "severity", "file", "row", "column", "message", "coalition_id")[
-                :FINDING_CHOICES
-            ]
-        )
+        findings = reporting_selectors.latest_findings(coalition, limit=FINDING_CHOICES)
         return cls(
             owners={str(u.uuid): u for u in owners.distinct().order_by("full_name", "email")},
             targets={str(t.pk): t for t in targets},

@@ -1,14 +1,12 @@
 """Read models for coaching's screens, and the coalition summary the dashboard includes."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.db.models import (
     Case,
     Count,
-    Exists,
-    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -23,13 +21,7 @@ from bpij.models import User
 from coaching.models import ActionItem, ActionStatus, CoachingSession, RiskFlag, RiskLevel
 from grantees.models import CoachAssignment, Coalition
 from reporting import pagecache
-from reporting.models import (
-    SENT_STATES,
-    ReportingPeriod,
-    Submission,
-    SubmissionComment,
-    SubmissionState,
-)
+from reporting import selectors as reporting_selectors
 from reporting.selectors import PeriodRow
 
 RECENT_SESSIONS = 5
@@ -181,39 +173,6 @@ class CoachingRow:
         return self.risk is not None and self.risk.level in (RiskLevel.HIGH, RiskLevel.MEDIUM)
 
 
-def _report_rows(coalitions: list[Coalition], *, user: User, today: date) -> dict[int, PeriodRow]:
-    """The report that needs each coalition's attention now, in one query: the oldest
-    begun quarter whose report is not accepted — overdue or coming due, being drafted,
-    submitted or in review, returned for revision — with its latest version's state; when
-    every earlier quarter is accepted, the quarter under way. A quarter sent to JFF and
-    not yet accepted is still open business, so a later quarter never hides it."""
-    latest_state = (
-        Submission.objects.filter(period=OuterRef("pk")).order_by("-version").values("state")[:1]
-    )
-    periods = (
-        ReportingPeriod.objects.visible_to(user)
-        .filter(coalition__in=[c.pk for c in coalitions], start_date__lte=today)
-        .annotate(latest_state=Subquery(latest_state))
-        .order_by("coalition_id", "start_date")
-    )
-    chosen: dict[int, PeriodRow] = {}
-    settled: set[int] = set()
-    for period in periods:
-        if period.coalition_id in settled:
-            continue
-        state = period.latest_state  # type: ignore[attr-defined]
-        # An unsaved Submission carries only the state, so reporting's own PeriodRow says
-        # the status in the same words as every other page.
-        chosen[period.coalition_id] = PeriodRow(
-            period=period, latest=Submission(state=state) if state else None, today=today
-        )
-        if state == SubmissionState.ACCEPTED:
-            continue  # done with; look at the next quarter
-        if state is not None or period.end_date < today:
-            settled.add(period.coalition_id)
-    return chosen
-
-
 def _count(rows) -> Subquery:
     return Subquery(
         rows.order_by().values("coalition").annotate(n=Count("id")).values("n")[:1],
@@ -252,7 +211,7 @@ def coaching_rows(user: User, *, today: date, with_coaches: bool = True) -> list
             )
         )
     coalitions: list[Any] = list(coalitions_qs)
-    reports = _report_rows(coalitions, user=user, today=today)
+    reports = reporting_selectors.reports_needing_attention(coalitions, user=user, today=today)
     rows = [
         CoachingRow(
             coalition=c,
@@ -295,71 +254,6 @@ def open_items_for(user: User, *, limit: int = 50) -> list[ActionItem]:
         .select_related("coalition")
         .order_by("due_on", "id")[:limit]
     )
-
-
-# --- What waits for a coach ---------------------------------------------------------------
-
-
-@dataclass
-class WaitingRow:
-    """A version that waits for JFF: sent for review, or returned and answered by the
-    coalition (a reply after the return that no one at JFF has answered yet)."""
-
-    submission: Submission
-    since: datetime
-    today: date
-    replied: bool = False
-
-    @property
-    def days_waiting(self) -> int:
-        return (self.today - timezone.localdate(self.since)).days
-
-    @property
-    def resubmitted(self) -> bool:
-        return self.submission.previous_id is not None
-
-
-def waiting_for(user: User, *, today: date) -> list[WaitingRow]:
-    """What waits for the reviewer across the coalitions they see, oldest first, in two
-    queries whatever the data: every version submitted or in review, and every returned
-    version whose latest comment, made after the return, is the coalition's (its people
-    have no staff role) while no later version has been sent."""
-    sent = (
-        Submission.objects.visible_to(user)
-        .filter(state__in=(SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW))
-        .select_related("coalition", "period", "reviewed_by")
-    )
-    last_comment = SubmissionComment.objects.filter(submission=OuterRef("pk")).order_by(
-        "-created_at", "-id"
-    )
-    sent_again = Submission.objects.filter(
-        period=OuterRef("period"), version__gt=OuterRef("version"), state__in=SENT_STATES
-    )
-    replied = (
-        Submission.objects.visible_to(user)
-        .filter(state=SubmissionState.RETURNED)
-        .annotate(
-            last_comment_at=Subquery(last_comment.values("created_at")[:1]),
-            last_comment_role=Subquery(last_comment.values("author__staff_role")[:1]),
-        )
-        .filter(last_comment_at__gt=F("returned_at"), last_comment_role="")
-        .exclude(Exists(sent_again))
-        .select_related("coalition", "period", "reviewed_by")
-    )
-    rows = [
-        WaitingRow(submission=s, since=s.submitted_at or s.created_at, today=today) for s in sent
-    ]
-    rows += [
-        WaitingRow(
-            submission=s,
-            since=s.last_comment_at,  # type: ignore[attr-defined]
-            today=today,
-            replied=True,
-        )
-        for s in replied
-    ]
-    rows.sort(key=lambda r: (r.since, r.submission.pk))
-    return rows
 
 
 def coaching_stamp(coalition: Coalition) -> str | None:

@@ -21,22 +21,27 @@ Readings taken where the contract is silent (also in the project's docs):
 """
 
 import functools
-import math
 import operator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from fractions import Fraction
 from typing import Any
 
 import polars as pl
 
 from grantees.calendar import Quarter, program_year, program_year_bounds
 from reporting import contract
-
-CURRENT_QUARTER = "current_quarter"
-ROLLING_4_QUARTERS = "rolling_4_quarters"
-GRANT_TO_DATE = "grant_to_date"
-WINDOW_NAMES = (CURRENT_QUARTER, ROLLING_4_QUARTERS, GRANT_TO_DATE)
+from reporting.catalogue import (
+    CHARACTERISTIC_KEYS,
+    CURRENT_QUARTER,
+    FIGURE_KEYS,
+    GRANT_TO_DATE,
+    RATE_KEYS,
+    ROLLING_4_QUARTERS,
+    WINDOW_NAMES,
+    middle,
+    rate,
+    wage_text,
+)
 
 _RACE_COLUMNS = (
     "race_american_indian",
@@ -82,27 +87,8 @@ CHARACTERISTICS: dict[str, pl.Expr] = {
     "B-edu-bachelors-plus": _is("highest_education", "7", "8"),
 }
 
-RATE_KEYS = ("E-1", "E-3", "E-4", "E-5")
-FIGURE_KEYS: tuple[str, ...] = (
-    "A-1",
-    "A-2",
-    "A-3",
-    *CHARACTERISTICS,
-    "C-1",
-    "C-2",
-    "C-3",
-    "C-4",
-    "D-1",
-    "D-2",
-    "D-3",
-    "D-4",
-    "D-5",
-    "E-1",
-    "E-2",
-    "E-3",
-    "E-4",
-    "E-5",
-)
+# The catalogue's section B, in its order: one expression per characteristic.
+assert tuple(CHARACTERISTICS) == CHARACTERISTIC_KEYS, "figures and the catalogue disagree"
 
 # Lags of the WIOA-aligned indicators, in quarters (§4 E): the outcome quarter plus
 # DOL's two-quarter reporting lag (TEGL 10-16 Change 2), so the cohorts are the ones
@@ -197,23 +183,6 @@ def cohort_periods(
             periods[window][key] = (str(first), str(last)) if first <= last else None
         periods[window]["E-5"] = e5
     return periods
-
-
-def rate(numerator: int, denominator: int) -> dict[str, Any]:
-    """A rate as §6 gives it: the percentage rounded half-up to one decimal from the
-    exact fraction (1/16 → 6.3), or None ("n/a") when the denominator is 0."""
-    if denominator == 0:
-        return {"numerator": numerator, "denominator": 0, "rate": None}
-    tenths = math.floor(Fraction(1000 * numerator, denominator) + Fraction(1, 2))
-    return {"numerator": numerator, "denominator": denominator, "rate": tenths / 10}
-
-
-def _median_half_up(lower: float | None, higher: float | None) -> int | None:
-    """The mean of the two middle values (equal for an odd count), rounded half-up to a
-    whole unit. The values are non-negative whole numbers (cents or dollars)."""
-    if lower is None or higher is None:
-        return None
-    return (int(lower) + int(higher) + 1) // 2
 
 
 def _middle(values: pl.Expr, name: str) -> list[pl.Expr]:
@@ -447,10 +416,9 @@ def _window_figures(name: str, values: dict[str, Any], skill_gains: dict) -> dic
     figures: dict[str, Any] = {}
     for key in FIGURE_KEYS:
         if key == "D-3":
-            cents = _median_half_up(value("D-3/lower"), value("D-3/higher"))
-            figures[key] = None if cents is None else f"{cents // 100}.{cents % 100:02d}"
+            figures[key] = wage_text(middle(value("D-3/lower"), value("D-3/higher")))
         elif key == "E-2":
-            figures[key] = _median_half_up(value("E-2/lower"), value("E-2/higher"))
+            figures[key] = middle(value("E-2/lower"), value("E-2/higher"))
         elif key == "E-5":
             figures[key] = dict(skill_gains)
         elif key in RATE_KEYS:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from grantees.calendar import Quarter
 from grantees.models import US_STATES, Coalition, Sector, Track
+from reporting import catalogue
 from reporting.models import ReminderKind, ReminderStatus, UploadKind
 from reporting.selectors import board as board_selectors
 
@@ -132,15 +133,11 @@ class ReturnForm(forms.Form):
 
 
 def _figure_choices() -> list[tuple[str, str]]:
-    from reporting.selectors import FIGURES
-
-    return [("", "No figure"), *((key, f"{key} {label}") for key, label, _ in FIGURES)]
+    return [("", "No figure"), *((f.key, f"{f.key} {f.label}") for f in catalogue.FIGURES)]
 
 
 def _window_choices() -> list[tuple[str, str]]:
-    from reporting.selectors import WINDOWS
-
-    return [("", "Any window"), *WINDOWS]
+    return [("", "Any window"), *catalogue.WINDOWS]
 
 
 class CommentForm(forms.Form):

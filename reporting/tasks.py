@@ -61,7 +61,7 @@ def check_submission(self, submission_id: int) -> None:
                 )
             raise
     if stored:
-        recovery.send(send_check_notice, submission_id)
+        recovery.send("send_check_notice", submission_id)
 
 
 @app.task(acks_late=True)

@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-from reporting import figures
+from reporting import catalogue
 
 ON_TIME, LATE, NOT_SENT = "on_time", "late", "not_sent"
 LABELS = {ON_TIME: "On time", LATE: "Late", NOT_SENT: "Not yet sent"}
@@ -46,7 +46,7 @@ class Timeliness:
     def rate(self) -> float | None:
         """The on-time rate in percent, rounded half up to one decimal like every rate
         of the reports (None when no report is due)."""
-        return figures.rate(self.on_time, self.due)["rate"]
+        return catalogue.rate(self.on_time, self.due)["rate"]
 
     @property
     def rate_text(self) -> str:

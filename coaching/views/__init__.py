@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from bpij.http import AuthedRequest
 from coaching import selectors
+from reporting.selectors import review as review_selectors
 
 
 def home(request: AuthedRequest) -> HttpResponse:
@@ -26,7 +27,7 @@ def home(request: AuthedRequest) -> HttpResponse:
             "rows": by_due,
             "at_risk": [r for r in rows if r.at_risk],
             "items": selectors.open_items_for(request.user),
-            "waiting": selectors.waiting_for(request.user, today=today),
+            "waiting": review_selectors.waiting_for(request.user, today=today),
             "today": today,
         },
     )

@@ -11,8 +11,7 @@ from bpij.tenancy import get_visible_or_404
 from coaching import selectors as coaching_selectors
 from grantees.models import Coalition
 from reporting import pagecache
-from reporting.selectors import dashboards
-from reporting.services import exports
+from reporting.selectors import dashboards, exports
 
 
 def coalition_dashboard(request: AuthedRequest, coalition_code) -> HttpResponse:

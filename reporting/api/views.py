@@ -36,6 +36,7 @@ from reporting.models import (
     SubmissionComment,
     SubmissionState,
 )
+from reporting.selectors import exports as export_selectors
 from reporting.services import exports
 
 ERROR_TEXT = {
@@ -486,7 +487,7 @@ class ExportRequestApi(ApiView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         coalition = lookups.coalition(self.actor, data["coalition"]) if data["coalition"] else None
-        if coalition is None and not exports.kinds_for(self.actor, coalition=None):
+        if coalition is None and not export_selectors.kinds_for(self.actor, coalition=None):
             raise PermissionDenied
         export = exports.export_request(
             actor=self.actor,

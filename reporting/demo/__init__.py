@@ -10,15 +10,17 @@ How it is made, and why it can be trusted:
   so far, with only what had happened by then — so the files are cumulative, as the
   contract wants, and the same person keeps the same id and entry date quarter after
   quarter.
-- Every file is written as CSV, stored as an upload with its SHA-256 (downloads work),
-  and read by the real check engine (``checks.engine.check_submission``); its findings
-  and kept records are stored exactly as ``services.submission_check`` stores them. The
-  direct path only skips the task queue and the state dance, which the timeline below
-  records instead. Files are clean except where a version is broken on purpose
+- Every version is written through the services people use (``timeline.Writer``): the
+  reporter starts it and uploads the files as CSV, the checks run as the worker runs
+  them (``services.submission_check``), the administrator certifies, the coach reviews,
+  comments and returns, the program officer accepts. Each step happens at its moment of
+  the past (the services' clock set with time-machine), on dates around each quarter's
+  due date, never after now; so states, timelines, findings, records and audit entries
+  are the hub's own. Files are clean except where a version is broken on purpose
   (``needs_fixes``), so every accepted number comes from rows that passed the checks.
-- States, timelines (``SubmissionEvent``), review comments and return reasons are
-  written as they would have happened, on dates around each quarter's due date, never
-  after now. Nobody did anything, so no audit entries are written (like grantees.demo).
+- Nothing is sent while the demo writes (``recovery.held``): no e-mail about a past that
+  is over; the roll-ups are computed once at the end. The audit log's times are the
+  database's own: they say when the demo was loaded.
 - Coalitions differ: most are on pace with their targets, a few ahead, and six (the
   ``AT_RISK`` ones, which the coaching demo flags) are well behind and often late.
 
@@ -31,7 +33,6 @@ import random
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
-import polars as pl
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,8 +40,8 @@ from bpij.models import StaffRole, User
 from grantees import demo as grantees_demo
 from grantees.calendar import Quarter
 from grantees.models import CoachAssignment, Coalition, Measure, Target
-from reporting import pii, services
-from reporting.checks import History, engine, synthetic
+from reporting import services
+from reporting.checks import synthetic
 from reporting.demo import population, timeline
 from reporting.demo.timeline import SeedReport
 from reporting.models import (
@@ -51,6 +52,7 @@ from reporting.models import (
     SubmissionEvent,
     SubmissionState,
 )
+from reporting.services import recovery
 
 S = SubmissionState
 
@@ -121,33 +123,11 @@ FIRST_TRY_RATE = 0.4
 __all__ = ["AHEAD", "AT_RISK", "LATEST", "SeedReport", "latest_closed_quarter", "seed"]
 
 
-def _check(
-    rows: list[dict], jobs: list[dict], quarter: Quarter, history: pl.DataFrame | None
-) -> timeline.Files:
+def _files(rows: list[dict], jobs: list[dict]) -> timeline.Files:
     people = synthetic._csv(synthetic.PARTICIPANT_HEADER, rows)
     # With nobody placed yet a grantee sends no placement file (it is optional).
     placements = synthetic._csv(synthetic.PLACEMENT_HEADER, jobs) if jobs else None
-    result = engine.check_submission(
-        ("participants.csv", people),
-        ("placements.csv", placements) if placements else None,
-        period=quarter,
-        history=History(history) if history is not None else None,
-        ssn_hasher=pii.hash_ssn,
-    )
-    return timeline.Files(people, placements, result)
-
-
-def _history(rows: list[dict]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "participant_id": [r["participant_id"] for r in rows],
-            "entry_date": [
-                date(int(r["entry_date"][:4]), int(r["entry_date"][4:6]), int(r["entry_date"][6:]))
-                for r in rows
-            ],
-        },
-        schema={"participant_id": pl.Utf8, "entry_date": pl.Date},
-    )
+    return timeline.Files(people, placements)
 
 
 def latest_closed_quarter(today: date) -> Quarter:
@@ -273,22 +253,18 @@ def seed(
         cast = _cast(coalition, users, coaches, officer)
         rng = random.Random(f"states:{slug}")
         writer = timeline.Writer(coalition, cast, timeline.Clock(rng, now), rng, report)
-        history, filled = None, 0
-        with transaction.atomic():
+        filled = 0
+        with transaction.atomic(), recovery.held():
             for code, period in periods.items():
                 quarter = Quarter.parse(code)
                 plan = _plan(slug, quarter, latest, rng)
                 rows, jobs = population.files(people, quarter)
-                accepted = any(state == S.ACCEPTED for state, _, _ in plan)
                 if code in todo and plan:
-                    _period(writer, period, quarter, plan, rows, jobs, history, slug)
+                    _period(writer, period, quarter, plan, rows, jobs, slug)
                     report.periods += 1
                     filled += 1
                     if any(state in (S.SUBMITTED, S.IN_REVIEW, S.ACCEPTED) for state, _, _ in plan):
                         counted.append(period.pk)
-                if accepted:
-                    history = _history(rows)
-            writer.flush()
         if progress:
             progress(f"{slug}: {filled} quarters filled, {pace.served:,} participants by {latest}")
     report.rollups, report.program_quarters = _rollups(counted, latest, bool(report.versions))
@@ -302,7 +278,6 @@ def _period(
     plan: list[tuple],
     rows: list[dict],
     jobs: list[dict],
-    history: pl.DataFrame | None,
     slug: str,
 ) -> None:
     rng, clock = writer.rng, writer.clock
@@ -323,17 +298,17 @@ def _period(
     for index, (final, kind, reasons) in enumerate(plan):
         files = None
         if kind == "clean":
-            clean = files = clean or _check(rows, jobs, quarter, history)
+            clean = files = clean or _files(rows, jobs)
         elif kind == "short":
             # Returned for data quality: the first version missed the quarter's newest
             # placements; the second brings them.
             start = f"{quarter.start:%Y%m%d}"
             recent = [j for j in jobs if j["start_date"] >= start]
             dropped = {id(j) for j in recent[: max(1, len(recent) // 2)]}
-            files = _check(rows, [j for j in jobs if id(j) not in dropped], quarter, history)
+            files = _files(rows, [j for j in jobs if id(j) not in dropped])
         elif kind == "broken":
             broken_rows, broken_jobs = population.broken(rows, jobs, f"broken:{slug}:{quarter}")
-            files = _check(broken_rows, broken_jobs, quarter, history)
+            files = _files(broken_rows, broken_jobs)
         if index > 0:
             at = clock.at(at.date() + timedelta(days=rng.randint(1, 4)), earliest=at)
             submit_on = at.date() + timedelta(days=rng.randint(1, 5))
@@ -342,7 +317,7 @@ def _period(
         first_try = None
         if kind == "clean" and index == 0 and rng.random() < FIRST_TRY_RATE:
             tried_rows, tried_jobs = population.broken(rows, jobs, f"first:{slug}:{quarter}")
-            first_try = _check(tried_rows, tried_jobs, quarter, history)
+            first_try = _files(tried_rows, tried_jobs)
         text = narrative
         if reasons and ReturnReason.NARRATIVE in reasons:
             text = (narrative[0], "", narrative[2])

@@ -1,35 +1,26 @@
-"""Writing the demo's versions as they would have happened: the submission rows, their
-uploads (stored files, findings and records from the real check), review fields,
-comments and the timeline (``SubmissionEvent``), on dates that read true."""
+"""Writing the demo's versions as they would have happened, through the services a
+grantee and JFF use (start, upload, the checks, narrative, certify, review, comment,
+return, accept), each on a date that reads true."""
 
-import hashlib
+import io
 import random
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import polars as pl
-from django.core.files.base import ContentFile
-from django.db import connection
+import time_machine
 from django.utils import timezone
 
 from bpij.models import User
 from grantees.calendar import Quarter
 from grantees.models import Coalition
-from reporting import contract, findings, records, services
-from reporting.checks.types import CheckResult
+from reporting import services
 from reporting.models import (
-    ParticipantRecord,
-    PlacementRecord,
     ReportingPeriod,
     ReturnReason,
     Submission,
-    SubmissionComment,
-    SubmissionEvent,
     SubmissionState,
-    Upload,
-    UploadKind,
-    UploadStatus,
 )
 
 S = SubmissionState
@@ -83,46 +74,25 @@ class Clock:
 
 @dataclass
 class Files:
+    """A version's files as a grantee would send them (CSV bytes)."""
+
     participants: bytes
     placements: bytes | None
-    result: CheckResult
 
 
 @dataclass
 class Writer:
-    """Writes one coalition's versions; events and comments go in at the end."""
+    """Writes one coalition's versions through the services, each step at its own moment
+    of the past (``Clock``): the same rows, events, audit entries and checks as the hub
+    writes when people use it. Nothing is sent while the demo writes
+    (``recovery.held``): its history is over, so there is no e-mail to send, and the
+    roll-ups are run once at the end (``reporting.demo._rollups``)."""
 
     coalition: Coalition
     cast: Cast
     clock: Clock
     rng: random.Random
     report: SeedReport
-    events: list[SubmissionEvent] = field(default_factory=list)
-    comments: list[tuple[SubmissionComment, SubmissionComment | None]] = field(default_factory=list)
-
-    def event(
-        self,
-        submission: Submission,
-        kind: str,
-        at: datetime,
-        actor: User | None,
-        from_state: str = "",
-        to_state: str = "",
-        note: str = "",
-    ) -> datetime:
-        self.events.append(
-            SubmissionEvent(
-                coalition_id=self.coalition.pk,
-                submission=submission,
-                at=at,
-                actor=actor,
-                kind=kind,
-                from_state=from_state,
-                to_state=to_state,
-                note=note,
-            )
-        )
-        return at
 
     def version(
         self,
@@ -138,225 +108,116 @@ class Writer:
         first_try: Files | None = None,
     ) -> tuple[Submission, datetime]:
         """One version from its start to ``final``; returns it and when it got there."""
-        cast, clock, number = self.cast, self.clock, (previous.version + 1 if previous else 1)
-        submission = Submission.objects.create(
-            coalition=self.coalition,
-            period=period,
-            version=number,
-            state=final,
-            previous=previous,
-            created_by=cast.reporter,
-            created_at=started,
-        )
+        cast, clock = self.cast, self.clock
+        with at(started):
+            submission = services.submission_start(period=period, actor=cast.reporter)
         self.report.versions += 1
-        now = self.event(submission, "started", started, cast.reporter, to_state=S.DRAFT)
-        state = str(S.DRAFT)
-        fields: dict[str, Any] = {}
+        now = started
+        if submission.state == S.CHECKING:
+            # Started from a returned version: its files come along and are checked.
+            now = self._check(submission, now)
         if files is not None:
             if first_try is not None:
-                now = self._first_try(submission, first_try, now)
-            now = self._upload(submission, files, now, copied_from=previous)
-            result = files.result
-            state = str(S.NEEDS_FIXES if result.errors else S.READY)
-            fields |= {
-                "error_count": result.errors,
-                "warning_count": result.warnings,
-                "checked_at": now,
-            }
+                now = self._send(submission, first_try, now, placements=False)
+                # The fix comes a day or two later.
+                now = clock.at(now.date() + timedelta(days=self.rng.randint(1, 2)), earliest=now)
+            now = self._send(submission, files, now)
         if final != S.DRAFT:
             progress, challenges, ta_needs = narrative
-            fields |= {
-                "narrative_progress": progress,
-                "narrative_challenges": challenges,
-                "narrative_ta_needs": ta_needs,
-            }
+            now = clock.at(now.date(), earliest=now)
+            with at(now):
+                services.submission_save_narrative(
+                    submission=submission,
+                    actor=cast.reporter,
+                    progress=progress,
+                    challenges=challenges,
+                    ta_needs=ta_needs,
+                )
         if final in (S.SUBMITTED, S.IN_REVIEW, S.RETURNED, S.ACCEPTED):
-            assert state == S.READY, f"{period} v{number} has errors and cannot be sent"
+            submission.refresh_from_db()
+            assert submission.state == S.READY, (
+                f"{period} v{submission.version} is {submission.state} and cannot be sent"
+            )
             certified = clock.at(submit_on or now.date(), earliest=now)
-            name = cast.admin.full_name or cast.admin.email
-            # Certified after the due date: the administrator says why, as the hub asks.
             late = (timezone.localdate(certified) - period.due_date).days
+            # Certified after the due date: the administrator says why, as the hub asks.
             # (Picked without the shared random stream, so the rest of the demo is as before.)
             pick = sum(map(ord, f"{self.coalition.slug}{period.quarter}")) % len(LATE_REASONS)
-            late_reason = LATE_REASONS[pick] if late > 0 else ""
-            now = self.event(
-                submission,
-                "certified",
-                certified,
-                cast.admin,
-                S.READY,
-                S.SUBMITTED,
-                f"Certified by {name}, Executive Director"
-                + (
-                    f". {late} day{'s' if late != 1 else ''} late: {late_reason}"
-                    if late > 0
-                    else ""
-                ),
-            )
-            state = str(S.SUBMITTED)
-            fields |= {
-                "certified_by": cast.admin,
-                "certifier_name": name,
-                "certifier_title": "Executive Director",
-                "attestation": services.ATTESTATION,
-                "certified_at": certified,
-                "submitted_at": certified,
-                "late_reason": late_reason,
-            }
+            with at(certified):
+                services.submission_certify(
+                    submission=submission,
+                    actor=cast.admin,
+                    name=cast.admin.full_name or cast.admin.email,
+                    title="Executive Director",
+                    agreed=True,
+                    late_reason=LATE_REASONS[pick] if late > 0 else "",
+                    confirmed=True,
+                )
+            now = certified
         if final in (S.IN_REVIEW, S.RETURNED, S.ACCEPTED):
             began = clock.at(now.date() + timedelta(days=self.rng.randint(1, 6)), earliest=now)
-            now = self.event(
-                submission, "review_started", began, cast.coach, S.SUBMITTED, S.IN_REVIEW
-            )
-            fields |= {"review_started_at": began, "reviewed_by": cast.coach}
+            with at(began):
+                services.submission_review_start(submission=submission, actor=cast.coach)
+            now = began
         if final == S.RETURNED:
             reasons = reasons or [ReturnReason.NARRATIVE]
-            note = return_note(reasons)
             now = self._comment(submission, now, reasons)
             returned = clock.at(now.date(), earliest=now)
-            labels = "; ".join(str(ReturnReason(r).label) for r in reasons)
-            now = self.event(
-                submission,
-                "returned",
-                returned,
-                cast.coach,
-                S.IN_REVIEW,
-                S.RETURNED,
-                f"{labels}. {note}",
-            )
-            fields |= {
-                "return_reasons": list(reasons),
-                "return_note": note,
-                "returned_at": returned,
-            }
+            with at(returned):
+                services.submission_return(
+                    submission=submission,
+                    actor=cast.coach,
+                    reasons=list(reasons),
+                    note=return_note(reasons),
+                )
+            now = returned
         if final == S.ACCEPTED:
             if self.rng.random() < 0.2:
                 now = self._comment(submission, now, [])
             accepted = clock.at(now.date() + timedelta(days=self.rng.randint(2, 12)), earliest=now)
-            now = self.event(
-                submission, "accepted", accepted, cast.officer, S.IN_REVIEW, S.ACCEPTED
-            )
-            fields |= {"accepted_by": cast.officer, "accepted_at": accepted}
-        if fields:
-            Submission.objects.filter(pk=submission.pk).update(**fields)
-            for name, value in fields.items():
-                setattr(submission, name, value)
+            with at(accepted):
+                services.submission_accept(submission=submission, actor=cast.officer)
+            now = accepted
+        submission.refresh_from_db()
+        assert submission.state == final, f"{period} v{submission.version}: {submission.state}"
         self.report.by_state[final] = self.report.by_state.get(final, 0) + 1
         return submission, now
 
-    def _first_try(self, submission: Submission, files: Files, now: datetime) -> datetime:
-        """A participant file sent with mistakes, checked, and replaced by the fixed one
-        (kept as history, like any replaced upload): how most quarters go, and what the
-        dashboards' data-quality figures count."""
-        result = files.result.participants
-        name = f"{self.coalition.slug}-{submission.period.quarter}-participants-draft.csv"
-        upload = self._new_upload(
-            submission, UploadKind.PARTICIPANTS, name, files.participants, result
-        )
-        upload.is_current = False
-        now = self._send(submission, upload, files.participants, now)
-        upload.save()
-        findings.replace(upload, result.findings)
-        checked = self._checked(submission, now, upload.error_count, upload.warning_count)
-        # The fix comes a day or two later, back to a draft.
-        return self.clock.at(
-            checked.date() + timedelta(days=self.rng.randint(1, 2)), earliest=checked
-        )
-
-    def _new_upload(
-        self, submission: Submission, kind: str, name: str, data: bytes, file_result
-    ) -> Upload:
-        """The upload row of a checked file, as submission_check leaves it (unsaved)."""
-        return Upload(
-            coalition=self.coalition,
-            submission=submission,
-            kind=kind,
-            original_name=name,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            uploaded_by=self.cast.reporter,
-            status=UploadStatus.CHECKED,
-            data_rows=file_result.data_rows,
-            kept_rows=file_result.kept.height if file_result.kept is not None else 0,
-            error_count=sum(1 for f in file_result.findings if f.severity == "error"),
-            warning_count=sum(1 for f in file_result.findings if f.severity == "warning"),
-        )
-
-    def _send(self, submission: Submission, upload: Upload, data: bytes, now: datetime):
-        """Store the file's bytes and write the "uploaded" event; returns when."""
-        now = self.clock.at(now.date(), earliest=now)
-        upload.uploaded_at = now
-        upload.file.save(upload.original_name, ContentFile(data), save=False)
-        self.event(
-            submission,
-            "uploaded",
-            now,
-            self.cast.reporter,
-            note=(
-                f"{UploadKind(upload.kind).label}: {upload.original_name} ({len(data):,} "
-                f"bytes, SHA-256 {upload.sha256[:12]}…)"
-            ),
-        )
+    def _send(
+        self, submission: Submission, files: Files, now: datetime, *, placements: bool = True
+    ) -> datetime:
+        """Upload the files (``upload_receive``: a file the version already has is not
+        sent again), then check them; returns when the checks finished."""
+        slug, quarter = self.coalition.slug, submission.period.quarter
+        sent = [("participants", files.participants)]
+        if placements and files.placements is not None:
+            sent.append(("placements", files.placements))
+        draft = "-draft" if not placements else ""
+        for kind, data in sent:
+            now = self.clock.at(now.date(), earliest=now)
+            with at(now):
+                services.upload_receive(
+                    submission=submission,
+                    kind=kind,
+                    stream=io.BytesIO(data),
+                    name=f"{slug}-{quarter}-{kind}{draft}.csv",
+                    actor=self.cast.reporter,
+                )
+        submission.refresh_from_db()
+        if submission.state == S.CHECKING:
+            now = self._check(submission, now)
         return now
 
-    def _checked(self, submission: Submission, now: datetime, errors: int, warnings: int):
-        """The "checks started" and "checks finished" events; returns when they finished."""
-        checking = self.clock.at(now.date(), earliest=now)
-        self.event(submission, "checking", checking, self.cast.reporter, S.DRAFT, S.CHECKING)
-        checked = checking + timedelta(seconds=self.rng.randint(4, 40))
-        self.event(
-            submission,
-            "checked",
-            checked,
-            None,
-            S.CHECKING,
-            S.NEEDS_FIXES if errors else S.READY,
-            f"{errors} error(s), {warnings} warning(s).",
-        )
-        return checked
-
-    def _upload(
-        self, submission: Submission, files: Files, now: datetime, copied_from: Submission | None
-    ) -> datetime:
-        result = files.result
-        pairs = [
-            (UploadKind.PARTICIPANTS, files.participants, result.participants),
-            (UploadKind.PLACEMENTS, files.placements, result.placements),
-        ]
-        previous = (
-            {u.kind: u for u in Upload.objects.filter(submission=copied_from, is_current=True)}
-            if copied_from
-            else {}
-        )
-        for kind, data, file_result in pairs:
-            if data is None or file_result is None:
-                continue
-            name = f"{self.coalition.slug}-{submission.period.quarter}-{kind}.csv"
-            upload = self._new_upload(submission, kind, name, data, file_result)
-            earlier = previous.get(kind)
-            if earlier is not None and earlier.sha256 == upload.sha256:
-                # A new version starts from the returned one's files (submission_start).
-                upload.file.name = earlier.file.name
-                upload.original_name = earlier.original_name
-                upload.uploaded_at = earlier.uploaded_at
-            else:
-                now = self._send(submission, upload, data, now)
-            upload.save()
-            findings.replace(upload, file_result.findings)
-        checked = self._checked(submission, now, result.errors, result.warnings)
-        kept_people = result.participants.kept
-        kept_jobs = result.placements.kept if result.placements else None
-        people, jobs = store(
-            submission,
-            kept_people if kept_people is not None else records.empty(contract.PARTICIPANTS),
-            kept_jobs if kept_jobs is not None else records.empty(contract.PLACEMENTS),
-        )
-        self.report.participant_records += people
-        self.report.placement_records += jobs
+    def _check(self, submission: Submission, now: datetime) -> datetime:
+        """The checks, as the worker runs them, seconds after the files arrived."""
+        checked = now + timedelta(seconds=self.rng.randint(4, 40))
+        with at(checked):
+            services.submission_check(submission_id=submission.pk, annotate=False)
+        submission.refresh_from_db()
         return checked
 
     def _comment(self, submission: Submission, now: datetime, reasons: list[str]) -> datetime:
-        at = self.clock.at(now.date() + timedelta(days=self.rng.randint(0, 3)), earliest=now)
+        when = self.clock.at(now.date() + timedelta(days=self.rng.randint(0, 3)), earliest=now)
         if ReturnReason.DATA_QUALITY in reasons:
             body = (
                 "Placements look low against last quarter's completions: several people "
@@ -379,69 +240,31 @@ class Writer:
         else:
             body = "Strong quarter; thanks for the detail on the employer partnerships."
             key = "C-3"
-        comment = SubmissionComment(
-            coalition=self.coalition,
-            submission=submission,
-            author=self.cast.coach,
-            created_at=at,
-            body=body,
-            figure_key=key,
-            figure_window="grant_to_date" if key else "",
-        )
-        reply = None
-        if reasons:
-            reply = SubmissionComment(
-                coalition=self.coalition,
+        with at(when):
+            comment = services.submission_comment(
                 submission=submission,
-                author=self.cast.admin,
-                created_at=at + timedelta(hours=self.rng.randint(2, 20)),
-                body="Thanks, we will fix this and send a new version this week.",
+                actor=self.cast.coach,
+                body=body,
+                figure_key=key,
+                figure_window="grant_to_date" if key else "",
             )
-        self.comments.append((comment, reply))
-        self.event(submission, "commented", at, self.cast.coach, note=body[:200])
-        if reply is not None:
-            self.event(submission, "commented", reply.created_at, self.cast.admin, note=reply.body)
-            at = reply.created_at
-        return at
-
-    def flush(self) -> None:
-        SubmissionEvent.objects.bulk_create(self.events, batch_size=2000)
-        firsts = [first for first, _ in self.comments]
-        SubmissionComment.objects.bulk_create(firsts)
-        replies = []
-        for first, reply in self.comments:
-            if reply is not None:
-                reply.parent = first
-                replies.append(reply)
-        SubmissionComment.objects.bulk_create(replies)
-        self.events, self.comments = [], []
+        if reasons:
+            when += timedelta(hours=self.rng.randint(2, 20))
+            with at(when):
+                services.submission_comment(
+                    submission=submission,
+                    actor=self.cast.admin,
+                    body="Thanks, we will fix this and send a new version this week.",
+                    parent=comment,
+                )
+        return when
 
 
-def store(
-    submission: Submission, participants: pl.DataFrame, placements: pl.DataFrame
-) -> tuple[int, int]:
-    """``records.store`` for a brand-new version. On SQLite (``make run``) the rows go in
-    with one executemany per table instead of bulk_create, which spends most of its time
-    building model instances: it is most of the seeding time otherwise. The rows stored
-    are the same ones (``tests/reporting/test_demo.py`` reads them back)."""
-    if connection.vendor == "postgresql":
-        return records.store(submission, participants, placements)
-    people = records._fill_text(records._participant_frame(participants))
-    jobs = records._fill_text(placements.select(["row", *records.PLACEMENT_FIELDS]))
-    for model, frame in ((ParticipantRecord, people), (PlacementRecord, jobs)):
-        if frame.is_empty():
-            continue
-        frame = frame.with_columns(
-            pl.col(pl.Date).dt.to_string("%Y-%m-%d"),
-            pl.lit(submission.coalition_id).alias("coalition_id"),
-            pl.lit(submission.pk).alias("submission_id"),
-        )
-        table = connection.ops.quote_name(model._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(c) for c in frame.columns)
-        marks = ", ".join("%s" for _ in frame.columns)
-        with connection.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", frame.rows())
-    return people.height, jobs.height
+def at(moment: datetime) -> AbstractContextManager[Any]:
+    """The services' clock set to ``moment`` of the demo's past (time-machine), so every
+    row they write says when it happened. The audit log's own time is the database's: it
+    says when the demo was loaded."""
+    return time_machine.travel(moment, tick=False)
 
 
 def return_note(reasons: list[str]) -> str:

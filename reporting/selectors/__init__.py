@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from django.db.models import F, Prefetch, Window
+from django.db.models import F, OuterRef, Prefetch, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from bpij.models import User
@@ -443,87 +443,54 @@ def figures_for(submission: Submission) -> dict:
     )
 
 
-WINDOWS = [
-    ("current_quarter", "Current quarter"),
-    ("rolling_4_quarters", "Rolling 4 quarters"),
-    ("grant_to_date", "Grant to date"),
-]
-
-# Every figure of DATA-CONTRACT.md §6 in report order: key, label, section.
-FIGURES: list[tuple[str, str, str]] = [
-    ("A-1", "Exiters", "A. Participation"),
-    ("A-2", "Participants served", "A. Participation"),
-    ("A-3", "New participants", "A. Participation"),
-    ("B-sex-male", "Male", "B. Characteristics of participants served"),
-    ("B-sex-female", "Female", "B. Characteristics of participants served"),
-    ("B-sex-unknown", "Sex not self-identified", "B. Characteristics of participants served"),
-    ("B-hispanic", "Hispanic or Latino", "B. Characteristics of participants served"),
-    ("B-race-american-indian", "American Indian or Alaska Native",
-     "B. Characteristics of participants served"),
-    ("B-race-asian", "Asian", "B. Characteristics of participants served"),
-    ("B-race-black", "Black or African American", "B. Characteristics of participants served"),
-    ("B-race-pacific-islander", "Native Hawaiian or Other Pacific Islander",
-     "B. Characteristics of participants served"),
-    ("B-race-white", "White", "B. Characteristics of participants served"),
-    ("B-race-multiple", "More than one race", "B. Characteristics of participants served"),
-    ("B-age-17-29", "Age 17–29 at entry", "B. Characteristics of participants served"),
-    ("B-age-30-44", "Age 30–44 at entry", "B. Characteristics of participants served"),
-    ("B-age-45-54", "Age 45–54 at entry", "B. Characteristics of participants served"),
-    ("B-age-55-plus", "Age 55 or older at entry", "B. Characteristics of participants served"),
-    ("B-veteran", "Veteran", "B. Characteristics of participants served"),
-    ("B-disability", "Individual with a disability", "B. Characteristics of participants served"),
-    ("B-low-income", "Low income", "B. Characteristics of participants served"),
-    ("B-incumbent", "Incumbent worker", "B. Characteristics of participants served"),
-    ("B-employed-at-entry", "Employed at entry", "B. Characteristics of participants served"),
-    ("B-unemployed-at-entry", "Unemployed at entry",
-     "B. Characteristics of participants served"),
-    ("B-not-in-labor-force", "Not in the labor force at entry",
-     "B. Characteristics of participants served"),
-    ("B-edu-none", "No secondary credential", "B. Characteristics of participants served"),
-    ("B-edu-secondary", "Secondary diploma or equivalent",
-     "B. Characteristics of participants served"),
-    ("B-edu-postsecondary", "Postsecondary below a bachelor's",
-     "B. Characteristics of participants served"),
-    ("B-edu-bachelors-plus", "Bachelor's degree or beyond",
-     "B. Characteristics of participants served"),
-    ("C-1", "Began training", "C. Training"),
-    ("C-2", "Began registered apprenticeship training", "C. Training"),
-    ("C-3", "Completed training", "C. Training"),
-    ("C-4", "Earned a credential", "C. Training"),
-    ("D-1", "Entered employment", "D. Employment"),
-    ("D-2", "Entered training-related employment", "D. Employment"),
-    ("D-3", "Median hourly wage at placement", "D. Employment"),
-    ("D-4", "Incumbent workers retained", "D. Employment"),
-    ("D-5", "Incumbent workers advanced", "D. Employment"),
-    ("E-1", "Employment rate, 2nd quarter after exit", "E. WIOA-aligned indicators"),
-    ("E-2", "Median earnings, 2nd quarter after exit", "E. WIOA-aligned indicators"),
-    ("E-3", "Employment rate, 4th quarter after exit", "E. WIOA-aligned indicators"),
-    ("E-4", "Credential attainment rate", "E. WIOA-aligned indicators"),
-    ("E-5", "Measurable skill gains rate (program year)", "E. WIOA-aligned indicators"),
-]  # fmt: skip
-MONEY = {"D-3", "E-2"}
-
-
-def figure_rows(result: dict, *, period: ReportingPeriod) -> list[dict]:
-    """One row per figure, with its value in each window, in report order; for the E
-    indicators, the cohort each value covers (as the PDF prints it) in ``cohorts``."""
-    from reporting.selectors.reports import format_cohort  # reports imports this module
-
-    windows = result["windows"]
-    periods = figures.cohort_periods(period.as_quarter, period.grant.start_date)
-    rows = []
-    for key, label, section in FIGURES:
-        values = [windows[w].get(key) for w, _ in WINDOWS]
-        if key in MONEY:
-            values = [None if v is None else f"${int(v):,}" if key == "E-2" else f"${v}"
-                      for v in values]  # fmt: skip
-        cohorts = (
-            [format_cohort(key, periods[w].get(key)) for w, _ in WINDOWS]
-            if key.startswith("E-")
-            else ["" for _ in WINDOWS]
+def reports_needing_attention(
+    coalitions: list[Coalition], *, user: User, today: date
+) -> dict[int, PeriodRow]:
+    """The report that needs each coalition's attention now (the coach home and the
+    coaching overview), in one query: the oldest begun quarter whose report is not
+    accepted — overdue or coming due, being drafted, submitted or in review, returned for
+    revision — with its latest version's state; when every earlier quarter is accepted,
+    the quarter under way. A quarter sent to JFF and
+    not yet accepted is still open business, so a later quarter never hides it."""
+    latest_state = (
+        Submission.objects.filter(period=OuterRef("pk")).order_by("-version").values("state")[:1]
+    )
+    periods = (
+        ReportingPeriod.objects.visible_to(user)
+        .filter(coalition__in=[c.pk for c in coalitions], start_date__lte=today)
+        .annotate(latest_state=Subquery(latest_state))
+        .order_by("coalition_id", "start_date")
+    )
+    chosen: dict[int, PeriodRow] = {}
+    settled: set[int] = set()
+    for period in periods:
+        if period.coalition_id in settled:
+            continue
+        state = period.latest_state  # type: ignore[attr-defined]
+        # An unsaved Submission carries only the state, so reporting's own PeriodRow says
+        # the status in the same words as every other page.
+        chosen[period.coalition_id] = PeriodRow(
+            period=period, latest=Submission(state=state) if state else None, today=today
         )
-        rows.append(
-            {"key": key, "label": label, "section": section, "values": values,
-             "cells": list(zip(values, cohorts, strict=True))}
-        )  # fmt: skip
-    return rows
+        if state == SubmissionState.ACCEPTED:
+            continue  # done with; look at the next quarter
+        if state is not None or period.end_date < today:
+            settled.add(period.coalition_id)
+    return chosen
+
+
+def latest_findings(coalition: Coalition, *, limit: int) -> list[Finding]:
+    """The findings of the coalition's most recent version, the ones still worth acting
+    on (what a coaching action item may point at): errors first, at most ``limit``."""
+    latest = (
+        Submission.objects.filter(coalition=coalition)
+        .order_by("-period__start_date", "-version")
+        .values("pk")[:1]
+    )
+    return list(
+        Finding.objects.filter(
+            coalition=coalition, upload__submission__in=latest, upload__is_current=True
+        )
+        .order_by("severity", "file", "code", "row")
+        .only("pk", "code", "severity", "file", "row", "column", "message", "coalition_id")[:limit]
+    )

@@ -11,7 +11,6 @@ reached target × the share of the grant's period of performance that has passed
 quarters, beside the average per quarter so far.
 """
 
-import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,7 +25,7 @@ from bpij import tenancy
 from bpij.models import User
 from grantees.calendar import Quarter, program_year
 from grantees.models import US_STATES, Coalition, Measure, Sector, Target, Track
-from reporting import charts, figures, timeliness
+from reporting import catalogue, charts, figures, timeliness
 from reporting.models import (
     Finding,
     ProgramRollup,
@@ -35,92 +34,16 @@ from reporting.models import (
     Submission,
     SubmissionState,
 )
-from reporting.selectors import FIGURES
+from reporting.pace import Pace
 
-CQ, R4, GTD = figures.WINDOW_NAMES
-LABELS = {key: label for key, label, _ in FIGURES}
+CQ, R4, GTD = catalogue.WINDOW_NAMES
+LABELS = catalogue.LABELS
 # The quarter-over-quarter trend: Current Quarter flows, one line each.
 TREND_KEYS = ("A-3", "C-1", "C-3", "D-1")
 # What the breakdowns compare, grant to date.
 BREAKDOWN_KEYS = ("A-2", "C-3", "D-1")
-INDICATORS = ("E-1", "E-2", "E-3", "E-4", "E-5")
+INDICATORS = catalogue.INDICATOR_KEYS
 SEGMENT_KINDS = (("sector", "Sector"), ("track", "Track"), ("state", "State"))
-
-# Within this share of the expected count a measure is "slightly behind", below it
-# "behind": a coach's first look, not a judgement (docs/dashboards.md).
-SLIGHTLY_BEHIND = 0.9
-
-
-# -- Pace -----------------------------------------------------------------------------
-
-
-@dataclass
-class Pace:
-    measure: str
-    label: str
-    target: int
-    actual: int | None
-    grant_start: date
-    grant_end: date
-    quarter: Quarter
-    milestone: int | None = None
-
-    @property
-    def elapsed_share(self) -> float:
-        total = (self.grant_end - self.grant_start).days + 1
-        done = (self.quarter.end - self.grant_start).days + 1
-        return min(max(done / total, 0.0), 1.0)
-
-    @property
-    def expected(self) -> int:
-        return round(self.target * self.elapsed_share)
-
-    @property
-    def progress(self) -> float | None:
-        if self.actual is None or not self.target:
-            return None
-        return 100 * self.actual / self.target
-
-    @property
-    def quarters_elapsed(self) -> int:
-        return max(self.quarter.index - Quarter.containing(self.grant_start).index + 1, 1)
-
-    @property
-    def quarters_left(self) -> int:
-        return max(Quarter.containing(self.grant_end).index - self.quarter.index, 0)
-
-    @property
-    def per_quarter_so_far(self) -> float | None:
-        return None if self.actual is None else self.actual / self.quarters_elapsed
-
-    @property
-    def per_quarter_needed(self) -> int | None:
-        if self.actual is None or not self.quarters_left:
-            return None
-        return math.ceil(max(self.target - self.actual, 0) / self.quarters_left)
-
-    @property
-    def status(self) -> str:
-        """In words (never colour alone): Target met, On pace, Slightly behind, Behind."""
-        if self.actual is None:
-            return "Not reported"
-        if self.actual >= self.target:
-            return "Target met"
-        if self.actual >= self.expected:
-            return "On pace"
-        if self.actual >= SLIGHTLY_BEHIND * self.expected:
-            return "Slightly behind"
-        return "Behind"
-
-    @property
-    def status_class(self) -> str:
-        """USWDS utilities for the status words (the words carry the meaning)."""
-        colour = {
-            "Target met": "text-success-dark",
-            "On pace": "text-success-dark",
-            "Behind": "text-error-dark",
-        }.get(self.status, "text-base-dark")
-        return f"text-bold {colour}"
 
 
 def progress_chart(rows: list[Pace], *, chart_id: str, subject: str) -> SafeString:
@@ -256,7 +179,7 @@ def indicators(figures_json: dict | None, quarter: Quarter) -> list[Indicator]:
             label=LABELS[key],
             cells=[
                 (_window(figures_json, window).get(key), cohort_label(key, window, quarter))
-                for window in figures.WINDOW_NAMES
+                for window in catalogue.WINDOW_NAMES
             ],
         )
         for key in INDICATORS
@@ -424,13 +347,20 @@ class Breakdown:
         return out
 
 
-def segment_label(segment: str) -> str:
+def segment_label(segment: str, *, with_kind: bool = False) -> str:
+    """A program roll-up's segment by name: "Broadband", or with its kind (as a
+    spreadsheet's rows name it) "Sector: Broadband"; the program itself is "All
+    coalitions"."""
     kind, _, code = segment.partition(":")
+    if kind == "program":
+        return "All coalitions"
     if kind == "sector":
-        return str(Sector(code).label) if code in Sector.values else code
-    if kind == "track":
-        return str(Track(code).label) if code in Track.values else code
-    return US_STATES.get(code, code)
+        name = str(Sector(code).label) if code in Sector.values else code
+    elif kind == "track":
+        name = str(Track(code).label) if code in Track.values else code
+    else:
+        name = US_STATES.get(code, code)
+    return f"{kind.capitalize()}: {name}" if with_kind else name
 
 
 @dataclass
@@ -503,11 +433,8 @@ def _not_reported(user: User, quarter: str, today: date) -> list[NotReported]:
         .select_related("coalition")
         .order_by("coalition__name")
     )
-    if tenancy.scope_for(user).sees_every_row(aggregate=True):
+    with tenancy.aggregates_scope_for(user):
         rows = list(periods)
-    else:
-        with tenancy.aggregates_scope():
-            rows = list(periods)
     ids = [p.coalition_id for p in rows]
     visible = (
         set(Coalition.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
@@ -545,9 +472,7 @@ def _program_targets(user: User, quarter: str) -> dict[str, dict[str, Any]]:
         .values("measure")
         .annotate(total=Sum("value"), start=Min("grant__start_date"), end=Max("grant__end_date"))
     )
-    if tenancy.scope_for(user).sees_every_row(aggregate=True):
-        return {row["measure"]: row for row in rows}
-    with tenancy.aggregates_scope():
+    with tenancy.aggregates_scope_for(user):
         return {row["measure"]: row for row in rows}
 
 

@@ -30,7 +30,8 @@ from reporting.models import (
     Submission,
     SubmissionState,
 )
-from reporting.selectors.dashboards import Pace, target_progress
+from reporting.pace import Pace
+from reporting.selectors.dashboards import target_progress
 
 # Sent and not returned: nothing for the coalition to do until JFF answers.
 _DONE = (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW, SubmissionState.ACCEPTED)

@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString
 
 from grantees.calendar import Quarter, program_year
 from grantees.models import Coalition, Grant, Measure, Target
-from reporting import charts, figures, timeliness
+from reporting import catalogue, charts, figures, timeliness
 from reporting.checks import rules
 from reporting.models import (
     Finding,
@@ -35,71 +35,10 @@ from reporting.models import (
     Submission,
     SubmissionState,
 )
-from reporting.selectors import FIGURES, WINDOWS, board, dashboards, quality
+from reporting.pace import Pace
+from reporting.selectors import board, dashboards, quality
 
-CQ, R4, GTD = figures.WINDOW_NAMES
-SECTIONS = list(dict.fromkeys(section for _, _, section in FIGURES))
-RATE_KEYS = {"E-1", "E-3", "E-4", "E-5"}
-INDICATOR_KEYS = ("E-1", "E-2", "E-3", "E-4", "E-5")
-# Every figure's line of the ETA-9173-H1B quarterly performance report as the PDFs print
-# it: line number and caption, in DOL's wording (docs/exports.md). DATA-CONTRACT.md §4
-# numbers the lines of sections A, C, D and E; section B lists its categories without
-# numbers, so they are numbered B-1 to B-25 in the contract's order.
-_B_LINES = {
-    "B-sex-male": "Male",
-    "B-sex-female": "Female",
-    "B-sex-unknown": "Sex: did not self-identify",
-    "B-hispanic": "Hispanic/Latino",
-    "B-race-american-indian": "American Indian or Alaska Native",
-    "B-race-asian": "Asian",
-    "B-race-black": "Black or African American",
-    "B-race-pacific-islander": "Native Hawaiian or Other Pacific Islander",
-    "B-race-white": "White",
-    "B-race-multiple": "More than one race",
-    "B-age-17-29": "Age at entry 17–29 (youth and young adults)",
-    "B-age-30-44": "Age at entry 30–44",
-    "B-age-45-54": "Age at entry 45–54",
-    "B-age-55-plus": "Age at entry 55 and over",
-    "B-veteran": "Eligible veteran status",
-    "B-disability": "Individual with a disability",
-    "B-low-income": "Low-income individual",
-    "B-incumbent": "Incumbent worker",
-    "B-employed-at-entry": "Employment status at entry: employed",
-    "B-unemployed-at-entry": "Employment status at entry: unemployed",
-    "B-not-in-labor-force": "Employment status at entry: not in the labor force",
-    "B-edu-none": "Highest education: no secondary credential",
-    "B-edu-secondary": "Highest education: secondary diploma or equivalent",
-    "B-edu-postsecondary": "Highest education: postsecondary below a bachelor's degree",
-    "B-edu-bachelors-plus": "Highest education: bachelor's degree or beyond",
-}
-DOL_LINES: dict[str, tuple[str, str]] = {
-    "A-1": ("A-1", "Total exiters"),
-    "A-2": ("A-2", "Total participants served"),
-    "A-3": ("A-3", "Total new participants"),
-    **{key: (f"B-{n}", caption) for n, (key, caption) in enumerate(_B_LINES.items(), 1)},
-    "C-1": ("C-1", "Total participants who began training"),
-    "C-2": ("C-2", "Total participants who began registered apprenticeship training"),
-    "C-3": ("C-3", "Total participants who completed training"),
-    "C-4": ("C-4", "Total participants who earned a credential"),
-    "D-1": ("D-1", "Total participants who entered employment"),
-    "D-2": ("D-2", "Total participants who entered training-related employment"),
-    "D-3": ("D-3", "Median hourly wage at placement"),
-    "D-4": ("D-4", "Incumbent workers retained"),
-    "D-5": ("D-5", "Incumbent workers advanced"),
-    "E-1": ("E-1", "Employment rate — 2nd quarter after exit"),
-    "E-2": ("E-2", "Median earnings — 2nd quarter after exit"),
-    "E-3": ("E-3", "Employment rate — 4th quarter after exit"),
-    "E-4": ("E-4", "Credential attainment rate"),
-    "E-5": ("E-5", "Measurable skill gains rate (program year to date)"),
-}
-
-
-def line_label(key: str) -> str:
-    """A figure's line as the form prints it: "A-2 Total participants served"."""
-    line, caption = DOL_LINES[key]
-    return f"{line} {caption}"
-
-
+CQ, R4, GTD = catalogue.WINDOW_NAMES
 # The form: its number, the OMB control number printed in its corner, and the funding
 # acknowledgement DOL asks of every grant-funded product (docs/exports.md).
 FORM_NUMBER = "ETA-9173-H1B"
@@ -145,7 +84,7 @@ def format_rate(value: dict | None) -> str:
 
 
 def format_value(key: str, value: Any) -> str:
-    if key in RATE_KEYS:
+    if key in catalogue.RATE_KEYS:
         return format_rate(value)
     if key == "D-3":  # median hourly wage: a string with two decimals, or None
         return "n/a" if value is None else f"${value}"
@@ -296,7 +235,7 @@ class Section:
 
 
 def columns_for(quarter: Quarter, grant_start: date) -> list[Column]:
-    labels = dict(WINDOWS)
+    labels = dict(catalogue.WINDOWS)
     return [
         Column(window.name, labels[window.name], span_text(window.first, window.last))
         for window in figures.windows(quarter, grant_start)
@@ -308,17 +247,17 @@ def sections_for(figures_json: dict, quarter: Quarter, grant_start: date) -> lis
     period beside each value)."""
     windows = figures_json["windows"]
     cohorts = figures.cohort_periods(quarter, grant_start)
-    sections: dict[str, list[FigureRow]] = {title: [] for title in SECTIONS}
-    for key, _, section in FIGURES:
-        line, caption = DOL_LINES[key]
-        sections[section].append(
+    sections: dict[str, list[FigureRow]] = {title: [] for title in catalogue.SECTIONS}
+    for figure in catalogue.FIGURES:
+        key, line, caption = figure.key, figure.line, figure.caption
+        sections[figure.section].append(
             FigureRow(
                 key=key,
                 line=line,
                 label=caption,
-                values=[format_value(key, windows[w].get(key)) for w in figures.WINDOW_NAMES],
-                cohorts=[format_cohort(key, cohorts[w].get(key)) for w in figures.WINDOW_NAMES]
-                if key.startswith("E-")
+                values=[format_value(key, windows[w].get(key)) for w in catalogue.WINDOW_NAMES],
+                cohorts=[format_cohort(key, cohorts[w].get(key)) for w in catalogue.WINDOW_NAMES]
+                if figure.is_indicator
                 else [],
             )
         )
@@ -346,7 +285,7 @@ class CoalitionReport:
     submission: Submission
     columns: list[Column]
     sections: list[Section]
-    progress: list[dashboards.Pace]
+    progress: list[Pace]
     findings: list[FindingCount]
     provenance: Provenance
     # The rows and findings of the version's current files (not every upload of the
@@ -439,7 +378,7 @@ class CoalitionReport:
             [dashboards.LABELS[key] for key in keys],
             [
                 charts.Series(label, [windows[name].get(key) for key in keys])
-                for name, label in WINDOWS
+                for name, label in catalogue.WINDOWS
             ],
             chart_id="report-flows",
             title=f"Participants through the program by window, {self.coalition.name}",
@@ -483,7 +422,7 @@ def coalition_report(*, period_id: int, provenance: dict) -> CoalitionReport:
         key=lambda t: order.get(t.measure, 99),
     )
     progress = [
-        dashboards.Pace(
+        Pace(
             measure=t.measure,
             label=t.get_measure_display(),
             target=t.value,
@@ -585,11 +524,11 @@ class SegmentTable:
 
     @property
     def headers(self) -> list[str]:
-        return [line_label(key) for key in dashboards.BREAKDOWN_KEYS]
+        return [catalogue.line_label(key) for key in dashboards.BREAKDOWN_KEYS]
 
     @property
     def rate_header(self) -> str:
-        return line_label("E-1")
+        return catalogue.line_label("E-1")
 
     @property
     def is_long(self) -> bool:
@@ -648,7 +587,7 @@ def _names(names: list[str]) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def _share_of_expected(pace: dashboards.Pace) -> float:
+def _share_of_expected(pace: Pace) -> float:
     return (pace.actual or 0) / max(pace.expected, 1)
 
 
@@ -657,16 +596,16 @@ class BehindPace:
     """A coalition behind pace on one or more of its targets, for the executive summary."""
 
     coalition: Coalition
-    behind: list[dashboards.Pace]  # the targets it is behind pace on
+    behind: list[Pace]  # the targets it is behind pace on
     targets: int  # how many targets it has
 
     @property
-    def furthest(self) -> dashboards.Pace:
+    def furthest(self) -> Pace:
         return min(self.behind, key=_share_of_expected)
 
     @property
     def furthest_label(self) -> str:
-        return line_label(self.furthest.measure)
+        return catalogue.line_label(self.furthest.measure)
 
     @property
     def share_text(self) -> str:
@@ -686,9 +625,11 @@ class ProgramSummary:
     rows: list[CoalitionRow]
     totals: list[str]
     breakdowns: list[SegmentTable]
-    progress: list[dashboards.Pace]
+    progress: list[Pace]
     provenance: Provenance
-    headers: list[str] = field(default_factory=lambda: [line_label(key) for key in KEY_FIGURES])
+    headers: list[str] = field(
+        default_factory=lambda: [catalogue.line_label(key) for key in KEY_FIGURES]
+    )
     # Made for DOL: the figures count accepted reports only.
     accepted_only: bool = False
     # The executive summary's coalitions behind pace on a target, furthest behind first.
@@ -729,7 +670,7 @@ class ProgramSummary:
     @property
     def employment_cohort_end(self) -> Quarter:
         """The last exit quarter of the grant-to-date E-1 cohort printed beside it."""
-        _, last = figures.exit_quarters(figures.GRANT_TO_DATE, self.quarter, figures.LAGS["E-1"])
+        _, last = figures.exit_quarters(catalogue.GRANT_TO_DATE, self.quarter, figures.LAGS["E-1"])
         return last
 
     @property
@@ -993,7 +934,7 @@ def program_summary(
     to_date = program.figures["windows"][GTD] if program else {}
     labels = dict(Measure.choices)
     progress = [
-        dashboards.Pace(
+        Pace(
             measure=t["measure"],
             label=str(labels.get(t["measure"], t["measure"])),
             target=t["total"],
@@ -1007,14 +948,14 @@ def program_summary(
     grant_start = min((t["start"] for t in targets), default=chosen.start)
     # Each counted coalition's own targets against its own grant-to-date figures.
     by_period = {p.coalition_id: p for p in periods if p.pk in rollups}
-    paces: dict[int, list[dashboards.Pace]] = {}
+    paces: dict[int, list[Pace]] = {}
     for target in (
         Target.objects.filter(coalition_id__in=by_period)
         .select_related("grant")
         .order_by("coalition_id", "measure")
     ):
         period = by_period[target.coalition_id]
-        pace = dashboards.Pace(
+        pace = Pace(
             measure=target.measure,
             label=str(labels.get(target.measure, target.measure)),
             target=target.value,
@@ -1045,3 +986,27 @@ def program_summary(
         accepted_only=accepted_only,
         behind_all=behind,
     )
+
+
+def figure_rows(result: dict, *, period: ReportingPeriod) -> list[dict]:
+    """One row per figure, with its value in each window, in report order; for the E
+    indicators, the cohort each value covers (as the PDF prints it) in ``cohorts``."""
+    windows = result["windows"]
+    periods = figures.cohort_periods(period.as_quarter, period.grant.start_date)
+    rows = []
+    for figure in catalogue.FIGURES:
+        key, label, section = figure.key, figure.label, figure.section
+        values = [windows[w].get(key) for w in catalogue.WINDOW_NAMES]
+        if figure.is_money:
+            values = [None if v is None else f"${int(v):,}" if key == "E-2" else f"${v}"
+                      for v in values]  # fmt: skip
+        cohorts = (
+            [format_cohort(key, periods[w].get(key)) for w in catalogue.WINDOW_NAMES]
+            if figure.is_indicator
+            else ["" for _ in catalogue.WINDOW_NAMES]
+        )
+        rows.append(
+            {"key": key, "label": label, "section": section, "values": values,
+             "cells": list(zip(values, cohorts, strict=True))}
+        )  # fmt: skip
+    return rows

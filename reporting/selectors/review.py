@@ -6,10 +6,11 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from bpij.models import User
+from reporting import catalogue
 from reporting.checks import rules
 from reporting.models import (
     SENT_STATES,
@@ -22,11 +23,10 @@ from reporting.models import (
     SubmissionState,
     Upload,
 )
-from reporting.selectors import FIGURES, WINDOWS
 from reporting.selectors.reports import format_value
 
-FIGURE_LABELS = {key: label for key, label, _ in FIGURES}
-WINDOW_LABELS = dict(WINDOWS)
+FIGURE_LABELS = catalogue.LABELS
+WINDOW_LABELS = catalogue.WINDOW_LABELS
 QUEUE_STATES = (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW)
 
 
@@ -369,14 +369,15 @@ def _figure_changes(before: dict, after: dict) -> tuple[list[FigureChange], int]
     """Each figure whose value moved in a window, in report order, and how many stayed
     the same in every window."""
     changes, unchanged = [], 0
-    for key, label, section in FIGURES:
+    for figure in catalogue.FIGURES:
+        key, label, section = figure.key, figure.label, figure.section
         cells = [
             FigureCell(
                 key,
                 before["windows"].get(window, {}).get(key),
                 after["windows"].get(window, {}).get(key),
             )
-            for window, _ in WINDOWS
+            for window in catalogue.WINDOW_NAMES
         ]
         if any(cell.changed for cell in cells):
             changes.append(FigureChange(key, label, section, cells))
@@ -408,3 +409,68 @@ def version_changes(
         unchanged_figures=unchanged,
         findings=_finding_changes(previous, current),
     )
+
+
+# --- What waits for a reviewer (the coach home) ----------------------------------------
+
+
+@dataclass
+class WaitingRow:
+    """A version that waits for JFF: sent for review, or returned and answered by the
+    coalition (a reply after the return that no one at JFF has answered yet)."""
+
+    submission: Submission
+    since: datetime
+    today: date
+    replied: bool = False
+
+    @property
+    def days_waiting(self) -> int:
+        return (self.today - timezone.localdate(self.since)).days
+
+    @property
+    def resubmitted(self) -> bool:
+        return self.submission.previous_id is not None
+
+
+def waiting_for(user: User, *, today: date) -> list[WaitingRow]:
+    """What waits for the reviewer across the coalitions they see, oldest first, in two
+    queries whatever the data: every version submitted or in review, and every returned
+    version whose latest comment, made after the return, is the coalition's (its people
+    have no staff role) while no later version has been sent."""
+    sent = (
+        Submission.objects.visible_to(user)
+        .filter(state__in=(SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW))
+        .select_related("coalition", "period", "reviewed_by")
+    )
+    last_comment = SubmissionComment.objects.filter(submission=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    sent_again = Submission.objects.filter(
+        period=OuterRef("period"), version__gt=OuterRef("version"), state__in=SENT_STATES
+    )
+    replied = (
+        Submission.objects.visible_to(user)
+        .filter(state=SubmissionState.RETURNED)
+        .annotate(
+            last_comment_at=Subquery(last_comment.values("created_at")[:1]),
+            last_comment_role=Subquery(last_comment.values("author__staff_role")[:1]),
+        )
+        .filter(last_comment_at__gt=F("returned_at"), last_comment_role="")
+        .exclude(Exists(sent_again))
+        .select_related("coalition", "period", "reviewed_by")
+    )
+    rows = [
+        WaitingRow(submission=s, since=s.submitted_at or s.created_at, today=today) for s in sent
+    ]
+    rows += [
+        WaitingRow(
+            submission=s,
+            since=s.last_comment_at,  # type: ignore[attr-defined]
+            today=today,
+            replied=True,
+        )
+        for s in replied
+    ]
+    rows.sort(key=lambda r: (r.since, r.submission.pk))
+    return rows

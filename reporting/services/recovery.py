@@ -13,7 +13,9 @@ starts by a worker the work stops in a failed state that says so.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,9 +27,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from bpij import tenancy
+from bpij.celery import app
 from bpij.models import User
-from reporting import permissions, tasks
+from reporting import permissions
 from reporting.models import (
+    OPEN_STATES,
     Export,
     ExportStatus,
     Reminder,
@@ -37,6 +41,7 @@ from reporting.models import (
     SubmissionEvent,
     SubmissionState,
 )
+from reporting.services import transitions
 
 logger = logging.getLogger(__name__)
 
@@ -51,20 +56,58 @@ SWEEP_BATCH = 200
 # -- Sending ----------------------------------------------------------------------------
 
 
-def send(task: Any, *args: Any) -> bool:
-    """Send ``task`` now. A broker that is down or does not answer within its timeouts
-    (settings.CELERY_BROKER_TRANSPORT_OPTIONS) is logged and answered False: the work is
-    in the database and the sweeper sends it later. Run in-process (no broker), a task's
-    own error is raised as before."""
-    if task.app.conf.task_always_eager:
-        task.delay(*args)
+def task(name: str) -> Any:
+    """The Celery task ``reporting.tasks.<name>``, found in Celery's registry.
+
+    Services name the tasks they send rather than import their module: a task's body
+    imports the services it runs (HackSoft), so an import back would close a loop
+    (docs/decisions.md, "Structure"). A process that has not loaded the tasks yet (a
+    web process; the worker loads them at start) has Celery find them, as its
+    autodiscovery does, on the first send.
+    """
+    qualified = f"reporting.tasks.{name}"
+    if qualified not in app.tasks:
+        app.autodiscover_tasks(force=True)
+    return app.tasks[qualified]
+
+
+# Tasks held instead of sent, while ``held`` is in force (None: send as usual).
+_held: ContextVar[list[tuple[str, tuple[Any, ...]]] | None] = ContextVar("held", default=None)
+
+
+@contextmanager
+def held() -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
+    """Hold, rather than send, every task the block's services would send; yields what
+    was held. For the demo, which writes a past that is over: no e-mail about it, no
+    check of files it checks itself, and roll-ups it computes once at the end
+    (reporting.demo). What the rows owe the workers stays on them, as always."""
+    holding: list[tuple[str, tuple[Any, ...]]] = []
+    token = _held.set(holding)
+    try:
+        yield holding
+    finally:
+        _held.reset(token)
+
+
+def send(name: str, *args: Any) -> bool:
+    """Send the task ``name`` (of reporting.tasks) now. A broker that is down or does
+    not answer within its timeouts (settings.CELERY_BROKER_TRANSPORT_OPTIONS) is logged
+    and answered False: the work is in the database and the sweeper sends it later. Run
+    in-process (no broker), a task's own error is raised as before."""
+    holding = _held.get()
+    if holding is not None:
+        holding.append((name, args))
+        return True
+    sent = task(name)
+    if sent.app.conf.task_always_eager:
+        sent.delay(*args)
         return True
     try:
-        task.delay(*args)
+        sent.delay(*args)
     except Exception as error:
         logger.warning(
             "Could not send %s%r to the broker (%s: %s); the sweeper will send it",
-            task.name,
+            sent.name,
             args,
             type(error).__name__,
             error,
@@ -73,23 +116,45 @@ def send(task: Any, *args: Any) -> bool:
     return True
 
 
-def send_on_commit(task: Any, *args: Any, unsent: Callable[[], None] | None = None) -> None:
+def send_on_commit(name: str, *args: Any, unsent: Callable[[], None] | None = None) -> None:
     """``send`` once the current transaction commits; ``unsent`` runs (in the system
     scope) when the broker did not take it, to mark the row for the next sweep."""
 
+    holding = _held.get()
+    if holding is not None:
+        holding.append((name, args))
+        return
+
     def go() -> None:
-        if send(task, *args) or unsent is None:
+        if send(name, *args) or unsent is None:
             return
         try:
             with tenancy.system_scope():
                 unsent()
         except Exception:
-            logger.exception("Could not mark %s%r as unsent", task.name, args)
+            logger.exception("Could not mark %s%r as unsent", name, args)
 
     transaction.on_commit(go)
 
 
 # -- Checks -----------------------------------------------------------------------------
+
+
+def check_queue(submission: Submission, *, actor: User | None) -> None:
+    """Move the version to `checking` with fresh attempts and send the checks once this
+    commits; with the broker down the version stays `checking`, unsent, and the sweeper
+    sends it (``sweep``)."""
+    transitions.transition(
+        submission,
+        from_states=OPEN_STATES,
+        to_state=SubmissionState.CHECKING,
+        actor=actor,
+        kind="checking",
+        check_queued_at=timezone.now(),
+        check_attempts=0,
+        check_failed_at=None,
+    )
+    check_send(submission)
 
 
 def check_send(submission: Submission) -> None:
@@ -102,7 +167,7 @@ def check_send(submission: Submission) -> None:
             pk=submission.pk, state=SubmissionState.CHECKING, check_queued_at=queued_at
         ).update(check_queued_at=None)
 
-    send_on_commit(tasks.check_submission, submission.pk, unsent=unsent)
+    send_on_commit("check_submission", submission.pk, unsent=unsent)
 
 
 def check_begin(submission_id: int) -> bool:
@@ -137,12 +202,10 @@ def check_give_up(*, submission_id: int) -> bool:
     (``check_again``) or the same file sent again runs them again. Returns whether the
     version was moved; the caller then tells the person (``check_failed_tell``), once
     this has committed."""
-    from reporting.services import _transition
-
     submission = Submission.objects.select_for_update().filter(pk=submission_id).first()
     if submission is None or submission.state != SubmissionState.CHECKING:
         return False
-    _transition(
+    transitions.transition(
         submission,
         from_states=(SubmissionState.CHECKING,),
         to_state=SubmissionState.DRAFT,
@@ -178,8 +241,6 @@ def check_again(*, submission: Submission, actor: User) -> Submission:
     """Run the checks of the version's current files again, with fresh attempts: the
     way out of a failed check without sending the same file again. Recorded in the
     version's history with who asked."""
-    from reporting.services import _event, _queue_check
-
     if not permissions.can_edit_submission(actor, submission):
         raise PermissionDenied
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
@@ -193,8 +254,10 @@ def check_again(*, submission: Submission, actor: User) -> Submission:
                 "file to check it."
             )
         )
-    _event(submission, "check_again", actor=actor, note="Asked to check the files again.")
-    _queue_check(submission, actor=actor)
+    transitions.event(
+        submission, "check_again", actor=actor, note="Asked to check the files again."
+    )
+    check_queue(submission, actor=actor)
     return submission
 
 
@@ -205,7 +268,7 @@ def rollup_owed(period_id: int) -> None:
     """A version of the period was certified, returned or accepted in this transaction:
     its roll-up is owed from now (``rollup_due_at``), and sent once this commits."""
     ReportingPeriod.objects.filter(pk=period_id).update(rollup_due_at=timezone.now())
-    send_on_commit(tasks.rollup_period, period_id)
+    send_on_commit("rollup_period", period_id)
 
 
 def rollup_paid(period_id: int, *, since: datetime) -> None:
@@ -231,7 +294,7 @@ def export_send(export: Export) -> None:
             queued_at=None
         )
 
-    send_on_commit(tasks.render_export, export.pk, unsent=unsent)
+    send_on_commit("render_export", export.pk, unsent=unsent)
 
 
 def export_worker_lost_message(export: Export, attempts: int) -> str:
@@ -356,7 +419,7 @@ def _sweep_rollups(now: datetime, swept: Swept) -> None:
         )
         ReportingPeriod.objects.filter(pk__in=owed).update(rollup_due_at=now)
         for period_id in owed:
-            send_on_commit(tasks.rollup_period, period_id)
+            send_on_commit("rollup_period", period_id)
             swept.rollups_sent.append(period_id)
 
 
@@ -403,5 +466,5 @@ def _sweep_reminders(now: datetime, swept: Swept) -> None:
     )
     for reminder_id in unsent:
         # At most once all the same: reminder_deliver claims it before it is e-mailed.
-        if send(tasks.send_reminder, reminder_id):
+        if send("send_reminder", reminder_id):
             swept.reminders_sent.append(reminder_id)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from bpij import services as platform
 from bpij.models import AuditAction, User
 from grantees.models import CoachAssignment, Membership
-from reporting import permissions, tasks
+from reporting import permissions
 from reporting.models import (
     OPEN_STATES,
     SENT_STATES,
@@ -129,7 +129,7 @@ def reminder_send_manual(*, period: ReportingPeriod, actor: User) -> Reminder:
     # (reporting.services.recovery), at most once (reminder_deliver claims it).
     from reporting.services import recovery
 
-    recovery.send_on_commit(tasks.send_reminder, reminder.pk)
+    recovery.send_on_commit("send_reminder", reminder.pk)
     return reminder
 
 

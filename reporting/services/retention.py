@@ -25,7 +25,7 @@ from bpij import services as platform
 from bpij.models import AuditAction
 from grantees.models import Grant
 from reporting.models import OPEN_STATES, SENT_STATES, SubmissionState, Upload
-from reporting.services import _event, _transition
+from reporting.services import transitions
 
 RECORD_RETENTION_YEARS = 3
 CLOSEOUT_DAYS = 120
@@ -97,7 +97,7 @@ def _record_in_histories(uploads: list[Upload]) -> None:
         note = "Past the retention rule: " + ", ".join(sorted(u.original_name for u in group))
         if submission.state in OPEN_STATES:
             Upload.objects.filter(pk__in=[u.pk for u in group]).update(is_current=False)
-            moved = _transition(
+            moved = transitions.transition(
                 submission,
                 from_states=OPEN_STATES,
                 to_state=SubmissionState.DRAFT,
@@ -107,7 +107,7 @@ def _record_in_histories(uploads: list[Upload]) -> None:
             )
             if moved:
                 continue
-        _event(submission, "files_purged", actor=None, note=note)
+        transitions.event(submission, "files_purged", actor=None, note=note)
 
 
 def uploads_purge(*, now: datetime | None = None) -> Purge:

@@ -1,5 +1,5 @@
 """JFF's review of a submitted version: start the review, comment, return for revision,
-accept. Every step is one conditional state change (``_transition``), a timeline event
+accept. Every step is one conditional state change (``transitions.transition``), a timeline event
 and an audit entry; returning e-mails the coalition and acceptance and return refresh
 the period's roll-up, both queued on commit."""
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 from bpij import services as platform
 from bpij.models import AuditAction, User
 from grantees.models import Membership
-from reporting import permissions, selectors, tasks
+from reporting import catalogue, permissions
 from reporting.models import (
     SENT_STATES,
     Finding,
@@ -24,7 +24,7 @@ from reporting.models import (
     SubmissionState,
 )
 from reporting.selectors import review as review_selectors
-from reporting.services import _event, _transition, recovery
+from reporting.services import recovery, transitions
 
 # Versions a reviewer can still act on.
 REVIEWABLE_STATES = (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW)
@@ -46,7 +46,7 @@ def _lost_race(submission: Submission) -> ValidationError:
 
 def _start_review(submission: Submission, *, actor: User) -> bool:
     """Move a submitted version into review; False if it was not (or no longer) submitted."""
-    won = _transition(
+    won = transitions.transition(
         submission,
         from_states=(SubmissionState.SUBMITTED,),
         to_state=SubmissionState.IN_REVIEW,
@@ -130,8 +130,8 @@ def submission_comment(
             "Coalition members reply to JFF's comments; choose the comment to reply to."
         )
     finding = None
-    figure_keys = {key for key, _, _ in selectors.FIGURES}
-    windows = {key for key, _ in selectors.WINDOWS}
+    figure_keys = set(catalogue.FIGURE_KEYS)
+    windows = set(catalogue.WINDOW_NAMES)
     if figure_key and finding_key:
         raise ValidationError("Pin the comment to a figure or to a finding, not both.")
     if figure_key and figure_key not in figure_keys:
@@ -160,7 +160,7 @@ def submission_comment(
     )
     pin = review_selectors.comment_pin_label(comment)
     excerpt = body if len(body) <= 200 else body[:199] + "…"
-    _event(
+    transitions.event(
         submission,
         "commented",
         actor=actor,
@@ -226,7 +226,7 @@ def submission_return(
     if submission.state == SubmissionState.SUBMITTED:
         _start_review(submission, actor=actor)
     labels = [str(ReturnReason(r).label) for r in reasons]
-    won = _transition(
+    won = transitions.transition(
         submission,
         from_states=REVIEWABLE_STATES,
         to_state=SubmissionState.RETURNED,
@@ -247,8 +247,8 @@ def submission_return(
         target=_what(submission),
         detail={"reasons": reasons},
     )
-    recovery.send_on_commit(tasks.send_return_notice, submission.pk)
-    recovery.send_on_commit(tasks.notify_staff, submission.pk, "returned")
+    recovery.send_on_commit("send_return_notice", submission.pk)
+    recovery.send_on_commit("notify_staff", submission.pk, "returned")
     recovery.rollup_owed(submission.period_id)
     return submission
 
@@ -264,7 +264,7 @@ def submission_accept(*, submission: Submission, actor: User) -> Submission:
             f"Version {submission.version} is {submission.get_state_display().lower()}; "
             "only a submitted or in-review version can be accepted."
         )
-    won = _transition(
+    won = transitions.transition(
         submission,
         from_states=REVIEWABLE_STATES,
         to_state=SubmissionState.ACCEPTED,

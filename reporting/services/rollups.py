@@ -15,10 +15,7 @@ start for Grant to Date.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import polars as pl
 from django.db import connection, transaction
@@ -27,7 +24,7 @@ from django.utils import timezone
 
 from grantees.calendar import Quarter
 from grantees.models import Coalition
-from reporting import figures, pagecache, records, tasks, timeliness
+from reporting import catalogue, figures, pagecache, records, timeliness
 from reporting.models import (
     SENT_STATES,
     ProgramRollup,
@@ -44,7 +41,6 @@ from reporting.services import recovery
 # A version sent to JFF counts until it is returned; a returned version never does.
 COUNTED_STATES = (SubmissionState.SUBMITTED, SubmissionState.IN_REVIEW, SubmissionState.ACCEPTED)
 PROGRAM = "program"
-MEDIAN_KEYS = ("D-3", "E-2")
 # pg_advisory_xact_lock(namespace, quarter index): one program roll-up of a quarter at a
 # time, so two coalitions submitting together cannot interleave delete and insert.
 _PROGRAM_LOCK = 4_104_020
@@ -79,7 +75,7 @@ def rollup_period(*, period_id: int, program: bool = True) -> Rollup | None:
         pagecache.invalidate(pagecache.FIGURES)
         recovery.rollup_paid(period.pk, since=since)
         if program:
-            recovery.send_on_commit(tasks.rollup_program, period.quarter)
+            recovery.send_on_commit("rollup_program", period.quarter)
     return rollup
 
 
@@ -195,47 +191,6 @@ def median_values(
     return dict(values)
 
 
-def median(values: Iterable[int]) -> int | None:
-    """The contract's median of whole units: the mean of the two middle values, rounded
-    half up (the values are never negative), or None without values."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    n = len(ordered)
-    return (ordered[(n - 1) // 2] + ordered[n // 2] + 1) // 2
-
-
-@dataclass
-class Part:
-    """One coalition's counted figures (the three windows of §6) and median inputs."""
-
-    windows: dict[str, dict[str, Any]]
-    medians: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-
-
-def combine(parts: list[Part], *, period: str) -> dict[str, Any]:
-    """Program figures in the shape of ``compute_figures``: counts summed, rates from
-    summed numerators and denominators, medians over the concatenated values."""
-    result: dict[str, Any] = {}
-    for window in figures.WINDOW_NAMES:
-        out: dict[str, Any] = {}
-        for key in figures.FIGURE_KEYS:
-            if key in MEDIAN_KEYS:
-                middle = median(v for part in parts for v in part.medians[window][key])
-                if key == "D-3":
-                    out[key] = None if middle is None else f"{middle // 100}.{middle % 100:02d}"
-                else:
-                    out[key] = middle
-            elif key in figures.RATE_KEYS:
-                numerator = sum(part.windows[window][key]["numerator"] for part in parts)
-                denominator = sum(part.windows[window][key]["denominator"] for part in parts)
-                out[key] = figures.rate(numerator, denominator)
-            else:
-                out[key] = sum(int(part.windows[window][key]) for part in parts)
-        result[window] = out
-    return {"period": period, "windows": result}
-
-
 def rollup_program(*, quarter: str) -> list[ProgramRollup]:
     """Recompute the quarter's program-wide roll-up for every segment from the
     coalitions' period roll-ups, replacing the quarter's rows in one transaction."""
@@ -267,14 +222,14 @@ def _program_rows(report_quarter: Quarter, *, accepted_only: bool = False) -> li
     for period in periods:
         for segment in segments_of(period.coalition):
             members[segment].append(period.coalition_id)
-    parts: dict[int, Part] = {}
+    parts: dict[int, catalogue.Part] = {}
     rollups: dict[int, Rollup] = {}
     counted = Rollup.objects.filter(quarter=quarter)
     if accepted_only:
         counted = counted.filter(accepted=True)
     for rollup in counted.select_related("submission", "period__grant"):
         version = rollup.submission
-        parts[rollup.coalition_id] = Part(
+        parts[rollup.coalition_id] = catalogue.Part(
             windows=rollup.figures["windows"],
             medians=median_values(
                 records.participants_frame(version),
@@ -305,7 +260,9 @@ def _program_rows(report_quarter: Quarter, *, accepted_only: bool = False) -> li
             ProgramRollup(
                 quarter=quarter,
                 segment=segment,
-                figures=combine([parts[r.coalition_id] for r in reported], period=quarter),
+                figures=catalogue.combine(
+                    [parts[r.coalition_id] for r in reported], period=quarter
+                ),
                 coalitions_reported=len(reported),
                 coalitions_total=len(coalition_ids),
                 participant_rows=sum(r.participant_rows for r in reported),

@@ -29,6 +29,7 @@ from reporting.models import (
     UploadStatus,
 )
 from reporting.selectors import certify as certify_selectors
+from reporting.selectors import reports as report_selectors
 from reporting.services import check_notices
 from reporting.views import review
 
@@ -582,7 +583,7 @@ def preview(request: AuthedRequest, submission_code) -> HttpResponse:
             "period": submission.period,
             "coalition": submission.coalition,
             "figures": figures,
-            "rows": selectors.figure_rows(figures, period=submission.period),
+            "rows": report_selectors.figure_rows(figures, period=submission.period),
         },
     )
 

@@ -19,6 +19,7 @@ from bpij.tenancy import get_visible_or_404
 from grantees.models import Coalition
 from reporting import figures, permissions
 from reporting.models import Export, ExportKind, ExportStatus, SubmissionState
+from reporting.selectors import exports as export_selectors
 from reporting.services import exports as services
 
 PAGE_SIZE = 25
@@ -31,7 +32,7 @@ def _coalition(request: AuthedRequest, code) -> Coalition:
 def _require_program_exports(request: AuthedRequest) -> None:
     # Coaches and coalition members have no program-wide exports: the page is not one
     # coalition's object, so it is a 403 rather than a 404.
-    if not services.kinds_for(request.user, coalition=None):
+    if not export_selectors.kinds_for(request.user, coalition=None):
         raise PermissionDenied
 
 
@@ -71,10 +72,10 @@ def _page(request: AuthedRequest, exports: QuerySet[Export], kinds: list[tuple[s
 
 
 def _list_context(request: AuthedRequest, coalition: Coalition | None) -> dict:
-    kinds = services.kinds_for(request.user, coalition=coalition)
+    kinds = export_selectors.kinds_for(request.user, coalition=coalition)
     exports = Export.objects.visible_to(request.user)
     exports = exports.filter(coalition=coalition) if coalition else exports.filter(coalition=None)
-    quarters = services.exportable_quarters(request.user, coalition=coalition)
+    quarters = export_selectors.exportable_quarters(request.user, coalition=coalition)
     asked = request.GET.get("quarter", "").strip().upper()
     return {
         "coalition": coalition,

@@ -23,6 +23,7 @@ from reporting.models import (
     SubmissionComment,
     SubmissionState,
 )
+from reporting.selectors import reports as report_selectors
 from reporting.selectors import review as review_selectors
 
 
@@ -242,7 +243,7 @@ def _render_review(
     pins = review_selectors.pins_by_figure(threads)
     rollup = _rollup(submission)
     figures_now = version_figures(submission, rollup)
-    rows = selectors.figure_rows(figures_now, period=submission.period)
+    rows = report_selectors.figure_rows(figures_now, period=submission.period)
     previous = review_selectors.previous_version(submission, context["versions"])
     changes = None
     if previous is not None:

@@ -17,6 +17,7 @@ from django.test import TestCase
 
 from grantees.calendar import Quarter
 from reporting import datapacks, figures, services
+from reporting.catalogue import FIGURES, WINDOWS
 from reporting.checks import synthetic
 from reporting.models import (
     Export,
@@ -29,7 +30,6 @@ from reporting.models import (
     SubmissionState,
     Upload,
 )
-from reporting.selectors import FIGURES, WINDOWS
 from reporting.selectors import board as board_selector
 from tests import builders
 
@@ -172,7 +172,7 @@ def expected_cells(figures_json: dict, cohorts: dict) -> dict[tuple[str, str], d
     """What the pack should say for each (window, key) of a roll-up's figures."""
     out = {}
     for window, _ in WINDOWS:
-        for key, label, section in FIGURES:
+        for key, label, section in ((f.key, f.label, f.section) for f in FIGURES):
             raw = figures_json["windows"][window][key]
             if key in RATE_KEYS:
                 value, numerator, denominator, rate = (

@@ -5,13 +5,14 @@ second run."""
 
 import hashlib
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from bpij.models import AuditAction, AuditEvent
 from coaching.models import CoachingSession
 from grantees import demo as grantees_demo
 from grantees.calendar import Quarter
@@ -32,6 +33,7 @@ from reporting.models import (
     SubmissionState,
     Upload,
 )
+from reporting.services import recovery
 
 TODAY = date(2026, 11, 25)
 LATEST = "2026Q3"
@@ -355,3 +357,42 @@ def test_the_demo_gives_every_indicator_something_to_count_under_dols_definition
     ]  # fmt: skip
     assert unknown
     assert any(r.get("training_end_date") for r in rows)
+
+
+@pytest.mark.django_db
+def test_the_demo_writes_its_reports_through_the_services_and_sends_nothing(
+    mailoutbox, monkeypatch
+):
+    # Every task a service sends goes through recovery.task (by name): none may be sent,
+    # and no e-mail goes out, while the demo writes a past that is over.
+    asked: list[str] = []
+    monkeypatch.setattr(recovery, "task", lambda name: asked.append(name))
+    seeded(["north-star-transit", "willamette-broadband"])
+    assert asked == []
+    assert mailoutbox == []
+
+    # The services' own records: each certification, return and acceptance is in the
+    # audit log by the person who made it, and each upload the reporter sent.
+    for action, field, by in (
+        (AuditAction.SUBMISSION_CERTIFIED, "certified_at", "certified_by"),
+        (AuditAction.SUBMISSION_RETURNED, "returned_at", "reviewed_by"),
+        (AuditAction.SUBMISSION_ACCEPTED, "accepted_at", "accepted_by"),
+    ):
+        versions = Submission.objects.exclude(**{field: None})
+        entries = AuditEvent.objects.filter(action=action)
+        assert versions.count() == entries.count() > 0, action
+        assert set(entries.values_list("actor_id", flat=True)) == set(
+            versions.values_list(f"{by}_id", flat=True)
+        ), action
+    sent_files = Upload.objects.exclude(uploaded_by=None).values("sha256").distinct().count()
+    assert AuditEvent.objects.filter(action=AuditAction.PII_UPLOADED).count() >= sent_files > 0
+
+    # Each step happened at its moment of the past: the version's timestamps are its
+    # events' times, never the day the demo was loaded.
+    certified = Submission.objects.exclude(certified_at=None).select_related("period")
+    for version in certified:
+        event = SubmissionEvent.objects.get(submission=version, kind="certified")
+        assert event.at == version.certified_at
+        assert timezone.localdate(version.certified_at) > version.period.end_date
+    # The first quarter (2023Q4) was certified in early 2024, not when the demo was loaded.
+    assert min(v.certified_at for v in certified) < timezone.now() - timedelta(days=600)

@@ -19,11 +19,10 @@ from pypdf import PdfReader
 
 from grantees.calendar import Quarter
 from grantees.models import US_STATES
-from reporting import figures, pdf, services
+from reporting import catalogue, figures, pdf, services
+from reporting.catalogue import FIGURES
 from reporting.checks import synthetic
 from reporting.models import ProgramRollup, Rollup, Submission, SubmissionState, Upload
-from reporting.selectors import FIGURES
-from reporting.selectors import reports as reports_selectors
 from tests import builders, factories
 
 # WeasyPrint renders here: make test-fast leaves these to make test.
@@ -97,8 +96,9 @@ def figure_rows(result: dict, quarter: Quarter, grant_start) -> list[list[str]]:
     caption, and each window's value (and cohort for the E indicators)."""
     cohorts = figures.cohort_periods(quarter, grant_start)
     rows = []
-    for key, _, _ in FIGURES:
-        row = list(reports_selectors.DOL_LINES[key])
+    for figure in FIGURES:
+        key = figure.key
+        row = [figure.line, figure.caption]
         for window in figures.WINDOW_NAMES:
             row.append(shown(key, result["windows"][window][key]))
             if key.startswith("E-"):
@@ -560,7 +560,7 @@ def test_the_summary_has_a_row_of_key_figures_for_every_coalition_and_the_progra
     # is recomputed from summed parts rather than averaged.
     gtd = [r.figures["windows"]["grant_to_date"] for r in (alpha, bravo, program)]
     assert gtd[2]["A-2"] == gtd[0]["A-2"] + gtd[1]["A-2"]
-    assert gtd[2]["E-1"] == figures.rate(
+    assert gtd[2]["E-1"] == catalogue.rate(
         gtd[0]["E-1"]["numerator"] + gtd[1]["E-1"]["numerator"],
         gtd[0]["E-1"]["denominator"] + gtd[1]["E-1"]["denominator"],
     )

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from grantees.calendar import Quarter
-from reporting import figures, records, selectors, services
+from reporting import catalogue, figures, records, selectors, services
 from reporting.checks import engine, synthetic
 from reporting.models import (
     ProgramRollup,
@@ -29,11 +29,11 @@ GRANT_START = date(2023, 10, 1)
 CQ, R4, GTD = figures.WINDOW_NAMES
 
 
-def part(participants: pl.DataFrame, placements: pl.DataFrame) -> rollups.Part:
+def part(participants: pl.DataFrame, placements: pl.DataFrame) -> catalogue.Part:
     result = figures.compute_figures(
         participants, placements, report_quarter=RQ, grant_start=GRANT_START
     )
-    return rollups.Part(
+    return catalogue.Part(
         windows=result["windows"],
         medians=rollups.median_values(
             participants, placements, report_quarter=RQ, grant_start=GRANT_START
@@ -74,7 +74,7 @@ COALITION_B = (
 def test_program_medians_are_taken_over_every_value_not_averaged_across_coalitions():
     a, b = part(*COALITION_A), part(*COALITION_B)
     assert (a.windows[CQ]["D-3"], b.windows[CQ]["D-3"]) == ("15.00", "30.00")
-    program = rollups.combine([a, b], period="2025Q3")["windows"][CQ]
+    program = catalogue.combine([a, b], period="2025Q3")["windows"][CQ]
     # Wages 10, 20 and 30: the median is 20.00, not the mean of 15.00 and 30.00.
     assert program["D-3"] == "20.00"
     # Earnings 8,000 and 9,000 in A, 4,000 in B (its $0 is no earnings): 8,000, not the
@@ -87,13 +87,13 @@ def test_program_rates_come_from_summed_numerators_and_denominators():
     a, b = part(*COALITION_A), part(*COALITION_B)
     assert a.windows[CQ]["E-1"]["rate"] == 100.0
     assert b.windows[CQ]["E-1"] == {"numerator": 2, "denominator": 4, "rate": 50.0}
-    program = rollups.combine([a, b], period="2025Q3")["windows"][CQ]
+    program = catalogue.combine([a, b], period="2025Q3")["windows"][CQ]
     # 4 employed of 6 exiters with a known outcome: 66.7%, not the mean of 100% and 50%.
     assert program["E-1"] == {"numerator": 4, "denominator": 6, "rate": 66.7}
 
 
 def test_program_counts_are_summed_even_where_coalitions_use_the_same_ids():
-    program = rollups.combine([part(*COALITION_A), part(*COALITION_B)], period="2025Q3")
+    program = catalogue.combine([part(*COALITION_A), part(*COALITION_B)], period="2025Q3")
     current, to_date = program["windows"][CQ], program["windows"][GTD]
     assert to_date["A-2"] == 7  # 2 + 5 participants served
     assert to_date["A-1"] == 7  # all of them exited in 2024Q3
@@ -102,13 +102,13 @@ def test_program_counts_are_summed_even_where_coalitions_use_the_same_ids():
 
 
 def test_a_program_median_of_an_even_count_is_the_half_up_mean_of_the_middle_two():
-    assert rollups.median([1000, 2001]) == 1501
-    assert rollups.median([3, 1, 2]) == 2
-    assert rollups.median([]) is None
+    assert catalogue.median([1000, 2001]) == 1501
+    assert catalogue.median([3, 1, 2]) == 2
+    assert catalogue.median([]) is None
 
 
 def test_without_any_report_rates_are_not_available_and_medians_empty():
-    current = rollups.combine([], period="2025Q3")["windows"][CQ]
+    current = catalogue.combine([], period="2025Q3")["windows"][CQ]
     assert current["A-2"] == 0
     assert current["E-1"] == {"numerator": 0, "denominator": 0, "rate": None}
     assert current["D-3"] is None
@@ -136,7 +136,7 @@ def test_combined_figures_equal_the_figures_of_all_records_taken_together():
     contract's figures computed over the coalitions' records concatenated (ids kept
     apart by a prefix), for coalitions that share a grant start."""
     coalitions = [kept_frames(300, seed, f"{seed}-") for seed in (11, 12, 13)]
-    combined = rollups.combine([part(*c) for c in coalitions], period="2025Q3")
+    combined = catalogue.combine([part(*c) for c in coalitions], period="2025Q3")
     together = figures.compute_figures(
         pl.concat([c[0] for c in coalitions]),
         pl.concat([c[1] for c in coalitions]),
@@ -152,7 +152,7 @@ def test_median_inputs_give_the_coalitions_own_medians():
     participants, placements = kept_frames(400, 21, "")
     own = part(participants, placements)
     for window in figures.WINDOW_NAMES:
-        alone = rollups.combine([own], period="2025Q3")["windows"][window]
+        alone = catalogue.combine([own], period="2025Q3")["windows"][window]
         assert alone["D-3"] == own.windows[window]["D-3"]
         assert alone["E-2"] == own.windows[window]["E-2"]
 
@@ -307,13 +307,13 @@ def test_program_roll_up_sums_the_coalitions_and_recomputes_rates_and_medians(th
         for key in figures.RATE_KEYS:
             numerator = fa[key]["numerator"] + fb[key]["numerator"]
             denominator = fa[key]["denominator"] + fb[key]["denominator"]
-            assert got[key] == figures.rate(numerator, denominator), (window, key)
+            assert got[key] == catalogue.rate(numerator, denominator), (window, key)
     # The medians are those of every placement of both coalitions taken together.
     wages = pl.concat([records.placements_frame(alpha), records.placements_frame(bravo)]).filter(
         pl.col("start_date") <= RQ.end
     )
     assert program.figures["windows"][GTD]["D-3"] == "{}.{:02d}".format(
-        *divmod(rollups.median(wages["hourly_wage_cents"].to_list()), 100)
+        *divmod(catalogue.median(wages["hourly_wage_cents"].to_list()), 100)
     )
     assert program.participant_rows == a.participant_rows + b.participant_rows
     assert program.rows_checked == a.rows_checked + b.rows_checked

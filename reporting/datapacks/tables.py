@@ -1,49 +1,24 @@
-"""Data packs: the figures, data-quality summaries and status board behind the reports,
-as one XLSX workbook or a zip of CSV files holding the same tables (docs/exports.md,
-"Data packs").
+"""The data packs' tables (reporting.datapacks): what each sheet or CSV file holds, built
+from what reporting.selectors.datapacks reads."""
 
-- Figures per coalition, quarter and window in long format (one row per figure), for
-  every quarter up to the one asked for that has a roll-up, so a pack carries the
-  history; program packs add the program-wide roll-ups by segment.
-- Findings summaries: per coalition and quarter the counted version's findings counted
-  by rule, and the quarter's data-quality counters. Counts only: a finding's ``value``
-  can hold what a grantee typed about a person, so it never leaves the hub.
-- The quarter's status board, as the board shows it.
-- "About" (``README.csv``): the provenance stamp and what each table holds, and the
-  submission versions used.
-
-Everything comes from the roll-up tables and the stored findings; nothing here reads a
-participant record. Called by the exports worker (reporting.services.exports) in the
-export's coalition's scope, or the system scope for a program pack; the person's right
-to the scope was checked when they asked.
-Every text cell goes through ``neutralise``, in both formats.
-"""
-
-import csv
-import io
-import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import xlsxwriter
 from django.conf import settings
-from django.db.models import Min, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from grantees.calendar import Quarter
-from grantees.models import Coalition, Grant
-from reporting import figures, timeliness
+from grantees.models import Coalition
+from reporting import catalogue, figures, timeliness
 from reporting.checks import rules
-from reporting.models import Finding, ProgramRollup, Rollup
-from reporting.selectors import FIGURES, WINDOWS, dashboards, quality
+from reporting.models import ProgramRollup, Rollup
 from reporting.selectors import board as board_selector
-from reporting.spreadsheets import neutralise
-
-__all__ = ["data_pack_csv", "data_pack_xlsx"]
+from reporting.selectors import dashboards, quality
+from reporting.selectors import datapacks as pack_selectors
 
 Value = str | int | float | Decimal | date | datetime | bool | None
 
@@ -58,7 +33,7 @@ TEXT, INT, MONEY, RATE, DATE, DATETIME, YESNO = (
     "datetime",
     "yesno",
 )
-_WIDTHS = {TEXT: 14, INT: 11, MONEY: 12, RATE: 10, DATE: 12, DATETIME: 18, YESNO: 9}
+WIDTHS = {TEXT: 14, INT: 11, MONEY: 12, RATE: 10, DATE: 12, DATETIME: 18, YESNO: 9}
 
 
 @dataclass(frozen=True)
@@ -81,9 +56,7 @@ class Table:
 
 # -- The tables -----------------------------------------------------------------------
 
-_SECTIONS = {key: (label, section) for key, label, section in FIGURES}
 _UNITS = {"D-3": "dollars per hour", "E-2": "dollars"}
-_WINDOW_LABELS = dict(WINDOWS)
 
 _FIGURE_VALUE_COLUMNS = [
     Column("Window", width=20),
@@ -107,12 +80,13 @@ def _figure_cells(
     value is its percentage (blank for an empty cohort, "n/a" in the reports); D-3 is
     dollars and cents, E-2 whole dollars."""
     windows = figures_json.get("windows", {})
-    for window, window_label in WINDOWS:
+    for window, window_label in catalogue.WINDOWS:
         values = windows.get(window, {})
-        for key, (label, section) in _SECTIONS.items():
+        for figure in catalogue.FIGURES:
+            key, label, section = figure.key, figure.label, figure.section
             raw = values.get(key)
             numerator = denominator = rate = None
-            if key in figures.RATE_KEYS:
+            if key in catalogue.RATE_KEYS:
                 raw = raw or {}
                 numerator, denominator, rate = (
                     raw.get("numerator"),
@@ -141,15 +115,6 @@ def _figure_cells(
                 span[0] if span else None,
                 span[1] if span else None,
             ]
-
-
-def _rollups(quarter: Quarter, coalition_id: int | None) -> list[Rollup]:
-    rollups = Rollup.objects.filter(period__start_date__lte=quarter.start).select_related(
-        "coalition", "submission", "period__grant"
-    )
-    if coalition_id is not None:
-        rollups = rollups.filter(coalition_id=coalition_id)
-    return sorted(rollups, key=lambda r: (r.coalition.name.lower(), Quarter.parse(r.quarter).index))
 
 
 def _figures_table(rollups: list[Rollup]) -> Table:
@@ -185,23 +150,7 @@ def _figures_table(rollups: list[Rollup]) -> Table:
     return table
 
 
-def segment_label(segment: str) -> str:
-    """A program roll-up's segment named for a spreadsheet: "Sector: Broadband"."""
-    kind, _, _ = segment.partition(":")
-    if kind == "program":
-        return "All coalitions"
-    return f"{kind.capitalize()}: {dashboards.segment_label(segment)}"
-
-
-def _program_rollups(quarter: Quarter) -> list[ProgramRollup]:
-    rows = [r for r in ProgramRollup.objects.all() if Quarter.parse(r.quarter) <= quarter]
-    # The program row first in each quarter, then the segments by kind and name.
-    return sorted(
-        rows, key=lambda r: (Quarter.parse(r.quarter).index, r.segment != "program", r.segment)
-    )
-
-
-def _program_figures_table(program: list[ProgramRollup]) -> Table:
+def _program_figures_table(program: list[ProgramRollup], grant_start: date | None) -> Table:
     table = Table(
         sheet="Program figures",
         file="program_figures.csv",
@@ -223,7 +172,6 @@ def _program_figures_table(program: list[ProgramRollup]) -> Table:
     )
     if not program:
         return table
-    grant_start = Grant.objects.aggregate(first=Min("start_date"))["first"]
     for row in program:
         cohorts = (
             figures.cohort_periods(Quarter.parse(row.quarter), grant_start) if grant_start else {}
@@ -231,7 +179,7 @@ def _program_figures_table(program: list[ProgramRollup]) -> Table:
         head: list[Value] = [
             row.quarter,
             row.segment,
-            segment_label(row.segment),
+            dashboards.segment_label(row.segment, with_kind=True),
             row.coalitions_reported,
             row.coalitions_total,
         ]
@@ -239,7 +187,7 @@ def _program_figures_table(program: list[ProgramRollup]) -> Table:
     return table
 
 
-def _quality_table(rollups: list[Rollup]) -> Table:
+def _quality_table(rollups: list[Rollup], files: dict[int, quality.FilesQuality]) -> Table:
     table = Table(
         sheet="Data quality",
         file="data_quality.csv",
@@ -274,7 +222,6 @@ def _quality_table(rollups: list[Rollup]) -> Table:
             Column("On time", YESNO),
         ],
     )
-    files = quality.counted_files(r.submission_id for r in rollups)
     for r in rollups:
         version = files.get(r.submission_id, quality.FilesQuality())
         rate = version.per_thousand
@@ -336,7 +283,7 @@ def _program_quality_table(program: list[ProgramRollup]) -> Table:
             [
                 row.quarter,
                 row.segment,
-                segment_label(row.segment),
+                dashboards.segment_label(row.segment, with_kind=True),
                 row.coalitions_reported,
                 row.coalitions_total,
                 row.submitted_on_time,
@@ -350,7 +297,7 @@ def _program_quality_table(program: list[ProgramRollup]) -> Table:
     return table
 
 
-def _findings_table(rollups: list[Rollup]) -> Table:
+def _findings_table(rollups: list[Rollup], counts: list[dict[str, Any]]) -> Table:
     table = Table(
         sheet="Findings",
         file="findings.csv",
@@ -377,20 +324,6 @@ def _findings_table(rollups: list[Rollup]) -> Table:
         ],
     )
     by_version = {r.submission_id: r for r in rollups}
-    order = {r.submission_id: index for index, r in enumerate(rollups)}
-    severity = {"error": 0, "warning": 1}
-    counts = sorted(
-        Finding.objects.filter(upload__submission_id__in=by_version, upload__is_current=True)
-        .counted_by("upload__submission_id", "file", "code", "severity")
-        .annotate(not_stored=Sum("omitted"))
-        .order_by(),
-        key=lambda c: (
-            order[c["upload__submission_id"]],
-            severity.get(c["severity"], 2),
-            c["file"],
-            c["code"],
-        ),
-    )
     rows: list[list[Value]] = []
     for c in counts:
         r = by_version[c["upload__submission_id"]]
@@ -412,10 +345,7 @@ def _findings_table(rollups: list[Rollup]) -> Table:
     return table
 
 
-def _board_table(quarter: Quarter, coalition_id: int | None, today: date) -> Table:
-    data = board_selector.board(
-        None, quarter=quarter, today=today, sort="coalition", coalition_id=coalition_id
-    )
+def _board_table(data: board_selector.Board, quarter: Quarter) -> Table:
     return board_table(
         data,
         about=(
@@ -570,21 +500,23 @@ def _about_table(
     return about
 
 
-def _tables(*, quarter: str, coalition_id: int | None, provenance: dict) -> list[Table]:
+def tables_for(*, quarter: str, coalition_id: int | None, provenance: dict) -> list[Table]:
     chosen = _quarter(quarter)
-    coalition = Coalition.objects.get(pk=coalition_id) if coalition_id is not None else None
-    rollups = _rollups(chosen, coalition_id)
-    tables = [_figures_table(rollups)]
-    program = _program_rollups(chosen) if coalition is None else []
-    if coalition is None:
-        tables.append(_program_figures_table(program))
-    tables.append(_quality_table(rollups))
-    if coalition is None:
-        tables.append(_program_quality_table(program))
-    tables.append(_findings_table(rollups))
-    tables.append(_board_table(chosen, coalition_id, _generated_on(provenance)))
+    data = pack_selectors.pack_data(
+        quarter=chosen, coalition_id=coalition_id, today=generated_on(provenance)
+    )
+    tables = [_figures_table(data.rollups)]
+    if data.coalition is None:
+        tables.append(_program_figures_table(data.program, data.grant_start))
+    tables.append(_quality_table(data.rollups, data.files))
+    if data.coalition is None:
+        tables.append(_program_quality_table(data.program))
+    tables.append(_findings_table(data.rollups, data.finding_counts))
+    tables.append(_board_table(data.board, chosen))
     tables.append(_versions_table(provenance))
-    about = _about_table(quarter=chosen, coalition=coalition, provenance=provenance, tables=tables)
+    about = _about_table(
+        quarter=chosen, coalition=data.coalition, provenance=provenance, tables=tables
+    )
     return [about, *tables]
 
 
@@ -597,167 +529,10 @@ def _quarter(text: str) -> Quarter:
         ) from error
 
 
-def _generated_on(provenance: dict) -> date:
+def generated_on(provenance: dict) -> date:
     """The day the board is shown for: the pack's own generation day, so the file says
     what the board said when it was made, whenever it is opened."""
     stamp = provenance.get("generated_at")
     if stamp:
         return timezone.localdate(datetime.fromisoformat(stamp))
     return timezone.localdate()
-
-
-# -- XLSX -----------------------------------------------------------------------------
-
-
-def data_pack_xlsx(*, quarter: str, coalition_id: int | None, provenance: dict) -> bytes:
-    """The data pack as one workbook: an About sheet, then one sheet per table. Numbers
-    are numbers, dates are dates; the header row is frozen and filterable."""
-    tables = _tables(quarter=quarter, coalition_id=coalition_id, provenance=provenance)
-    output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(output, _WORKBOOK_OPTIONS)
-    workbook.set_properties(
-        {
-            "title": f"BPIJ data pack {quarter}",
-            "author": neutralise(str(provenance.get("generated_by", ""))),
-            "comments": neutralise(f"Export {provenance.get('export', '')}"),
-        }
-    )
-    formats = _formats(workbook)
-    for table in tables:
-        _write_sheet(workbook, formats, table)
-    workbook.close()
-    return output.getvalue()
-
-
-# constant_memory streams each row to a temporary file as it is written (rows are written
-# strictly in order), so a program pack's ~40,000 figure rows stay out of memory;
-# in_memory would override it. Text is written as text, never read as a formula or link.
-_WORKBOOK_OPTIONS = {
-    "constant_memory": True,
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-}
-
-
-def table_xlsx(table: Table) -> bytes:
-    """One table as a workbook of one sheet, written like a data pack's sheets."""
-    output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(output, _WORKBOOK_OPTIONS)
-    _write_sheet(workbook, _formats(workbook), table)
-    workbook.close()
-    return output.getvalue()
-
-
-def _formats(workbook: xlsxwriter.Workbook) -> dict[str, Any]:
-    return {
-        "header": workbook.add_format(
-            {"bold": True, "bg_color": "#dfe1e2", "text_wrap": True, "valign": "top"}
-        ),
-        TEXT: None,
-        INT: workbook.add_format({"num_format": "#,##0"}),
-        MONEY: workbook.add_format({"num_format": "#,##0.00"}),
-        RATE: workbook.add_format({"num_format": "0.0"}),
-        DATE: workbook.add_format({"num_format": "yyyy-mm-dd"}),
-        DATETIME: workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
-        "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
-    }
-
-
-def _write_sheet(workbook: xlsxwriter.Workbook, formats: dict[str, Any], table: Table) -> None:
-    sheet = workbook.add_worksheet(table.sheet)
-    about = table.file == "README.csv"
-    # Widths and panes first: in constant_memory mode a row is final once written.
-    for col, column in enumerate(table.columns):
-        width = column.width or _WIDTHS[column.kind]
-        sheet.set_column(col, col, width, formats["wrap"] if about else None)
-    sheet.freeze_panes(1, 0 if about else 1)
-    # Tall enough for the longest header wrapped in its column.
-    lines = max(
-        -(-len(c.header) // max((c.width or _WIDTHS[c.kind]) - 1, 1)) for c in table.columns
-    )
-    sheet.set_row(0, 15 * lines + 3)
-    for col, column in enumerate(table.columns):
-        sheet.write_string(0, col, neutralise(column.header), formats["header"])
-    for r, values in enumerate(table.rows, start=1):
-        for col, (column, value) in enumerate(zip(table.columns, values, strict=True)):
-            _write_cell(sheet, formats, r, col, column, value)
-    if table.rows and not about:
-        sheet.autofilter(0, 0, len(table.rows), len(table.columns) - 1)
-
-
-def _write_cell(
-    sheet: Any, formats: dict[str, Any], row: int, col: int, column: Column, value: Value
-) -> None:
-    if value is None or value == "":
-        return
-    if isinstance(value, bool):
-        sheet.write_string(row, col, neutralise("yes" if value else "no"))
-    elif isinstance(value, datetime):
-        # Excel has no time zones: local time, the zone named in the header.
-        sheet.write_datetime(
-            row, col, timezone.localtime(value).replace(tzinfo=None), formats[DATETIME]
-        )
-    elif isinstance(value, date):
-        sheet.write_datetime(row, col, value, formats[DATE])
-    elif isinstance(value, Decimal):
-        sheet.write_number(row, col, float(value), formats[MONEY])
-    elif isinstance(value, int):
-        sheet.write_number(row, col, value, formats[INT])
-    elif isinstance(value, float):
-        sheet.write_number(row, col, value, formats[RATE])
-    else:
-        sheet.write_string(row, col, neutralise(str(value)))
-
-
-# -- CSV ------------------------------------------------------------------------------
-
-
-def data_pack_csv(*, quarter: str, coalition_id: int | None, provenance: dict) -> bytes:
-    """The data pack as a zip of UTF-8 CSV files (with a byte-order mark, so Excel reads
-    the accents right), one per table, README.csv first."""
-    tables = _tables(quarter=quarter, coalition_id=coalition_id, provenance=provenance)
-    output = io.BytesIO()
-    stamp = _zip_time(provenance)
-    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
-        for table in tables:
-            info = zipfile.ZipInfo(table.file, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16  # readable once unzipped (the default is 0)
-            archive.writestr(info, table_csv(table))
-    return output.getvalue()
-
-
-def _zip_time(provenance: dict) -> tuple[int, int, int, int, int, int]:
-    # The entries carry the generation time, not the wall clock of the worker.
-    stamp = provenance.get("generated_at")
-    when = timezone.localtime(datetime.fromisoformat(stamp)) if stamp else timezone.localtime()
-    return (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
-
-
-def table_csv(table: Table) -> bytes:
-    """One table as a UTF-8 CSV file (with a byte-order mark), written like a data pack's."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise(c.header) for c in table.columns])
-    for values in table.rows:
-        writer.writerow([_csv_cell(v) for v in values])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-_CSV_CELLS: dict[type, Callable[[Any], str]] = {
-    bool: lambda v: "yes" if v else "no",
-    datetime: lambda v: timezone.localtime(v).isoformat(timespec="seconds"),
-    date: lambda v: v.isoformat(),
-    Decimal: str,
-    int: str,
-    float: repr,
-}
-
-
-def _csv_cell(value: Value) -> str:
-    if value is None:
-        return ""
-    convert = _CSV_CELLS.get(type(value))
-    if convert is not None:
-        return convert(value)
-    return neutralise(str(value))
