@@ -43,8 +43,18 @@ def test_a_real_worker_is_seen_and_its_task_logs_carry_the_request_that_queued_t
     upload(reporter, submission, csv_bytes([person(1), person(2)]), "a.csv")
     del reporter.defaults["HTTP_X_REQUEST_ID"]
     watch_until_checked(reporter, submission, log)
-    tagged = [line for line in log.read_text().splitlines() if "[req-e2e-upload-0001]" in line]
-    assert any("check_submission" in line for line in tagged), log.read_text()
+
+    # The worker writes its lines for the task as it ends it, which can be just after the
+    # page shows the result: wait for them.
+    def tagged_lines() -> list[str]:
+        lines = log.read_text().splitlines()
+        return [line for line in lines if "[req-e2e-upload-0001]" in line]
+
+    wait_for(
+        lambda: any("check_submission" in line for line in tagged_lines()),
+        log=log,
+        what="the check's lines with the upload's request id",
+    )
 
     # A task that fails is kept, with the id of what queued it.
     with observability.request_id_bound("req-e2e-fail-0001"):
