@@ -5,8 +5,10 @@ from bpij.models import StaffRole, User
 from grantees.models import US_STATES, MemberRole, Sector, Track
 
 
-class CoalitionFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=100)
+class CoalitionFacetsForm(forms.Form):
+    """The facets coalitions are filtered by, wherever a list of them is: the coalition
+    list and the status board."""
+
     state = forms.ChoiceField(
         label="State",
         required=False,
@@ -18,6 +20,12 @@ class CoalitionFilterForm(forms.Form):
     track = forms.ChoiceField(
         label="Track", required=False, choices=[("", "All tracks"), *Track.choices]
     )
+
+
+class CoalitionFilterForm(CoalitionFacetsForm):
+    field_order = ["q", "state", "sector", "track"]
+
+    q = forms.CharField(label="Search", required=False, max_length=100)
 
 
 class MemberInviteForm(forms.Form):

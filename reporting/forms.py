@@ -5,7 +5,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from grantees.calendar import Quarter
-from grantees.models import US_STATES, Coalition, Sector, Track
+from grantees.forms import CoalitionFacetsForm
+from grantees.models import Coalition
 from reporting import catalogue
 from reporting.models import ReminderKind, ReminderStatus, UploadKind
 from reporting.selectors import board as board_selectors
@@ -185,24 +186,19 @@ class NotificationSettingsForm(forms.Form):
             )
 
 
-class BoardFilterForm(forms.Form):
+class BoardFilterForm(CoalitionFacetsForm):
+    field_order = ["quarter", "status", "coach", "state", "sector", "track", "sort"]
+
     quarter = forms.CharField(label="Quarter", required=False, max_length=10)
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "All statuses"), *board_selectors.STATES]
     )
     coach = forms.CharField(label="Coach", required=False, max_length=40)
-    state = forms.ChoiceField(
-        label="State served",
-        required=False,
-        choices=[("", "All states"), *sorted(US_STATES.items(), key=lambda item: item[1])],
-    )
-    sector = forms.ChoiceField(
-        label="Sector", required=False, choices=[("", "All sectors"), *Sector.choices]
-    )
-    track = forms.ChoiceField(
-        label="Track", required=False, choices=[("", "All tracks"), *Track.choices]
-    )
     sort = forms.CharField(required=False, max_length=20)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].label = "State served"
 
     def clean_quarter(self) -> Quarter | None:
         text = self.cleaned_data["quarter"]
