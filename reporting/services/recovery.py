@@ -391,19 +391,26 @@ def _sweep_checks(now: datetime, swept: Swept) -> None:
             .filter(Q(check_queued_at__isnull=True) | Q(check_queued_at__lt=deadline))
             .order_by("pk")[:SWEEP_BATCH]
         )
+        resend = []
         for submission in stuck:
             if submission.check_attempts >= settings.CHECK_MAX_ATTEMPTS:
                 check_give_up(submission_id=submission.pk)
                 swept.checks_failed.append(submission.pk)
-                continue
-            Submission.objects.filter(pk=submission.pk).update(check_queued_at=now)
-            submission.check_queued_at = now
-            SubmissionEvent.objects.create(
+            else:
+                resend.append(submission)
+        # One UPDATE and one INSERT for the batch, however many are sent again.
+        Submission.objects.filter(pk__in=[s.pk for s in resend]).update(check_queued_at=now)
+        SubmissionEvent.objects.bulk_create(
+            SubmissionEvent(
                 coalition_id=submission.coalition_id,
                 submission=submission,
                 kind="checking",
                 note="The checks had not finished; sent to a worker again.",
             )
+            for submission in resend
+        )
+        for submission in resend:
+            submission.check_queued_at = now
             check_send(submission)
             swept.checks_sent.append(submission.pk)
 

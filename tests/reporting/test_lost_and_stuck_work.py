@@ -16,6 +16,7 @@ import time_machine
 from django.core import mail
 from django.db import OperationalError, connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -402,3 +403,45 @@ def test_eight_start_report_at_once_return_the_one_draft(cast, q3):
     assert len(results) == 8
     with tenancy.system_scope():
         assert Submission.objects.filter(period=q3).count() == 1
+
+
+def test_one_sweep_sends_a_batch_of_stuck_checks_in_a_fixed_number_of_queries(
+    cast, settings, django_capture_on_commit_callbacks
+):
+    # Versions in `checking` whose message was lost, in several quarters.
+    stuck = []
+    for quarter in ("2025Q1", "2025Q2", "2025Q3"):
+        period = period_of(cast.coalition_a, quarter)
+        with django_capture_on_commit_callbacks(execute=False):
+            submission = services.submission_start(period=period, actor=cast.reporter_a)
+            services.upload_receive(
+                submission=submission,
+                kind="participants",
+                stream=io.BytesIO(PEOPLE),
+                name="people.csv",
+                actor=cast.reporter_a,
+            )
+        stuck.append(submission.pk)
+    late = timezone.now() - timedelta(seconds=settings.CHECK_REQUEUE_AFTER + 1)
+
+    def queries_to_sweep(count: int) -> int:
+        Submission.objects.filter(pk__in=stuck).update(check_queued_at=None)
+        Submission.objects.filter(pk__in=stuck[:count]).update(check_queued_at=late)
+        Submission.objects.filter(pk__in=stuck[count:]).update(check_queued_at=timezone.now())
+        with (
+            django_capture_on_commit_callbacks(execute=False) as sent,
+            tenancy.system_scope(),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            swept = recovery.sweep()
+        assert sorted(swept.checks_sent) == sorted(stuck[:count])
+        assert len(sent) == count
+        return len(queries)
+
+    assert queries_to_sweep(1) == queries_to_sweep(3)
+    assert (
+        SubmissionEvent.objects.filter(
+            submission_id__in=stuck, note__startswith="The checks had not finished"
+        ).count()
+        == 4
+    )
