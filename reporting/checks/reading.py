@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from xlsxwriter.utility import xl_col_to_name
 
 from reporting import contract
 from reporting.checks import values, workbook
@@ -114,6 +113,7 @@ class Table:
 
 # The file cannot be read at all (F01); the message says what is wrong and what would do.
 Refusal = workbook.Refusal
+_letters = workbook.column_letters
 
 
 @dataclass
@@ -515,8 +515,8 @@ def _header_findings(grid: _Grid, kind: str) -> tuple[list[tuple[int, Finding]],
         if column is not None:
             first = grid.header[positions[column.name]].strip()
             message = (
-                f'column "{header}" (column {xl_col_to_name(index)}) names {column.name}, which '
-                f'column "{first}" (column {xl_col_to_name(positions[column.name])}) already '
+                f'column "{header}" (column {_letters(index)}) names {column.name}, which '
+                f'column "{first}" (column {_letters(positions[column.name])}) already '
                 "gives: this one is ignored — remove it, or give it the name of another "
                 "contract column"
             )
@@ -525,14 +525,14 @@ def _header_findings(grid: _Grid, kind: str) -> tuple[list[tuple[int, Finding]],
             if values.str.strip_chars().fill_null("").eq("").all():
                 continue
             message = (
-                f"column {xl_col_to_name(index)} has values but no header: they are ignored — "
+                f"column {_letters(index)} has values but no header: they are ignored — "
                 "give the column its contract name, or remove it"
             )
         elif contract.is_other_pirl_element(header) or header.lower() == ANNOTATION_COLUMN:
             continue
         else:
             message = (
-                f'column "{header}" (column {xl_col_to_name(index)}) is not a column of the '
+                f'column "{header}" (column {_letters(index)}) is not a column of the '
                 f"{kind} file: it is ignored — check its spelling against the template if "
                 "it was meant to be one"
             )

@@ -21,7 +21,6 @@ from posixpath import dirname, join, normpath
 from typing import Any
 
 import polars as pl
-from xlsxwriter.utility import xl_col_to_name
 
 from reporting import contract
 
@@ -298,22 +297,47 @@ def _inflate(packed: memoryview, damaged: str) -> Iterator[bytes]:
 
 def _scan_sheet(data: bytes, info: zipfile.ZipInfo) -> None:
     """Refuse a sheet whose cells would span more than the workbook may: more rows than
-    the limit, or more cells (rows × columns) than calamine should allocate."""
+    the limit, or more cells (rows × columns) than calamine should allocate.
+
+    The sheet is unpacked piece by piece here while the piece before is searched on
+    another thread (zlib and polars both let go of the GIL), and a refusal is the one
+    the pieces give in order: cells outside the area in an earlier piece before damage
+    found unpacking a later one."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     rows, columns = MAX_SHEET_ROWS, DEFAULT_COLUMNS
     unplaced = False
-    for index, piece in enumerate(_tag_aligned(_unpack(data, info))):
-        if index == 0:
-            _check_prolog(piece, info.filename)
-            dimension = _DIMENSION.search(piece[:PROLOG_BYTES].decode("utf-8", "replace"))
-            if dimension:
-                rows, columns = _dimension(dimension[1])
-        outside, unplaced_here = _search(piece, _outside_pattern(rows, columns), _UNPLACED)
-        if outside:
-            raise Refusal(
-                "the first worksheet has cells outside the area it declares, or beyond "
-                f"{MAX_SHEET_ROWS - 1:,} data rows: {_RESAVE}"
-            )
-        unplaced = unplaced or unplaced_here
+    pending: list[Future] = []
+
+    def settle(keep: int) -> None:
+        nonlocal unplaced
+        while len(pending) > keep:
+            outside, unplaced_here = pending.pop(0).result()
+            if outside:
+                raise Refusal(
+                    "the first worksheet has cells outside the area it declares, or beyond "
+                    f"{MAX_SHEET_ROWS - 1:,} data rows: {_RESAVE}"
+                )
+            unplaced = unplaced or unplaced_here
+
+    with ThreadPoolExecutor(max_workers=1) as searcher:
+        try:
+            for index, piece in enumerate(_tag_aligned(_unpack(data, info))):
+                if index == 0:
+                    _check_prolog(piece, info.filename)
+                    dimension = _DIMENSION.search(piece[:PROLOG_BYTES].decode("utf-8", "replace"))
+                    if dimension:
+                        rows, columns = _dimension(dimension[1])
+                    pattern = _outside_pattern(rows, columns)
+                settle(keep=1)  # at most one piece searched while the next is unpacked
+                pending.append(searcher.submit(_search, piece, pattern, _UNPLACED))
+            settle(keep=0)
+        except Refusal:
+            settle(keep=0)  # an earlier piece's refusal comes first
+            raise
+        finally:
+            for future in pending:
+                future.cancel()
     if unplaced:
         _check_unplaced(data, info, rows, columns)
 
@@ -381,6 +405,17 @@ def _dimension(ref: str) -> tuple[int, int]:
     return rows, columns
 
 
+def column_letters(index: int) -> str:
+    """The letters of a 0-based column index, as Excel names it (0 → A, 27 → AB). Written
+    here rather than imported from xlsxwriter, whose import costs check_files 15 ms."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
 def _column_number(letters: str) -> int:
     # Not xlsxwriter's xl_cell_to_rowcol: a hostile dimension may name more than three
     # letters (or lower case), which it does not read.
@@ -394,7 +429,7 @@ def _outside_pattern(rows: int, columns: int) -> str:
     """A regex finding an r="..." cell or row reference beyond ``rows`` or ``columns``."""
     return (
         rf'[\t\n\r ]r[\t\n\r ]*=[\t\n\r ]*"(?:[A-Za-z]*0*{_greater_number(rows)}"'
-        rf"|(?i:{_greater_letters(xl_col_to_name(columns - 1))})[0-9])"
+        rf"|(?i:{_greater_letters(column_letters(columns - 1))})[0-9])"
     )
 
 
