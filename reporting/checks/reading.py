@@ -350,11 +350,18 @@ def _text_frame(rows: list[list[Any]], names: list[str]) -> pl.DataFrame:
     Most sheets hold only text and numbers: polars then builds the columns from the rows
     itself, writing a whole number without ".0" as ``cell_text`` does, and the few cells
     it may write otherwise (a fraction, -0, a very long number, TRUE/FALSE, inf, NaN)
-    are found by their text and written again from the cell. A sheet with dates or
-    times in it is read column by column."""
-    kinds = set(map(type, chain.from_iterable(rows)))
+    are found by their text and written again from the cell. A sheet of text alone is
+    one series of its cells, cut into columns. A sheet with dates or times in it is read
+    column by column."""
+    cells = list(chain.from_iterable(rows))
+    kinds = set(map(type, cells))
     if not rows or not kinds <= _ROW_KINDS:
         return _frame_by_columns(rows, names)
+    if kinds == {str}:
+        # Text alone (the hub's own workbook): one series of every cell, cut into the
+        # columns by polars — half the time of building the frame row by row.
+        grid = pl.Series(cells, dtype=pl.String).reshape((len(rows), len(names)))
+        return grid.arr.to_struct(fields=names).struct.unnest()
     schema = dict.fromkeys(names, pl.String())
     try:
         frame = pl.DataFrame(rows, schema=schema, orient="row", strict=True)

@@ -102,3 +102,19 @@ def test_cells_outside_in_the_last_piece_are_still_refused(small_pieces):
 
     assert "cells outside the area it declares" in refusal(data)
     workbook.inspect(VALID)  # and a plain workbook still passes
+
+
+def test_a_sheet_of_text_alone_reads_as_the_cell_by_cell_way():
+    # The hub's own workbook holds text alone: its cells go to polars as one series, cut
+    # into columns; the grid must be the one the cell-by-cell reading gave.
+    from reporting.checks import reading
+    from tests.reporting.checks.test_xlsx_same_findings import cell_by_cell
+
+    rows = [
+        ["P1", "", " padded ", "ünïcode ✓", "0123"],
+        ["", "", "", "", ""],
+        ["P2", "***-**-0001", "line\nbreak", "=1+1", "TRUE"],
+    ]
+    names = [f"c{i}" for i in range(5)]
+
+    assert reading._text_frame(rows, names).equals(cell_by_cell(rows, names))
