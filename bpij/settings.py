@@ -249,6 +249,10 @@ MFA_EXEMPT_DEMO_ACCOUNTS = EMBEDDED_DEFAULT and env_bool("MFA_EXEMPT_DEMO_ACCOUN
 ADMIN_ENABLED = env_bool("ADMIN_ENABLED", default=False)
 
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "7"))
+# With the broker down, an invitation's e-mail is sent from the web process
+# (grantees.services): the mail server gets this many seconds before the page says the
+# e-mail could not be sent.
+INVITATION_MAIL_TIMEOUT = int(os.environ.get("INVITATION_MAIL_TIMEOUT", "10"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Seconds a request waits on Redis (cache, broker) before giving up: a stalled Redis must

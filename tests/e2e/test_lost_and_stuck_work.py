@@ -11,6 +11,7 @@ store the result. An export is held the same way on the targets table, once clai
 import contextlib
 import io
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,10 +22,12 @@ import dj_database_url
 import psycopg
 import pytest
 import redis
+from django.core import mail
 from django.db import connection
 from django.urls import reverse
 
 from bpij import tenancy
+from grantees.models import Invitation, hash_token
 from reporting import services
 from reporting.models import (
     Export,
@@ -401,6 +404,73 @@ def test_with_redis_stalled_an_upload_returns_within_seconds(cast, client_for, l
         recovery.sweep()
     wait_for(lambda: checked(submission), timeout=30, log=log, what="the check")
     checked_exactly_once(client, submission, rows=3, errors=1)
+
+
+def redis_cache(settings, url: str) -> None:
+    """The hub's cache in Redis, as in production."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "bpij.cache.ResilientRedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+
+def test_with_redis_down_an_invitation_is_saved_and_its_email_sent(cast, client_for, lab, settings):
+    redis_cache(settings, lab.redis.url)
+    use_broker(lab.redis.url, eager=False)
+    lab.redis.stop()
+    admin = client_for(cast.admin_a)
+    invite = reverse("grantees:member-invite", args=[cast.coalition_a.code])
+    answer = admin.post(
+        invite,
+        {"email": "nia@alpha.example", "full_name": "Nia Reporter", "role": "grantee_reporter"},
+    )
+    assert answer.status_code == 302
+    invitation = Invitation.objects.get(email="nia@alpha.example")
+    page = admin.get(answer.headers["Location"]).content.decode()
+    assert "Invitation sent to nia@alpha.example" in page
+    # Sent from the web process, since the worker could not be told: the link works.
+    [message] = mail.outbox
+    assert message.to == ["nia@alpha.example"]
+    token = re.search(r"/invitations/([A-Za-z0-9_\-]+)/", message.body).group(1)
+    assert hash_token(token) == invitation.token_hash
+    # Sending it again (a new link) works the same way.
+    resend = reverse("grantees:invitation-resend", args=[cast.coalition_a.code, invitation.code])
+    assert admin.post(resend).status_code == 302
+    assert len(mail.outbox) == 2
+    # A JFF administrator inviting staff, likewise.
+    staff = client_for(cast.jff_admin).post(
+        reverse("grantees:staff-invite"), {"email": "sam@jff.example", "role": "coach"}
+    )
+    assert staff.status_code == 302
+    assert mail.outbox[-1].to == ["sam@jff.example"]
+
+
+def test_with_redis_and_the_mail_server_down_an_invitation_says_its_email_did_not_go(
+    cast, client_for, lab, settings, monkeypatch
+):
+    redis_cache(settings, lab.redis.url)
+    use_broker(lab.redis.url, eager=False)
+    lab.redis.stop()
+
+    def refused(self, *args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refused)
+    admin = client_for(cast.admin_a)
+    answer = admin.post(
+        reverse("grantees:member-invite", args=[cast.coalition_a.code]),
+        {"email": "nia@alpha.example", "full_name": "", "role": "grantee_reporter"},
+        follow=True,
+    )
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert "The invitation for nia@alpha.example is saved, but its e-mail could not be sent" in page
+    assert "Invitation sent" not in page
+    assert Invitation.objects.filter(email="nia@alpha.example").pending().count() == 1
+    assert not mail.outbox
 
 
 # -- The exports worker killed mid-render ---------------------------------------------------
