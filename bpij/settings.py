@@ -249,6 +249,10 @@ MFA_EXEMPT_DEMO_ACCOUNTS = EMBEDDED_DEFAULT and env_bool("MFA_EXEMPT_DEMO_ACCOUN
 ADMIN_ENABLED = env_bool("ADMIN_ENABLED", default=False)
 
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "7"))
+# With the broker down, an invitation's e-mail is sent from the web process
+# (grantees.services): the mail server gets this many seconds before the page says the
+# e-mail could not be sent.
+INVITATION_MAIL_TIMEOUT = int(os.environ.get("INVITATION_MAIL_TIMEOUT", "10"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Seconds a request waits on Redis (cache, broker) before giving up: a stalled Redis must
@@ -375,6 +379,13 @@ EXPORT_TIME_LIMIT = int(os.environ.get("EXPORT_TIME_LIMIT", "150"))
 # to the worker has lost its worker: the sweeper sends it again (or, after
 # EXPORT_MAX_ATTEMPTS, marks it failed and says why), and asking again makes a new one.
 EXPORT_REQUEUE_AFTER = int(os.environ.get("EXPORT_REQUEUE_AFTER", str(EXPORT_TIME_LIMIT + 30)))
+# While it renders, the worker writes a heartbeat on the export every this many seconds
+# (a thread of the rendering process): a render whose heartbeat is older than
+# EXPORT_HEARTBEAT_STALE has lost its worker (kill -9, out of memory), and asking again,
+# the exports page's poll and the sweeper treat it as dead at once, well before
+# EXPORT_REQUEUE_AFTER (which still holds for a render without a heartbeat).
+EXPORT_HEARTBEAT_INTERVAL = float(os.environ.get("EXPORT_HEARTBEAT_INTERVAL", "5"))
+EXPORT_HEARTBEAT_STALE = float(os.environ.get("EXPORT_HEARTBEAT_STALE", "25"))
 # A version waiting in review (submitted or in review) more than this many days reminds
 # the coalition's coaches; more than REVIEW_ESCALATION_DAYS, the program officers too
 # (docs/reminders.md, "Reviewer reminders"). Each reminder once per version.

@@ -261,6 +261,12 @@ def coaching_stamp(coalition: Coalition) -> str | None:
     (reporting.pagecache.stamp): its risk flags, sessions and action items and the
     people named on them. Another flag, session or item, or one edited, gives another
     stamp, so the cached part is dropped by the change itself."""
+    return pagecache.stamp(*coaching_sources(coalition))
+
+
+def coaching_sources(coalition: Coalition) -> list[tuple[type, str, list]]:
+    """``coaching_stamp``'s sources, for a caller that stamps them together with its
+    own in the same query (the coalition dashboard)."""
     own = ("coalition_id = %s", [coalition.pk])
     names = " UNION ".join(
         f"SELECT {column} FROM {model._meta.db_table} WHERE coalition_id = %s"
@@ -270,9 +276,9 @@ def coaching_stamp(coalition: Coalition) -> str | None:
             (ActionItem, "owner_id"),
         )
     )
-    return pagecache.stamp(
+    return [
         (RiskFlag, *own),
         (CoachingSession, *own),
         (ActionItem, *own),
         (User, f"id IN ({names})", [coalition.pk] * 3),
-    )
+    ]

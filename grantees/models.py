@@ -296,6 +296,10 @@ class Invitation(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    # Not stored: how its e-mail went once it committed (grantees.services, MAIL_*);
+    # empty until then, or when the caller's transaction has not committed yet.
+    mail: str = ""
+
     objects = InvitationQuerySet.as_manager()
 
     class Meta:

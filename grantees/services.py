@@ -1,9 +1,11 @@
 """Every change to coalitions, people and roles. Views, commands and the admin call these."""
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,6 +21,8 @@ from grantees.models import (
     hash_token,
     new_token,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _ensure_not_last_admin(membership: Membership, *, new_role: str | None) -> None:
@@ -92,8 +96,50 @@ def invitation_create(
     )
     # The token goes to the worker with the task because only its hash is stored; the
     # broker keeps it no longer than delivery takes.
-    tasks.send_invitation.delay_on_commit(invitation.pk, token)  # type: ignore[attr-defined]
+    transaction.on_commit(lambda: _invitation_deliver(invitation, token))
     return invitation
+
+
+# How an invitation's e-mail went (``Invitation.mail``), once the invitation committed.
+MAIL_QUEUED = "queued"  # the worker sends it
+MAIL_SENT_HERE = "sent"  # the broker was down: sent from this process
+MAIL_NOT_SENT = "not_sent"  # the broker and the mail server both failed
+
+
+def _invitation_deliver(invitation: Invitation, token: str) -> None:
+    """The invitation has committed: hand its e-mail to the worker. With the broker down
+    or stalled (its short timeouts, settings.CELERY_BROKER_TRANSPORT_OPTIONS) the e-mail
+    is sent from this process instead: the link exists only here, as the token is stored
+    hashed, so it cannot wait for the broker to come back. If the mail server fails too,
+    ``invitation.mail`` says so and the page tells the inviter to send it again; the
+    invitation stands either way (never a 500 for what committed)."""
+    if tasks.send_invitation.app.conf.task_always_eager:
+        tasks.send_invitation.delay(invitation.pk, token)
+        invitation.mail = MAIL_QUEUED
+        return
+    try:
+        tasks.send_invitation.delay(invitation.pk, token)
+    except Exception as error:
+        logger.warning(
+            "Could not send the e-mail of invitation %s to the broker (%s: %s); sending it "
+            "from the web process",
+            invitation.pk,
+            type(error).__name__,
+            error,
+        )
+    else:
+        invitation.mail = MAIL_QUEUED
+        return
+    try:
+        message = tasks.invitation_email(invitation.pk, token)
+        if message is not None:
+            message.connection = get_connection(timeout=settings.INVITATION_MAIL_TIMEOUT)
+            message.send()
+    except Exception:
+        logger.exception("Could not e-mail invitation %s either", invitation.pk)
+        invitation.mail = MAIL_NOT_SENT
+    else:
+        invitation.mail = MAIL_SENT_HERE
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -120,6 +121,27 @@ def _render_members(request: AuthedRequest, coalition, invite_form, status=200) 
     return render(request, "grantees/member_list.html", context, status=status)
 
 
+def _tell_sent(request: AuthedRequest, invitation: Invitation, sent: str) -> None:
+    """What the inviter is told once the invitation has committed (the request's
+    transaction, bpij.middleware.DatabaseScopeMiddleware, commits before the messages
+    are stored): sent, or, when neither the task queue nor the mail server took its
+    e-mail, that the invitation is saved but its e-mail did not go, and what to do."""
+
+    def tell() -> None:
+        if invitation.mail == services.MAIL_NOT_SENT:
+            messages.warning(
+                request,
+                f"The invitation for {invitation.email} is saved, but its e-mail could not "
+                "be sent just now (the hub's mail service did not answer). Use “Resend” "
+                "beside it below in a few minutes: the new link replaces this one.",
+            )
+        else:
+            messages.success(request, sent)
+
+    # After the service's own callback, which sends the e-mail and says how it went.
+    transaction.on_commit(tell)
+
+
 def _manageable_coalition(request: AuthedRequest, code) -> Coalition:
     return get_editable_or_404(
         Coalition.objects, request.user, permissions.can_manage_members, code=code
@@ -140,8 +162,9 @@ def member_invite(request: AuthedRequest, coalition_code) -> HttpResponse:
         except ValidationError as error:
             form.add_error("email", error)
         else:
-            messages.success(
+            _tell_sent(
                 request,
+                invitation,
                 f"Invitation sent to {invitation.email}. The link works for "
                 f"{invitation.valid_for} days.",
             )
@@ -208,8 +231,8 @@ def invitation_action(
         raise PermissionDenied
     try:
         if action == "resend":
-            services.invitation_resend(invitation=invitation_obj, actor=request.user)
-            messages.success(request, f"A new link was sent to {invitation_obj.email}.")
+            sent = services.invitation_resend(invitation=invitation_obj, actor=request.user)
+            _tell_sent(request, sent, f"A new link was sent to {invitation_obj.email}.")
         else:
             services.invitation_revoke(invitation=invitation_obj, actor=request.user)
             messages.success(request, f"The invitation for {invitation_obj.email} was withdrawn.")
@@ -322,7 +345,7 @@ def staff_invite(request: AuthedRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("email", error)
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            _tell_sent(request, invitation, f"Invitation sent to {invitation.email}.")
             return redirect("grantees:user-list")
     return _render_users(request, form, status=400)
 

@@ -669,6 +669,9 @@ class Export(models.Model):
     # sweeper sends it), and how many times a worker has started rendering it.
     queued_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Written by the rendering worker every EXPORT_HEARTBEAT_INTERVAL seconds while it
+    # renders: older than EXPORT_HEARTBEAT_STALE, its worker has died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     objects = ExportQuerySet.as_manager()
 

@@ -1,4 +1,5 @@
 import copy
+from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -14,28 +15,38 @@ from reporting import pagecache
 from reporting.selectors import dashboards, exports
 
 
+def live_stamp(coalition: Coalition, *, aggregates_only: bool) -> str | None:
+    """One query for what the dashboard shows live beside the roll-ups: the coalition's
+    versions and their files (the latest report, its state and counts; its findings
+    are replaced in the same transaction that moves the version on), and, for those
+    who read it, coaching (coaching.selectors.coaching_sources). Another version, a
+    state change, a check stored, a flag, session or item gives another stamp. None
+    where stamps are not kept (reporting.pagecache.stamp)."""
+    sources: list[Any] = dashboards.report_sources(coalition)
+    if not aggregates_only:
+        sources += coaching_selectors.coaching_sources(coalition)
+    return pagecache.stamp(*sources)
+
+
 def coalition_dashboard(request: AuthedRequest, coalition_code) -> HttpResponse:
     """One coalition at a glance: progress to each target with pace, trends, the latest
     report and its findings, the indicators, and coaching (notes cut to what the reader
     may see). For the coalition's own people, its coaches, program officers and admins;
     the Federal Project Officer reads the aggregates only (targets, pace, trends,
     indicators, data quality from the roll-ups): no report, findings, coaching, risk or
-    people, and no link to the report pages they may not open."""
+    people, and no link to the report pages they may not open.
+
+    The page's content is rendered without the request and kept in the page cache
+    (reporting.pagecache) per coalition, quarter asked, day and viewer (role and scope),
+    as of the figures' generation (raised by every roll-up) and the live stamp above:
+    a warm request reads the coalition (the access check), the generation and one
+    stamp, and renders the page's frame around the kept content."""
     aggregates_only = request.user.staff_role == StaffRole.FUNDER_VIEWER
-    coalition = get_visible_or_404(
-        Coalition.objects.all()
-        if aggregates_only
-        else dashboards.coalitions_with_latest_submission(),
-        request.user,
-        code=coalition_code,
-    )
+    coalition = get_visible_or_404(Coalition.objects.all(), request.user, code=coalition_code)
     today = timezone.localdate()
     asked = request.GET.get("quarter", "")
-
-    # The figures, charts and tables from the roll-ups come from the page cache until
-    # roll-ups are recomputed; the latest report, its findings and coaching are live.
     parts = (coalition.pk, asked.strip().upper(), today, pagecache.viewer(request.user))
-    fresh = pagecache.generation(pagecache.FIGURES)
+    generation = pagecache.generation(pagecache.FIGURES)
 
     def build_figures() -> tuple[dashboards.CoalitionDashboard, list[str]]:
         # "Export the quarter's report" only where the exports page offers that quarter
@@ -48,45 +59,70 @@ def coalition_dashboard(request: AuthedRequest, coalition_code) -> HttpResponse:
         figures = dashboards.coalition_figures(coalition=coalition, quarter=asked, today=today)
         return figures, exportable
 
-    figures, exportable = pagecache.cached("coalition-figures", parts, build_figures, fresh=fresh)
-    dashboard = copy.copy(figures)  # the cached one is shared: live parts on a copy
-    dashboard.coalition = coalition
-    dashboard.latest = None if aggregates_only else dashboards.latest_submission(coalition)
-
-    def render_sections() -> dict[str, str]:
-        return {
-            "progress": render_to_string(
-                "reporting/_dashboard.html#progress",
-                {"dashboard": dashboard, "show_milestones": True},
-            ),
-            "figures": render_to_string(
-                "coaching/_coalition_dashboard_figures.html", {"dashboard": dashboard}
-            ),
-        }
-
-    sections = pagecache.cached("coalition-sections", parts, render_sections, fresh=fresh)
-    coaching, coaching_html = None, ""
-    if not aggregates_only:
-        # Coaching is cut to what the reader may see: kept per person (or role, for
-        # those who see every coalition) until a flag, session or item changes.
-        def build_coaching() -> tuple[coaching_selectors.CoalitionCoaching, str]:
-            found = coaching_selectors.coalition_coaching(coalition=coalition, user=request.user)
-            return found, render_to_string("coaching/_coalition_coaching.html", {"coaching": found})
-
-        coaching, coaching_html = pagecache.cached(
-            "coalition-coaching",
-            (coalition.pk, today, pagecache.viewer(request.user)),
-            build_coaching,
-            fresh=coaching_selectors.coaching_stamp(coalition),
+    def build_page() -> tuple[dashboards.CoalitionDashboard, Any, str]:
+        # The figures, charts and tables from the roll-ups are kept on their own until
+        # roll-ups are recomputed: a new version or a coaching note rebuilds the page
+        # around them without recomputing them.
+        figures, exportable = pagecache.cached(
+            "coalition-figures", parts, build_figures, fresh=generation
         )
+        dashboard = copy.copy(figures)  # the cached one is shared: live parts on a copy
+        dashboard.coalition = coalition
+        dashboard.latest = None
+        if not aggregates_only:
+            annotated = dashboards.coalitions_with_latest_submission().get(pk=coalition.pk)
+            dashboard.latest = dashboards.latest_submission(annotated)
+
+        def render_sections() -> dict[str, str]:
+            return {
+                "progress": render_to_string(
+                    "reporting/_dashboard.html#progress",
+                    {"dashboard": dashboard, "show_milestones": True},
+                ),
+                "figures": render_to_string(
+                    "coaching/_coalition_dashboard_figures.html", {"dashboard": dashboard}
+                ),
+            }
+
+        sections = pagecache.cached("coalition-sections", parts, render_sections, fresh=generation)
+        coaching, coaching_html = None, ""
+        if not aggregates_only:
+            # Cut to what the reader may see (the viewer in the key: a person, or a role
+            # for those who see every coalition).
+            coaching = coaching_selectors.coalition_coaching(coalition=coalition, user=request.user)
+            coaching_html = render_to_string(
+                "coaching/_coalition_coaching.html", {"coaching": coaching}
+            )
+        content = render_to_string(
+            "coaching/_coalition_dashboard_page.html",
+            {
+                "coalition": coalition,
+                "dashboard": dashboard,
+                "sections": sections,
+                "aggregates_only": aggregates_only,
+                "coaching": coaching,
+                "coaching_html": coaching_html,
+                "exportable": exportable,
+                "today": today,
+            },
+        )
+        return dashboard, coaching, content
+
+    stamp = live_stamp(coalition, aggregates_only=aggregates_only)
+    dashboard, coaching, content = pagecache.cached(
+        "coalition-page",
+        parts,
+        build_page,
+        # Without a stamp (SQLite, the embedded default) the page is built each time,
+        # from the figures kept by generation.
+        fresh=None if stamp is None else (generation, stamp),
+    )
     context = {
         "coalition": coalition,
         "dashboard": dashboard,
-        "sections": sections,
         "aggregates_only": aggregates_only,
         "coaching": coaching,
-        "coaching_html": coaching_html,
-        "exportable": exportable,
+        "content": content,
         "today": today,
     }
     return render(request, "coaching/coalition_dashboard.html", context)

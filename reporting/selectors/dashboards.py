@@ -33,6 +33,7 @@ from reporting.models import (
     Rollup,
     Submission,
     SubmissionState,
+    Upload,
 )
 from reporting.pace import Pace
 
@@ -678,6 +679,14 @@ def target_progress(targets: list[Target], rollup: Rollup | None, at: Quarter) -
         )
         for t in sorted(targets, key=lambda t: order.get(t.measure, 99))
     ]
+
+
+def report_sources(coalition: Coalition) -> list[tuple[type, str, list]]:
+    """What a coalition's dashboard shows live of its reports, as sources of a
+    ``pagecache.stamp``: its versions and their files (the latest report, its state and
+    counts; its findings are replaced in the same transaction that moves the version on)."""
+    own = ("coalition_id = %s", [coalition.pk])
+    return [(Submission, *own), (Upload, *own)]
 
 
 def coalition_dashboard(

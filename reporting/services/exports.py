@@ -12,6 +12,7 @@ the row (queued → rendering) with a conditional UPDATE before it renders.
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from bpij import services as platform
+from bpij import tenancy
 from bpij.models import AuditAction, StaffRole, User
 from grantees.calendar import Quarter
 from grantees.models import Coalition, Target
@@ -407,12 +409,54 @@ def _failed(export_id: int, error: str) -> None:
     )
 
 
+class _Heartbeat(threading.Thread):
+    """Writes ``heartbeat_at`` on the export every EXPORT_HEARTBEAT_INTERVAL seconds
+    while this attempt renders it, from a thread of the rendering process (its own
+    database connection): when the process dies (kill -9, out of memory) the heartbeat
+    stops, and the export is seen dead within EXPORT_HEARTBEAT_STALE seconds
+    (recovery.export_dead). Stops by itself once the export is no longer this
+    attempt's (finished, failed, or taken over)."""
+
+    def __init__(self, export_id: int, started: datetime):
+        super().__init__(daemon=True, name=f"export-heartbeat-{export_id}")
+        self.export_id, self.started = export_id, started
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self.stopping.wait(settings.EXPORT_HEARTBEAT_INTERVAL):
+                try:
+                    with tenancy.system_scope():
+                        mine = Export.objects.filter(
+                            pk=self.export_id,
+                            status=ExportStatus.RENDERING,
+                            started_at=self.started,
+                        ).update(heartbeat_at=timezone.now())
+                except Exception as error:  # the database away a moment: beat again
+                    logger.warning("export %s: heartbeat not written (%s)", self.export_id, error)
+                    connection.close()
+                    continue
+                if not mine:
+                    return
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=10)
+
+
 def _claim(export_id: int, *, redelivered: bool, started: datetime) -> bool:
     """Take the export for this render, counting the attempt. A message delivered again
     because its worker died (``redelivered``) takes over the export that worker left
     `rendering`; after EXPORT_MAX_ATTEMPTS the export fails, saying so."""
     claimed = Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
-        status=ExportStatus.RENDERING, started_at=started, attempts=F("attempts") + 1
+        status=ExportStatus.RENDERING,
+        started_at=started,
+        heartbeat_at=started,
+        attempts=F("attempts") + 1,
     )
     if claimed or not redelivered:
         return bool(claimed)
@@ -431,7 +475,9 @@ def _claim(export_id: int, *, redelivered: bool, started: datetime) -> bool:
                 error=recovery.export_worker_lost_message(export, export.attempts),
             )
             return False
-        Export.objects.filter(pk=export_id).update(started_at=started, attempts=F("attempts") + 1)
+        Export.objects.filter(pk=export_id).update(
+            started_at=started, heartbeat_at=started, attempts=F("attempts") + 1
+        )
     logger.warning("export %s: its worker died mid-render; rendering it again", export.code)
     return True
 
@@ -444,10 +490,21 @@ def export_render(*, export_id: int, redelivered: bool = False) -> Export | None
     finds it taken (or ready) and does nothing. Returns None then. A message delivered
     again after its worker died takes it over (``_claim``). A failure is recorded on
     the export with a message fit for the people who asked; the details go to the log.
+    While it renders, a thread writes the export's heartbeat (``_Heartbeat``), so a
+    worker that dies is seen dead within seconds (recovery.export_dead).
     """
     started = timezone.now()
     if not _claim(export_id, redelivered=redelivered, started=started):
         return None
+    heartbeat = _Heartbeat(export_id, started)
+    heartbeat.start()
+    try:
+        return _render_claimed(export_id, started)
+    finally:
+        heartbeat.stop()
+
+
+def _render_claimed(export_id: int, started: datetime) -> Export | None:
     export = Export.objects.select_related("coalition", "requested_by").get(pk=export_id)
     try:
         accepted_only = bool(export.provenance.get("accepted_only"))

@@ -307,12 +307,15 @@ def export_worker_lost_message(export: Export, attempts: int) -> str:
 
 
 def export_dead(export: Export, now: datetime) -> bool:
-    """Rendering, and started longer ago than any render may run: its worker died."""
+    """Rendering, and its worker has stopped: its heartbeat (written every
+    EXPORT_HEARTBEAT_INTERVAL seconds while it renders) is older than
+    EXPORT_HEARTBEAT_STALE, or it started longer ago than any render may run."""
+    if export.status != ExportStatus.RENDERING or export.started_at is None:
+        return False
+    stale = timedelta(seconds=settings.EXPORT_HEARTBEAT_STALE)
     deadline = timedelta(seconds=settings.EXPORT_REQUEUE_AFTER)
-    return (
-        export.status == ExportStatus.RENDERING
-        and export.started_at is not None
-        and export.started_at < now - deadline
+    return (export.heartbeat_at is not None and export.heartbeat_at < now - stale) or (
+        export.started_at < now - deadline
     )
 
 
@@ -330,6 +333,8 @@ def export_recover(export_id: int, *, started_at: datetime | None) -> Export | N
     if export is None:
         return None
     now = timezone.now()
+    if not export_dead(export, now):
+        return export  # its worker wrote a heartbeat meanwhile: alive, left alone
     if export.attempts >= settings.EXPORT_MAX_ATTEMPTS:
         Export.objects.filter(pk=export.pk).update(
             status=ExportStatus.FAILED,
@@ -338,8 +343,10 @@ def export_recover(export_id: int, *, started_at: datetime | None) -> Export | N
         )
         logger.error("Export %s failed: its worker died %s time(s)", export.code, export.attempts)
         return None
-    Export.objects.filter(pk=export.pk).update(status=ExportStatus.QUEUED, started_at=None)
-    export.status, export.started_at = ExportStatus.QUEUED, None
+    Export.objects.filter(pk=export.pk).update(
+        status=ExportStatus.QUEUED, started_at=None, heartbeat_at=None
+    )
+    export.status, export.started_at, export.heartbeat_at = ExportStatus.QUEUED, None, None
     logger.warning(
         "Export %s: its worker died mid-render (attempt %s); sent again",
         export.code,
@@ -442,13 +449,18 @@ def _sweep_exports(now: datetime, swept: Swept) -> None:
         for export in waiting:
             export_send(export)
             swept.exports_sent.append(export.pk)
+    # Rendering with a stale heartbeat (its worker died), or for longer than any render
+    # may run.
+    stale = now - timedelta(seconds=settings.EXPORT_HEARTBEAT_STALE)
     dead = list(
-        Export.objects.filter(status=ExportStatus.RENDERING, started_at__lt=deadline)
+        Export.objects.filter(status=ExportStatus.RENDERING)
+        .filter(Q(started_at__lt=deadline) | Q(heartbeat_at__lt=stale))
         .order_by("pk")
         .values_list("pk", "started_at")[:SWEEP_BATCH]
     )
     for export_id, started_at in dead:
-        if export_recover(export_id, started_at=started_at) is not None:
+        recovered = export_recover(export_id, started_at=started_at)
+        if recovered is not None and recovered.status == ExportStatus.QUEUED:
             swept.exports_sent.append(export_id)
         elif Export.objects.filter(pk=export_id, status=ExportStatus.FAILED).exists():
             swept.exports_failed.append(export_id)

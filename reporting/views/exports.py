@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,6 +22,7 @@ from reporting import figures, permissions
 from reporting.models import Export, ExportKind, ExportStatus, SubmissionState
 from reporting.selectors import exports as export_selectors
 from reporting.services import exports as services
+from reporting.services import recovery
 
 PAGE_SIZE = 25
 
@@ -159,8 +161,13 @@ def _export(request: AuthedRequest, code) -> Export:
 def export_status(request: AuthedRequest, export_code) -> HttpResponse:
     """The export's row, polled by htmx every 2 s until it is ready or has failed; the
     polite announcement for screen readers goes out of band into the page's live
-    region."""
+    region. A render whose worker died (its heartbeat stopped) is sent again, or
+    failed with the reason, here as the sweeper would: the person waiting sees it
+    within EXPORT_HEARTBEAT_STALE seconds, not at the next sweep."""
     export = _export(request, export_code)
+    if recovery.export_dead(export, timezone.now()):
+        recovery.export_recover(export.pk, started_at=export.started_at)
+        export = _export(request, export_code)
     if not request.htmx:
         back = (
             reverse("reporting:export-list", args=[export.coalition.code])

@@ -11,6 +11,7 @@ store the result. An export is held the same way on the targets table, once clai
 import contextlib
 import io
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,10 +22,12 @@ import dj_database_url
 import psycopg
 import pytest
 import redis
+from django.core import mail
 from django.db import connection
 from django.urls import reverse
 
 from bpij import tenancy
+from grantees.models import Invitation, hash_token
 from reporting import services
 from reporting.models import (
     Export,
@@ -403,12 +406,84 @@ def test_with_redis_stalled_an_upload_returns_within_seconds(cast, client_for, l
     checked_exactly_once(client, submission, rows=3, errors=1)
 
 
-# -- The exports worker killed mid-render ---------------------------------------------------
+def redis_cache(settings, url: str) -> None:
+    """The hub's cache in Redis, as in production."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "bpij.cache.ResilientRedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 
 
-def test_an_export_whose_worker_died_says_so_and_asking_again_renders_a_new_one(
-    cast, lab, settings
+def test_with_redis_down_an_invitation_is_saved_and_its_email_sent(cast, client_for, lab, settings):
+    redis_cache(settings, lab.redis.url)
+    use_broker(lab.redis.url, eager=False)
+    lab.redis.stop()
+    admin = client_for(cast.admin_a)
+    invite = reverse("grantees:member-invite", args=[cast.coalition_a.code])
+    answer = admin.post(
+        invite,
+        {"email": "nia@alpha.example", "full_name": "Nia Reporter", "role": "grantee_reporter"},
+    )
+    assert answer.status_code == 302
+    invitation = Invitation.objects.get(email="nia@alpha.example")
+    page = admin.get(answer.headers["Location"]).content.decode()
+    assert "Invitation sent to nia@alpha.example" in page
+    # Sent from the web process, since the worker could not be told: the link works.
+    [message] = mail.outbox
+    assert message.to == ["nia@alpha.example"]
+    token = re.search(r"/invitations/([A-Za-z0-9_\-]+)/", message.body).group(1)
+    assert hash_token(token) == invitation.token_hash
+    # Sending it again (a new link) works the same way.
+    resend = reverse("grantees:invitation-resend", args=[cast.coalition_a.code, invitation.code])
+    assert admin.post(resend).status_code == 302
+    assert len(mail.outbox) == 2
+    # A JFF administrator inviting staff, likewise.
+    staff = client_for(cast.jff_admin).post(
+        reverse("grantees:staff-invite"), {"email": "sam@jff.example", "role": "coach"}
+    )
+    assert staff.status_code == 302
+    assert mail.outbox[-1].to == ["sam@jff.example"]
+
+
+def test_with_redis_and_the_mail_server_down_an_invitation_says_its_email_did_not_go(
+    cast, client_for, lab, settings, monkeypatch
 ):
+    redis_cache(settings, lab.redis.url)
+    use_broker(lab.redis.url, eager=False)
+    lab.redis.stop()
+
+    def refused(self, *args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refused)
+    admin = client_for(cast.admin_a)
+    answer = admin.post(
+        reverse("grantees:member-invite", args=[cast.coalition_a.code]),
+        {"email": "nia@alpha.example", "full_name": "", "role": "grantee_reporter"},
+        follow=True,
+    )
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert "The invitation for nia@alpha.example is saved, but its e-mail could not be sent" in page
+    assert "Invitation sent" not in page
+    assert Invitation.objects.filter(email="nia@alpha.example").pending().count() == 1
+    assert not mail.outbox
+
+
+# -- The exports worker killed mid-render ---------------------------------------------------
+#
+# The rendering worker writes a heartbeat on its export every EXPORT_HEARTBEAT_INTERVAL
+# seconds; once it is older than EXPORT_HEARTBEAT_STALE the render is dead. Here a
+# second and four seconds instead of production's 5 and 25, so the test need not wait;
+# without a heartbeat a killed render stays "rendering" for EXPORT_REQUEUE_AFTER (180 s).
+HEARTBEAT = {"EXPORT_HEARTBEAT_INTERVAL": "1"}
+STALE = 4
+
+
+def rolled_up_export_asker(cast):
     period = builders.period_of(cast.coalition_a, "2025Q3")
     builders.submitted_version(period, cast.admin_a, participants=20, seed=21)
     services.rollup_period(period_id=period.pk)
@@ -421,23 +496,79 @@ def test_an_export_whose_worker_died_says_so_and_asking_again_renders_a_new_one(
             coalition=cast.coalition_a,
         )
 
+    return ask
+
+
+def test_an_export_whose_worker_died_is_seen_dead_within_seconds_and_rendered_again(
+    cast, client_for, lab, settings
+):
+    settings.EXPORT_HEARTBEAT_STALE = STALE
+    ask = rolled_up_export_asker(cast)
+    use_broker(lab.redis.url, eager=False)
+    export = ask()  # waits in Redis for the worker
+    officer = client_for(cast.officer)
+    status = reverse("reporting:export-status", args=[export.code])
+
+    def poll() -> Export:
+        """The person waiting on the exports page: its row's poll."""
+        assert officer.get(status, HTTP_HX_REQUEST="true").status_code == 200
+        return Export.objects.get(pk=export.pk)
+
+    from reporting.services import recovery
+
+    with table_held("grantees_target", "ACCESS EXCLUSIVE") as (waiting, _):
+        worker, _ = lab.worker(**HEARTBEAT)
+        waiting()  # claimed, rendering, reading the targets
+        # Slow but alive (held on the lock) for longer than a heartbeat may be stale:
+        # never taken for dead, by the page's poll or by the sweeper.
+        time.sleep(STALE + 2)
+        assert poll().status == ExportStatus.RENDERING
+        with tenancy.system_scope():
+            assert recovery.sweep().exports_sent == []
+        export.refresh_from_db()
+        assert (export.status, export.attempts) == (ExportStatus.RENDERING, 1)
+        worker.kill()  # the whole worker, as kill -9 does
+        worker.wait(10)
+    _, log = lab.worker(**HEARTBEAT)
+    # The poll finds the render dead once its heartbeat is stale, and it is sent to a
+    # worker again and rendered.
+
+    def rendered_again() -> bool:
+        return poll().status == ExportStatus.READY
+
+    wait_for(rendered_again, timeout=60, log=log, what="the export rendered again")
+    export.refresh_from_db()
+    assert export.attempts == 2
+    assert export.error == ""
+
+
+def test_an_export_whose_worker_died_says_so_and_asking_again_renders_a_new_one(
+    cast, lab, settings
+):
+    settings.EXPORT_HEARTBEAT_STALE = STALE
+    settings.EXPORT_MAX_ATTEMPTS = 1  # its attempts used by the render that died
+    ask = rolled_up_export_asker(cast)
     use_broker(lab.redis.url, eager=False)
     dead = ask()  # waits in Redis for the worker
     with table_held("grantees_target", "ACCESS EXCLUSIVE") as (waiting, _):
-        worker, _ = lab.worker()
+        worker, _ = lab.worker(**HEARTBEAT)
         waiting()  # claimed, rendering, reading the targets
         worker.kill()
         worker.wait(10)
     dead.refresh_from_db()
     assert dead.status == ExportStatus.RENDERING
-    # Past its deadline, its attempts used (one here): asking again does not hand back
-    # the dead export, which now says what happened.
-    settings.EXPORT_REQUEUE_AFTER = 1
-    settings.EXPORT_MAX_ATTEMPTS = 1
-    time.sleep(1.2)
-    _, log = lab.worker()
-    new = ask()
-    assert new.pk != dead.pk
+    _, log = lab.worker(**HEARTBEAT)
+    # Asking again hands back the dead export only until its heartbeat is stale (not
+    # for EXPORT_REQUEUE_AFTER); then the dead one says what happened, and a new one
+    # is rendered.
+    asked: list[Export] = []
+
+    def another() -> bool:
+        asked.append(ask())
+        return asked[-1].pk != dead.pk
+
+    wait_for(another, timeout=60, log=log, what="a new export")
+    new = asked[-1]
     dead.refresh_from_db()
     assert dead.status == ExportStatus.FAILED
     assert dead.error.startswith("The worker rendering this export stopped before it finished")

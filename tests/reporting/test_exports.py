@@ -13,9 +13,11 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError
+from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from bpij import tenancy
 from bpij.models import AuditAction, AuditEvent, StaffRole
 from reporting import permissions, services, tasks
 from reporting.models import (
@@ -28,7 +30,7 @@ from reporting.models import (
     SubmissionState,
 )
 from reporting.selectors import exports as export_selectors
-from reporting.services import exports
+from reporting.services import exports, recovery
 from tests import builders, factories
 
 
@@ -370,6 +372,58 @@ def test_a_render_whose_worker_died_is_never_handed_out_as_on_its_way(
         status=ExportStatus.RENDERING, started_at=timezone.now()
     )
     assert request(cast.officer, coalition=cast.coalition_a).pk == new.pk
+
+
+def test_a_render_whose_heartbeat_stopped_is_dead_long_before_its_time_limit(
+    cast, reported, renderer, settings, client_for, django_capture_on_commit_callbacks
+):
+    # The rendering worker writes a heartbeat every EXPORT_HEARTBEAT_INTERVAL seconds
+    # (issue 13: a worker killed mid-render was seen dead only after 180 s).
+    export = request(cast.officer, coalition=cast.coalition_a)
+    now = timezone.now()
+    stopped = now - timedelta(seconds=settings.EXPORT_HEARTBEAT_STALE + 1)
+    assert stopped > now - timedelta(seconds=settings.EXPORT_REQUEUE_AFTER)
+    # Started a while ago, its heartbeat fresh: alive, waited for.
+    Export.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RENDERING, started_at=stopped, heartbeat_at=now, attempts=1
+    )
+    assert request(cast.officer, coalition=cast.coalition_a).pk == export.pk
+    with tenancy.system_scope():
+        assert recovery.sweep().exports_sent == []
+    export.refresh_from_db()
+    assert (export.status, export.attempts) == (ExportStatus.RENDERING, 1)
+    # Its heartbeat stopped: the sweeper sends it to a worker again.
+    Export.objects.filter(pk=export.pk).update(heartbeat_at=stopped)
+    with django_capture_on_commit_callbacks(execute=True), tenancy.system_scope():
+        assert recovery.sweep().exports_sent == [export.pk]
+    export.refresh_from_db()
+    assert (export.status, export.attempts) == (ExportStatus.READY, 2)
+    assert export.heartbeat_at is not None  # the render that finished wrote its own
+
+    # The exports page's poll finds one whose heartbeat stopped, as the person waits.
+    other = request(cast.officer, coalition=cast.coalition_b)
+    Export.objects.filter(pk=other.pk).update(
+        status=ExportStatus.RENDERING, started_at=stopped, heartbeat_at=stopped, attempts=1
+    )
+    poll = client_for(cast.officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        row = poll.get(
+            reverse("reporting:export-status", args=[other.code]), HTTP_HX_REQUEST="true"
+        )
+    assert row.status_code == 200
+    other.refresh_from_db()
+    assert (other.status, other.attempts) == (ExportStatus.READY, 2)
+    # Its attempts used: the poll shows it failed, saying its worker stopped.
+    Export.objects.filter(pk=other.pk).update(
+        status=ExportStatus.RENDERING,
+        started_at=stopped,
+        heartbeat_at=stopped,
+        attempts=settings.EXPORT_MAX_ATTEMPTS,
+    )
+    row = poll.get(reverse("reporting:export-status", args=[other.code]), HTTP_HX_REQUEST="true")
+    other.refresh_from_db()
+    assert other.status == ExportStatus.FAILED
+    assert "The worker rendering this export stopped before it finished" in row.content.decode()
 
 
 def test_a_render_delivered_again_after_its_worker_died_takes_the_export_over(

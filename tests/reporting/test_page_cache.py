@@ -3,12 +3,15 @@ item 6): a warm page reads fewer queries, a roll-up shows right after it is comp
 a state change shows on the board at once, and two roles never get each other's
 cached pieces."""
 
+from datetime import date
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bpij.models import StaffRole, User
+from coaching import services as coaching_services
 from grantees.calendar import Quarter
 from grantees.models import CoachAssignment, MemberRole, Membership, Target
 from reporting import pagecache, services
@@ -125,6 +128,123 @@ def test_a_target_changed_shows_on_the_coalition_dashboard(cast, client_for, rep
     [served] = [r for r in page.context["dashboard"].progress if r.measure == "A-2"]
     assert served.target == 700
     assert ">700<" in page.content.decode()
+
+
+# -- The coalition dashboard's kept page ------------------------------------------------------
+#
+# Its whole content is kept (coaching/views/dashboard.py) as of the figures' generation and
+# one stamp of the coalition's versions, files and coaching: what changes shows at once,
+# and a kept page never goes to another coalition or to a role that sees less.
+
+
+def test_a_new_roll_up_shows_new_figures_on_the_kept_coalition_page_at_once(
+    cast, client_for, reports
+):
+    client = client_for(cast.officer)
+    url = dashboard_url(cast.coalition_a)
+    assert str(client.get(url).context["dashboard"].quarter) == "2025Q3"
+
+    rolled_up(cast.coalition_a, cast.admin_a, "2025Q4", seed=12)
+
+    page = client.get(url)
+    html = page.content.decode()
+    assert str(page.context["dashboard"].quarter) == "2025Q4"
+    assert '<option value="2025Q4" selected>' in html
+    assert "participant records in the 2025Q4 report" in html
+    assert "2025Q4 v1</span>" in html  # the latest report, live
+
+
+def test_a_new_version_and_its_state_show_on_the_kept_coalition_page_at_once(
+    cast, client_for, reports
+):
+    client = client_for(cast.officer)
+    url = dashboard_url(cast.coalition_a)
+    assert client.get(url).context["dashboard"].latest.quarter == "2025Q3"
+
+    # A version of the next quarter, checked with errors: no roll-up, no generation raised.
+    version = builders.checked_version(
+        builders.period_of(cast.coalition_a, "2025Q4"), cast.admin_a, seed=31, error_rate=0.3
+    )
+    assert version.state == SubmissionState.NEEDS_FIXES
+    page = client.get(url)
+    latest = page.context["dashboard"].latest
+    assert (latest.quarter, latest.state, latest.errors) == (
+        "2025Q4",
+        "needs_fixes",
+        version.error_count,
+    )
+    assert "Most frequent findings" in page.content.decode()
+
+    # However the state is written (a queryset update sends no signal), it shows.
+    Submission.objects.filter(pk=version.pk).update(state=SubmissionState.DRAFT)
+    assert client.get(url).context["dashboard"].latest.state == "draft"
+
+
+def test_a_coaching_note_shows_on_the_kept_coalition_page_at_once(cast, client_for, reports):
+    url = dashboard_url(cast.coalition_a)
+    member = client_for(cast.admin_a)
+    assert "Shared call about wage records" not in member.get(url).content.decode()
+
+    coaching_services.session_log(
+        coalition=cast.coalition_a,
+        actor=cast.coach_a,
+        held_on=date(2025, 9, 3),
+        kind="call",
+        attendees="Dana Lee, Alpha College",
+        topics="Shared call about wage records",
+        shared=True,
+    )
+    assert "Shared call about wage records" in member.get(url).content.decode()
+
+
+def test_a_kept_coalition_page_never_goes_to_another_coalition(cast, client_for, reports):
+    officer = client_for(cast.officer)
+    alpha_page = officer.get(dashboard_url(cast.coalition_a)).content.decode()
+    assert cast.coalition_a.name in alpha_page
+    bravo = officer.get(dashboard_url(cast.coalition_b))
+    assert bravo.context["dashboard"].coalition == cast.coalition_b
+    assert cast.coalition_b.name in bravo.content.decode()
+    assert cast.coalition_a.name not in bravo.content.decode()
+    # Bravo's own administrator, after the officer, gets Bravo's page; Alpha's stays
+    # out of their reach, however warm the cache.
+    bravo_admin = client_for(cast.outsider_b)
+    own = bravo_admin.get(dashboard_url(cast.coalition_b)).content.decode()
+    assert cast.coalition_b.name in own
+    assert cast.coalition_a.name not in own
+    assert bravo_admin.get(dashboard_url(cast.coalition_a)).status_code == 404
+    assert client_for(cast.coach_a).get(dashboard_url(cast.coalition_b)).status_code == 404
+
+
+def test_a_kept_coalition_page_never_gives_a_member_the_coachs_notes(cast, client_for, reports):
+    url = dashboard_url(cast.coalition_a)
+    coaching_services.session_log(
+        coalition=cast.coalition_a,
+        actor=cast.coach_a,
+        held_on=date(2025, 9, 3),
+        kind="call",
+        attendees="Dana Lee, Alpha College",
+        topics="Staff only: the director may leave",
+        shared=False,
+    )
+    coaching_services.risk_flag_set(
+        coalition=cast.coalition_a, level="high", reason="Placements stalled all quarter",
+        actor=cast.coach_a,
+    )  # fmt: skip
+    for staff in (cast.coach_a, cast.officer):
+        page = client_for(staff).get(url).content.decode()
+        assert "Staff only: the director may leave" in page
+        assert "Risk:" in page
+    # The same coalition, quarter and day, asked by people who see less, warm cache.
+    for member in (cast.admin_a, cast.reporter_a, cast.viewer_a):
+        page = client_for(member).get(url)
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "Staff only: the director may leave" not in html
+        assert "Risk:" not in html
+        assert page.context["coaching"].is_staff is False
+    funder = client_for(factories.StaffFactory(staff_role=StaffRole.FUNDER_VIEWER)).get(url)
+    assert "Staff only: the director may leave" not in funder.content.decode()
+    assert "Latest report" not in funder.content.decode()
 
 
 # -- The board shows live states ----------------------------------------------------------
