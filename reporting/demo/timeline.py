@@ -21,6 +21,7 @@ from reporting.models import (
     ReturnReason,
     Submission,
     SubmissionState,
+    Upload,
 )
 
 S = SubmissionState
@@ -93,6 +94,8 @@ class Writer:
     clock: Clock
     rng: random.Random
     report: SeedReport
+    # Records counted so far per version: [participants, placements].
+    _records: dict[int, list[int]] = field(default_factory=dict)
 
     def version(
         self,
@@ -214,6 +217,17 @@ class Writer:
         with at(checked):
             services.submission_check(submission_id=submission.pk, annotate=False)
         submission.refresh_from_db()
+        # The records a check keeps replace the version's earlier ones: counted once, for
+        # the version's last check.
+        kept = dict(
+            Upload.objects.filter(submission=submission, is_current=True).values_list(
+                "kind", "kept_rows"
+            )
+        )
+        counted = self._records.setdefault(submission.pk, [0, 0])
+        self.report.participant_records += kept.get("participants", 0) - counted[0]
+        self.report.placement_records += kept.get("placements", 0) - counted[1]
+        counted[:] = [kept.get("participants", 0), kept.get("placements", 0)]
         return checked
 
     def _comment(self, submission: Submission, now: datetime, reasons: list[str]) -> datetime:

@@ -367,9 +367,13 @@ def test_the_demo_writes_its_reports_through_the_services_and_sends_nothing(
     # and no e-mail goes out, while the demo writes a past that is over.
     asked: list[str] = []
     monkeypatch.setattr(recovery, "task", lambda name: asked.append(name))
-    seeded(["north-star-transit", "willamette-broadband"])
+    report = seeded(["north-star-transit", "willamette-broadband"])
     assert asked == []
     assert mailoutbox == []
+    # What it says it wrote is what is stored.
+    assert report.versions == Submission.objects.count()
+    assert report.participant_records == ParticipantRecord.objects.count() > 0
+    assert report.placement_records == PlacementRecord.objects.count() > 0
 
     # The services' own records: each certification, return and acceptance is in the
     # audit log by the person who made it, and each upload the reporter sent.
