@@ -38,14 +38,11 @@ reordered, dropped or cut-off chunk fails loudly.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import io
 import json
 import os
 import posixpath
-import re
 import shutil
 import struct
 import subprocess
@@ -65,6 +62,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from psycopg import sql
 
+from bpij import keys
 from bpij import storage as encrypted
 
 FORMAT = "bpij-backup"
@@ -74,8 +72,7 @@ CHUNK = 1024 * 1024
 TAG = 16
 _SALT = 32
 _PREFIX = 7
-KEY_BYTES = 32
-KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+KEY_BYTES = keys.KEY_BYTES
 SUFFIX = ".bpijbak"
 _COPY = 1024 * 1024
 
@@ -111,27 +108,7 @@ def backup_keyring(value: str | None = None) -> list[tuple[str, bytes]]:
             ".decode())'`, keep it in the secret store and in escrow (docs/operations.md, "
             '"Keys")'
         )
-    keyring: list[tuple[str, bytes]] = []
-    for item in value.split(","):
-        kid, _, encoded = item.strip().partition(":")
-        if not KEY_ID.fullmatch(kid):
-            raise BackupError(
-                f"BACKUP_ENCRYPTION_KEY: {kid!r} is not a key id (letters, digits, _ . -, at "
-                "most 32), written id:base64."
-            )
-        try:
-            key = base64.b64decode(encoded, validate=True)
-        except binascii.Error:
-            key = b""
-        if len(key) != KEY_BYTES:
-            raise BackupError(
-                f"BACKUP_ENCRYPTION_KEY: key {kid!r} must be the base64 of exactly {KEY_BYTES} "
-                "random bytes."
-            )
-        if any(kid == seen for seen, _ in keyring):
-            raise BackupError(f"BACKUP_ENCRYPTION_KEY: key id {kid!r} appears twice.")
-        keyring.append((kid, key))
-    return keyring
+    return keys.parse_keyring(value, setting="BACKUP_ENCRYPTION_KEY", error=BackupError)
 
 
 def _archive_cipher(key: bytes, salt: bytes) -> AESGCM:
@@ -192,15 +169,15 @@ class OpeningReader:
 
     def __init__(self, source: IO[bytes], keyring: list[tuple[str, bytes]]):
         self._source = source
-        magic = _read_exactly(source, len(MAGIC))
+        magic = encrypted.read_exactly(source, len(MAGIC))
         if magic != MAGIC:
             raise BackupError(
                 "This is not a BPIJ backup (it does not start with BPIJBAK1): give the file "
                 "`manage.py backup` wrote."
             )
-        length = _read_exactly(source, 1)
-        kid = _read_exactly(source, length[0] if length else 0)
-        rest = _read_exactly(source, _SALT + _PREFIX + 4)
+        length = encrypted.read_exactly(source, 1)
+        kid = encrypted.read_exactly(source, length[0] if length else 0)
+        rest = encrypted.read_exactly(source, _SALT + _PREFIX + 4)
         if not length or len(rest) != _SALT + _PREFIX + 4:
             raise BackupError("The backup's header is cut short: the file is incomplete.")
         salt, self._prefix = rest[:_SALT], rest[_SALT : _SALT + _PREFIX]
@@ -221,7 +198,7 @@ class OpeningReader:
         self._done = False
 
     def _next(self) -> None:
-        sealed = _read_exactly(self._source, self._chunk + TAG)
+        sealed = encrypted.read_exactly(self._source, self._chunk + TAG)
         last = len(sealed) < self._chunk + TAG
         try:
             if len(sealed) < TAG:
@@ -260,17 +237,6 @@ class OpeningReader:
         """Read to the end, so the last chunk is authenticated too."""
         while self.read(_COPY):
             pass
-
-
-def _read_exactly(stream: IO[bytes], size: int) -> bytes:
-    parts = []
-    while size > 0:
-        part = stream.read(size)
-        if not part:
-            break
-        parts.append(part)
-        size -= len(part)
-    return b"".join(parts)
 
 
 # --- Logins --------------------------------------------------------------------------

@@ -58,26 +58,37 @@ def keyring_from_env(value: str, *, debug: bool) -> list[tuple[str, bytes]]:
             'e.g. `python -c \'import os,base64;print("k1:"+base64.b64encode(os.urandom(32))'
             ".decode())'` (see docs/security.md)."
         )
+    keyring = parse_keyring(value, setting="ENCRYPTION_KEYS")
+    if not debug and any(key == DEV_KEY for _, key in keyring):
+        raise ImproperlyConfigured("ENCRYPTION_KEYS: the development key is not a secret.")
+    return keyring
+
+
+def parse_keyring(
+    value: str, *, setting: str, error: type[Exception] = ImproperlyConfigured
+) -> list[tuple[str, bytes]]:
+    """``id:base64-of-32-random-bytes``, comma-separated, the first current: the stored
+    files' keys (ENCRYPTION_KEYS) and the backups' (BACKUP_ENCRYPTION_KEY). Refuses, with
+    ``error`` naming ``setting``, a malformed id, a key of the wrong length or an id
+    given twice."""
     keyring: list[tuple[str, bytes]] = []
     for item in value.split(","):
         kid, _, encoded = item.strip().partition(SEPARATOR)
         if not KEY_ID.fullmatch(kid):
-            raise ImproperlyConfigured(
-                f"ENCRYPTION_KEYS: {kid!r} is not a key id (letters, digits, _ . -, at most 32)."
+            raise error(
+                f"{setting}: {kid!r} is not a key id (letters, digits, _ . -, at most 32), "
+                "written id:base64."
             )
         try:
             key = base64.b64decode(encoded, validate=True)
         except binascii.Error:
             key = b""
         if len(key) != KEY_BYTES:
-            raise ImproperlyConfigured(
-                f"ENCRYPTION_KEYS: key {kid!r} must be the base64 of exactly {KEY_BYTES} "
-                "random bytes."
+            raise error(
+                f"{setting}: key {kid!r} must be the base64 of exactly {KEY_BYTES} random bytes."
             )
-        if key == DEV_KEY and not debug:
-            raise ImproperlyConfigured("ENCRYPTION_KEYS: the development key is not a secret.")
         if any(kid == seen for seen, _ in keyring):
-            raise ImproperlyConfigured(f"ENCRYPTION_KEYS: key id {kid!r} appears twice.")
+            raise error(f"{setting}: key id {kid!r} appears twice.")
         keyring.append((kid, key))
     return keyring
 

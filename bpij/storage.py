@@ -109,7 +109,8 @@ class Header:
         return self.nonce_prefix + struct.pack(">I?", index, last)
 
 
-def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+def read_exactly(stream: IO[bytes], size: int) -> bytes:
+    """``size`` bytes from ``stream``, fewer only at its end (a read may return less)."""
     parts = []
     while size:
         part = stream.read(size)
@@ -123,12 +124,12 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes:
 def read_header(raw: IO[bytes]) -> Header | None:
     """The header of a stored file, or None for a file stored before encryption (the
     stream is then back at its start)."""
-    if _read_exactly(raw, len(MAGIC)) != MAGIC:
+    if read_exactly(raw, len(MAGIC)) != MAGIC:
         raw.seek(0)
         return None
-    kid_length = _read_exactly(raw, 1)
-    kid = _read_exactly(raw, kid_length[0] if kid_length else 0)
-    rest = _read_exactly(raw, _FILE_ID + keys.NONCE_BYTES + _WRAPPED + _PREFIX)
+    kid_length = read_exactly(raw, 1)
+    kid = read_exactly(raw, kid_length[0] if kid_length else 0)
+    rest = read_exactly(raw, _FILE_ID + keys.NONCE_BYTES + _WRAPPED + _PREFIX)
     if not kid_length or len(rest) != _FILE_ID + keys.NONCE_BYTES + _WRAPPED + _PREFIX:
         raise EncryptedFileError("the header is cut short")
     file_id, rest = rest[:_FILE_ID], rest[_FILE_ID:]
@@ -165,7 +166,7 @@ class EncryptingStream(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         while not self._pending and not self._done:
-            plain = _read_exactly(self._source, CHUNK)
+            plain = read_exactly(self._source, CHUNK)
             last = len(plain) < CHUNK
             self._pending = self._cipher.encrypt(
                 self._header.chunk_nonce(self._index, last), plain, self._header.file_id
@@ -227,7 +228,7 @@ class DecryptingStream(SeekableReader):
         last = index == self._last
         self._raw.seek(self._body_start + index * SEALED_CHUNK)
         expected = (self.size - index * CHUNK + TAG) if last else SEALED_CHUNK
-        sealed = _read_exactly(self._raw, expected)
+        sealed = read_exactly(self._raw, expected)
         try:
             if len(sealed) != expected:
                 raise InvalidTag
