@@ -36,14 +36,6 @@ def _what(submission: Submission) -> str:
     return f"{submission.period.quarter} report, version {submission.version}"
 
 
-def _lost_race(submission: Submission) -> ValidationError:
-    submission.refresh_from_db(fields=["state"])
-    return ValidationError(
-        f"Version {submission.version} is now {submission.get_state_display().lower()}: "
-        "someone else acted on it first. Reload the page to see what changed."
-    )
-
-
 def _start_review(submission: Submission, *, actor: User) -> bool:
     """Move a submitted version into review; False if it was not (or no longer) submitted."""
     won = transitions.transition(
@@ -75,7 +67,7 @@ def submission_review_start(*, submission: Submission, actor: User) -> Submissio
             "only a submitted version can be taken into review."
         )
     if not _start_review(submission, actor=actor):
-        raise _lost_race(submission)
+        raise transitions.lost_race(submission)
     return submission
 
 
@@ -239,7 +231,7 @@ def submission_return(
         reviewed_by=actor,
     )
     if not won:
-        raise _lost_race(submission)
+        raise transitions.lost_race(submission)
     platform.audit_record(
         action=AuditAction.SUBMISSION_RETURNED,
         actor=actor,
@@ -274,7 +266,7 @@ def submission_accept(*, submission: Submission, actor: User) -> Submission:
         accepted_at=timezone.now(),
     )
     if not won:
-        raise _lost_race(submission)
+        raise transitions.lost_race(submission)
     platform.audit_record(
         action=AuditAction.SUBMISSION_ACCEPTED,
         actor=actor,

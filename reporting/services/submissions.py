@@ -331,11 +331,7 @@ def submission_certify(
         confirmed_warnings=warnings,
     )
     if not won:
-        submission.refresh_from_db()
-        raise ValidationError(
-            f"Version {submission.version} was just "
-            f"{submission.get_state_display().lower()} by someone else."
-        )
+        raise transitions.lost_race(submission)
     platform.audit_record(
         action=AuditAction.SUBMISSION_CERTIFIED,
         actor=actor,

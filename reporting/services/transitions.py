@@ -3,6 +3,8 @@
 conditional UPDATE of which exactly one of two simultaneous callers wins, and records
 what happened with ``event``."""
 
+from django.core.exceptions import ValidationError
+
 from bpij.models import User
 from reporting.models import Submission, SubmissionEvent
 
@@ -50,3 +52,13 @@ def transition(
         setattr(submission, name, value)
     event(submission, kind, actor=actor, from_state=old_state, to_state=to_state, note=note)
     return True
+
+
+def lost_race(submission: Submission) -> ValidationError:
+    """What the loser of two simultaneous state changes is told (``transition`` said
+    False): the version's state now, and to reload."""
+    submission.refresh_from_db(fields=["state"])
+    return ValidationError(
+        f"Version {submission.version} is now {submission.get_state_display().lower()}: "
+        "someone else acted on it first. Reload the page to see what changed."
+    )
