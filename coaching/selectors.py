@@ -23,6 +23,7 @@ from grantees.models import CoachAssignment, Coalition
 from reporting import pagecache
 from reporting import selectors as reporting_selectors
 from reporting.selectors import PeriodRow
+from reporting.selectors import dashboards as reporting_dashboards
 
 RECENT_SESSIONS = 5
 RISK_HISTORY = 10
@@ -282,3 +283,16 @@ def coaching_sources(coalition: Coalition) -> list[tuple[type, str, list]]:
         (ActionItem, *own),
         (User, f"id IN ({names})", [coalition.pk] * 3),
     ]
+
+
+def dashboard_stamp(coalition: Coalition, *, aggregates_only: bool) -> str | None:
+    """One query for what the dashboard shows live beside the roll-ups: the coalition's
+    versions and their files (the latest report, its state and counts; its findings
+    are replaced in the same transaction that moves the version on), and, for those
+    who read it, coaching (``coaching_sources``). Another version, a state change, a
+    check stored, a flag, session or item gives another stamp. None where stamps are
+    not kept (reporting.pagecache.stamp)."""
+    sources: list[Any] = reporting_dashboards.report_sources(coalition)
+    if not aggregates_only:
+        sources += coaching_sources(coalition)
+    return pagecache.stamp(*sources)

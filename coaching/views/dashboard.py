@@ -15,19 +15,6 @@ from reporting import pagecache
 from reporting.selectors import dashboards, exports
 
 
-def live_stamp(coalition: Coalition, *, aggregates_only: bool) -> str | None:
-    """One query for what the dashboard shows live beside the roll-ups: the coalition's
-    versions and their files (the latest report, its state and counts; its findings
-    are replaced in the same transaction that moves the version on), and, for those
-    who read it, coaching (coaching.selectors.coaching_sources). Another version, a
-    state change, a check stored, a flag, session or item gives another stamp. None
-    where stamps are not kept (reporting.pagecache.stamp)."""
-    sources: list[Any] = dashboards.report_sources(coalition)
-    if not aggregates_only:
-        sources += coaching_selectors.coaching_sources(coalition)
-    return pagecache.stamp(*sources)
-
-
 def coalition_dashboard(request: AuthedRequest, coalition_code) -> HttpResponse:
     """One coalition at a glance: progress to each target with pace, trends, the latest
     report and its findings, the indicators, and coaching (notes cut to what the reader
@@ -38,9 +25,10 @@ def coalition_dashboard(request: AuthedRequest, coalition_code) -> HttpResponse:
 
     The page's content is rendered without the request and kept in the page cache
     (reporting.pagecache) per coalition, quarter asked, day and viewer (role and scope),
-    as of the figures' generation (raised by every roll-up) and the live stamp above:
-    a warm request reads the coalition (the access check), the generation and one
-    stamp, and renders the page's frame around the kept content."""
+    as of the figures' generation (raised by every roll-up) and its live stamp
+    (coaching.selectors.dashboard_stamp): a warm request reads the coalition (the
+    access check), the generation and one stamp, and renders the page's frame around
+    the kept content."""
     aggregates_only = request.user.staff_role == StaffRole.FUNDER_VIEWER
     coalition = get_visible_or_404(Coalition.objects.all(), request.user, code=coalition_code)
     today = timezone.localdate()
@@ -108,7 +96,7 @@ def coalition_dashboard(request: AuthedRequest, coalition_code) -> HttpResponse:
         )
         return dashboard, coaching, content
 
-    stamp = live_stamp(coalition, aggregates_only=aggregates_only)
+    stamp = coaching_selectors.dashboard_stamp(coalition, aggregates_only=aggregates_only)
     dashboard, coaching, content = pagecache.cached(
         "coalition-page",
         parts,
