@@ -21,6 +21,12 @@ class CoalitionFacetsForm(forms.Form):
         label="Track", required=False, choices=[("", "All tracks"), *Track.choices]
     )
 
+    FACETS = ("state", "sector", "track")
+
+    def facet_fields(self) -> list[forms.BoundField]:
+        """The facets' bound fields, for ``grantees/_facet_selects.html``."""
+        return [self[name] for name in self.FACETS]
+
 
 class CoalitionFilterForm(CoalitionFacetsForm):
     field_order = ["q", "state", "sector", "track"]
