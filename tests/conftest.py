@@ -28,6 +28,29 @@ def _empty_page_cache():
     pagecache.clear_local()
 
 
+@pytest.fixture(autouse=True)
+def _native_sheets_are_calamine_sheets(monkeypatch):
+    """Every worksheet the native reader (native/sheetcells) reads in the suite is read
+    by calamine too, and the two grids must be the same cell for cell: the suite's own
+    workbooks, of every test, cross-check the fast reader against the reference."""
+    from reporting.checks import reading, workbook
+
+    read_sheet = workbook.read_sheet
+
+    def read_and_compare(data: bytes):
+        sheet = read_sheet(data)
+        if isinstance(sheet, workbook.SheetCells):
+            reference = workbook._parse(data)
+            for kind in ("participants", "placements"):
+                native = reading._grid_from_cells(sheet, kind)
+                expected = reading._grid_from_rows(reference, kind)
+                assert native.header == expected.header, "the native reader's header differs"
+                assert native.frame.equals(expected.frame), "the native reader's cells differ"
+        return sheet
+
+    monkeypatch.setattr(workbook, "read_sheet", read_and_compare)
+
+
 @dataclass
 class Cast:
     coalition_a: Coalition

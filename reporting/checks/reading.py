@@ -159,7 +159,10 @@ def _read_grid(source: Source, kind: str) -> tuple[_Grid, bool]:
         raise Refusal(f"the file is over {_megabytes(limit)}; files up to 50 MB are accepted")
     name = source.name.lower()
     if data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
-        return _grid_from_rows(workbook.read_first_sheet(data), kind), False
+        sheet = workbook.read_sheet(data)
+        if isinstance(sheet, workbook.SheetCells):
+            return _grid_from_cells(sheet, kind), False
+        return _grid_from_rows(sheet, kind), False
     if data.startswith(_OLE2_MAGIC):
         raise Refusal(
             "the file is an old-format Excel workbook (.xls) or a password-protected "
@@ -335,11 +338,32 @@ def _grid_from_rows(sheet: workbook.Sheet, kind: str) -> _Grid:
             )
             for index in digit_columns
         )
-    first = sheet.first_row + 2  # the spreadsheet row of the first data row
+    return _finished_grid(frame, header, sheet.first_row)
+
+
+def _grid_from_cells(sheet: workbook.SheetCells, kind: str) -> _Grid:
+    """The grid of a sheet the native reader read: its cells are already text."""
+    if not sheet.frame.height:
+        return _Grid(pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)}), [])
+    header = list(sheet.frame.row(0))
+    frame = sheet.frame.slice(1)
+    digit_columns = _digit_columns(header, kind)
+    if digit_columns:
+        frame = frame.with_columns(
+            values.leading_zeros_restored(
+                pl.col(f"c{index}"), sheet.numbers(index), kind=digit_columns[index]
+            )
+            for index in digit_columns
+        )
+    return _finished_grid(frame, header, sheet.first_row)
+
+
+def _finished_grid(frame: pl.DataFrame, header: list[str], first_row: int) -> _Grid:
+    first = first_row + 2  # the spreadsheet row of the first data row
     frame = frame.with_columns(
         pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW),
         pl.lit(True).alias("fits"),
-    ).with_columns(_all_blank(names).alias("blank"))
+    ).with_columns(_all_blank(list(frame.columns)).alias("blank"))
     return _Grid(frame, header)
 
 

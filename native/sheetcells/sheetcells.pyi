@@ -1,0 +1,8 @@
+def read(
+    sheet_xml: bytes,
+    shared_xml: bytes | None,
+    style_kinds: bytes,
+    max_row: int,
+    max_col: int,
+    /,
+) -> tuple[bytes, bytes, int, int, int] | str: ...
