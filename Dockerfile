@@ -34,9 +34,14 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
     && apt-get purge -y curl && apt-get autoremove -y \
     && rm -rf /var/lib/apt/lists/* && pip install --no-cache-dir uv
 
+# The checks' native reader of workbook cells (native/sheetcells) is a C extension that
+# uv builds here: a compiler for the build, removed after it.
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev --no-install-project
+COPY native ./native
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && uv sync --frozen --no-dev --no-install-project \
+    && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 COPY . .
 
 # collectstatic reads the production settings, which refuse placeholder secrets: throwaway
