@@ -21,8 +21,10 @@
  *   style_kinds  one byte per cellXfs entry: 0 a number, 1 a date, 2 anything else
  *   max_row      1-based row number no cell or row may exceed
  *   max_col      number of columns (0-based column index must be below it)
- * returns (csv, numeric, first_row, rows, width) or a str: "outside" when a cell or
- * row lies beyond max_row/max_col, any other str naming why it declined.
+ * returns (csv, numeric, first_row, rows, width, spaced) or a str: "outside" when a
+ * cell or row lies beyond max_row/max_col, any other str naming why it declined.
+ * spaced is True when some cell's text begins or ends with white space (Unicode's
+ * White_Space, as polars strips it); when it is False no cell needs stripping.
  */
 #define _GNU_SOURCE
 #define PY_SSIZE_T_CLEAN
@@ -794,10 +796,43 @@ static int read_sheet(const char *p, const char *end, const Context *ctx, long m
 
 /* The CSV ------------------------------------------------------------------------------ */
 
+/* Unicode's White_Space, which polars' strip_chars() strips (Rust's char::is_whitespace). */
+static int is_white_space(uint32_t cp)
+{
+    return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
+           cp == 0x3000;
+}
+
+static uint32_t decode_at(const unsigned char *s, const unsigned char *end)
+{
+    unsigned char b = s[0];
+    int n = b < 0x80 ? 0 : (b & 0xE0) == 0xC0 ? 1 : (b & 0xF0) == 0xE0 ? 2 : 3;
+    uint32_t cp = n == 0 ? b : n == 1 ? (b & 0x1Fu) : n == 2 ? (b & 0x0Fu) : (b & 0x07u);
+    for (int i = 1; i <= n && s + i < end; i++)
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    return cp;
+}
+
+/* Whether a cell's text begins or ends with white space (it would need stripping). */
+static int spaced(const char *text, uint32_t len)
+{
+    if (len == 0)
+        return 0;
+    const unsigned char *s = (const unsigned char *)text, *end = s + len;
+    if (is_white_space(decode_at(s, end)))
+        return 1;
+    const unsigned char *last = end - 1;
+    while (last > s && (*last & 0xC0) == 0x80)
+        last--;
+    return is_white_space(decode_at(last, end));
+}
+
 static int write_csv(const Cells *cs, const Shared *shared, Buf *csv, char **numeric, uint32_t *first_row,
-                     uint32_t *rows, uint32_t *width, Status *st)
+                     uint32_t *rows, uint32_t *width, int *any_spaced, Status *st)
 {
     *numeric = NULL;
+    *any_spaced = 0;
     if (cs->count == 0) {
         *first_row = *rows = *width = 0;
         return 0;
@@ -809,6 +844,12 @@ static int write_csv(const Cells *cs, const Shared *shared, Buf *csv, char **num
         if (cs->cells[i].col + 1 > w)
             w = cs->cells[i].col + 1;
     uint32_t n = last - first + 1;
+    /* A blank cell is an empty field, which polars reads as null (or "" when some cell
+     * needs stripping). Only a sheet one column wide writes "" for it, or the line would
+     * be empty: its blanks are then "", as though some cell needed stripping. */
+    int one_column = w == 1;
+    if (one_column)
+        *any_spaced = 1;
     *numeric = calloc((size_t)n * w + 1, 1);
     if (!*numeric)
         DECLINE(st, NO_MEMORY);
@@ -820,10 +861,14 @@ static int write_csv(const Cells *cs, const Shared *shared, Buf *csv, char **num
             if (i < cs->count && cs->cells[i].row == r && cs->cells[i].col == c) {
                 const Cell *cell = &cs->cells[i++];
                 const char *text = (cell->source == FROM_SHARED ? shared->text.data : cs->text.data) + cell->offset;
-                if (buf_putc(csv, '"') || buf_put(csv, text, cell->len) || buf_putc(csv, '"'))
-                    DECLINE(st, NO_MEMORY);
+                if (cell->len || one_column) {
+                    if (buf_putc(csv, '"') || buf_put(csv, text, cell->len) || buf_putc(csv, '"'))
+                        DECLINE(st, NO_MEMORY);
+                    if (!*any_spaced && spaced(text, cell->len))
+                        *any_spaced = 1;
+                }
                 (*numeric)[(size_t)(r - first) * w + c] = cell->numeric;
-            } else if (c == 0 && buf_put(csv, "\"\"", 2)) /* no line is empty */
+            } else if (one_column && buf_put(csv, "\"\"", 2))
                 DECLINE(st, NO_MEMORY);
         }
         if (buf_putc(csv, '\n'))
@@ -856,12 +901,13 @@ static PyObject *sheetcells_read(PyObject *self, PyObject *args)
     Buf csv = {0};
     char *numeric = NULL;
     uint32_t first_row = 0, rows = 0, width = 0;
+    int any_spaced = 0;
     Context ctx = {kinds.buf, (size_t)kinds.len, has_shared ? &shared : NULL};
 
     Py_BEGIN_ALLOW_THREADS;
     if (!has_shared || read_shared(shared_buf.buf, (const char *)shared_buf.buf + shared_buf.len, &shared, &st) == 0)
         if (read_sheet(sheet.buf, (const char *)sheet.buf + sheet.len, &ctx, max_row, max_col, &cells, &st) == 0)
-            write_csv(&cells, &shared, &csv, &numeric, &first_row, &rows, &width, &st);
+            write_csv(&cells, &shared, &csv, &numeric, &first_row, &rows, &width, &any_spaced, &st);
     Py_END_ALLOW_THREADS;
 
     PyObject *result = NULL;
@@ -874,7 +920,8 @@ static PyObject *sheetcells_read(PyObject *self, PyObject *args)
         PyObject *numeric_bytes =
             PyBytes_FromStringAndSize(numeric ? numeric : "", numeric ? (Py_ssize_t)rows * width : 0);
         if (csv_bytes && numeric_bytes)
-            result = Py_BuildValue("(OOIII)", csv_bytes, numeric_bytes, first_row, rows, width);
+            result = Py_BuildValue("(OOIIIO)", csv_bytes, numeric_bytes, first_row, rows, width,
+                                   any_spaced ? Py_True : Py_False);
         Py_XDECREF(csv_bytes);
         Py_XDECREF(numeric_bytes);
     }
@@ -893,7 +940,7 @@ static PyObject *sheetcells_read(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"read", sheetcells_read, METH_VARARGS,
-     "read(sheet_xml, shared_xml, style_kinds, max_row, max_col) -> (csv, numeric, first_row, rows, width) | str"},
+     "read(sheet_xml, shared_xml, style_kinds, max_row, max_col) -> (csv, numeric, first_row, rows, width, spaced) | str"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -345,7 +345,7 @@ def _grid_from_cells(sheet: workbook.SheetCells, kind: str) -> _Grid:
     """The grid of a sheet the native reader read: its cells are already text."""
     if not sheet.frame.height:
         return _Grid(pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)}), [])
-    header = list(sheet.frame.row(0))
+    header = [value or "" for value in sheet.frame.row(0)]
     frame = sheet.frame.slice(1)
     digit_columns = _digit_columns(header, kind)
     if digit_columns:
@@ -355,7 +355,18 @@ def _grid_from_cells(sheet: workbook.SheetCells, kind: str) -> _Grid:
             )
             for index in digit_columns
         )
-    return _finished_grid(frame, header, sheet.first_row)
+    if not sheet.stripped:
+        return _finished_grid(frame, header, sheet.first_row)
+    # No cell has surrounding white space and blank cells are null: stripping every cell
+    # (the dearest step of reading) is skipped, and a blank row is one of nulls.
+    first = sheet.first_row + 2
+    names = list(frame.columns)
+    frame = frame.with_columns(
+        pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW),
+        pl.lit(True).alias("fits"),
+        pl.all_horizontal([pl.col(name).is_null() for name in names]).alias("blank"),
+    )
+    return _Grid(frame, header, stripped=True)
 
 
 def _finished_grid(frame: pl.DataFrame, header: list[str], first_row: int) -> _Grid:

@@ -96,6 +96,8 @@ class SheetCells:
     frame: pl.DataFrame
     numeric: bytes
     first_row: int
+    # No cell begins or ends with white space: a blank cell is null, not "".
+    stripped: bool = False
 
     def numbers(self, column: int) -> pl.Series:
         """Whether each data row's cell in ``column`` was a number (the header left out)."""
@@ -444,7 +446,7 @@ def _read_cells(
         raise Refusal(_OUTSIDE)
     if isinstance(found, str):
         return None
-    text, numeric, first_row, height, width = found
+    text, numeric, first_row, height, width, spaced = found
     names = [f"c{i}" for i in range(width)]
     if not height:
         return SheetCells(pl.DataFrame(), b"", 0)
@@ -455,14 +457,16 @@ def _read_cells(
             new_columns=names,
             infer_schema=False,
             quote_char='"',
-            empty_string_is_null=False,
+            # Blank cells as calamine's "", unless no cell needs stripping: then null,
+            # what stripping would have made of them.
+            empty_string_is_null=not spaced,
             raise_if_empty=False,
         )
     except pl.exceptions.PolarsError:  # not UTF-8: calamine says the workbook is damaged
         return None
     if frame.shape != (height, width):
         return None
-    return SheetCells(frame, numeric, first_row)
+    return SheetCells(frame, numeric, first_row, stripped=not spaced)
 
 
 # A workbook of one cell per style (s="0".."N-1"), each the number 45000, with the
