@@ -314,16 +314,13 @@ static int read_string_item(const char **pp, const char *end, const char *close,
                             Status *st)
 {
     const char *p = *pp;
-    int depth_rpr = 0;
     for (;;) {
         const char *lt = memchr(p, '<', (size_t)(end - p));
         if (!lt)
             DECLINE(st, "a string item is not closed");
-        if (depth_rpr == 0) {
-            for (const char *q = p; q < lt; q++)
-                if (!is_space(*q))
-                    DECLINE(st, "a string item holds text outside <t>");
-        }
+        for (const char *q = p; q < lt; q++)
+            if (!is_space(*q))
+                DECLINE(st, "a string item holds text outside <t>");
         p = lt;
         if (starts(p, end, close, close_len)) {
             *pp = p + close_len;
@@ -350,10 +347,6 @@ static int read_string_item(const char **pp, const char *end, const char *close,
         if (STARTS(p, end, "<rPh") || STARTS(p, end, "<!") || STARTS(p, end, "<?"))
             DECLINE(st, "a string item holds phonetic runs, a comment or CDATA");
         /* Any other tag (<r>, </r>, <rPr>, </rPr> and the run properties): passed over. */
-        if (STARTS(p, end, "<rPr>") || STARTS(p, end, "<rPr "))
-            depth_rpr++;
-        else if (STARTS(p, end, "</rPr>"))
-            depth_rpr--;
         const char *gt = memchr(p, '>', (size_t)(end - p));
         if (!gt)
             DECLINE(st, "a tag is not closed");

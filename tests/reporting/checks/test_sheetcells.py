@@ -407,3 +407,18 @@ def test_polars_reads_the_native_csv_with_quotes_commas_and_line_breaks():
     assert numeric == b"\x00\x00" + b"\x00\x00" + b"\x01\x00"
     frame = pl.read_csv(text, has_header=False, infer_schema=False)
     assert frame.rows() == [(None, None), (None, 'a,"b"\nc'), ("1", None)]
+
+
+def test_a_damaged_sheet_never_crashes_the_native_reader():
+    # The reader walks hostile bytes with pointers: every prefix of a sheet, and the sheet
+    # with each byte replaced by markup characters, is read or declined — never a crash.
+    sheet_data, shared = READ["shared strings, rich runs, spaces kept, entities"]
+    sheet = f'<worksheet xmlns="{MAIN}"><sheetData>{sheet_data}</sheetData></worksheet>'.encode()
+    sst = f'<sst xmlns="{MAIN}">{shared}</sst>'.encode()
+    for cut in range(len(sheet)):
+        answer = sheetcells.read(sheet[:cut], sst[: len(sst) * cut // len(sheet)], b"\x00", 9, 9)
+        assert isinstance(answer, str | tuple)
+    for at in range(len(sheet)):
+        for byte in b'<>"&/;=\x00\xff':
+            damaged = sheet[:at] + bytes([byte]) + sheet[at + 1 :]
+            assert isinstance(sheetcells.read(damaged, sst, b"\x00", 9, 9), str | tuple)
