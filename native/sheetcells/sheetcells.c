@@ -15,12 +15,13 @@
  * _xHHHH_ escape…) is a decline, not a best effort. tests/reporting/checks/
  * test_sheetcells.py compares both readers on every workbook the suite makes.
  *
- * read(sheet_xml, shared_xml, style_kinds, max_row, max_col)
+ * read(sheet_xml, shared_xml, style_kinds, max_row, max_col, threads=1)
  *   sheet_xml    the worksheet part, unpacked (bytes)
  *   shared_xml   the shared strings part, unpacked, or None
  *   style_kinds  one byte per cellXfs entry: 0 a number, 1 a date, 2 anything else
  *   max_row      1-based row number no cell or row may exceed
  *   max_col      number of columns (0-based column index must be below it)
+ *   threads      2 to read the second half of a large sheet's rows on another thread
  * returns (csv, numeric, first_row, rows, width, spaced) or a str: "outside" when a
  * cell or row lies beyond max_row/max_col, any other str naming why it declined.
  * spaced is True when some cell's text begins or ends with white space (Unicode's
@@ -30,6 +31,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +59,8 @@ static int buf_grow(Buf *b, size_t extra)
 
 static inline int buf_put(Buf *b, const char *s, size_t n)
 {
+    if (n == 0)
+        return 0; /* memcpy may not be given the NULL of a buffer not yet grown */
     if (buf_grow(b, n))
         return -1;
     memcpy(b->data + b->len, s, n);
@@ -406,17 +410,20 @@ static int read_shared(const char *p, const char *end, Shared *sh, Status *st)
 
 enum { FROM_TEXT = 0, FROM_SHARED = 1 };
 
+/* 16 bytes: a 100,000-row sheet of 40 columns holds 4 million of them. */
 typedef struct {
-    uint32_t row, col; /* 0-based */
-    uint32_t len;
+    uint32_t row;      /* 0-based */
+    uint16_t col;      /* 0-based; a sheet has at most 16,384 columns */
     uint8_t source, numeric;
-    size_t offset;
+    uint32_t len;
+    uint32_t offset;   /* into the part's text, or the shared string's index */
 } Cell;
 
 typedef struct {
     Cell *cells;
     size_t count, cap;
     Buf text; /* cells' CSV field content, for cells not taken from the shared strings */
+    long first_row, last_row; /* 1-based numbers of the rows read, 0 when none */
 } Cells;
 
 typedef struct {
@@ -518,8 +525,12 @@ static int put_number(Buf *out, double v, Status *st)
     int n;
     if (v == 0)
         n = snprintf(s, sizeof s, "0");
-    else if (v == trunc(v))
+    else if (v == trunc(v)) {
+        /* "1e300" would be written in 301 digits: a sheet of them would grow twentyfold. */
+        if (fabs(v) >= 1e21)
+            DECLINE(st, "a whole number has more than 21 digits");
         n = snprintf(s, sizeof s, "%.0f", v);
+    }
     else
         n = snprintf(s, sizeof s, "%.15g", v);
     if (n <= 0 || (size_t)n >= sizeof s)
@@ -592,7 +603,7 @@ static int parse_number(const char *s, const char *e, double *out)
 typedef struct {
     const unsigned char *style_kinds;
     size_t style_count;
-    const Shared *shared;
+    int has_shared;
 } Context;
 
 /* One <c>…</c> (the tag's attributes already read into info): its value, if it has
@@ -649,12 +660,14 @@ static int read_cell(const char **pp, const char *end, int kind, TagInfo *info, 
     *pp = p;
     if (!info->placed)
         DECLINE(st, "a cell has no reference (r=\"…\")");
-    Cell cell = {info->cell_row, info->cell_col, 0, FROM_TEXT, 0, cs->text.len};
+    if (info->cell_col > 16383 || cs->text.len > UINT32_MAX / 2)
+        DECLINE(st, "a cell lies beyond column XFD, or the sheet's text is too large");
+    Cell cell = {info->cell_row, (uint16_t)info->cell_col, FROM_TEXT, 0, 0, (uint32_t)cs->text.len};
     const char *t = info->typed ? info->type : "n";
     if (strcmp(t, "inlineStr") == 0) {
         if (!has_is)
             DECLINE(st, "an inline string cell has no <is>");
-        cell.offset = is_start;
+        cell.offset = (uint32_t)is_start;
         cell.len = (uint32_t)(cs->text.len - is_start);
         return push_cell(cs, cell, st);
     }
@@ -699,11 +712,13 @@ static int read_cell(const char **pp, const char *end, int kind, TagInfo *info, 
                 DECLINE(st, "a shared string index is malformed");
             index = index * 10 + (size_t)(*q - '0');
         }
-        if (!ctx->shared || index >= ctx->shared->count)
+        if (!ctx->has_shared)
             DECLINE(st, "a shared string index is beyond the shared strings");
         cell.source = FROM_SHARED;
-        cell.offset = ctx->shared->start[index];
-        cell.len = (uint32_t)(ctx->shared->start[index + 1] - ctx->shared->start[index]);
+        if (index > UINT32_MAX)
+            DECLINE(st, "a shared string index is beyond the shared strings");
+        cell.offset = (uint32_t)index; /* looked up when the CSV is written: the shared strings may
+                                still be being read on the other thread */
         return push_cell(cs, cell, st);
     } else if (strcmp(t, "str") == 0) {
         if (v < v_end && (is_space(*v) || is_space(v_end[-1])))
@@ -721,22 +736,20 @@ static int read_cell(const char **pp, const char *end, int kind, TagInfo *info, 
     return push_cell(cs, cell, st);
 }
 
-static int read_sheet(const char *p, const char *end, const Context *ctx, long max_row, long max_col, Cells *cs,
-                      Status *st)
+/* Rows from p: up to "</sheetData>" (stop NULL), or up to stop exactly, where the next
+ * part's first row begins. */
+static int read_rows(const char *p, const char *end, const char *stop, const Context *ctx, long max_row,
+                     long max_col, Cells *cs, Status *st)
 {
-    const char *data = FIND(p, end, "<sheetData");
-    if (!data)
-        DECLINE(st, "the sheet has no <sheetData>");
-    p = data + 10;
-    int kind = read_attributes(&p, end, NULL, NULL, st);
-    if (kind < 0)
-        return -1;
-    if (kind == TAG_EMPTY)
-        return 0;
     long last_row = 0;
     for (;;) {
         p = skip_space(p, end);
-        if (STARTS(p, end, "</sheetData>"))
+        if (stop && p >= stop) {
+            if (p == stop)
+                return 0;
+            DECLINE(st, "a row runs past where the sheet was cut in two");
+        }
+        if (!stop && STARTS(p, end, "</sheetData>"))
             return 0;
         if (!(STARTS(p, end, "<row") && p + 4 < end && (p[4] == '>' || p[4] == '/' || is_space(p[4]))))
             DECLINE(st, "the sheet data holds something other than rows");
@@ -753,7 +766,9 @@ static int read_sheet(const char *p, const char *end, const Context *ctx, long m
             DECLINE(st, "a row has no number (r=\"…\")");
         if (row.row <= last_row)
             DECLINE(st, "the rows are out of order");
-        last_row = row.row;
+        if (!cs->first_row)
+            cs->first_row = row.row;
+        last_row = cs->last_row = row.row;
         if (row_kind == TAG_EMPTY)
             continue;
         long last_col = -1;
@@ -784,6 +799,34 @@ static int read_sheet(const char *p, const char *end, const Context *ctx, long m
             if (read_cell(&p, end, cell_kind, &info, ctx, cs, st))
                 return -1;
         }
+    }
+}
+
+/* Where the rows are: [*rows, end of the sheet data), or NULL when there are none. */
+static int find_rows(const char *p, const char *end, const char **rows, Status *st)
+{
+    const char *data = FIND(p, end, "<sheetData");
+    if (!data)
+        DECLINE(st, "the sheet has no <sheetData>");
+    p = data + 10;
+    int kind = read_attributes(&p, end, NULL, NULL, st);
+    if (kind < 0)
+        return -1;
+    *rows = kind == TAG_EMPTY ? NULL : p;
+    return 0;
+}
+
+/* A place to cut the rows in two: the first "<row" at or after the middle. */
+static const char *cut_point(const char *rows, const char *end)
+{
+    const char *p = rows + (end - rows) / 2;
+    for (;;) {
+        p = FIND(p, end, "<row");
+        if (!p || p + 4 >= end)
+            return NULL;
+        if (p[4] == '>' || p[4] == '/' || is_space(p[4]))
+            return p;
+        p += 4;
     }
 }
 
@@ -821,21 +864,32 @@ static int spaced(const char *text, uint32_t len)
     return is_white_space(decode_at(last, end));
 }
 
-static int write_csv(const Cells *cs, const Shared *shared, Buf *csv, char **numeric, uint32_t *first_row,
-                     uint32_t *rows, uint32_t *width, int *any_spaced, Status *st)
+/* The parts' cells (in row order, part after part) as one CSV text. */
+static int write_csv(const Cells *parts, int nparts, const Shared *shared, Buf *csv, char **numeric,
+                     uint32_t *first_row, uint32_t *rows, uint32_t *width, int *any_spaced, Status *st)
 {
     *numeric = NULL;
     *any_spaced = 0;
-    if (cs->count == 0) {
-        *first_row = *rows = *width = 0;
-        return 0;
-    }
+    *first_row = *rows = *width = 0;
     /* From the sheet's first row, as python-calamine's iter_rows gives the rows (the
      * columns from A, as reporting.checks.workbook pads calamine's). */
-    uint32_t first = 0, last = cs->cells[cs->count - 1].row, w = 0;
-    for (size_t i = 0; i < cs->count; i++)
-        if (cs->cells[i].col + 1 > w)
-            w = cs->cells[i].col + 1;
+    uint32_t first = 0, last = 0, w = 0;
+    size_t total = 0;
+    for (int k = 0; k < nparts; k++) {
+        const Cells *cs = &parts[k];
+        total += cs->count;
+        if (cs->count)
+            last = cs->cells[cs->count - 1].row;
+        for (size_t i = 0; i < cs->count; i++) {
+            const Cell *cell = &cs->cells[i];
+            if ((uint32_t)cell->col + 1 > w)
+                w = cell->col + 1;
+            if (cell->source == FROM_SHARED && (!shared || cell->offset >= shared->count))
+                DECLINE(st, "a shared string index is beyond the shared strings");
+        }
+    }
+    if (total == 0)
+        return 0;
     uint32_t n = last - first + 1;
     /* A blank cell is an empty field, which polars reads as null (or "" when some cell
      * needs stripping). Only a sheet one column wide writes "" for it, or the line would
@@ -846,18 +900,31 @@ static int write_csv(const Cells *cs, const Shared *shared, Buf *csv, char **num
     *numeric = calloc((size_t)n * w + 1, 1);
     if (!*numeric)
         DECLINE(st, NO_MEMORY);
+    int k = 0;
     size_t i = 0;
     for (uint32_t r = first; r <= last; r++) {
         for (uint32_t c = 0; c < w; c++) {
+            while (k < nparts && i == parts[k].count) {
+                k++;
+                i = 0;
+            }
             if (c && buf_putc(csv, ','))
                 DECLINE(st, NO_MEMORY);
-            if (i < cs->count && cs->cells[i].row == r && cs->cells[i].col == c) {
-                const Cell *cell = &cs->cells[i++];
-                const char *text = (cell->source == FROM_SHARED ? shared->text.data : cs->text.data) + cell->offset;
-                if (cell->len || one_column) {
-                    if (buf_putc(csv, '"') || buf_put(csv, text, cell->len) || buf_putc(csv, '"'))
+            if (k < nparts && parts[k].cells[i].row == r && parts[k].cells[i].col == c) {
+                const Cell *cell = &parts[k].cells[i++];
+                const char *text;
+                uint32_t len;
+                if (cell->source == FROM_SHARED) {
+                    text = shared->text.data + shared->start[cell->offset];
+                    len = (uint32_t)(shared->start[cell->offset + 1] - shared->start[cell->offset]);
+                } else {
+                    text = parts[k].text.data + cell->offset;
+                    len = cell->len;
+                }
+                if (len || one_column) {
+                    if (buf_putc(csv, '"') || buf_put(csv, text, len) || buf_putc(csv, '"'))
                         DECLINE(st, NO_MEMORY);
-                    if (!*any_spaced && spaced(text, cell->len))
+                    if (!*any_spaced && spaced(text, len))
                         *any_spaced = 1;
                 }
                 (*numeric)[(size_t)(r - first) * w + c] = cell->numeric;
@@ -873,13 +940,33 @@ static int write_csv(const Cells *cs, const Shared *shared, Buf *csv, char **num
     return 0;
 }
 
+/* The second part of the rows, read on a thread of its own. */
+typedef struct {
+    const char *from, *end;
+    const Context *ctx;
+    long max_row, max_col;
+    Cells cells;
+    Status st;
+} Part;
+
+static void *read_part(void *arg)
+{
+    Part *part = arg;
+    read_rows(part->from, part->end, NULL, part->ctx, part->max_row, part->max_col, &part->cells, &part->st);
+    return NULL;
+}
+
+/* Below this, cutting the rows in two costs more than it saves. */
+#define CUT_BYTES (4u << 20)
+
 static PyObject *sheetcells_read(PyObject *self, PyObject *args)
 {
     (void)self;
     Py_buffer sheet, kinds;
     PyObject *shared_obj;
     long max_row, max_col;
-    if (!PyArg_ParseTuple(args, "y*Oy*ll", &sheet, &shared_obj, &kinds, &max_row, &max_col))
+    int threads = 1;
+    if (!PyArg_ParseTuple(args, "y*Oy*ll|i", &sheet, &shared_obj, &kinds, &max_row, &max_col, &threads))
         return NULL;
     Py_buffer shared_buf = {0};
     int has_shared = shared_obj != Py_None;
@@ -890,17 +977,47 @@ static PyObject *sheetcells_read(PyObject *self, PyObject *args)
     }
     Status st = {NULL};
     Shared shared = {{0}, NULL, 0, 0};
-    Cells cells = {NULL, 0, 0, {0}};
+    Context ctx = {kinds.buf, (size_t)kinds.len, has_shared};
+    Part parts[2];
+    memset(parts, 0, sizeof parts);
+    int nparts = 1;
     Buf csv = {0};
     char *numeric = NULL;
     uint32_t first_row = 0, rows = 0, width = 0;
     int any_spaced = 0;
-    Context ctx = {kinds.buf, (size_t)kinds.len, has_shared ? &shared : NULL};
+    const char *begin = sheet.buf, *end = begin + sheet.len;
 
     Py_BEGIN_ALLOW_THREADS;
-    if (!has_shared || read_shared(shared_buf.buf, (const char *)shared_buf.buf + shared_buf.len, &shared, &st) == 0)
-        if (read_sheet(sheet.buf, (const char *)sheet.buf + sheet.len, &ctx, max_row, max_col, &cells, &st) == 0)
-            write_csv(&cells, &shared, &csv, &numeric, &first_row, &rows, &width, &any_spaced, &st);
+    const char *from = NULL;
+    if (find_rows(begin, end, &from, &st) == 0 && from) {
+        /* The rows cut in two at a row's start, the second half read on another thread
+         * while this one reads the shared strings and the first half. */
+        const char *cut = threads > 1 && (size_t)(end - from) > CUT_BYTES ? cut_point(from, end) : NULL;
+        pthread_t thread;
+        int started = 0;
+        if (cut) {
+            parts[1] = (Part){cut, end, &ctx, max_row, max_col, {0}, {NULL}};
+            started = pthread_create(&thread, NULL, read_part, &parts[1]) == 0;
+            if (started)
+                nparts = 2;
+        }
+        if (!has_shared || read_shared(shared_buf.buf, (const char *)shared_buf.buf + shared_buf.len, &shared, &st) == 0)
+            read_rows(from, end, started ? cut : NULL, &ctx, max_row, max_col, &parts[0].cells, &st);
+        if (started) {
+            pthread_join(thread, NULL);
+            /* The first problem in the sheet's order is the one reported. */
+            if (!st.why && parts[1].st.why)
+                st = parts[1].st;
+            if (!st.why && parts[0].cells.last_row && parts[1].cells.first_row &&
+                parts[1].cells.first_row <= parts[0].cells.last_row)
+                st.why = "the rows are out of order";
+        }
+        if (!st.why) {
+            Cells halves[2] = {parts[0].cells, parts[1].cells};
+            write_csv(halves, nparts, has_shared ? &shared : NULL, &csv, &numeric, &first_row, &rows, &width,
+                      &any_spaced, &st);
+        }
+    }
     Py_END_ALLOW_THREADS;
 
     PyObject *result = NULL;
@@ -920,8 +1037,10 @@ static PyObject *sheetcells_read(PyObject *self, PyObject *args)
     }
     free(shared.text.data);
     free(shared.start);
-    free(cells.cells);
-    free(cells.text.data);
+    for (int k = 0; k < 2; k++) {
+        free(parts[k].cells.cells);
+        free(parts[k].cells.text.data);
+    }
     free(csv.data);
     free(numeric);
     PyBuffer_Release(&sheet);
@@ -933,7 +1052,8 @@ static PyObject *sheetcells_read(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"read", sheetcells_read, METH_VARARGS,
-     "read(sheet_xml, shared_xml, style_kinds, max_row, max_col) -> (csv, numeric, first_row, rows, width, spaced) | str"},
+     "read(sheet_xml, shared_xml, style_kinds, max_row, max_col, threads=1) -> (csv, numeric, first_row, rows, width, "
+     "spaced) | str"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -4,5 +4,6 @@ def read(
     style_kinds: bytes,
     max_row: int,
     max_col: int,
+    threads: int = 1,
     /,
 ) -> tuple[bytes, bytes, int, int, int, bool] | str: ...

@@ -204,8 +204,10 @@ def inspect(data: bytes, *, fast: bool = False) -> "SheetCells | None":
         else:
             _verify(data, info)
     assert sheet_info is not None
-    cells = _read_cells(native, sheet, parts, workbook_part, limits)
-    del sheet
+    # The sheet's XML (100 MB for 100k rows) is handed over, so that it is freed as soon
+    # as the native reader is done with it, before polars reads the cells.
+    held, sheet = [sheet], b""
+    cells = _read_cells(native, held, parts, workbook_part, limits)
     if cells is None:  # declined: search the sheet as calamine will read it
         _scan_sheet(data, sheet_info)
     return cells
@@ -422,7 +424,7 @@ def _unpack_sheet(data: bytes, info: zipfile.ZipInfo) -> tuple[bytes, tuple[int,
 
 def _read_cells(
     native: Any,
-    sheet: bytes,
+    held: list[bytes],
     parts: dict[str, bytes],
     workbook_part: str,
     limits: tuple[int, int],
@@ -441,7 +443,11 @@ def _read_cells(
     if kinds is None:
         return None
     rows, columns = limits
-    found = native.read(sheet, parts.get("xl/sharedStrings.xml"), kinds, rows, columns)
+    # Two threads when polars may use two (POLARS_MAX_THREADS=1 keeps a check on one core).
+    threads = min(2, pl.thread_pool_size())
+    found = native.read(
+        held.pop(), parts.get("xl/sharedStrings.xml"), kinds, rows, columns, threads
+    )
     if found == "outside":
         raise Refusal(_OUTSIDE)
     if isinstance(found, str):
