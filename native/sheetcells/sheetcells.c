@@ -15,13 +15,14 @@
  * _xHHHH_ escape…) is a decline, not a best effort. tests/reporting/checks/
  * test_sheetcells.py compares both readers on every workbook the suite makes.
  *
- * read(sheet_xml, shared_xml, style_kinds, max_row, max_col, threads=1)
+ * read(sheet_xml, shared_xml, style_kinds, max_row, max_col, threads=1, min_cut=4 MB)
  *   sheet_xml    the worksheet part, unpacked (bytes)
  *   shared_xml   the shared strings part, unpacked, or None
  *   style_kinds  one byte per cellXfs entry: 0 a number, 1 a date, 2 anything else
  *   max_row      1-based row number no cell or row may exceed
  *   max_col      number of columns (0-based column index must be below it)
  *   threads      2 to read the second half of a large sheet's rows on another thread
+ *   min_cut      how large (bytes) the rows must be to be cut in two (tests cut small ones)
  * returns (csv, numeric, first_row, rows, width, spaced) or a str: "outside" when a
  * cell or row lies beyond max_row/max_col, any other str naming why it declined.
  * spaced is True when some cell's text begins or ends with white space (Unicode's
@@ -966,7 +967,8 @@ static PyObject *sheetcells_read(PyObject *self, PyObject *args)
     PyObject *shared_obj;
     long max_row, max_col;
     int threads = 1;
-    if (!PyArg_ParseTuple(args, "y*Oy*ll|i", &sheet, &shared_obj, &kinds, &max_row, &max_col, &threads))
+    Py_ssize_t min_cut = CUT_BYTES;
+    if (!PyArg_ParseTuple(args, "y*Oy*ll|in", &sheet, &shared_obj, &kinds, &max_row, &max_col, &threads, &min_cut))
         return NULL;
     Py_buffer shared_buf = {0};
     int has_shared = shared_obj != Py_None;
@@ -992,7 +994,7 @@ static PyObject *sheetcells_read(PyObject *self, PyObject *args)
     if (find_rows(begin, end, &from, &st) == 0 && from) {
         /* The rows cut in two at a row's start, the second half read on another thread
          * while this one reads the shared strings and the first half. */
-        const char *cut = threads > 1 && (size_t)(end - from) > CUT_BYTES ? cut_point(from, end) : NULL;
+        const char *cut = threads > 1 && end - from > min_cut ? cut_point(from, end) : NULL;
         pthread_t thread;
         int started = 0;
         if (cut) {
@@ -1052,7 +1054,8 @@ static PyObject *sheetcells_read(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"read", sheetcells_read, METH_VARARGS,
-     "read(sheet_xml, shared_xml, style_kinds, max_row, max_col, threads=1) -> (csv, numeric, first_row, rows, width, "
+     "read(sheet_xml, shared_xml, style_kinds, max_row, max_col, threads=1, min_cut=4 MB) -> (csv, numeric, first_row, "
+     "rows, width, "
      "spaced) | str"},
     {NULL, NULL, 0, NULL},
 };

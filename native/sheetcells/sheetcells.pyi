@@ -5,5 +5,6 @@ def read(
     max_row: int,
     max_col: int,
     threads: int = 1,
+    min_cut: int = ...,
     /,
 ) -> tuple[bytes, bytes, int, int, int, bool] | str: ...

@@ -424,3 +424,56 @@ def test_a_damaged_sheet_never_crashes_the_native_reader():
         for byte in b'<>"&/;=\x00\xff':
             damaged = sheet[:at] + bytes([byte]) + sheet[at + 1 :]
             assert isinstance(sheetcells.read(damaged, sst, b"\x00", 9, 9), str | tuple)
+
+
+# The rows cut in two, read on two threads --------------------------------------------------
+
+
+def read_both_ways(sheet_data: str, shared: str | None = None):
+    """sheetcells.read on one thread, and on two with the rows cut however small."""
+    sheet = f'<worksheet xmlns="{MAIN}"><sheetData>{sheet_data}</sheetData></worksheet>'.encode()
+    sst = f'<sst xmlns="{MAIN}">{shared}</sst>'.encode() if shared is not None else None
+    one = sheetcells.read(sheet, sst, b"\x00", 200_001, 100)
+    two = sheetcells.read(sheet, sst, b"\x00", 200_001, 100, 2, 0)
+    return one, two
+
+
+def test_two_threads_read_what_one_reads():
+    shared = "".join(f"<si><t>s{i}</t></si>" for i in range(50))
+    rows = "".join(
+        row(r, f'<c r="A{r}" t="s"><v>{r % 50}</v></c>', f'<c r="C{r}"><v>{r}.5</v></c>')
+        for r in range(1, 400)
+    )
+    one, two = read_both_ways(rows, shared)
+    assert isinstance(one, tuple)
+    assert one == two
+    assert one[3] == 399
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        # a problem in the first half is reported before one in the second
+        ('<c r="A{r}" t="e"><v>#N/A</v></c>', '<c r="ZZ{r}"><v>1</v></c>', "error"),
+        # cells outside the area in the second half
+        ('<c r="A{r}"><v>1</v></c>', '<c r="ZZ{r}"><v>1</v></c>', "outside"),
+        # a decline only in the second half
+        ('<c r="A{r}"><v>1</v></c>', '<c r="A{r}" t="e"><v>#N/A</v></c>', "error"),
+        # a shared string index beyond the shared strings, read before them
+        ('<c r="A{r}"><v>1</v></c>', '<c r="A{r}" t="s"><v>99</v></c>', "beyond"),
+    ],
+)
+def test_two_threads_report_the_first_problem_in_the_sheets_order(first, second, expected):
+    rows = "".join(row(r, first.format(r=r)) for r in range(1, 200))
+    rows += "".join(row(r, second.format(r=r)) for r in range(200, 400))
+    one, two = read_both_ways(rows, "<si><t>x</t></si>")
+    assert isinstance(one, str)
+    assert expected in one
+    assert two == one
+
+
+def test_rows_out_of_order_across_the_cut_are_declined_on_two_threads():
+    rows = "".join(row(r, f'<c r="A{r}"><v>1</v></c>') for r in range(200, 400))
+    rows += "".join(row(r, f'<c r="A{r}"><v>1</v></c>') for r in range(1, 200))
+    one, two = read_both_ways(rows)
+    assert one == two == "the rows are out of order"
