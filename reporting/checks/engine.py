@@ -211,7 +211,9 @@ def _file_result(
     error_rows = everything.filter(pl.col("severity") == "error").get_column(ROW)
     if typed is not None:
         bad = pl.any_horizontal(pl.col(f"^{values.BAD}.*$"))
-        error_rows = pl.concat([error_rows, typed.filter(bad).get_column(ROW)])
+        # Lazily, for the one column: an eager filter copies every column first.
+        bad_rows = typed.lazy().filter(bad).select(ROW).collect().get_column(ROW)
+        error_rows = pl.concat([error_rows, bad_rows])
     error_rows = error_rows.drop_nulls().unique()
     everything = _kept_per_rule_and_column(everything).with_columns(
         # Whatever column an SSN was typed in, a finding shows only its last four digits.

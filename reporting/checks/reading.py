@@ -277,8 +277,10 @@ def _csv_grid_fast(data: bytes) -> _Grid | None:
     # A record without quote marks has the header's fields when it is as long as its cells
     # and a comma between each two: polars pads a short record with nulls (length 0) and
     # cuts a long one short, and either way the lengths differ.
-    cells = frame.select(pl.sum_horizontal(pl.all().str.len_bytes()).fill_null(0)).to_series()
-    fits = lines.str.len_bytes() == cells + (width - 1)
+    cells = pl.lit(width - 1, pl.UInt32)
+    for name in frame.columns:  # a chain of sums: a third of sum_horizontal's time
+        cells = cells + pl.col(name).str.len_bytes().fill_null(0)
+    fits = lines.str.len_bytes() == frame.select(cells).to_series()
     # A record is blank when every field is: spaces and commas only, or quoted spaces.
     blank = lines.str.contains(r"^[\s,]*$")
     if quoted is not None:
@@ -551,7 +553,8 @@ def _table_from_grid(grid: _Grid, kind: str, *, is_csv: bool) -> Table:
         )
         return Table(kind, empty_frame(kind), findings, False, 0, positions)
 
-    ragged = frame.filter(~pl.col("blank") & ~pl.col("fits"))
+    # Lazily: an eager filter copies every column first (30 ms for 100k rows).
+    ragged = frame.lazy().filter(~pl.col("blank") & ~pl.col("fits")).collect()
     width = len(grid.header)
     for row in ragged.get_column(ROW).to_list() if is_csv else []:
         message = (
@@ -605,7 +608,7 @@ def _header_findings(grid: _Grid, kind: str) -> tuple[list[tuple[int, Finding]],
                 "contract column"
             )
         elif not header:
-            values = grid.frame.filter(~pl.col("blank")).get_column(f"c{index}")
+            values = grid.frame.lazy().filter(~pl.col("blank")).collect().get_column(f"c{index}")
             if values.str.strip_chars().fill_null("").eq("").all():
                 continue
             message = (
