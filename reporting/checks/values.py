@@ -376,8 +376,10 @@ def _zip(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _date(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    # Without to_date's cache of distinct values: hashing every cell to look it up costs
+    # more than parsing eight digits (4 ms instead of 7 for a column of 100k dates).
     parsed = pl.when(text.str.contains(r"^(?:[0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$")).then(
-        text.str.replace_all("-", "", literal=True).str.to_date("%Y%m%d", strict=False)
+        text.str.replace_all("-", "", literal=True).str.to_date("%Y%m%d", strict=False, cache=False)
     )
     reason = (
         pl.when(parsed.is_null())
