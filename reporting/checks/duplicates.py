@@ -17,8 +17,14 @@ LISTED = 10  # how many other rows or IDs a duplicate's message names
 
 def duplicate_ids(frame: pl.DataFrame, position: int) -> pl.DataFrame:
     """D01: every row of a participant_id given on more than one row."""
-    found = frame.filter(
-        (present("participant_id") & value("participant_id").is_duplicated()).fill_null(False)
+    # Lazily, for the columns used: an eager filter copies every column first.
+    found = (
+        frame.lazy()
+        .filter(
+            (present("participant_id") & value("participant_id").is_duplicated()).fill_null(False)
+        )
+        .select(ROW, "participant_id", RAW + "participant_id")
+        .collect()
     )
     if found.is_empty():
         return values.empty_findings()
@@ -109,7 +115,12 @@ def duplicate_placements(frame: pl.DataFrame, position: int) -> pl.DataFrame:
         value("participant_id"), value("employer_name").str.to_lowercase(), value("start_date")
     )
     complete = present("participant_id") & present("employer_name") & present("start_date")
-    found = frame.filter((complete & key.is_duplicated()).fill_null(False))
+    found = (
+        frame.lazy()
+        .filter((complete & key.is_duplicated()).fill_null(False))
+        .select(ROW, "participant_id", "employer_name", "start_date", RAW + "employer_name")
+        .collect()
+    )
     if found.is_empty():
         return values.empty_findings()
     found = found.with_columns(

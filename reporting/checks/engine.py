@@ -153,9 +153,9 @@ def _hopeless(table: Table, typed: pl.DataFrame, found: pl.DataFrame) -> bool:
     if table.data_rows < HOPELESS_MIN_ROWS:
         return False
     failed = found.height + int(found.get_column(OMITTED).sum())
-    given = int(
-        typed.select(pl.sum_horizontal(pl.col(f"^{values.RAW}.*$").is_not_null()).sum()).item()
-    )
+    # The non-blank cells, from each column's null count (kept by polars: nothing to scan).
+    raw = [name for name in typed.columns if name.startswith(values.RAW)]
+    given = sum(typed.height - typed.get_column(name).null_count() for name in raw)
     if failed <= HOPELESS_SHARE * given:
         return False
     message = (
@@ -211,7 +211,9 @@ def _file_result(
     error_rows = everything.filter(pl.col("severity") == "error").get_column(ROW)
     if typed is not None:
         bad = pl.any_horizontal(pl.col(f"^{values.BAD}.*$"))
-        error_rows = pl.concat([error_rows, typed.filter(bad).get_column(ROW)])
+        # Lazily, for the one column: an eager filter copies every column first.
+        bad_rows = typed.lazy().filter(bad).select(ROW).collect().get_column(ROW)
+        error_rows = pl.concat([error_rows, bad_rows])
     error_rows = error_rows.drop_nulls().unique()
     everything = _kept_per_rule_and_column(everything).with_columns(
         # Whatever column an SSN was typed in, a finding shows only its last four digits.

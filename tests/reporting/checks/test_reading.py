@@ -280,7 +280,7 @@ def test_the_fast_csv_reader_reads_what_pythons_csv_module_reads(rows, newline):
     csv.writer(out, lineterminator=newline).writerows(rows)
     text = out.getvalue()
 
-    fast = reading._csv_grid_fast(text.encode(), text)
+    fast = reading._csv_grid_fast(text.encode())
     exact = reading._csv_grid_exact(text)
 
     if fast is None:
@@ -302,7 +302,7 @@ def test_the_fast_csv_reader_reads_what_pythons_csv_module_reads(rows, newline):
 def test_an_unterminated_quote_falls_back_to_the_exact_reader():
     text = 'a,b\r\n1,"open\r\n2,3\r\n'
 
-    assert reading._csv_grid_fast(text.encode(), text) is None
+    assert reading._csv_grid_fast(text.encode()) is None
     assert reading._csv_grid_exact(text).frame.height == 1
 
 
