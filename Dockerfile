@@ -44,6 +44,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 COPY . .
 
+# The hub's own modules compiled once here (PYTHONDONTWRITEBYTECODE keeps every process
+# from writing them, and the code is read-only to the app): a worker or a manage.py
+# command would otherwise compile them at each start.
+RUN python -m compileall -q bpij grantees reporting coaching
+
 # collectstatic reads the production settings, which refuse placeholder secrets: throwaway
 # random ones, used for nothing and not kept in the image.
 RUN key() { python -c 'import secrets; print(secrets.token_urlsafe(64))'; } && \
