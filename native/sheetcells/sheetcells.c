@@ -106,6 +106,21 @@ static inline int starts(const char *p, const char *end, const char *s, size_t n
 }
 #define STARTS(p, end, lit) starts((p), (end), (lit), sizeof(lit) - 1)
 
+/* Whether p opens the element <name (followed by ">", "/" or a space, so that <c is not
+ * <col); p is then moved past the name. */
+static int opens(const char **p, const char *end, const char *name, size_t n)
+{
+    const char *q = *p;
+    if ((size_t)(end - q) <= n + 1 || q[0] != '<' || memcmp(q + 1, name, n) != 0)
+        return 0;
+    char next = q[n + 1];
+    if (next != '>' && next != '/' && !is_space(next))
+        return 0;
+    *p = q + n + 1;
+    return 1;
+}
+#define OPENS(p, end, lit) opens(&(p), (end), (lit), sizeof(lit) - 1)
+
 static const char *find(const char *p, const char *end, const char *s, size_t n)
 {
     if (p >= end)
@@ -331,8 +346,7 @@ static int read_string_item(const char **pp, const char *end, const char *close,
             *pp = p + close_len;
             return 0;
         }
-        if (STARTS(p, end, "<t") && p + 2 < end && (p[2] == '>' || p[2] == '/' || is_space(p[2]))) {
-            p += 2;
+        if (OPENS(p, end, "t")) {
             TAttrs attrs = {0};
             int kind = read_attributes(&p, end, t_attribute, &attrs, st);
             if (kind < 0)
@@ -370,13 +384,21 @@ typedef struct {
     size_t count, cap;
 } Shared;
 
+/* The first element named tag (its attributes passed over): TAG_OPEN or TAG_EMPTY with
+ * *pp just past it, or -1 when there is none (declined with why). */
+static int open_first(const char **pp, const char *end, const char *tag, const char *why, Status *st)
+{
+    size_t n = strlen(tag);
+    const char *at = find(*pp, end, tag, n);
+    if (!at)
+        DECLINE(st, why);
+    *pp = at + n;
+    return read_attributes(pp, end, NULL, NULL, st);
+}
+
 static int read_shared(const char *p, const char *end, Shared *sh, Status *st)
 {
-    const char *sst = FIND(p, end, "<sst");
-    if (!sst)
-        DECLINE(st, "the shared strings have no <sst>");
-    p = sst + 4;
-    int kind = read_attributes(&p, end, NULL, NULL, st);
+    int kind = open_first(&p, end, "<sst", "the shared strings have no <sst>", st);
     if (kind < 0)
         return -1;
     if (kind == TAG_EMPTY)
@@ -635,8 +657,7 @@ static int read_cell(const char **pp, const char *end, int kind, TagInfo *info, 
                 v = p;
                 v_end = stop;
                 p = stop + 4;
-            } else if (STARTS(p, end, "<f") && p + 2 < end && (p[2] == '>' || p[2] == '/' || is_space(p[2]))) {
-                p += 2;
+            } else if (OPENS(p, end, "f")) {
                 int fk = read_attributes(&p, end, NULL, NULL, st);
                 if (fk < 0)
                     return -1;
@@ -737,6 +758,17 @@ static int read_cell(const char **pp, const char *end, int kind, TagInfo *info, 
     return push_cell(cs, cell, st);
 }
 
+/* A row's or a cell's attributes, refusing ("outside") a position beyond the limits. */
+static int read_placed(const char **pp, const char *end, attr_fn fn, TagInfo *info, Status *st)
+{
+    int kind = read_attributes(pp, end, fn, info, st);
+    if (kind >= 0 && info->outside) {
+        st->why = OUTSIDE;
+        return -1;
+    }
+    return kind;
+}
+
 /* Rows from p: up to "</sheetData>" (stop NULL), or up to stop exactly, where the next
  * part's first row begins. */
 static int read_rows(const char *p, const char *end, const char *stop, const Context *ctx, long max_row,
@@ -752,17 +784,12 @@ static int read_rows(const char *p, const char *end, const char *stop, const Con
         }
         if (!stop && STARTS(p, end, "</sheetData>"))
             return 0;
-        if (!(STARTS(p, end, "<row") && p + 4 < end && (p[4] == '>' || p[4] == '/' || is_space(p[4]))))
+        if (!OPENS(p, end, "row"))
             DECLINE(st, "the sheet data holds something other than rows");
-        p += 4;
         TagInfo row = {.row = -1, .style = -1, .max_row = max_row, .max_col = max_col};
-        int row_kind = read_attributes(&p, end, row_attribute, &row, st);
+        int row_kind = read_placed(&p, end, row_attribute, &row, st);
         if (row_kind < 0)
             return -1;
-        if (row.outside) {
-            st->why = OUTSIDE;
-            return -1;
-        }
         if (row.row < 0)
             DECLINE(st, "a row has no number (r=\"…\")");
         if (row.row <= last_row)
@@ -779,17 +806,12 @@ static int read_rows(const char *p, const char *end, const char *stop, const Con
                 p += 6;
                 break;
             }
-            if (!(STARTS(p, end, "<c") && p + 2 < end && (p[2] == '>' || p[2] == '/' || is_space(p[2]))))
+            if (!OPENS(p, end, "c"))
                 DECLINE(st, "a row holds something other than cells");
-            p += 2;
             TagInfo info = {.row = -1, .style = -1, .max_row = max_row, .max_col = max_col};
-            int cell_kind = read_attributes(&p, end, cell_attribute, &info, st);
+            int cell_kind = read_placed(&p, end, cell_attribute, &info, st);
             if (cell_kind < 0)
                 return -1;
-            if (info.outside) {
-                st->why = OUTSIDE;
-                return -1;
-            }
             if (!info.placed)
                 DECLINE(st, "a cell has no reference (r=\"…\")");
             if ((long)info.cell_row + 1 != row.row)
@@ -806,11 +828,7 @@ static int read_rows(const char *p, const char *end, const char *stop, const Con
 /* Where the rows are: [*rows, end of the sheet data), or NULL when there are none. */
 static int find_rows(const char *p, const char *end, const char **rows, Status *st)
 {
-    const char *data = FIND(p, end, "<sheetData");
-    if (!data)
-        DECLINE(st, "the sheet has no <sheetData>");
-    p = data + 10;
-    int kind = read_attributes(&p, end, NULL, NULL, st);
+    int kind = open_first(&p, end, "<sheetData", "the sheet has no <sheetData>", st);
     if (kind < 0)
         return -1;
     *rows = kind == TAG_EMPTY ? NULL : p;
