@@ -162,6 +162,11 @@ class Submission(models.Model):
         return f"{self.period} v{self.version}"
 
     @property
+    def report_label(self) -> str:
+        """The version as the audit log names it: "2025Q3 report, version 2"."""
+        return f"{self.period.quarter} report, version {self.version}"
+
+    @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 

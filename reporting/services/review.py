@@ -32,10 +32,6 @@ MAX_COMMENT = 5000
 MAX_NOTE = 5000
 
 
-def _what(submission: Submission) -> str:
-    return f"{submission.period.quarter} report, version {submission.version}"
-
-
 def _start_review(submission: Submission, *, actor: User) -> bool:
     """Move a submitted version into review; False if it was not (or no longer) submitted."""
     won = transitions.transition(
@@ -52,7 +48,7 @@ def _start_review(submission: Submission, *, actor: User) -> bool:
             action=AuditAction.REVIEW_STARTED,
             actor=actor,
             coalition=submission.coalition,
-            target=_what(submission),
+            target=submission.report_label,
         )
     return won
 
@@ -162,7 +158,7 @@ def submission_comment(
         action=AuditAction.SUBMISSION_COMMENTED,
         actor=actor,
         coalition=submission.coalition,
-        target=_what(submission),
+        target=submission.report_label,
         detail={
             "comment": str(comment.code),
             "reply_to": str(parent.code) if parent else None,
@@ -236,7 +232,7 @@ def submission_return(
         action=AuditAction.SUBMISSION_RETURNED,
         actor=actor,
         coalition=submission.coalition,
-        target=_what(submission),
+        target=submission.report_label,
         detail={"reasons": reasons},
     )
     recovery.send_on_commit("send_return_notice", submission.pk)
@@ -271,7 +267,7 @@ def submission_accept(*, submission: Submission, actor: User) -> Submission:
         action=AuditAction.SUBMISSION_ACCEPTED,
         actor=actor,
         coalition=submission.coalition,
-        target=_what(submission),
+        target=submission.report_label,
     )
     recovery.rollup_owed(submission.period_id)
     return submission

@@ -336,7 +336,7 @@ def submission_certify(
         action=AuditAction.SUBMISSION_CERTIFIED,
         actor=actor,
         coalition=submission.coalition,
-        target=f"{period.quarter} report, version {submission.version}",
+        target=submission.report_label,
         detail={
             "receipt": submission.receipt_number,
             "days_late": late,
@@ -694,7 +694,7 @@ def audit_findings_viewed(
         action=AuditAction.PII_VIEWED,
         actor=actor,
         coalition=submission.coalition,
-        target=f"findings of the {submission.period.quarter} report, version {submission.version}",
+        target=f"findings of the {submission.report_label}",
         detail={
             "submission": str(submission.code),
             "query": query[:500],
