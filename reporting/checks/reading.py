@@ -435,27 +435,28 @@ def _grid_from_cells(sheet: workbook.SheetCells, kind: str) -> _Grid:
             )
             for index in digit_columns
         )
-    if not sheet.stripped:
-        return _finished_grid(frame, header, sheet.first_row)
-    # No cell has surrounding white space and blank cells are null: stripping every cell
-    # (the dearest step of reading) is skipped, and a blank row is one of nulls.
-    first = sheet.first_row + 2
-    names = list(frame.columns)
-    frame = frame.with_columns(
-        pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW),
-        pl.lit(True).alias("fits"),
-        pl.all_horizontal([pl.col(name).is_null() for name in names]).alias("blank"),
-    )
-    return _Grid(frame, header, stripped=True)
+    return _finished_grid(frame, header, sheet.first_row, stripped=sheet.stripped)
 
 
-def _finished_grid(frame: pl.DataFrame, header: list[str], first_row: int) -> _Grid:
+def _finished_grid(
+    frame: pl.DataFrame, header: list[str], first_row: int, *, stripped: bool = False
+) -> _Grid:
+    """The grid of a sheet's data rows. ``stripped``: no cell has surrounding white space
+    and blank cells are null, so stripping every cell (the dearest step of reading) is
+    skipped, and a blank row is one of nulls."""
     first = first_row + 2  # the spreadsheet row of the first data row
+    names = list(frame.columns)
+    blank = (
+        pl.all_horizontal([pl.col(name).is_null() for name in names])
+        if stripped
+        else _all_blank(names)
+    )
     frame = frame.with_columns(
         pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW),
         pl.lit(True).alias("fits"),
-    ).with_columns(_all_blank(list(frame.columns)).alias("blank"))
-    return _Grid(frame, header)
+        blank.alias("blank"),
+    )
+    return _Grid(frame, header, stripped=stripped)
 
 
 def _text_frame(rows: list[list[Any]], names: list[str]) -> pl.DataFrame:
