@@ -33,27 +33,16 @@ def _native_sheets_are_calamine_sheets(monkeypatch):
     """Every worksheet the native reader (native/sheetcells) reads in the suite is read
     by calamine too, and the two grids must be the same cell for cell: the suite's own
     workbooks, of every test, cross-check the fast reader against the reference."""
-    import polars as pl
-
-    from reporting.checks import reading, workbook
+    from reporting.checks import workbook
+    from tests.sheet_readers import assert_native_reads_as_calamine
 
     read_sheet = workbook.read_sheet
 
     def read_and_compare(data: bytes):
         sheet = read_sheet(data)
         if isinstance(sheet, workbook.SheetCells):
-            reference = workbook._parse(data)
             for kind in ("participants", "placements"):
-                native = reading._grid_from_cells(sheet, kind)
-                expected = reading._grid_from_rows(reference, kind)
-                assert native.header == expected.header, "the native reader's header differs"
-                assert native.frame.fill_null("").equals(expected.frame.fill_null("")), (
-                    "the native reader's cells differ"
-                )
-                if native.stripped:  # then no cell has white space around it
-                    names = [c for c in native.frame.columns if c.startswith("c")]
-                    stripped = native.frame.select(pl.col(names).str.strip_chars())
-                    assert stripped.equals(native.frame.select(names))
+                assert_native_reads_as_calamine(sheet, data, kind)
         return sheet
 
     monkeypatch.setattr(workbook, "read_sheet", read_and_compare)

@@ -26,6 +26,7 @@ from reporting import spreadsheets
 from reporting.checks import engine, reading, synthetic, workbook
 from tests.reporting.checks.test_workbook import PERIOD, VALID, _minimal, _rezip, refusal
 from tests.reporting.checks.test_xlsx_same_findings import assert_same
+from tests.sheet_readers import assert_native_reads_as_calamine
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -48,17 +49,7 @@ def declined(data: bytes) -> bool:
 
 def assert_same_grid(data: bytes, kind: str = "participants") -> reading._Grid:
     """The native reader reads the workbook, and its grid is calamine's."""
-    native = reading._grid_from_cells(read_natively(data), kind)
-    reference = reading._grid_from_rows(workbook.read_first_sheet(data), kind)
-    assert native.header == reference.header
-    assert native.frame.columns == reference.frame.columns
-    for name in native.frame.columns:
-        cells = native.frame[name]
-        if native.stripped and cells.dtype == pl.String:  # blanks are null, none needs stripping
-            assert cells.str.strip_chars().equals(cells)
-            cells = cells.fill_null("")
-        assert cells.to_list() == reference.frame[name].to_list(), name
-    return native
+    return assert_native_reads_as_calamine(read_natively(data), data, kind)
 
 
 def findings_both_ways(monkeypatch, participants: bytes, placements: bytes | None = None):
