@@ -467,11 +467,20 @@ _KINDS = {
 def _message(
     column: Column, rows: pl.DataFrame, reason_name: str, text: pl.Expr, value: pl.Expr
 ) -> pl.Expr:
-    name = column.name
     reason = pl.col(reason_name)
+    messages = _messages(column, text, value)
+    present = rows.get_column(reason_name).unique().to_list()
+    return pl.coalesce(
+        pl.when(reason == key).then(message) for key, message in messages.items() if key in present
+    )
+
+
+def _messages(column: Column, text: pl.Expr, value: pl.Expr) -> dict[str, pl.Expr]:
+    """A finding's message for each reason a cell of ``column`` may fail (REASONS)."""
+    name = column.name
     quoted = shown(text)
     masked_value = value  # already masked where it must be
-    messages: dict[str, pl.Expr] = {
+    return {
         "V01": pl.lit(f"{name} is blank: it is required — enter {_expected(column)}"),
         "V02": pl.format(f"{name} {{}} is not a valid date: {_DATE_HELP}", quoted),
         "V02:early": pl.format(
@@ -559,10 +568,6 @@ def _message(
             masked_value,
         ),
     }
-    present = rows.get_column(reason_name).unique().to_list()
-    return pl.coalesce(
-        pl.when(reason == key).then(message) for key, message in messages.items() if key in present
-    )
 
 
 def _expected(column: Column) -> str:

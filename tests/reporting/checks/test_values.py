@@ -1,7 +1,10 @@
 """Stage 2: each cell on its own, with the precise readings of DATA-CONTRACT.md §7."""
 
+import polars as pl
 import pytest
 
+from reporting import contract
+from reporting.checks import values
 from tests.reporting.checks.cases import Files, job, person
 
 
@@ -184,3 +187,13 @@ def test_a_long_value_is_cut_short_in_the_message_and_the_finding():
         "employer_name is 5000 characters long: at most 200 are allowed — shorten it"
     )
     assert len(found[0].value) == 200
+
+
+def test_every_reason_a_cell_can_fail_for_has_a_message_and_no_other():
+    # The reasons are an enum (values.REASONS, for speed) beside the messages keyed by
+    # them: a reason without a message would be a finding with no text, and a message
+    # without a reason could never be shown.
+    for kind in (contract.PARTICIPANTS, contract.PLACEMENTS):
+        for column in contract.COLUMNS[kind]:
+            text = pl.col(column.name)
+            assert set(values._messages(column, text, text)) == set(values.REASONS.categories)
