@@ -59,6 +59,19 @@ def returned_and_rolled_up(version: Submission, actor) -> None:
     services.rollup_program(quarter=version.period.quarter)
 
 
+def call_logged(cast, topics: str, *, shared: bool) -> None:
+    """Coach A logs a call with Alpha, shared with the coalition or kept to staff."""
+    coaching_services.session_log(
+        coalition=cast.coalition_a,
+        actor=cast.coach_a,
+        held_on=date(2025, 9, 3),
+        kind="call",
+        attendees="Dana Lee, Alpha College",
+        topics=topics,
+        shared=shared,
+    )
+
+
 def queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
@@ -185,15 +198,7 @@ def test_a_coaching_note_shows_on_the_kept_coalition_page_at_once(cast, client_f
     member = client_for(cast.admin_a)
     assert "Shared call about wage records" not in member.get(url).content.decode()
 
-    coaching_services.session_log(
-        coalition=cast.coalition_a,
-        actor=cast.coach_a,
-        held_on=date(2025, 9, 3),
-        kind="call",
-        attendees="Dana Lee, Alpha College",
-        topics="Shared call about wage records",
-        shared=True,
-    )
+    call_logged(cast, "Shared call about wage records", shared=True)
     assert "Shared call about wage records" in member.get(url).content.decode()
 
 
@@ -217,15 +222,7 @@ def test_a_kept_coalition_page_never_goes_to_another_coalition(cast, client_for,
 
 def test_a_kept_coalition_page_never_gives_a_member_the_coachs_notes(cast, client_for, reports):
     url = dashboard_url(cast.coalition_a)
-    coaching_services.session_log(
-        coalition=cast.coalition_a,
-        actor=cast.coach_a,
-        held_on=date(2025, 9, 3),
-        kind="call",
-        attendees="Dana Lee, Alpha College",
-        topics="Staff only: the director may leave",
-        shared=False,
-    )
+    call_logged(cast, "Staff only: the director may leave", shared=False)
     coaching_services.risk_flag_set(
         coalition=cast.coalition_a, level="high", reason="Placements stalled all quarter",
         actor=cast.coach_a,
