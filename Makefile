@@ -16,7 +16,7 @@ help: ## List the targets
 
 # Each step of `make run` says what it does: the first install takes minutes, and
 # silence then reads as a hang.
-$(VENV)/.synced: pyproject.toml uv.lock native/sheetcells/sheetcells.c native/sheetcells/pyproject.toml
+$(VENV)/.synced: pyproject.toml uv.lock $(wildcard native/sheetcells/*.c native/sheetcells/*.h) native/sheetcells/pyproject.toml
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
 		{ echo "Installing uv (the package installer) with pip…"; $(PYTHON) -m pip install --quiet uv; }
 	@echo "Installing the locked dependencies into $(VENV)/ (uv.lock; the first time takes a few minutes)…"

@@ -1,14 +1,18 @@
 """The two quarterly files of DATA-CONTRACT.md §2, as data.
 
 Everything else reads these definitions: the checks, the typed frames the figures use,
-the downloadable templates and their data dictionary. Pure Python: no Django.
+the downloadable templates and their data dictionary. Pure Python: no Django, and no
+polars until ``typed_schema`` is called (``manage.py check_files`` reads its files while
+polars loads: reporting/checks/native.py).
 """
 
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class Kind(StrEnum):
@@ -273,19 +277,19 @@ def is_other_pirl_element(text: str) -> bool:
     return bool(_OTHER_PIRL_HEADER.match(normalise_header(text)))
 
 
-_TYPED_DTYPES: dict[Kind, pl.DataType] = {
-    Kind.DATE: pl.Date(),
-    Kind.DOLLARS: pl.Int64(),
-    Kind.HOURLY_WAGE: pl.Int64(),
-    Kind.HOURS: pl.Float64(),
-}
-
-
-def typed_schema(kind: str) -> dict[str, pl.DataType]:
+def typed_schema(kind: str) -> "dict[str, pl.DataType]":
     """Column → dtype of the typed rows the checks keep and the figures read
     (reporting/checks/README.md): ``row`` first, hourly_wage kept in cents, text as text."""
+    import polars as pl
+
+    dtypes: dict[Kind, pl.DataType] = {
+        Kind.DATE: pl.Date(),
+        Kind.DOLLARS: pl.Int64(),
+        Kind.HOURLY_WAGE: pl.Int64(),
+        Kind.HOURS: pl.Float64(),
+    }
     schema: dict[str, pl.DataType] = {"row": pl.Int64()}
     for column in COLUMNS[kind]:
         name = "hourly_wage_cents" if column.kind is Kind.HOURLY_WAGE else column.name
-        schema[name] = _TYPED_DTYPES.get(column.kind, pl.String())
+        schema[name] = dtypes.get(column.kind, pl.String())
     return schema

@@ -2,6 +2,7 @@
 assigned to A, a program officer, and an outsider from coalition B (plus A's reporter
 and a JFF administrator where a test needs them)."""
 
+import functools
 from dataclasses import dataclass
 
 import pytest
@@ -46,6 +47,25 @@ def _native_sheets_are_calamine_sheets(monkeypatch):
         return sheet
 
     monkeypatch.setattr(workbook, "read_sheet", read_and_compare)
+
+
+@pytest.fixture(autouse=True)
+def _native_csv_is_the_csv_module(monkeypatch):
+    """Every CSV file the suite reads is read by the native reader (native/sheetcells/
+    csvcolumns.c) and by Python's csv module too, and the two grids must be the same: the
+    suite's own files, of every test, cross-check the fast reader against the reference."""
+    from reporting.checks import native, reading
+    from tests.sheet_readers import assert_native_reads_as_csv_module
+
+    csv_grid = reading._csv_grid
+
+    @functools.wraps(csv_grid)  # a test that counts reads takes __wrapped__
+    def read_and_compare(data: bytes, read_ahead=None):
+        grid = csv_grid(data, read_ahead)  # a file refused is refused before this
+        assert_native_reads_as_csv_module(data.removeprefix(native.BOM))
+        return grid
+
+    monkeypatch.setattr(reading, "_csv_grid", read_and_compare)
 
 
 @dataclass

@@ -38,6 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvcolumns.h"
+#include "whitespace.h"
+
 typedef struct {
     char *data;
     size_t len, cap;
@@ -851,38 +854,6 @@ static const char *cut_point(const char *rows, const char *end)
 
 /* The CSV ------------------------------------------------------------------------------ */
 
-/* Unicode's White_Space, which polars' strip_chars() strips (Rust's char::is_whitespace). */
-static int is_white_space(uint32_t cp)
-{
-    return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
-           cp == 0x3000;
-}
-
-static uint32_t decode_at(const unsigned char *s, const unsigned char *end)
-{
-    unsigned char b = s[0];
-    int n = b < 0x80 ? 0 : (b & 0xE0) == 0xC0 ? 1 : (b & 0xF0) == 0xE0 ? 2 : 3;
-    uint32_t cp = n == 0 ? b : n == 1 ? (b & 0x1Fu) : n == 2 ? (b & 0x0Fu) : (b & 0x07u);
-    for (int i = 1; i <= n && s + i < end; i++)
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    return cp;
-}
-
-/* Whether a cell's text begins or ends with white space (it would need stripping). */
-static int spaced(const char *text, uint32_t len)
-{
-    if (len == 0)
-        return 0;
-    const unsigned char *s = (const unsigned char *)text, *end = s + len;
-    if (is_white_space(decode_at(s, end)))
-        return 1;
-    const unsigned char *last = end - 1;
-    while (last > s && (*last & 0xC0) == 0x80)
-        last--;
-    return is_white_space(decode_at(last, end));
-}
-
 /* The parts' cells (in row order, part after part) as one CSV text. */
 static int write_csv(const Cells *parts, int nparts, const Shared *shared, Buf *csv, char **numeric,
                      uint32_t *first_row, uint32_t *rows, uint32_t *width, int *any_spaced, Status *st)
@@ -943,7 +914,7 @@ static int write_csv(const Cells *parts, int nparts, const Shared *shared, Buf *
                 if (len || one_column) {
                     if (buf_putc(csv, '"') || buf_put(csv, text, len) || buf_putc(csv, '"'))
                         DECLINE(st, NO_MEMORY);
-                    if (!*any_spaced && spaced(text, len))
+                    if (!*any_spaced && edges_spaced(text, len))
                         *any_spaced = 1;
                 }
                 (*numeric)[(size_t)(r - first) * w + c] = cell->numeric;
@@ -1075,11 +1046,13 @@ static PyMethodDef methods[] = {
      "read(sheet_xml, shared_xml, style_kinds, max_row, max_col, threads=1, min_cut=4 MB) -> (csv, numeric, first_row, "
      "rows, width, "
      "spaced) | str"},
+    {"csv_columns", sheetcells_csv_columns, METH_VARARGS,
+     "csv_columns(data, max_rows) -> (header, columns, rows, fits, data_rows, spaced) | str"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "sheetcells", "The cells of an XLSX worksheet as one CSV text.", -1, methods,
+    PyModuleDef_HEAD_INIT, "sheetcells", "The cells of an XLSX worksheet as one CSV text, and of a CSV file as Arrow columns.", -1, methods,
     NULL, NULL, NULL, NULL,
 };
 

@@ -13,9 +13,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grantees.calendar import Quarter
-from reporting.checks import CheckResult, History, engine
+from reporting.checks import native
+
+if TYPE_CHECKING:
+    from reporting.checks import CheckResult, History
 
 BAD_ARGUMENTS = 2
 FOUND_ERRORS = 1
@@ -54,7 +58,7 @@ def can_run_without_django(argv: Sequence[str]) -> bool:
     return bool(options) and all(option in FAST_OPTIONS for option in options)
 
 
-def check(options: dict, history: History | None = None) -> tuple[str, CheckResult]:
+def check(options: dict, history: "History | None" = None) -> "tuple[str, CheckResult]":
     """The command's output for parsed options, and the result it came from."""
     try:
         period = Quarter.parse(options["period"])
@@ -64,9 +68,26 @@ def check(options: dict, history: History | None = None) -> tuple[str, CheckResu
         path = options.get(option)
         if path is not None and not Path(path).is_file():
             raise BadArguments(f"--{option} file not found: {path}")
+    # Each file is read, and a CSV's text cut by the native reader on another core, while
+    # the checks (and polars) load: native.py.
+    read = {
+        option: native.read_file(options[option])
+        for option in ("participants", "placements")
+        if options.get(option) is not None
+    }
+    from reporting.checks import engine
+    from reporting.checks.reading import Source
+
+    def source(option: str) -> "Source | str | None":
+        path = options.get(option)
+        if path is None or read[option][0] is None:
+            return path  # none, or too large to read: refused by its size
+        data, read_ahead = read[option]
+        return Source(name=Path(path).name, data=data, read_ahead=read_ahead)
+
     result = engine.check_submission(
-        options["participants"],
-        options.get("placements"),
+        source("participants"),
+        source("placements"),
         period=period,
         history=history,
         ssn_hasher=_ssn_hasher(),
@@ -77,11 +98,11 @@ def check(options: dict, history: History | None = None) -> tuple[str, CheckResu
     return json.dumps(as_json(result)), result
 
 
-def errors_line(result: CheckResult) -> str:
+def errors_line(result: "CheckResult") -> str:
     return f"{result.errors} error(s) found; the files cannot be certified as they are"
 
 
-def as_json(result: CheckResult) -> dict:
+def as_json(result: "CheckResult") -> dict:
     output = {
         "period": result.period,
         "summary": result.summary(),
@@ -96,7 +117,7 @@ def as_json(result: CheckResult) -> dict:
     return output
 
 
-def as_text(result: CheckResult) -> str:
+def as_text(result: "CheckResult") -> str:
     summary = result.summary()
     lines = [
         f"{result.period}: {summary['errors']} error(s), {summary['warnings']} warning(s) — "

@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from reporting import contract
-from reporting.checks import values, workbook
+from reporting.checks import native, values, workbook
 from reporting.checks.types import Finding, Severity
 
 ROW = "row"
@@ -36,7 +36,6 @@ ABSENT_POSITION = 10_000
 # The column the hub's marked-up workbook adds (spreadsheets/annotated.py): a grantee who fixes that
 # workbook and sends it back is not warned about the hub's own column.
 ANNOTATION_COLUMN = "errors"
-_BOM = b"\xef\xbb\xbf"
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -63,11 +62,13 @@ _SAVE_AS_CSV = (
 
 @dataclass(frozen=True)
 class Source:
-    """An uploaded file: its name and either its bytes or a path to it."""
+    """An uploaded file: its name and either its bytes or a path to it; with its bytes,
+    perhaps the native reader's read of them, begun ahead (native.read_file)."""
 
     name: str
     data: bytes | None = None
     path: Path | None = None
+    read_ahead: native.CsvRead | None = None
 
     @classmethod
     def of(cls, value: "FileInput") -> "Source":
@@ -133,6 +134,9 @@ class _Grid:
     header: list[str]
     # No cell has surrounding spaces and none is "": a blank cell is already null.
     stripped: bool = False
+    # The records that are not blank, when the reader counted them (the frame may then
+    # hold none of them, if they are more than a file may have).
+    data_rows: int | None = None
 
 
 def empty_frame(kind: str) -> pl.DataFrame:
@@ -182,7 +186,7 @@ def _read_grid(source: Source, kind: str) -> tuple[_Grid, bool]:
             f"the file is named {source.name!s} but is not an Excel workbook (.xlsx): "
             "open it in Excel and save it as an Excel Workbook (.xlsx) or as CSV UTF-8"
         )
-    return _csv_grid(data), True
+    return _csv_grid(data, source.read_ahead), True
 
 
 def _megabytes(size: int) -> str:
@@ -192,9 +196,10 @@ def _megabytes(size: int) -> str:
 # CSV ---------------------------------------------------------------------------------
 
 
-def _csv_grid(data: bytes) -> _Grid:
-    if data.startswith(_BOM):
-        data = data[len(_BOM) :]
+def _csv_grid(data: bytes, read_ahead: native.CsvRead | None = None) -> _Grid:
+    original = data
+    if data.startswith(native.BOM):
+        data = data[len(native.BOM) :]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
         raise Refusal(
             "the file is not a CSV text file (it holds binary data, or is saved as "
@@ -212,7 +217,10 @@ def _csv_grid(data: bytes) -> _Grid:
         separator = "semicolons" if b";" in first_line else "tabs"
         raise Refusal(f"the values are separated by {separator}, not commas: {_SAVE_AS_CSV}")
 
-    grid = _csv_grid_fast(data)
+    read = native.read_csv(data) if read_ahead is None else read_ahead.result(original)
+    grid = _csv_grid_native(read)
+    if grid is None:
+        grid = _csv_grid_fast(data)
     if grid is not None:
         return grid
     return _csv_grid_exact(text if text is not None else data.decode("ascii"))
@@ -228,6 +236,39 @@ def _decoded(data: bytes) -> str:
             f"cannot be read; the file was probably saved as plain CSV in another "
             f"encoding): {_SAVE_AS_CSV}"
         ) from None
+
+
+class _ArrowArray:
+    """An array the native reader made, handed to polars through the Arrow PyCapsule
+    interface (polars takes its buffers over without copying them)."""
+
+    __slots__ = ("capsules",)
+
+    def __init__(self, capsules: tuple[object, object]):
+        self.capsules = capsules
+
+    def __arrow_c_array__(self, requested_schema: object = None) -> tuple[object, object]:
+        return self.capsules
+
+
+def _csv_grid_native(read: object) -> _Grid | None:
+    """The grid of what the native reader returned (native/sheetcells/csvcolumns.c: one
+    pass that cuts the records as Python's csv module does, counts their fields, and
+    writes the columns in polars' own layout). None when it declined (anything but
+    plain RFC 4180) or is not built: the polars reader below then reads the file."""
+    if not isinstance(read, tuple):
+        return None
+    header, columns, rows, fits, data_rows, spaced = read
+    if columns is None:  # more data rows than are accepted: counted, not kept
+        return _Grid(pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)}), header, data_rows=data_rows)
+    frame = pl.DataFrame(
+        [pl.Series(_ArrowArray(column)).alias(f"c{i}") for i, column in enumerate(columns)]
+        + [
+            pl.Series(_ArrowArray(rows)).alias(ROW),
+            pl.Series(_ArrowArray(fits)).alias("fits"),
+        ]
+    ).with_columns(pl.lit(False).alias("blank"))  # blank records are not kept
+    return _Grid(frame, header, stripped=not spaced, data_rows=data_rows)
 
 
 def _csv_grid_fast(data: bytes) -> _Grid | None:
@@ -572,7 +613,9 @@ def _table_from_grid(grid: _Grid, kind: str, *, is_csv: bool) -> Table:
             "the first row is blank: the first row must be the header (the column names), "
             "with the data rows under it",
         )
-    data_rows = int((~frame.get_column("blank")).sum())
+    data_rows = grid.data_rows
+    if data_rows is None:
+        data_rows = int((~frame.get_column("blank")).sum())
     if data_rows > contract.MAX_DATA_ROWS:
         return _refused(
             kind,

@@ -30,6 +30,7 @@ import polars as pl
 from zlib_ng import zlib_ng as zlib  # zlib's interface, inflating in a third of its time
 
 from reporting import contract
+from reporting.checks import native
 
 ZlibError = cast(type[Exception], zlib.error)  # zlib-ng's stubs do not say it is one
 MAX_UNPACKED_BYTES = 300 * 1024 * 1024
@@ -177,8 +178,8 @@ def inspect(data: bytes, *, fast: bool = False) -> "SheetCells | None":
             f"file?): {_RESAVE}"
         )
     sheet_part = _first_sheet_part(data, members, workbook_part)
-    native = _native_reader() if fast else None
-    if native is None:
+    reader = native.native_reader() if fast else None
+    if reader is None:
         for info in infos:
             if info.filename.lower() == sheet_part:
                 _scan_sheet(data, info)
@@ -207,7 +208,7 @@ def inspect(data: bytes, *, fast: bool = False) -> "SheetCells | None":
     # The sheet's XML (100 MB for 100k rows) is handed over, so that it is freed as soon
     # as the native reader is done with it, before polars reads the cells.
     held, sheet = [sheet], b""
-    cells = _read_cells(native, held, parts, workbook_part, limits)
+    cells = _read_cells(reader, held, parts, workbook_part, limits)
     if cells is None:  # declined: search the sheet as calamine will read it
         _scan_sheet(data, sheet_info)
     return cells
@@ -401,14 +402,6 @@ def _inflate(packed: memoryview, damaged: str) -> Iterator[bytes]:
 # The native reader --------------------------------------------------------------------
 
 
-def _native_reader() -> Any:
-    try:
-        import sheetcells
-    except ImportError:  # pragma: no cover - the build is part of `make install`
-        return None
-    return sheetcells
-
-
 def _unpack_sheet(data: bytes, info: zipfile.ZipInfo) -> tuple[bytes, tuple[int, int]]:
     """The sheet part unpacked (size and CRC checked) and the rows and columns it may
     span: its <dimension>, or the limits."""
@@ -423,7 +416,7 @@ def _unpack_sheet(data: bytes, info: zipfile.ZipInfo) -> tuple[bytes, tuple[int,
 
 
 def _read_cells(
-    native: Any,
+    reader: Any,
     held: list[bytes],
     parts: dict[str, bytes],
     workbook_part: str,
@@ -445,7 +438,7 @@ def _read_cells(
     rows, columns = limits
     # Two threads when polars may use two (POLARS_MAX_THREADS=1 keeps a check on one core).
     threads = min(2, pl.thread_pool_size())
-    found = native.read(
+    found = reader.read(
         held.pop(), parts.get("xl/sharedStrings.xml"), kinds, rows, columns, threads
     )
     if found == "outside":

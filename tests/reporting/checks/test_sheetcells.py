@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from bench.agreement import fuzz_files
 from reporting import spreadsheets
-from reporting.checks import engine, reading, synthetic, workbook
+from reporting.checks import engine, native, reading, synthetic, workbook
 from tests.reporting.checks.test_workbook import PERIOD, VALID, _minimal, _rezip, refusal
 from tests.reporting.checks.test_xlsx_same_findings import assert_same
 from tests.sheet_readers import assert_native_reads_as_calamine
@@ -54,11 +54,11 @@ def assert_same_grid(data: bytes, kind: str = "participants") -> reading._Grid:
 
 def findings_both_ways(monkeypatch, participants: bytes, placements: bytes | None = None):
     files = (("p.xlsx", participants), ("l.xlsx", placements) if placements else None)
-    native = engine.check_submission(*files, period=PERIOD)
+    natively = engine.check_submission(*files, period=PERIOD)
     with monkeypatch.context() as patch:
-        patch.setattr(workbook, "_native_reader", lambda: None)
+        patch.setattr(native, "native_reader", lambda: None)
         reference = engine.check_submission(*files, period=PERIOD)
-    return native, reference
+    return natively, reference
 
 
 def book(sheet_data: str, *, shared: str | None = None, styles: str | None = None) -> bytes:
@@ -101,9 +101,9 @@ def test_the_hubs_own_workbook_is_read_natively_as_calamine_reads_it(monkeypatch
 
     assert_same_grid(p_xlsx)
     assert_same_grid(l_xlsx, "placements")
-    native, reference = findings_both_ways(monkeypatch, p_xlsx, l_xlsx)
+    natively, reference = findings_both_ways(monkeypatch, p_xlsx, l_xlsx)
     assert native.findings
-    assert_same(native, reference)
+    assert_same(natively, reference)
 
 
 def test_workbooks_saved_by_libreoffice_are_read_natively_as_calamine_reads_them(
@@ -114,11 +114,11 @@ def test_workbooks_saved_by_libreoffice_are_read_natively_as_calamine_reads_them
     assert b"\x01" in read_natively(saved_by_calc["p"]).numeric  # cells typed as numbers
 
     for people, jobs in (("p", "l"), ("p_fuzz", "l_fuzz")):
-        native, reference = findings_both_ways(
+        natively, reference = findings_both_ways(
             monkeypatch, saved_by_calc[people], saved_by_calc[jobs]
         )
         assert native.findings
-        assert_same(native, reference)
+        assert_same(natively, reference)
 
 
 def test_cells_libreoffice_typed_as_dates_are_read_natively(monkeypatch, saved_by_calc):
@@ -126,9 +126,9 @@ def test_cells_libreoffice_typed_as_dates_are_read_natively(monkeypatch, saved_b
     cells = {type(v) for r in workbook.read_first_sheet(saved_by_calc["typed"]).rows for v in r}
     assert {str, float, date} <= cells
     assert_same_grid(saved_by_calc["typed"])
-    native, reference = findings_both_ways(monkeypatch, saved_by_calc["typed"])
+    natively, reference = findings_both_ways(monkeypatch, saved_by_calc["typed"])
     assert native.findings
-    assert_same(native, reference)
+    assert_same(natively, reference)
 
 
 def test_numeric_ssns_and_zips_get_their_leading_zeros_back_natively(saved_by_calc):
@@ -265,8 +265,8 @@ def test_the_native_reader_declines_what_it_does_not_read_exactly(name, monkeypa
     assert isinstance(answer, str)
     assert answer != "outside"
     assert declined(data)  # calamine reads it (or refuses it) as before
-    native, reference = findings_both_ways(monkeypatch, data)
-    assert_same(native, reference)
+    natively, reference = findings_both_ways(monkeypatch, data)
+    assert_same(natively, reference)
 
 
 def test_phonetic_runs_in_shared_strings_are_declined():
@@ -297,14 +297,14 @@ def test_a_row_beyond_the_limit_is_refused_by_the_native_reader(monkeypatch):
 
 
 def test_without_the_native_reader_calamine_reads_every_workbook(monkeypatch):
-    monkeypatch.setattr(workbook, "_native_reader", lambda: None)
+    monkeypatch.setattr(native, "native_reader", lambda: None)
     assert isinstance(workbook.read_sheet(VALID), workbook.Sheet)
 
 
 def test_the_native_reader_is_installed():
     # `make install` builds it (native/sheetcells); without it every workbook would be
     # read by calamine, several times slower, and this suite would not notice.
-    assert workbook._native_reader() is sheetcells
+    assert native.native_reader() is sheetcells
     assert isinstance(workbook.read_sheet(VALID), workbook.SheetCells)
 
 
@@ -380,8 +380,8 @@ def test_fuzzed_files_the_hub_writes_are_read_natively(monkeypatch):
         "p.csv", p_fuzz, found.participants.findings, kind="participants"
     )
     if declined(data):  # spaces around a value (F-fuzz puts them there): calamine reads it
-        native, reference = findings_both_ways(monkeypatch, data)
-        assert_same(native, reference)
+        natively, reference = findings_both_ways(monkeypatch, data)
+        assert_same(natively, reference)
         return
     assert_same_grid(data)
 

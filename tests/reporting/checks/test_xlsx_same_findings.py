@@ -19,7 +19,7 @@ import pytest
 import xlsxwriter
 
 from reporting import spreadsheets
-from reporting.checks import engine, reading, synthetic, workbook
+from reporting.checks import engine, native, reading, synthetic, workbook
 from tests.reporting.checks.cases import PARTICIPANT_HEADER, person
 from tests.reporting.checks.test_workbook import PERIOD
 
@@ -42,7 +42,7 @@ def both_ways(monkeypatch, participants: bytes, placements: bytes | None = None)
     text itself, is compared with it in test_sheetcells.py), the fast way and cell by cell."""
     files = (("p.xlsx", participants), ("l.xlsx", placements) if placements else None)
     with monkeypatch.context() as patch:
-        patch.setattr(workbook, "_native_reader", lambda: None)
+        patch.setattr(native, "native_reader", lambda: None)
         new = engine.check_submission(*files, period=PERIOD)
         patch.setattr(reading, "_text_frame", cell_by_cell)
         old = engine.check_submission(*files, period=PERIOD)
