@@ -25,7 +25,12 @@ if __name__ == "__main__":
         from reporting.checks import cli
 
         if cli.can_run_without_django(sys.argv[2:]):
-            sys.exit(cli.main(sys.argv[2:]))
+            status = cli.main(sys.argv[2:])
+            # All is written: end without the interpreter's teardown (freeing every frame
+            # and module one by one, 0.03 s), which frees nothing the OS would not.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
         gc.enable()
     from django.core.management import execute_from_command_line
 
