@@ -70,24 +70,22 @@ def check(options: dict, history: "History | None" = None) -> "tuple[str, CheckR
             raise BadArguments(f"--{option} file not found: {path}")
     # Each file is read, and a CSV's text cut by the native reader on another core, while
     # the checks (and polars) load: native.py.
-    read = {
-        option: native.read_file(options[option])
-        for option in ("participants", "placements")
-        if options.get(option) is not None
-    }
+    # (Each option its own read, even of the same file: a read's columns are taken once.)
+    paths = [options["participants"], options.get("placements")]
+    read = [native.read_file(path) if path is not None else (None, None) for path in paths]
     from reporting.checks import engine
     from reporting.checks.reading import Source
 
-    def source(option: str) -> "Source | str | None":
-        path = options.get(option)
-        if path is None or read[option][0] is None:
-            return path  # none, or too large to read: refused by its size
-        data, read_ahead = read[option]
+    def source(path: str, data: bytes | None, read_ahead: native.CsvRead | None) -> "Source | str":
+        if data is None:
+            return path  # too large to read: refused by its size
         return Source(name=Path(path).name, data=data, read_ahead=read_ahead)
 
+    participants = source(paths[0], *read[0])
+    placements = None if paths[1] is None else source(paths[1], *read[1])
     result = engine.check_submission(
-        source("participants"),
-        source("placements"),
+        participants,
+        placements,
         period=period,
         history=history,
         ssn_hasher=_ssn_hasher(),

@@ -53,18 +53,20 @@ class CsvRead:
         try:
             text = memoryview(self._data)[len(BOM) :] if self._data.startswith(BOM) else self._data
             self._result = read_csv(text)
-        except Exception as error:  # noqa: BLE001 - handed to the caller, on its thread
+        except Exception as error:  # handed to the caller, on its thread
             self._result = error
 
-    def result(self, data: bytes) -> object:
+    def take(self, data: bytes) -> object:
         """What the reader returned for ``data`` (which must be the bytes it was started
-        on). An error it raised (a header that is not UTF-8, say) is raised here, where
-        ``reading`` has already refused such a file."""
+        on), once: polars takes the columns over, so a second call gets None (and the
+        file is read again). An error it raised (a header that is not UTF-8, say) is
+        raised here, where ``reading`` has already refused such a file."""
         assert data is self._data, "a read ahead is only for the bytes it was started on"
         self._thread.join()
-        if isinstance(self._result, Exception):
-            raise self._result
-        return self._result
+        result, self._result = self._result, None
+        if isinstance(result, Exception):
+            raise result
+        return result
 
 
 def read_file(path: str | os.PathLike) -> tuple[bytes | None, CsvRead | None]:

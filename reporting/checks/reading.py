@@ -6,10 +6,13 @@ shape: one row per non-blank data row, numbered as the grantee's spreadsheet num
 with one text column per contract column the header names, plus the file-level
 findings (F01–F05).
 
-CSV is read by polars' native reader. Polars cannot say how many fields a row had (it
-pads short rows), so the fields of every record are also counted from the text itself,
-vectorised; a file whose quoting is not plain RFC 4180 is read by Python's csv module
-instead, which is slower but exact.
+CSV is cut into records by the hub's native reader (native/sheetcells/csvcolumns.c),
+which counts each record's fields as it goes and hands polars its columns; it may have
+begun while polars loaded (native.py). What it declines (anything but plain RFC 4180)
+is read by polars' own reader, with the fields of every record counted from the text,
+vectorised, since polars pads short rows; and a file whose quoting polars would read
+otherwise is read by Python's csv module, which is slower but exact and is the reference
+both fast readers are tested against.
 """
 
 import csv
@@ -217,7 +220,9 @@ def _csv_grid(data: bytes, read_ahead: native.CsvRead | None = None) -> _Grid:
         separator = "semicolons" if b";" in first_line else "tabs"
         raise Refusal(f"the values are separated by {separator}, not commas: {_SAVE_AS_CSV}")
 
-    read = native.read_csv(data) if read_ahead is None else read_ahead.result(original)
+    read = None if read_ahead is None else read_ahead.take(original)
+    if read is None:
+        read = native.read_csv(data)
     grid = _csv_grid_native(read)
     if grid is None:
         grid = _csv_grid_fast(data)
@@ -260,7 +265,8 @@ def _csv_grid_native(read: object) -> _Grid | None:
         return None
     header, columns, rows, fits, data_rows, spaced = read
     if columns is None:  # more data rows than are accepted: counted, not kept
-        return _Grid(pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)}), header, data_rows=data_rows)
+        nothing = pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)})
+        return _Grid(nothing, header, data_rows=data_rows)
     frame = pl.DataFrame(
         [pl.Series(_ArrowArray(column)).alias(f"c{i}") for i, column in enumerate(columns)]
         + [

@@ -55,7 +55,8 @@ def test_a_plain_file_is_read_into_text_columns_with_row_numbers():
     assert cells(grid) == [["P1", "CA", "1"], ["P2", None, "2"]]
     assert grid.frame.get_column("row").to_list() == [2, 3]
     assert grid.frame.get_column("fits").to_list() == [True, True]
-    assert grid.frame.schema["c0"] == pl.String and grid.data_rows == 2
+    assert grid.frame.schema["c0"] == pl.String
+    assert grid.data_rows == 2
     assert grid.stripped  # no cell needs stripping: blank cells are already null
 
 
@@ -109,7 +110,8 @@ def test_more_data_rows_than_accepted_are_counted_and_not_kept(monkeypatch):
 
 def test_a_header_of_a_thousand_fields_is_read_and_wider_ones_are_declined():
     grid = read(written([[f"h{i}" for i in range(1000)], ["x"] * 1000]))
-    assert len(grid.header) == 1000 and grid.frame.get_column("c999").to_list() == ["x"]
+    assert len(grid.header) == 1000
+    assert grid.frame.get_column("c999").to_list() == ["x"]
 
     wider = written([[f"h{i}" for i in range(1001)], ["x"] * 1001])
     assert native.read_csv(wider) == "a header of more than 1,000 fields"
@@ -140,7 +142,7 @@ def test_what_is_not_plain_rfc_4180_is_declined(text, why):
 
 # Against the csv module, at random ----------------------------------------------------
 
-_CHARACTERS = list('ab ,"\n\r\t1é\u00a0\u3000') + ["a long cell of more than twelve bytes"]
+_CHARACTERS = [*'ab ,"\n\r\t1é\u00a0\u3000', "a long cell of more than twelve bytes"]
 cell = st.lists(st.sampled_from(_CHARACTERS), max_size=4).map("".join)
 
 
@@ -253,9 +255,9 @@ class Watched(native.CsvRead):
     def __init__(self, data):
         started.append("polars" in sys.modules)
         super().__init__(data)
-    def result(self, data):
+    def take(self, data):
         taken.append(True)
-        return super().result(data)
+        return super().take(data)
 native.CsvRead = Watched
 status = cli.main(["--participants", {str(path)!r}, "--period", "2025Q3"])
 print(status, started, taken, file=sys.stderr)
@@ -266,3 +268,28 @@ print(status, started, taken, file=sys.stderr)
 
     assert run.stderr.splitlines()[-1] == "1 [False] [True]"
     assert '"code": "V03"' in run.stdout
+
+
+def test_the_same_file_given_for_both_options_is_read_for_each(tmp_path):
+    from reporting.checks import cli
+
+    path = tmp_path / "p.csv"
+    path.write_bytes(csv_bytes([person(1), person(2)]))
+    options = {"participants": str(path), "placements": str(path), "period": "2025Q3"}
+
+    _, result = cli.check(options)
+
+    assert (result.participants.data_rows, result.placements.data_rows) == (2, 2)
+
+
+def test_a_read_ahead_is_taken_once_and_a_second_reading_reads_the_file_again(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(csv_bytes([person(1, sex="3")]))
+    data, read_ahead = native.read_file(path)
+    source = reading.Source("p.csv", data=data, read_ahead=read_ahead)
+
+    first = engine.check_submission(source, period=PERIOD)
+    again = engine.check_submission(source, period=PERIOD)
+
+    assert [f.as_dict() for f in again.findings] == [f.as_dict() for f in first.findings]
+    assert [f.code for f in first.findings] == ["V03"]
