@@ -102,7 +102,7 @@ def test_the_hubs_own_workbook_is_read_natively_as_calamine_reads_it(monkeypatch
     assert_same_grid(p_xlsx)
     assert_same_grid(l_xlsx, "placements")
     natively, reference = findings_both_ways(monkeypatch, p_xlsx, l_xlsx)
-    assert native.findings
+    assert natively.findings
     assert_same(natively, reference)
 
 
@@ -117,7 +117,7 @@ def test_workbooks_saved_by_libreoffice_are_read_natively_as_calamine_reads_them
         natively, reference = findings_both_ways(
             monkeypatch, saved_by_calc[people], saved_by_calc[jobs]
         )
-        assert native.findings
+        assert natively.findings
         assert_same(natively, reference)
 
 
@@ -127,7 +127,7 @@ def test_cells_libreoffice_typed_as_dates_are_read_natively(monkeypatch, saved_b
     assert {str, float, date} <= cells
     assert_same_grid(saved_by_calc["typed"])
     natively, reference = findings_both_ways(monkeypatch, saved_by_calc["typed"])
-    assert native.findings
+    assert natively.findings
     assert_same(natively, reference)
 
 
