@@ -34,8 +34,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
     && apt-get purge -y curl && apt-get autoremove -y \
     && rm -rf /var/lib/apt/lists/* && pip install --no-cache-dir uv
 
-# The checks' native reader of workbook cells (native/sheetcells) is a C extension that
-# uv builds here: a compiler for the build, removed after it.
+# The checks' native readers of workbook cells and CSV records (native/sheetcells) are a
+# C extension that uv builds here: a compiler for the build, removed after it.
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
 COPY native ./native
