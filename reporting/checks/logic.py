@@ -67,7 +67,7 @@ def absent(column: str) -> pl.Expr:
 
 
 def equals(column: str, *codes: str) -> pl.Expr:
-    return unknown_if_bad(column, value(column).is_in(codes).fill_null(False))
+    return unknown_if_bad(column, values.one_of(value(column), codes).fill_null(False))
 
 
 def iso(column: str) -> pl.Expr:

@@ -7,7 +7,9 @@ finding per failing cell. Stages 3 and 4 read only the typed values and the flag
 """
 
 import functools
+import operator
 import re
+from collections.abc import Iterable
 from datetime import date
 
 import polars as pl
@@ -84,6 +86,20 @@ def leading_zeros_restored(text: pl.Expr, numeric: pl.Series | pl.Expr, *, kind:
     if isinstance(numeric, pl.Series):
         numeric = pl.lit(numeric)
     return pl.when(numeric).then(pl.coalesce(restored, text)).otherwise(text)
+
+
+# Up to this many codes, comparing a cell with each is quicker than is_in's hash table
+# (three times quicker for the two or three codes of a flag column, 100k cells: 0.3-0.5
+# ms against 1.2-1.5).
+_COMPARED_ONE_BY_ONE = 4
+
+
+def one_of(text: pl.Expr, codes: Iterable[str]) -> pl.Expr:
+    """Whether ``text`` is one of ``codes``, as ``is_in`` says (null where it is null)."""
+    codes = list(codes)
+    if not codes or len(codes) > _COMPARED_ONE_BY_ONE:
+        return text.is_in(codes)
+    return functools.reduce(operator.or_, (text == code for code in codes))
 
 
 def dropped_zeros(text: pl.Expr, kind: Kind) -> pl.Expr:
@@ -335,14 +351,18 @@ def _participant_id(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 def _ssn(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     digits = text.str.replace_all("-", "", literal=True)
     area = digits.str.slice(0, 3)
+    # One search for digits alone, then their count: dropped_zeros(digits) is 7 or 8 of
+    # them, a valid SSN 9 (two searches fewer than a pattern for each).
+    only_digits = digits.str.contains(r"^[0-9]+$")
+    count = digits.str.len_bytes()
     reason = (
         pl.when(text.str.contains(MASKED_SSN))
         .then(_reason("V11:masked"))
-        .when(dropped_zeros(digits, Kind.SSN))
+        .when(only_digits & count.is_between(7, 8))
         .then(_reason("V11:zeros"))
-        .when(~digits.str.contains(r"^[0-9]{9}$"))
+        .when(~(only_digits & (count == 9)))
         .then(_reason("V11:digits"))
-        .when(area.is_in(["000", "666"]) | area.str.starts_with("9"))
+        .when(one_of(area, ["000", "666"]) | area.str.starts_with("9"))
         .then(_reason("V11:area"))
         .when(digits.str.slice(3, 2) == "00")
         .then(_reason("V11:group"))
@@ -395,7 +415,7 @@ def _code(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     if column.two_digit:
         # A single character: a digit gets its leading zero; anything else fails anyway.
         canonical = pl.when(text.str.len_bytes() == 1).then(pl.lit("0") + text).otherwise(text)
-    return canonical, pl.when(~canonical.is_in(list(column.codes))).then(_reason("V03"))
+    return canonical, pl.when(~one_of(canonical, column.codes)).then(_reason("V03"))
 
 
 def _dollars(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:

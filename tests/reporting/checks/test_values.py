@@ -2,6 +2,8 @@
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reporting import contract
 from reporting.checks import values
@@ -197,3 +199,20 @@ def test_every_reason_a_cell_can_fail_for_has_a_message_and_no_other():
         for column in contract.COLUMNS[kind]:
             text = pl.col(column.name)
             assert set(values._messages(column, text, text)) == set(values.REASONS.categories)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.sampled_from(["0", "1", "9", "00", "01", "", "1 "])), max_size=30
+    ),
+    st.lists(st.sampled_from(["0", "1", "9", "01", "1 "]), max_size=7, unique=True),
+)
+def test_one_of_says_what_is_in_says_nulls_included(cells, codes):
+    # values.one_of compares a few codes one by one (quicker than is_in's hash table).
+    frame = pl.DataFrame({"text": pl.Series(cells, dtype=pl.String)})
+
+    compared = frame.select(values.one_of(pl.col("text"), codes)).to_series()
+    looked_up = frame.select(pl.col("text").is_in(codes)).to_series()
+
+    assert compared.to_list() == looked_up.to_list()
