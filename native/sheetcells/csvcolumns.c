@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "csvcolumns.h"
 #include "whitespace.h"
 
@@ -239,45 +240,26 @@ static void region_drop(Region *region)
  * cells longer than INLINE_BYTES. */
 typedef struct {
     unsigned char *views, *valid;
-    char *data;
-    size_t data_len, data_cap;
+    Buf data;
     int64_t nulls;
 } Column;
 
-static int data_put(Column *c, const char *s, size_t n)
-{
-    if (c->data_len + n > c->data_cap) {
-        size_t cap = c->data_cap ? c->data_cap : 1 << 16;
-        while (cap < c->data_len + n)
-            cap *= 2;
-        char *data = realloc(c->data, cap);
-        if (!data)
-            return -1;
-        c->data = data;
-        c->data_cap = cap;
-    }
-    if (n)
-        memcpy(c->data + c->data_len, s, n);
-    c->data_len += n;
-    return 0;
-}
-
 /* The text of a field, its "" made one quote mark, into scratch. */
-static int unescape(const Field *f, Column *scratch)
+static int unescape(const Field *f, Buf *scratch)
 {
-    scratch->data_len = 0;
+    scratch->len = 0;
     const char *s = f->text, *end = s + f->len;
     while (s < end) {
         const char *q = memchr(s, '"', (size_t)(end - s));
         const char *upto = q ? q + 1 : end; /* keep one quote mark of the two */
-        if (data_put(scratch, s, (size_t)(upto - s)))
+        if (buf_put(scratch, s, (size_t)(upto - s)))
             return -1;
         s = q ? q + 2 : end;
     }
     return 0;
 }
 
-static int put_cell(Column *c, size_t row, const Field *f, Column *scratch)
+static int put_cell(Column *c, size_t row, const Field *f, Buf *scratch)
 {
     unsigned char *view = c->views + row * VIEW_BYTES;
     if (f->len == 0 && !f->quoted) {
@@ -290,7 +272,7 @@ static int put_cell(Column *c, size_t row, const Field *f, Column *scratch)
         if (unescape(f, scratch))
             return -1;
         text = scratch->data;
-        len = scratch->data_len;
+        len = scratch->len;
     }
     int32_t length = (int32_t)len;
     memcpy(view, &length, 4);
@@ -298,13 +280,13 @@ static int put_cell(Column *c, size_t row, const Field *f, Column *scratch)
         if (len)
             memcpy(view + 4, text, len);
     } else {
-        if (c->data_len + len > INT32_MAX)
+        if (c->data.len + len > INT32_MAX)
             return -1;
-        int32_t buffer = 0, offset = (int32_t)c->data_len;
+        int32_t buffer = 0, offset = (int32_t)c->data.len;
         memcpy(view + 4, text, 4);
         memcpy(view + 8, &buffer, 4);
         memcpy(view + 12, &offset, 4);
-        if (data_put(c, text, len))
+        if (buf_put(&c->data, text, len))
             return -1;
     }
     c->valid[row >> 3] |= (unsigned char)(1u << (row & 7));
@@ -402,15 +384,15 @@ static PyObject *export_column(Column *c, size_t rows, Region *region)
     Owned *owned = owned_new(region);
     if (!owned)
         return PyErr_NoMemory();
-    owned->data = c->data;
-    c->data = NULL;
-    owned->data_size = (int64_t)c->data_len;
+    owned->data = c->data.data;
+    c->data.data = NULL;
+    owned->data_size = (int64_t)c->data.len;
     /* validity, views, the data buffer if a cell is too long to sit in its view, and
      * the sizes of the data buffers */
     int n_buffers = 0;
     owned->buffers[n_buffers++] = c->valid;
     owned->buffers[n_buffers++] = c->views;
-    if (c->data_len)
+    if (c->data.len)
         owned->buffers[n_buffers++] = owned->data;
     owned->buffers[n_buffers++] = &owned->data_size;
     return export("vu", (int64_t)rows, c->nulls, owned, n_buffers);
@@ -432,7 +414,7 @@ typedef struct {
     Fields header;
     size_t width, cap, stored, data_rows;
     Column *columns;
-    Column scratch;
+    Buf scratch;
     Region *region;
     int64_t *rows;
     unsigned char *fits;
@@ -443,7 +425,7 @@ static void read_free(Read *r)
 {
     if (r->columns)
         for (size_t i = 0; i < r->width; i++)
-            free(r->columns[i].data);
+            free(r->columns[i].data.data);
     free(r->columns);
     free(r->header.at);
     free(r->scratch.data);
@@ -558,7 +540,7 @@ PyObject *sheetcells_csv_columns(PyObject *self, PyObject *args)
                 PyErr_NoMemory();
                 goto done;
             }
-            text = PyUnicode_DecodeUTF8(r.scratch.data, (Py_ssize_t)r.scratch.data_len, "strict");
+            text = PyUnicode_DecodeUTF8(r.scratch.data, (Py_ssize_t)r.scratch.len, "strict");
         } else
             text = PyUnicode_DecodeUTF8(f->text, (Py_ssize_t)f->len, "strict");
         if (!text)
