@@ -12,7 +12,8 @@ a worker that has already run a task would be), then times
 and ``reporting.selectors.figures_for`` (records read back + figures), and deletes
 everything it created. The parts are timed by wrapping the functions those two call
 (engine.check_submission, findings.replace, records.store, records.participants_frame,
-records.placements_frame, figures.compute_figures, and the database connection's commit)
+records.placements_frame, figures.compute_figures, the database connection's commit, and
+submissions.upload_annotate, which builds the annotated workbooks after the commit)
 in this process only; a sampler thread notes the resident memory every 5 ms, so that the
 peak can be put down to the part it happened in.
 
@@ -181,12 +182,15 @@ def _instrument() -> None:
 
     from reporting import figures, findings, records
     from reporting.checks import engine
+    from reporting.services import submissions
 
     _timed(BaseDatabaseWrapper, "_commit", "commit")  # deferred constraints are checked here
     _timed(engine, "check_submission", "check")
     _timed(findings, "replace", "store_findings")
     _timed(records, "_participant_frame", "store_records_ssn")  # SSNs encrypted and hashed
     _timed(records, "store", "store_records")
+    # After the commit: the grantee already reads the findings (issue 9 builds them here).
+    _timed(submissions, "upload_annotate", "annotate")
     _timed(records, "participants_frame", "load_records")
     _timed(records, "placements_frame", "load_records")
     _timed(figures, "compute_figures", "compute_figures")

@@ -491,6 +491,7 @@ def report(results: dict) -> tuple[str, list[dict]]:
         largest = checks[-1]
         s = ingest_result["seconds"]
         commit = s.get("commit", [0.0] * len(s["total"]))
+        annotate = s.get("annotate", [0.0] * len(s["total"]))
         rest = [
             total - sum(parts)
             for total, *parts in zip(
@@ -499,6 +500,7 @@ def report(results: dict) -> tuple[str, list[dict]]:
                 s["store_findings"],
                 s["store_records"],
                 commit,
+                annotate,
                 strict=True,
             )
         ]
@@ -512,6 +514,7 @@ def report(results: dict) -> tuple[str, list[dict]]:
             ("store records (records.store, COPY)", s["store_records"], "store_records"),
             ("  of which SSNs encrypted + hashed", s["store_records_ssn"], "store_records_ssn"),
             ("COMMIT (deferred constraint checks)", commit, "commit"),
+            ("annotated workbooks, after the commit", annotate, "annotate"),
             ("rest: files read, queries, state change", rest, "other"),
             ("submission_check, total", s["submission_check"], None),
             ("figures_for: records read back", s["load_records"], "load_records"),
