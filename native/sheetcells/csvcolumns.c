@@ -10,12 +10,13 @@
  *
  * It reads the records exactly as Python's csv module does with its default dialect
  * (reporting.checks.reading._csv_grid_exact, the reference it is tested against in
- * tests/reporting/checks/test_csvcolumns.py), and declines (returning a reason as a str)
- * anything outside plain RFC 4180, where the two would differ or the caller has a better
- * message: a quote mark inside an unquoted field, text after a closing quote, a
- * carriage return that does not end a line, a quoted field left open, the separator
- * controls U+001C-U+001F (white space to Python, not to polars), a blank header, or a
- * header of more than MAX_WIDTH fields. The caller then reads the file as before.
+ * tests/reporting/checks/test_csvcolumns.py) — a quote mark inside an unquoted field,
+ * and text after a closing quote, are text, as there — and declines (returning a reason
+ * as a str) what the caller reads otherwise or has a better message for: a carriage
+ * return that does not end a line (or one inside quotes), a quoted field left open,
+ * the separator controls U+001C-U+001F (white space to Python, not to polars), a blank
+ * header, or a header of more than MAX_WIDTH fields. The caller then reads the file as
+ * before.
  * The text must be valid UTF-8 (the caller has checked it) without a byte-order mark.
  *
  * csv_columns(data, max_rows)
@@ -92,7 +93,9 @@ static const char NO_MEMORY[] = "out of memory";
 typedef struct {
     const char *text;
     size_t len;
-    unsigned char quoted, escaped; /* escaped: "" stands for a quote mark in it */
+    /* rebuilt: its text is not the span as it stands: "" stands for a quote mark, or
+     * text follows the closing quote (the csv module keeps it, quote marks and all) */
+    unsigned char quoted, rebuilt;
 } Field;
 
 typedef struct {
@@ -122,7 +125,8 @@ static void init_tables(void)
     const unsigned char controls[] = {0x1C, 0x1D, 0x1E, 0x1F};
     for (size_t i = 0; i < sizeof controls; i++)
         plain_stop[controls[i]] = quoted_stop[controls[i]] = 1;
-    plain_stop[','] = plain_stop['\n'] = plain_stop['\r'] = plain_stop['"'] = 1;
+    /* A quote mark inside an unquoted field is text, as the csv module reads it. */
+    plain_stop[','] = plain_stop['\n'] = plain_stop['\r'] = 1;
     quoted_stop['"'] = quoted_stop['\r'] = 1;
 }
 
@@ -148,7 +152,7 @@ static const char *read_record(const char *p, const char *end, Fields *fs, Statu
                 if (*p != '"')
                     DECLINE(st, *p == '\r' ? "a carriage return in a quoted field" : "a separator control character");
                 if (p + 1 < end && p[1] == '"') {
-                    f.escaped = 1;
+                    f.rebuilt = 1;
                     p += 2;
                     continue;
                 }
@@ -156,19 +160,18 @@ static const char *read_record(const char *p, const char *end, Fields *fs, Statu
             }
             f.len = (size_t)(p - f.text);
             p++; /* the closing quote */
-            if (p < end && *p != ',' && *p != '\n' && !(*p == '\r' && p + 1 < end && p[1] == '\n'))
-                DECLINE(st, "text after a closing quote");
-        } else {
+        }
+        if (!f.quoted || (p < end && *p != ',' && *p != '\n' && *p != '\r')) {
+            /* An unquoted field, or the text after a closing quote: up to the next comma
+             * or line break, quote marks and all. */
+            if (f.quoted)
+                f.rebuilt = 1;
             while (p < end && !plain_stop[(unsigned char)*p])
                 p++;
             f.len = (size_t)(p - f.text);
-            if (p < end && *p != ',' && *p != '\n') {
-                if (*p == '"')
-                    DECLINE(st, "a quote mark inside an unquoted field");
-                if (*p != '\r' || p + 1 == end || p[1] != '\n')
-                    DECLINE(st, *p == '\r' ? "a carriage return that does not end a line" : "a separator control character");
-            }
         }
+        if (p < end && *p != ',' && *p != '\n' && (*p != '\r' || p + 1 == end || p[1] != '\n'))
+            DECLINE(st, *p == '\r' ? "a carriage return that does not end a line" : "a separator control character");
         if (f.len > INT32_MAX)
             DECLINE(st, "a field over 2 GB");
         if (fields_push(fs, f))
@@ -183,26 +186,26 @@ static const char *read_record(const char *p, const char *end, Fields *fs, Statu
     }
 }
 
-static inline int is_blank(const Field *f)
+static inline int is_blank(const char *text, size_t len)
 {
-    if (f->len == 0)
+    if (len == 0)
         return 1;
-    unsigned char c = (unsigned char)f->text[0];
+    unsigned char c = (unsigned char)text[0];
     if (c < 0x80 && c != ' ' && (c < '\t' || c > '\r'))
         return 0;
-    return all_white_space(f->text, f->len);
+    return all_white_space(text, len);
 }
 
 static inline int ascii_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
-static inline int is_spaced(const Field *f)
+static inline int is_spaced(const char *text, size_t len, int quoted)
 {
-    if (f->len == 0)
-        return f->quoted; /* "" is a quoted empty string, not a blank */
-    unsigned char first = (unsigned char)f->text[0], last = (unsigned char)f->text[f->len - 1];
+    if (len == 0)
+        return quoted; /* "" is a quoted empty string, not a blank */
+    unsigned char first = (unsigned char)text[0], last = (unsigned char)text[len - 1];
     if (first < 0x80 && last < 0x80)
         return ascii_space(first) || ascii_space(last);
-    return edges_spaced(f->text, f->len);
+    return edges_spaced(text, len);
 }
 
 /* One allocation for every column's views and validity, and the row numbers and fits:
@@ -244,35 +247,46 @@ typedef struct {
     int64_t nulls;
 } Column;
 
-/* The text of a field, its "" made one quote mark, into scratch. */
-static int unescape(const Field *f, Buf *scratch)
+/* A field's text: the span as it stands, or rebuilt into scratch as the csv module
+ * reads it (inside the quotes "" is one quote mark; after the closing quote, every
+ * character is text). */
+static int field_text(const Field *f, Buf *scratch, const char **text, size_t *len)
 {
+    *text = f->text;
+    *len = f->len;
+    if (!f->rebuilt)
+        return 0;
     scratch->len = 0;
     const char *s = f->text, *end = s + f->len;
     while (s < end) {
         const char *q = memchr(s, '"', (size_t)(end - s));
-        const char *upto = q ? q + 1 : end; /* keep one quote mark of the two */
-        if (buf_put(scratch, s, (size_t)(upto - s)))
+        if (!q)
+            q = end;
+        if (buf_put(scratch, s, (size_t)(q - s)))
             return -1;
-        s = q ? q + 2 : end;
+        if (q == end)
+            break;
+        if (q + 1 < end && q[1] == '"') {
+            if (buf_putc(scratch, '"'))
+                return -1;
+            s = q + 2;
+        } else { /* the closing quote: the rest is text as it stands */
+            if (buf_put(scratch, q + 1, (size_t)(end - q - 1)))
+                return -1;
+            break;
+        }
     }
+    *text = scratch->data ? scratch->data : "";
+    *len = scratch->len;
     return 0;
 }
 
-static int put_cell(Column *c, size_t row, const Field *f, Buf *scratch)
+static int put_cell(Column *c, size_t row, const Field *f, const char *text, size_t len)
 {
     unsigned char *view = c->views + row * VIEW_BYTES;
-    if (f->len == 0 && !f->quoted) {
+    if (len == 0 && !f->quoted) {
         c->nulls++; /* a blank cell is null, as polars reads it */
         return 0;
-    }
-    const char *text = f->text;
-    size_t len = f->len;
-    if (f->escaped) {
-        if (unescape(f, scratch))
-            return -1;
-        text = scratch->data;
-        len = scratch->len;
     }
     int32_t length = (int32_t)len;
     memcpy(view, &length, 4);
@@ -438,9 +452,14 @@ static const char *read_csv(const char *p, const char *end, size_t max_rows, Rea
     p = read_record(p, end, &r->header, st);
     if (!p)
         return NULL;
+    const char *text;
+    size_t len;
     int blank = 1;
-    for (size_t i = 0; i < r->header.n; i++)
-        blank = blank && is_blank(&r->header.at[i]);
+    for (size_t i = 0; i < r->header.n && blank; i++) {
+        if (field_text(&r->header.at[i], &r->scratch, &text, &len))
+            DECLINE(st, NO_MEMORY);
+        blank = is_blank(text, len);
+    }
     if (blank)
         DECLINE(st, "a blank header");
     if (r->header.n > MAX_WIDTH)
@@ -472,8 +491,16 @@ static const char *read_csv(const char *p, const char *end, size_t max_rows, Rea
         if (!p)
             break;
         size_t i = 0;
-        while (i < fs.n && is_blank(&fs.at[i]))
-            i++;
+        for (; i < fs.n; i++) {
+            if (field_text(&fs.at[i], &r->scratch, &text, &len)) {
+                st->why = NO_MEMORY;
+                break;
+            }
+            if (!is_blank(text, len))
+                break;
+        }
+        if (st->why)
+            break;
         if (i == fs.n)
             continue; /* a blank record: not a data row */
         r->data_rows++;
@@ -485,12 +512,12 @@ static const char *read_csv(const char *p, const char *end, size_t max_rows, Rea
             r->fits[row >> 3] |= (unsigned char)(1u << (row & 7));
         for (i = 0; i < kept; i++) {
             const Field *f = &fs.at[i];
-            if (!r->spaced && is_spaced(f))
-                r->spaced = 1;
-            if (put_cell(&r->columns[i], row, f, &r->scratch)) {
+            if (field_text(f, &r->scratch, &text, &len) || put_cell(&r->columns[i], row, f, text, len)) {
                 st->why = NO_MEMORY;
                 break;
             }
+            if (!r->spaced && is_spaced(text, len, f->quoted))
+                r->spaced = 1;
         }
         for (; i < r->width; i++)
             r->columns[i].nulls++; /* a field the record lacks */
@@ -535,14 +562,13 @@ PyObject *sheetcells_csv_columns(PyObject *self, PyObject *args)
     for (size_t i = 0; i < r.width; i++) {
         const Field *f = &r.header.at[i];
         PyObject *text;
-        if (f->escaped) {
-            if (unescape(f, &r.scratch)) {
-                PyErr_NoMemory();
-                goto done;
-            }
-            text = PyUnicode_DecodeUTF8(r.scratch.data, (Py_ssize_t)r.scratch.len, "strict");
-        } else
-            text = PyUnicode_DecodeUTF8(f->text, (Py_ssize_t)f->len, "strict");
+        const char *chars;
+        size_t len;
+        if (field_text(f, &r.scratch, &chars, &len)) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        text = PyUnicode_DecodeUTF8(chars, (Py_ssize_t)len, "strict");
         if (!text)
             goto done;
         PyList_SET_ITEM(header, (Py_ssize_t)i, text);

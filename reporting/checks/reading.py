@@ -8,11 +8,11 @@ findings (F01–F05).
 
 CSV is cut into records by the hub's native reader (native/sheetcells/csvcolumns.c),
 which counts each record's fields as it goes and hands polars its columns; it may have
-begun while polars loaded (native.py). What it declines (anything but plain RFC 4180)
-is read by polars' own reader, with the fields of every record counted from the text,
-vectorised, since polars pads short rows; and a file whose quoting polars would read
-otherwise is read by Python's csv module, which is slower but exact and is the reference
-both fast readers are tested against.
+begun while polars loaded (native.py). What it declines (an open quote, a stray
+carriage return…) is read by polars' own reader, with the fields of every record
+counted from the text, vectorised, since polars pads short rows; and a file whose
+quoting polars would read otherwise is read by Python's csv module, which is slower but
+exact and is the reference both fast readers are tested against.
 """
 
 import csv
@@ -259,8 +259,9 @@ class _ArrowArray:
 def _csv_grid_native(read: object) -> _Grid | None:
     """The grid of what the native reader returned (native/sheetcells/csvcolumns.c: one
     pass that cuts the records as Python's csv module does, counts their fields, and
-    writes the columns in polars' own layout). None when it declined (anything but
-    plain RFC 4180) or is not built: the polars reader below then reads the file."""
+    writes the columns in polars' own layout). None when it declined (an open quote, a
+    stray carriage return…) or is not built: the polars reader below then reads the
+    file."""
     if not isinstance(read, tuple):
         return None
     header, columns, rows, fits, data_rows, spaced = read
