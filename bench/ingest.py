@@ -9,11 +9,12 @@ in a subprocess of its own so that its peak memory is its own.
 uploads (plain ORM, untimed), warms the process up on a small synthetic submission (as
 a worker that has already run a task would be), then times
 ``reporting.services.submission_check`` (check + store findings and records by COPY)
-and ``reporting.selectors.figures_for`` (records read back + figures), and deletes
-everything it created. The parts are timed by wrapping the functions those two call
+and ``reporting.selectors.figures_for`` (records read back + figures), then, outside the
+ingest's total, ``reporting.services.submission_annotate`` (the annotated workbooks,
+which a task of their own builds after the check), and deletes everything it created.
+The parts are timed by wrapping the functions the first two call
 (engine.check_submission, findings.replace, records.store, records.participants_frame,
-records.placements_frame, figures.compute_figures, the database connection's commit, and
-submissions.upload_annotate, which builds the annotated workbooks after the commit)
+records.placements_frame, figures.compute_figures and the database connection's commit)
 in this process only; a sampler thread notes the resident memory every 5 ms, so that the
 peak can be put down to the part it happened in.
 
@@ -182,15 +183,12 @@ def _instrument() -> None:
 
     from reporting import figures, findings, records
     from reporting.checks import engine
-    from reporting.services import submissions
 
     _timed(BaseDatabaseWrapper, "_commit", "commit")  # deferred constraints are checked here
     _timed(engine, "check_submission", "check")
     _timed(findings, "replace", "store_findings")
     _timed(records, "_participant_frame", "store_records_ssn")  # SSNs encrypted and hashed
     _timed(records, "store", "store_records")
-    # After the commit: the grantee already reads the findings (issue 9 builds them here).
-    _timed(submissions, "upload_annotate", "annotate")
     _timed(records, "participants_frame", "load_records")
     _timed(records, "placements_frame", "load_records")
     _timed(figures, "compute_figures", "compute_figures")
@@ -294,17 +292,21 @@ def _ingest(
             submission = Submission.objects.select_related("period__grant").get(pk=submission.pk)
             figures = selectors.figures_for(submission)
             done = time.perf_counter()
+            # The annotated workbooks: a task of their own after the check, not the ingest.
+            services.submission_annotate(submission_id=submission.pk)
+            annotated = time.perf_counter()
         sampler.stop()
         if profiler:
             profiler.disable()
             profiler.dump_stats(profile)
-        phases = [*_phases, ("figures_for", checked, done)]
-        peaks = sampler.peaks(phases, started, done)
+        phases = [*_phases, ("figures_for", checked, done), ("annotate", done, annotated)]
+        peaks = sampler.peaks(phases, started, annotated)
         parts = dict(_timings)
         parts |= {
             "submission_check": checked - started,
             "figures_for": done - checked,
             "total": done - started,
+            "annotate": annotated - done,
         }
         with tenancy.for_coalition(submission.coalition_id):
             records = (submission.participants.count(), submission.placements.count())

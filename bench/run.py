@@ -491,7 +491,6 @@ def report(results: dict) -> tuple[str, list[dict]]:
         largest = checks[-1]
         s = ingest_result["seconds"]
         commit = s.get("commit", [0.0] * len(s["total"]))
-        annotate = s.get("annotate", [0.0] * len(s["total"]))
         rest = [
             total - sum(parts)
             for total, *parts in zip(
@@ -500,7 +499,6 @@ def report(results: dict) -> tuple[str, list[dict]]:
                 s["store_findings"],
                 s["store_records"],
                 commit,
-                annotate,
                 strict=True,
             )
         ]
@@ -514,13 +512,13 @@ def report(results: dict) -> tuple[str, list[dict]]:
             ("store records (records.store, COPY)", s["store_records"], "store_records"),
             ("  of which SSNs encrypted + hashed", s["store_records_ssn"], "store_records_ssn"),
             ("COMMIT (deferred constraint checks)", commit, "commit"),
-            ("annotated workbooks, after the commit", annotate, "annotate"),
             ("rest: files read, queries, state change", rest, "other"),
             ("submission_check, total", s["submission_check"], None),
             ("figures_for: records read back", s["load_records"], "load_records"),
             ("figures_for: compute_figures", s["compute_figures"], "compute_figures"),
             ("figures_for, total", s["figures_for"], None),
             ("ingest total", s["total"], None),
+            ("annotated workbooks, a task of its own", s["annotate"], "annotate"),
         ]
         add(f"  {'':<42}{'time':>24}{'peak RSS':>12}")
         for label, values, part in ingest_rows:

@@ -62,6 +62,20 @@ def check_submission(self, submission_id: int) -> None:
             raise
     if stored:
         recovery.send("send_check_notice", submission_id)
+        recovery.send("annotate_submission", submission_id)
+
+
+@app.task(acks_late=True, max_retries=3, **DB_RETRY)
+def annotate_submission(submission_id: int) -> None:
+    """Build and store the annotated workbooks of a checked submission's files
+    (reporting.services.submission_annotate), after the check's commit. At-least-once
+    and idempotent: a file that has its workbook is skipped, and two builds at once keep
+    one. A lost task costs nothing but time: the first download builds the workbook."""
+    from reporting import services
+    from reporting.models import Submission
+
+    with tenancy.for_coalition(tenancy.coalition_of(Submission, submission_id)):
+        services.submission_annotate(submission_id=submission_id)
 
 
 @app.task(acks_late=True)

@@ -215,7 +215,7 @@ class Writer:
         """The checks, as the worker runs them, seconds after the files arrived."""
         checked = now + timedelta(seconds=self.rng.randint(4, 40))
         with at(checked):
-            services.submission_check(submission_id=submission.pk, annotate=False)
+            services.submission_check(submission_id=submission.pk)
         submission.refresh_from_db()
         # The records a check keeps replace the version's earlier ones: counted once, for
         # the version's last check.

@@ -4,6 +4,7 @@ effects on commit; the state changes themselves are reporting.services.transitio
 
 import hashlib
 from datetime import date
+from functools import partial
 from typing import IO
 
 import polars as pl
@@ -524,13 +525,12 @@ def _as_stored(ssns: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def submission_check(*, submission_id: int, annotate: bool = True) -> bool:
+def submission_check(*, submission_id: int) -> bool:
     """Run every check on the submission's current files, then, in one transaction,
     store findings, counts and kept records and move to `needs_fixes` or `ready`.
-    Returns whether this run stored a result (the person who sent the files may then be
-    told: reporting.services.check_notices). ``annotate=False`` leaves the annotated
-    workbooks for their first download to build (the demo, whose hundreds of past
-    versions are rarely downloaded)."""
+    Returns whether this run stored a result: the annotated workbooks are then built by
+    a task of their own (``submission_annotate``) and the person who sent the files
+    may be told (reporting.services.check_notices)."""
     submission = Submission.objects.select_related("period", "coalition").get(pk=submission_id)
     if submission.state != SubmissionState.CHECKING:
         return False
@@ -548,12 +548,9 @@ def submission_check(*, submission_id: int, annotate: bool = True) -> bool:
             )
         return False
 
-    originals: dict[str, bytes] = {}
-
     def source(upload: Upload) -> tuple[str, bytes]:
         with upload.file.open("rb") as handle:
-            originals[upload.kind] = handle.read()
-        return upload.original_name, originals[upload.kind]
+            return upload.original_name, handle.read()
 
     previous = selectors.previous_accepted(submission)
     history = checks.History(records.history_frame(previous)) if previous else None
@@ -576,21 +573,30 @@ def submission_check(*, submission_id: int, annotate: bool = True) -> bool:
     if stored and result.participants.ssn_carried:
         ids = pl.Series(result.participants.ssn_carried, dtype=pl.String)
         carried = _as_stored(stored[0].filter(pl.col("participant_id").is_in(ids.implode())))
-    if not _store_check(submission, uploads, fingerprint, result, carried):
-        return False
-    # The annotated workbooks are built once, here, and served as stored files: a hostile
-    # file's workbook took a minute and gigabytes when it was rebuilt on every download.
-    # After the commit, so that a slow build holds no lock; a worker lost in between
-    # leaves none stored, and the first download builds it (upload_annotate).
-    for kind, file_result in (
-        (UploadKind.PARTICIPANTS, result.participants),
-        (UploadKind.PLACEMENTS, result.placements),
-    ):
-        if annotate and kind in uploads and file_result is not None:
-            upload_annotate(
-                upload=uploads[kind], content=originals[kind], found=file_result.findings
-            )
-    return True
+    return _store_check(submission, uploads, fingerprint, result, carried)
+
+
+def submission_annotate(*, submission_id: int) -> int:
+    """Build and store the annotated workbook of each of the submission's current files
+    that its checks have finished with and that has none yet; returns how many were built.
+
+    The workbooks are built once, after the check, and served as stored files: a hostile
+    file's workbook took a minute and gigabytes when it was rebuilt on every download.
+    A task of its own (reporting.tasks.annotate_submission) after the check's commit, so
+    that the findings, the figures and the e-mail saying the file was checked wait for no
+    workbook (3 s of a 100,000-row submission). A workbook not built yet (the task still
+    queued, or lost) is built by its first download (``upload_annotate``)."""
+    built = 0
+    for upload in Upload.objects.filter(
+        submission_id=submission_id,
+        is_current=True,
+        status__in=(UploadStatus.CHECKED, UploadStatus.REFUSED),
+        annotated_file="",
+        purged_at__isnull=True,
+    ).order_by("kind"):
+        upload_annotate(upload=upload)
+        built += 1
+    return built
 
 
 CHECK_FAILED_NOTE = recovery.CHECK_GAVE_UP_NOTE
@@ -626,7 +632,13 @@ def _store_check(
         if upload is None or file_result is None:
             continue
         findings.replace(upload, file_result.findings)
+        if upload.annotated_file:
+            # A workbook marked with the findings just replaced (a file checked again):
+            # gone with the commit, and built again from the new ones (submission_annotate).
+            stale = upload.annotated_file
+            transaction.on_commit(partial(stale.storage.delete, stale.name))
         Upload.objects.filter(pk=upload.pk).update(
+            annotated_file="",
             status=UploadStatus.CHECKED if file_result.readable else UploadStatus.REFUSED,
             data_rows=file_result.data_rows,
             kept_rows=file_result.kept.height if file_result.kept is not None else 0,
@@ -671,18 +683,18 @@ def upload_annotation(
     return spreadsheets.annotated_workbook(upload.original_name, content, found, kind=upload.kind)
 
 
-def upload_annotate(
-    *, upload: Upload, content: bytes | None = None, found: list[checks.Finding] | None = None
-) -> Upload:
-    """Build the upload's annotated workbook from its findings and store it in place of
-    any earlier one. Idempotent: a re-run builds the same workbook again."""
-    workbook = upload_annotation(upload=upload, content=content, found=found)
-    previous = upload.annotated_file.name
-    upload.annotated_file.save("annotated.xlsx", ContentFile(workbook), save=False)
-    Upload.objects.filter(pk=upload.pk).update(annotated_file=upload.annotated_file.name)
-    if previous and previous != upload.annotated_file.name:
-        upload.annotated_file.storage.delete(previous)
-    return upload
+def upload_annotate(*, upload: Upload) -> Upload:
+    """Build the upload's annotated workbook from its stored findings and store it, unless
+    another build (the task, or a download that came first) stored one meanwhile: then
+    this one is dropped and that one kept, so that no stored file is left behind unnamed.
+    A check that stores new findings clears the workbook of the old ones (``_store_check``)."""
+    workbook = upload_annotation(upload=upload)
+    field = upload.annotated_file
+    field.save("annotated.xlsx", ContentFile(workbook), save=False)
+    if Upload.objects.filter(pk=upload.pk, annotated_file="").update(annotated_file=field.name):
+        return upload
+    field.storage.delete(field.name)
+    return Upload.objects.get(pk=upload.pk)
 
 
 def audit_findings_viewed(
