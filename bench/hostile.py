@@ -12,7 +12,8 @@ medians of ``--runs``:
   postgres://postgres:postgres@127.0.0.1:5432/bpij_bench_hostile, made afresh) —
   ``services.upload_receive`` with the check task run eagerly on commit (store, check,
   store findings; then the tasks it queues, run eagerly too: the annotated workbook and
-  the e-mail), then two downloads of the annotated workbook through the view. It prints the seconds of each part and the finding rows stored.
+  the e-mail), then two downloads of the annotated workbook through the view. It
+  prints the seconds of each part and the finding rows stored.
 """
 
 import argparse
