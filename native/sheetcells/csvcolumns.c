@@ -191,12 +191,10 @@ static inline int is_blank(const char *text, size_t len)
     if (len == 0)
         return 1;
     unsigned char c = (unsigned char)text[0];
-    if (c < 0x80 && c != ' ' && (c < '\t' || c > '\r'))
+    if (c < 0x80 && !is_white_space(c))
         return 0;
     return all_white_space(text, len);
 }
-
-static inline int ascii_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 static inline int is_spaced(const char *text, size_t len, int quoted)
 {
@@ -204,7 +202,7 @@ static inline int is_spaced(const char *text, size_t len, int quoted)
         return quoted; /* "" is a quoted empty string, not a blank */
     unsigned char first = (unsigned char)text[0], last = (unsigned char)text[len - 1];
     if (first < 0x80 && last < 0x80)
-        return ascii_space(first) || ascii_space(last);
+        return is_white_space(first) || is_white_space(last);
     return edges_spaced(text, len);
 }
 
